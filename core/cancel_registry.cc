@@ -1,0 +1,30 @@
+#include "cancel_registry.h"
+
+#include <openssl/rand.h>
+
+namespace lms::core {
+
+std::string CancelRegistry::add(size_t key_len, CancelTarget target) {
+  std::string key(key_len, '\0');
+  std::lock_guard lock(mutex_);
+  // Keys are random so that one client cannot guess another's; retry on the rare collision.
+  do {
+    RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size()));
+  } while (targets_.count(key) != 0);
+  targets_.emplace(key, std::move(target));
+  return key;
+}
+
+void CancelRegistry::remove(const std::string& proxy_key) {
+  std::lock_guard lock(mutex_);
+  targets_.erase(proxy_key);
+}
+
+std::optional<CancelTarget> CancelRegistry::find(const std::string& proxy_key) const {
+  std::lock_guard lock(mutex_);
+  const auto it = targets_.find(proxy_key);
+  if (it == targets_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace lms::core

@@ -1,0 +1,32 @@
+// Maps the cancel keys the proxy hands to clients onto the database sessions they stand for.
+// Touched when a session starts and ends and when a cancel request arrives, never per message, so
+// a mutex is fine; a cancel request may arrive on any worker loop.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace lms::core {
+
+struct CancelTarget {
+  sockaddr_storage address{};  // the database the session is connected to
+  std::string database_key;    // the key the database gave that session
+};
+
+class CancelRegistry {
+ public:
+  // Registers a target and returns the fresh random key the client is to be given.
+  std::string add(size_t key_len, CancelTarget target);
+  void remove(const std::string& proxy_key);
+  std::optional<CancelTarget> find(const std::string& proxy_key) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, CancelTarget> targets_;
+};
+
+}  // namespace lms::core

@@ -1,0 +1,289 @@
+#include "config.h"
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace lms::core {
+namespace {
+
+const std::vector<Setting> kSettings = {
+    {"source-dialect", nullptr, "dialect of the source database: postgres, cockroach or mysql"},
+    {"target-dialect", "cockroach", "dialect of the target database"},
+    {"listen", "0.0.0.0:9043", "address for client connections (host:port)"},
+    {"http-listen", "0.0.0.0:9044", "address for /healthz, /readyz and /metrics (host:port)"},
+    {"source", nullptr, "connection string of the source database (URL or key=value); also INIT_SOURCE"},
+    {"target", "", "connection string of the target database; also INIT_TARGET"},
+    {"shadow-mode", "none", "shadowing of traffic to the target: none, async, sync, strict-sync; also LMS_SHADOW_MODE"},
+    {"plugin-dir", "", "directory holding the plugins (default: next to the binary, else the installed one)"},
+    {"workers", "0", "event-loop threads; 0 means one per core"},
+    {"auth-method", "scram-sha-256", "how clients authenticate to the proxy: scram-sha-256, md5, password or trust"},
+    {"log-level", "info", "debug, info, warn or error; also LMS_LOGGING"},
+    {"max-connections", "10000", "client connections served at once; more are refused with an error"},
+    {"connect-timeout", "10000", "milliseconds to wait for a database connection"},
+    {"buffer-limit", "262144", "bytes queued toward a slow peer before the proxy stops reading its feeder"},
+};
+
+bool known(const std::string& name) {
+  for (const auto& s : kSettings) {
+    if (name == s.name) return true;
+  }
+  return false;
+}
+
+std::optional<HostPort> parse_host_port(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return std::nullopt;
+  HostPort hp;
+  hp.host = text.substr(0, colon);
+  if (hp.host.size() >= 2 && hp.host.front() == '[' && hp.host.back() == ']') {
+    hp.host = hp.host.substr(1, hp.host.size() - 2);
+  }
+  if (hp.host.empty()) hp.host = "0.0.0.0";
+  unsigned port = 0;
+  const char* begin = text.data() + colon + 1;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc() || ptr != end || port > 65535) return std::nullopt;
+  hp.port = static_cast<uint16_t>(port);
+  return hp;
+}
+
+std::optional<uint32_t> parse_unsigned(const std::string& text, uint32_t min, uint32_t max) {
+  uint32_t v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+// A value with where it came from, for error messages.
+struct Sourced {
+  std::string value;
+  std::string origin;
+};
+
+bool read_toml(const std::string& path, std::map<std::string, Sourced>& values, std::string* error) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "config file " << path << ": " << e.description() << " (line " << e.source().begin.line
+        << ")";
+    *error = msg.str();
+    return false;
+  }
+  for (const auto& [key, node] : table) {
+    const std::string name(key.str());
+    if (!known(name)) {
+      *error = "config file " + path + ": unknown key '" + name + "'";
+      return false;
+    }
+    std::string value;
+    if (const auto s = node.value<std::string>(); s && node.is_string()) {
+      value = *s;
+    } else if (node.is_integer()) {
+      value = std::to_string(*node.value<int64_t>());
+    } else if (node.is_boolean()) {
+      value = *node.value<bool>() ? "true" : "false";
+    } else {
+      *error = "config file " + path + ": key '" + name + "' must be a string or a number";
+      return false;
+    }
+    values[name] = {value, "config file " + path};
+  }
+  return true;
+}
+
+// The deployment's secrets file, mounted by the Helm chart at LMS_READ_CONFIG_FILE.
+bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& values,
+                       std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "LMS_READ_CONFIG_FILE: cannot read " + path;
+    return false;
+  }
+  nlohmann::json json;
+  try {
+    in >> json;
+  } catch (const nlohmann::json::exception&) {
+    *error = "LMS_READ_CONFIG_FILE: " + path + " is not valid JSON";
+    return false;
+  }
+  if (!json.is_object()) {
+    *error = "LMS_READ_CONFIG_FILE: " + path + " must hold a JSON object";
+    return false;
+  }
+  for (const auto& [json_key, setting] :
+       {std::pair{"INIT_SOURCE", "source"}, std::pair{"INIT_TARGET", "target"}}) {
+    if (!json.contains(json_key)) continue;
+    if (!json[json_key].is_string()) {
+      *error = std::string("LMS_READ_CONFIG_FILE: ") + json_key + " must be a string";
+      return false;
+    }
+    values[setting] = {json[json_key].get<std::string>(), path + " " + json_key};
+  }
+  return true;
+}
+
+}  // namespace
+
+const std::vector<Setting>& settings() { return kSettings; }
+
+std::optional<CommandLine> parse_command_line(int argc, const char* const* argv,
+                                              std::string* error) {
+  CommandLine cl;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      cl.help = true;
+      continue;
+    }
+    if (arg == "--version") {
+      cl.version = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      *error = "unexpected argument '" + arg + "'";
+      return std::nullopt;
+    }
+    std::string name = arg.substr(2);
+    std::string value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      *error = "flag --" + name + " needs a value";
+      return std::nullopt;
+    }
+    if (name == "config") {
+      cl.config_file = value;
+    } else if (known(name)) {
+      cl.values[name] = value;
+    } else {
+      *error = "unknown flag --" + name + " (see --help)";
+      return std::nullopt;
+    }
+  }
+  return cl;
+}
+
+std::optional<Config> load_config(const CommandLine& command_line, std::string* error) {
+  std::map<std::string, Sourced> values;
+  for (const auto& s : kSettings) {
+    if (s.default_value != nullptr) values[s.name] = {s.default_value, "default"};
+  }
+  if (command_line.config_file && !read_toml(*command_line.config_file, values, error)) {
+    return std::nullopt;
+  }
+  if (const char* path = std::getenv("LMS_READ_CONFIG_FILE"); path && *path) {
+    if (!read_secrets_json(path, values, error)) return std::nullopt;
+  }
+  if (const char* mode = std::getenv("LMS_SHADOW_MODE"); mode && *mode) {
+    values["shadow-mode"] = {mode, "LMS_SHADOW_MODE"};
+  }
+  if (const char* level = std::getenv("LMS_LOGGING"); level && *level) {
+    values["log-level"] = {level, "LMS_LOGGING"};
+  }
+  for (const auto& [name, value] : command_line.values) values[name] = {value, "flag --" + name};
+
+  for (const auto& s : kSettings) {
+    if (values.count(s.name) == 0 || values[s.name].value.empty()) {
+      if (s.default_value == nullptr) {
+        *error = std::string("missing required setting '") + s.name + "' (" + s.help + ")";
+        return std::nullopt;
+      }
+    }
+  }
+
+  Config c;
+  auto bad = [&](const char* key, const std::string& why) {
+    *error = std::string("invalid ") + key + " from " + values[key].origin + ": " + why;
+    return std::nullopt;
+  };
+  auto one_of = [](const std::string& v, std::initializer_list<const char*> options) {
+    for (const char* o : options) {
+      if (v == o) return true;
+    }
+    return false;
+  };
+
+  c.source_dialect = values["source-dialect"].value;
+  if (!one_of(c.source_dialect, {"postgres", "cockroach", "mysql"})) {
+    return bad("source-dialect", "'" + c.source_dialect + "' is not postgres, cockroach or mysql");
+  }
+  c.target_dialect = values["target-dialect"].value;
+  if (!one_of(c.target_dialect, {"postgres", "cockroach", "mysql"})) {
+    return bad("target-dialect", "'" + c.target_dialect + "' is not postgres, cockroach or mysql");
+  }
+  for (const char* key : {"listen", "http-listen"}) {
+    const auto hp = parse_host_port(values[key].value);
+    if (!hp) return bad(key, "'" + values[key].value + "' is not host:port");
+    (std::string(key) == "listen" ? c.listen : c.http_listen) = *hp;
+  }
+  c.source = values["source"].value;
+  c.target = values["target"].value;
+  c.shadow_mode = values["shadow-mode"].value;
+  if (!one_of(c.shadow_mode, {"none", "async", "sync", "strict-sync"}) &&
+      c.shadow_mode.find('/') != std::string::npos) {
+    return bad("shadow-mode", "'" + c.shadow_mode + "' must be a plugin name, not a path");
+  }
+  if (c.shadow_mode != "none" && c.target.empty()) {
+    return bad("shadow-mode", "'" + c.shadow_mode + "' needs a target connection string (--target)");
+  }
+  c.plugin_dir = values["plugin-dir"].value;
+  const auto workers = parse_unsigned(values["workers"].value, 0, 256);
+  if (!workers) return bad("workers", "'" + values["workers"].value + "' is not a number from 0 to 256");
+  c.workers = *workers != 0 ? *workers : std::max(1u, std::thread::hardware_concurrency());
+  c.auth_method = values["auth-method"].value;
+  if (!one_of(c.auth_method, {"scram-sha-256", "md5", "password", "trust"})) {
+    return bad("auth-method", "'" + c.auth_method + "' is not scram-sha-256, md5, password or trust");
+  }
+  c.log_level = values["log-level"].value;
+  if (!one_of(c.log_level, {"debug", "info", "warn", "error"})) {
+    return bad("log-level", "'" + c.log_level + "' is not debug, info, warn or error");
+  }
+  const auto max_connections = parse_unsigned(values["max-connections"].value, 1, 1000000);
+  if (!max_connections) return bad("max-connections", "must be a number from 1 to 1000000");
+  c.max_connections = *max_connections;
+  const auto connect_timeout = parse_unsigned(values["connect-timeout"].value, 1, 3600000);
+  if (!connect_timeout) return bad("connect-timeout", "must be milliseconds from 1 to 3600000");
+  c.connect_timeout_ms = *connect_timeout;
+  const auto buffer_limit = parse_unsigned(values["buffer-limit"].value, 65536, 1u << 30);
+  if (!buffer_limit) return bad("buffer-limit", "must be bytes from 65536 to 1073741824");
+  c.buffer_limit = *buffer_limit;
+  return c;
+}
+
+std::string usage() {
+  std::ostringstream out;
+  out << "usage: lms [--config FILE] [--NAME VALUE ...]\n\n"
+         "LMS proxy: serves every query from the source of truth and can shadow it to the target.\n"
+         "Every setting below is a TOML key of --config and a flag of the same name; flags win.\n\n";
+  for (const auto& s : kSettings) {
+    out << "  --" << s.name;
+    for (size_t n = std::string(s.name).size(); n < 18; ++n) out << ' ';
+    out << s.help;
+    if (s.default_value == nullptr) {
+      out << " (required)";
+    } else if (*s.default_value != '\0') {
+      out << " (default " << s.default_value << ")";
+    }
+    out << '\n';
+  }
+  out << "\nEnvironment: LMS_READ_CONFIG_FILE (a config.json with INIT_SOURCE and INIT_TARGET),\n"
+         "LMS_SHADOW_MODE, LMS_LOGGING.\n";
+  return out.str();
+}
+
+}  // namespace lms::core

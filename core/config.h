@@ -1,0 +1,62 @@
+// The proxy's configuration: one table of settings, each with one name used alike as the TOML key
+// and the command-line flag (--name), a default, and a check. Sources, later ones winning:
+// defaults, the TOML file (--config), the deployment environment (LMS_READ_CONFIG_FILE's
+// config.json with INIT_SOURCE / INIT_TARGET, LMS_SHADOW_MODE, LMS_LOGGING), then flags.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lms::core {
+
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct Config {
+  std::string source_dialect;
+  std::string target_dialect;
+  HostPort listen;
+  HostPort http_listen;
+  std::string source;  // connection strings: secrets, never logged
+  std::string target;
+  std::string shadow_mode;
+  std::string plugin_dir;
+  unsigned workers = 1;
+  std::string auth_method;
+  std::string log_level;
+  uint32_t max_connections = 0;
+  uint32_t connect_timeout_ms = 0;
+  uint32_t buffer_limit = 0;  // bytes queued toward one peer before its feeder stops being read
+};
+
+struct Setting {
+  const char* name;
+  const char* default_value;  // nullptr: required
+  const char* help;
+};
+
+const std::vector<Setting>& settings();
+
+// What the command line asked for besides settings.
+struct CommandLine {
+  bool help = false;
+  bool version = false;
+  std::optional<std::string> config_file;
+  std::map<std::string, std::string> values;
+};
+
+// Parses argv; on error returns nullopt with *error naming the flag.
+std::optional<CommandLine> parse_command_line(int argc, const char* const* argv, std::string* error);
+
+// Merges every source into a checked Config; on error returns nullopt with *error naming the key
+// and where its value came from.
+std::optional<Config> load_config(const CommandLine& command_line, std::string* error);
+
+std::string usage();
+
+}  // namespace lms::core

@@ -1,0 +1,32 @@
+// A database as the proxy reaches it: the parameters of its connection string (parsed by the
+// dialect), where to connect, and a description safe to log.
+#pragma once
+
+#include <lms/plugin.h>
+#include <sys/socket.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lms::core {
+
+struct Endpoint {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string host;
+  uint16_t port = 0;
+  // Set when host is an address literal, so sessions connect without a DNS lookup.
+  std::optional<sockaddr_storage> address;
+
+  std::string param(const std::string& key) const;
+  // host:port/dbname as user; never the password.
+  std::string describe() const;
+  // Borrowed views of params, valid while this Endpoint lives unchanged.
+  std::vector<lms_kv> kvs() const;
+};
+
+std::optional<Endpoint> parse_endpoint(const lms_dialect_functions* dialect, const std::string& text,
+                                       std::string* error);
+
+}  // namespace lms::core

@@ -1,0 +1,48 @@
+#include "http_server.h"
+
+#include <httplib.h>
+
+namespace lms::core {
+
+HttpServer::HttpServer(HttpHandlers handlers)
+    : handlers_(std::move(handlers)), server_(std::make_unique<httplib::Server>()) {
+  // Probes and scrapes need few threads; the default pool is sized for web traffic.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    std::string reason;
+    if (handlers_.ready(&reason)) {
+      res.set_content("ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("not ready: " + reason + "\n", "text/plain");
+    }
+  });
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(handlers_.metrics(), "text/plain; version=0.0.4");
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+bool HttpServer::bind(const HostPort& address, std::string* error) {
+  if (!server_->bind_to_port(address.host, address.port)) {
+    *error = "cannot listen for HTTP on " + address.host + ":" + std::to_string(address.port);
+    return false;
+  }
+  return true;
+}
+
+void HttpServer::start() {
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+}
+
+void HttpServer::stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace lms::core

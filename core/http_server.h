@@ -1,0 +1,38 @@
+// The proxy's HTTP port: /healthz (the process is up), /readyz (the source of truth answers), and
+// /metrics (Prometheus text). It runs on threads of its own and never touches a worker loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "config.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace lms::core {
+
+struct HttpHandlers {
+  std::function<std::string()> metrics;
+  // True when ready; *reason says why not.
+  std::function<bool(std::string* reason)> ready;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpHandlers handlers);
+  ~HttpServer();
+  bool bind(const HostPort& address, std::string* error);
+  void start();
+  void stop();
+
+ private:
+  HttpHandlers handlers_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace lms::core

@@ -1,0 +1,55 @@
+// lms: one proxy instance. Parses its configuration, starts, and runs until SIGINT or SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+
+#include "config.h"
+#include "log.h"
+#include "proxy.h"
+
+int main(int argc, char** argv) {
+  using namespace lms::core;
+  // A peer that closes while we write must be an error code, not a killed process.
+  signal(SIGPIPE, SIG_IGN);
+  init_logging();
+
+  std::string error;
+  const auto command_line = parse_command_line(argc, argv, &error);
+  if (!command_line) {
+    std::fprintf(stderr, "lms: %s\n", error.c_str());
+    return 2;
+  }
+  if (command_line->help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  if (command_line->version) {
+    std::printf("lms %s\n", LMS_VERSION);
+    return 0;
+  }
+  auto config = load_config(*command_line, &error);
+  if (!config) {
+    std::fprintf(stderr, "lms: %s\n", error.c_str());
+    return 2;
+  }
+  set_log_level(config->log_level);
+
+  // Only this thread takes the stop signals; every thread started from here inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Proxy proxy(std::move(*config));
+  if (!proxy.start(&error)) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  proxy.stop();
+  return 0;
+}

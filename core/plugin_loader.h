@@ -1,0 +1,53 @@
+// Loads plugins with Boost.DLL and checks them before anything calls into them: the entry symbol,
+// the ABI version, the descriptor's shape and its function table. A plugin that fails any check is
+// refused with one line naming the file and the reason.
+#pragma once
+
+#include <lms/plugin.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace lms::core {
+
+class LoadedPlugin {
+ public:
+  const lms_plugin_descriptor& descriptor() const { return *descriptor_; }
+  const std::string& path() const { return path_; }
+  std::string name() const { return {descriptor_->name.data, descriptor_->name.len}; }
+  std::string version() const { return {descriptor_->version.data, descriptor_->version.len}; }
+  // Valid while this object (or a copy) lives: it holds the library mapped.
+  const lms_dialect_functions* dialect() const {
+    return static_cast<const lms_dialect_functions*>(descriptor_->functions);
+  }
+  const lms_shadow_functions* shadow() const {
+    return static_cast<const lms_shadow_functions*>(descriptor_->functions);
+  }
+
+ private:
+  friend std::optional<LoadedPlugin> load_plugin(const std::string&, lms_plugin_kind, std::string*);
+  std::shared_ptr<boost::dll::shared_library> library_;
+  const lms_plugin_descriptor* descriptor_ = nullptr;
+  std::string path_;
+};
+
+// The file a plugin of `kind` named `name` lives in: DIR/dialect_NAME.so or DIR/shadow_NAME.so.
+std::string plugin_path(const std::string& dir, lms_plugin_kind kind, const std::string& name);
+
+// The plugin directory to use when the configuration names none: next to the binary in a build
+// tree, else the installed one.
+std::string default_plugin_dir();
+
+std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind kind,
+                                        std::string* error);
+
+// Optional dialect functions a plugin may leave out (or predate).
+bool has_probe(const lms_dialect_functions* f);
+bool has_encode_terminate(const lms_dialect_functions* f);
+
+}  // namespace lms::core

@@ -1,0 +1,122 @@
+#include "proxy.h"
+
+#include <spdlog/spdlog.h>
+
+namespace lms::core {
+
+Proxy::Proxy(Config config) : config_(std::move(config)) {}
+
+Proxy::~Proxy() {
+  stop();
+  if (shadow_state_ != nullptr) shadow_->shadow()->destroy(shadow_state_);
+}
+
+bool Proxy::load_plugins(std::string* error) {
+  const std::string dir = config_.plugin_dir.empty() ? default_plugin_dir() : config_.plugin_dir;
+  source_dialect_ =
+      load_plugin(plugin_path(dir, LMS_PLUGIN_DIALECT, config_.source_dialect), LMS_PLUGIN_DIALECT, error);
+  if (!source_dialect_) return false;
+  if (!config_.target.empty()) {
+    target_dialect_ = load_plugin(plugin_path(dir, LMS_PLUGIN_DIALECT, config_.target_dialect),
+                                  LMS_PLUGIN_DIALECT, error);
+    if (!target_dialect_) return false;
+  }
+  shadow_ = load_plugin(plugin_path(dir, LMS_PLUGIN_SHADOW, config_.shadow_mode), LMS_PLUGIN_SHADOW, error);
+  if (!shadow_) return false;
+  shadow_state_ = shadow_->shadow()->create(nullptr, 0);
+  if (shadow_state_ == nullptr) {
+    *error = "plugin " + shadow_->path() + ": could not create its state";
+    return false;
+  }
+  spdlog::info("loaded dialect {} {} from {}; shadow mode {}", source_dialect_->name(),
+               source_dialect_->version(), source_dialect_->path(), shadow_->name());
+  return true;
+}
+
+bool Proxy::start(std::string* error) {
+  if (!load_plugins(error)) return false;
+  auto source = parse_endpoint(source_dialect_->dialect(), config_.source, error);
+  if (!source) {
+    *error = "invalid source connection string: " + *error;
+    return false;
+  }
+  source_ = std::move(*source);
+  if (!config_.target.empty()) {
+    target_ = parse_endpoint(target_dialect_->dialect(), config_.target, error);
+    if (!target_) {
+      *error = "invalid target connection string: " + *error;
+      return false;
+    }
+  }
+  if (source_.param("user").empty()) {
+    *error = "invalid source connection string: it names no user (clients log in as that user)";
+    return false;
+  }
+
+  shared_.config = &config_;
+  shared_.dialect = source_dialect_->dialect();
+  shared_.source = &source_;
+  // Clients authenticate as the source's user with the source's password, unless configured
+  // otherwise; the dialect runs the exchange.
+  // (The strings are borrowed from source_ and config_, which outlive every session.)
+  static constexpr std::string_view kAuthMethod = "auth_method";
+  for (const auto& [key, value] : source_.params) {
+    if (key == "user" || key == "password") {
+      shared_.front_settings.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
+    }
+  }
+  shared_.front_settings.push_back({{kAuthMethod.data(), kAuthMethod.size()},
+                                    {config_.auth_method.data(), config_.auth_method.size()}});
+
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(shared_, i));
+    if (!workers_.back()->bind(error)) return false;
+  }
+  http_ = std::make_unique<HttpServer>(HttpHandlers{
+      [this] { return render_metrics(); },
+      [this](std::string* reason) { return probe_source(reason); }});
+  if (!http_->bind(config_.http_listen, error)) return false;
+
+  std::string reason;
+  if (!probe_source(&reason)) {
+    // Not fatal: sessions get a clear error until the source is back, and serve as soon as it is.
+    spdlog::warn("the source {} is not answering yet: {}", source_.describe(), reason);
+  }
+  for (auto& w : workers_) w->start();
+  http_->start();
+  spdlog::info("lms {} serving {} clients on {}:{} (source {}, {} workers, HTTP on {}:{})",
+               LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port,
+               source_.describe(), config_.workers, config_.http_listen.host,
+               config_.http_listen.port);
+  return true;
+}
+
+void Proxy::stop() {
+  if (http_) http_->stop();
+  for (auto& w : workers_) w->stop();
+  workers_.clear();
+}
+
+bool Proxy::probe_source(std::string* reason) {
+  const auto* dialect = source_dialect_->dialect();
+  if (!has_probe(dialect)) {
+    *reason = "the " + source_dialect_->name() + " dialect cannot probe its database";
+    source_ready_ = false;
+    return false;
+  }
+  const auto kvs = source_.kvs();
+  char error[256] = {};
+  const bool ok = dialect->probe(kvs.data(), kvs.size(), 2000, error, sizeof error) == LMS_OK;
+  if (!ok) *reason = error;
+  source_ready_ = ok;
+  return ok;
+}
+
+std::string Proxy::render_metrics() {
+  std::vector<const WorkerMetrics*> all;
+  for (const auto& w : workers_) all.push_back(&w->metrics());
+  return render_prometheus(all, {LMS_VERSION, config_.source_dialect, config_.shadow_mode},
+                           source_ready_.load());
+}
+
+}  // namespace lms::core

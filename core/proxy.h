@@ -1,0 +1,45 @@
+// The whole proxy process: loads the plugins the configuration names, parses the connection
+// strings with the source dialect, binds every listener, then runs the workers and the HTTP port.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "endpoint.h"
+#include "http_server.h"
+#include "plugin_loader.h"
+#include "worker.h"
+
+namespace lms::core {
+
+class Proxy {
+ public:
+  explicit Proxy(Config config);
+  ~Proxy();
+  // Everything that can fail at start fails here, with one line in *error.
+  bool start(std::string* error);
+  void stop();
+
+ private:
+  bool load_plugins(std::string* error);
+  bool probe_source(std::string* reason);
+  std::string render_metrics();
+
+  Config config_;
+  std::optional<LoadedPlugin> source_dialect_;
+  std::optional<LoadedPlugin> target_dialect_;
+  std::optional<LoadedPlugin> shadow_;
+  void* shadow_state_ = nullptr;
+  Endpoint source_;
+  std::optional<Endpoint> target_;
+  ProxyShared shared_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<HttpServer> http_;
+  std::atomic<bool> source_ready_{false};
+};
+
+}  // namespace lms::core

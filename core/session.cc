@@ -1,0 +1,561 @@
+#include "session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "cancel_sender.h"
+#include "plugin_loader.h"
+
+namespace lms::core {
+namespace {
+
+// A handshake that needs more than this before it is done is not a handshake.
+constexpr size_t kMaxHandshakeBytes = 1 << 20;
+// How long a closing session waits for its last words to reach the client.
+constexpr uint64_t kCloseFlushTimeoutMs = 5000;
+
+std::atomic<uint64_t> g_next_session_id{1};
+
+std::string to_string(lms_str s) { return {s.data, s.len}; }
+
+}  // namespace
+
+Session::Session(Worker& worker)
+    : worker_(worker),
+      shared_(worker.shared()),
+      dialect_(worker.shared().dialect),
+      id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
+      to_source_{this, reinterpret_cast<uv_stream_t*>(&client_),
+                 reinterpret_cast<uv_stream_t*>(&server_), FrameScanner(dialect_, LMS_FROM_CLIENT)},
+      to_client_{this, reinterpret_cast<uv_stream_t*>(&server_),
+                 reinterpret_cast<uv_stream_t*>(&client_), FrameScanner(dialect_, LMS_FROM_SERVER)} {
+  for (Pump* p : {&to_source_, &to_client_}) {
+    p->emitter = {sizeof(lms_emitter), p, &Session::emit_to};
+  }
+  worker_.attach(this);
+  auto& m = worker_.mutable_metrics();
+  m.connections_open.add();
+  m.connections_total.add();
+}
+
+Session::~Session() {
+  if (front_ != nullptr) dialect_->front_destroy(front_);
+  if (back_ != nullptr) dialect_->back_destroy(back_);
+  if (!proxy_cancel_key_.empty()) shared_.cancels.remove(proxy_cancel_key_);
+  shared_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
+  worker_.mutable_metrics().connections_open.sub();
+  worker_.detach(this);
+}
+
+void Session::accept_from(Worker& worker, uv_stream_t* listener) {
+  ProxyShared& shared = worker.shared();
+  const uint32_t open = shared.open_sessions.fetch_add(1, std::memory_order_relaxed);
+  auto* s = new Session(worker);
+  uv_tcp_init(worker.loop(), &s->client_);
+  s->client_.data = s;
+  s->handles_open_ = 1;
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&s->client_)) != 0) {
+    s->close_now();
+    return;
+  }
+  uv_tcp_nodelay(&s->client_, 1);
+  if (open >= shared.config->max_connections) {
+    // Told in the protocol's own words, the way a server over max_connections answers.
+    worker.mutable_metrics().connections_rejected.add();
+    spdlog::warn("session={} refused: max-connections={} reached", s->id_,
+                 shared.config->max_connections);
+    s->send_client_error("FATAL", "53300", "sorry, too many clients already");
+    s->close_after_flush();
+    return;
+  }
+  s->front_ = s->dialect_->front_create(shared.front_settings.data(), shared.front_settings.size());
+  if (s->front_ == nullptr) {
+    s->close_now();
+    return;
+  }
+  s->start_reading(s->to_source_);
+}
+
+// ---- reading ------------------------------------------------------------------------------------
+
+void Session::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* s = static_cast<Session*>(handle->data);
+  Pump& p = s->pump_fed_by(handle);
+  if (p.read_chunk == nullptr) p.read_chunk = s->worker_.pool().get();
+  *buf = uv_buf_init(reinterpret_cast<char*>(p.read_chunk->data), Chunk::kCapacity);
+}
+
+void Session::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+  auto* s = static_cast<Session*>(stream->data);
+  Pump& p = s->pump_fed_by(reinterpret_cast<uv_handle_t*>(stream));
+  Chunk* chunk = p.read_chunk;
+  p.read_chunk = nullptr;
+  if (nread <= 0) {
+    if (chunk != nullptr) s->worker_.pool().put(chunk);
+    if (nread < 0) s->on_peer_gone(p, static_cast<int>(nread));
+    return;
+  }
+  s->on_bytes(p, chunk, static_cast<size_t>(nread));
+}
+
+void Session::on_bytes(Pump& pump, Chunk* chunk, size_t len) {
+  const bool from_client = &pump == &to_source_;
+  switch (phase_) {
+    case Phase::kForwarding:
+      forward(pump, chunk, len);
+      return;
+    case Phase::kFrontHandshake:
+    case Phase::kConnecting:
+    case Phase::kBackHandshake: {
+      std::string& in = from_client ? front_in_ : back_in_;
+      in.append(reinterpret_cast<const char*>(chunk->data), len);
+      worker_.pool().put(chunk);
+      if (in.size() > kMaxHandshakeBytes) {
+        spdlog::info("session={} closed: handshake larger than {} bytes", id_, kMaxHandshakeBytes);
+        close_now();
+        return;
+      }
+      // Client bytes that arrive while the source handshake runs wait in front_in_.
+      if (from_client && phase_ == Phase::kFrontHandshake) run_front();
+      if (!from_client && phase_ == Phase::kBackHandshake) run_back();
+      return;
+    }
+    case Phase::kClosing:
+      worker_.pool().put(chunk);
+      return;
+  }
+}
+
+void Session::start_reading(Pump& pump) {
+  if (pump.reading) return;
+  if (uv_read_start(pump.from, &Session::on_alloc, &Session::on_read) == 0) pump.reading = true;
+}
+
+void Session::stop_reading(Pump& pump) {
+  if (!pump.reading) return;
+  uv_read_stop(pump.from);
+  pump.reading = false;
+}
+
+void Session::on_peer_gone(Pump& pump, int status) {
+  const bool client = &pump == &to_source_;
+  if (client) {
+    if (phase_ == Phase::kForwarding && !client_terminating_ && txn_state_ != LMS_TXN_IDLE) {
+      spdlog::info("session={} client went away inside a transaction; the source rolls it back", id_);
+    } else {
+      spdlog::debug("session={} client disconnected ({})", id_, uv_err_name(status));
+    }
+    close_now();
+    return;
+  }
+  if (phase_ == Phase::kBackHandshake) {
+    fail_connect("the source closed the connection during its handshake");
+    return;
+  }
+  if (phase_ != Phase::kForwarding) return;
+  worker_.mutable_metrics().source_disconnects.add();
+  spdlog::warn("session={} lost the source connection ({}){}", id_, uv_err_name(status),
+               awaiting_ready_ > 0 ? " with a request in flight" : "");
+  // An error can only be inserted between two messages; mid-message, closing is all that is left.
+  if (to_client_.scanner.at_boundary()) {
+    send_client_error("FATAL", "08006", "lms: lost the connection to the source database");
+  }
+  close_after_flush();
+}
+
+// ---- handshakes ---------------------------------------------------------------------------------
+
+void Session::emit_to(void* ctx, const uint8_t* data, size_t len) {
+  auto* pump = static_cast<Pump*>(ctx);
+  pump->session->send_copy(*pump, data, len);
+}
+
+void Session::run_front() {
+  size_t consumed = 0;
+  lms_front_result result{};
+  result.struct_size = sizeof result;
+  const uint32_t status =
+      dialect_->front_step(front_, reinterpret_cast<const uint8_t*>(front_in_.data()),
+                           front_in_.size(), &consumed, &to_client_.emitter, &result);
+  front_in_.erase(0, consumed);
+  switch (status) {
+    case LMS_HS_NEED_INPUT:
+      return;
+    case LMS_HS_DONE: {
+      auto params = shared_.source->kvs();
+      for (size_t i = 0; i < result.startup_param_count; ++i) {
+        const lms_kv& kv = result.startup_params[i];
+        params.push_back(kv);
+        const std::string key = to_string(kv.key);
+        if (key == "user") client_user_ = to_string(kv.value);
+        if (key == "database") client_database_ = to_string(kv.value);
+      }
+      back_ = dialect_->back_create(params.data(), params.size());
+      if (back_ == nullptr) {
+        close_now();
+        return;
+      }
+      connect_source();
+      return;
+    }
+    case LMS_HS_CANCEL: {
+      worker_.mutable_metrics().cancel_requests.add();
+      const std::string key(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
+      if (const auto target = shared_.cancels.find(key); target && !target->database_key.empty()) {
+        std::vector<uint8_t> packet;
+        lms_emitter collect = {sizeof(lms_emitter), &packet,
+                               [](void* ctx, const uint8_t* d, size_t n) {
+                                 auto* v = static_cast<std::vector<uint8_t>*>(ctx);
+                                 v->insert(v->end(), d, d + n);
+                               }};
+        dialect_->encode_cancel(reinterpret_cast<const uint8_t*>(target->database_key.data()),
+                                target->database_key.size(), &collect);
+        send_cancel(worker_.loop(), target->address, std::move(packet));
+        spdlog::debug("session={} forwarded a cancel request", id_);
+      } else {
+        spdlog::info("session={} cancel request with an unknown key ignored", id_);
+      }
+      close_now();
+      return;
+    }
+    case LMS_HS_CLOSE:
+      close_now();
+      return;
+    default:
+      worker_.mutable_metrics().client_auth_failures.add();
+      spdlog::info("session={} client handshake failed: {}", id_,
+                   result.error != nullptr ? result.error : "unknown reason");
+      close_after_flush();
+      return;
+  }
+}
+
+void Session::connect_source() {
+  phase_ = Phase::kConnecting;
+  uv_tcp_init(worker_.loop(), &server_);
+  server_.data = this;
+  server_open_ = true;
+  ++handles_open_;
+  uv_timer_init(worker_.loop(), &timer_);
+  timer_.data = this;
+  timer_open_ = true;
+  ++handles_open_;
+  uv_timer_start(&timer_, &Session::on_connect_timeout, shared_.config->connect_timeout_ms, 0);
+
+  const Endpoint& source = *shared_.source;
+  if (source.address) {
+    connect_to(reinterpret_cast<const sockaddr*>(&*source.address));
+    return;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  resolve_req_.data = this;
+  const int rc = uv_getaddrinfo(worker_.loop(), &resolve_req_, &Session::on_resolved,
+                                source.host.c_str(), std::to_string(source.port).c_str(), &hints);
+  if (rc < 0) {
+    fail_connect(std::string("cannot resolve ") + source.host + ": " + uv_strerror(rc));
+    return;
+  }
+  ++requests_pending_;
+}
+
+void Session::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result) {
+  auto* s = static_cast<Session*>(req->data);
+  --s->requests_pending_;
+  if (s->phase_ == Phase::kClosing) {
+    uv_freeaddrinfo(result);
+    s->maybe_destroy();
+    return;
+  }
+  if (status < 0 || result == nullptr) {
+    s->fail_connect("cannot resolve " + s->shared_.source->host + ": " + uv_strerror(status));
+  } else {
+    s->connect_to(result->ai_addr);
+  }
+  uv_freeaddrinfo(result);
+}
+
+void Session::connect_to(const sockaddr* address) {
+  connect_req_.data = this;
+  const int rc = uv_tcp_connect(&connect_req_, &server_, address, &Session::on_connected);
+  if (rc < 0) fail_connect(uv_strerror(rc));
+}
+
+void Session::on_connected(uv_connect_t* req, int status) {
+  auto* s = static_cast<Session*>(req->data);
+  if (status == UV_ECANCELED || s->phase_ == Phase::kClosing) return;
+  if (status < 0) {
+    s->fail_connect(uv_strerror(status));
+    return;
+  }
+  uv_tcp_nodelay(&s->server_, 1);
+  s->phase_ = Phase::kBackHandshake;
+  s->dialect_->back_start(s->back_, &s->to_source_.emitter);
+  s->start_reading(s->to_client_);
+}
+
+void Session::on_connect_timeout(uv_timer_t* timer) {
+  auto* s = static_cast<Session*>(timer->data);
+  s->fail_connect("timed out after " + std::to_string(s->shared_.config->connect_timeout_ms) + " ms");
+}
+
+void Session::fail_connect(const std::string& reason, const char* code) {
+  if (phase_ == Phase::kClosing) return;
+  worker_.mutable_metrics().source_connect_failures.add();
+  const std::string where = shared_.source->describe();
+  spdlog::warn("session={} cannot connect to the source {}: {}", id_, where, reason);
+  send_client_error("FATAL", code,
+                    "lms: could not connect to the source database at " + where + ": " + reason);
+  close_after_flush();
+}
+
+void Session::run_back() {
+  size_t consumed = 0;
+  lms_back_result result{};
+  result.struct_size = sizeof result;
+  const uint32_t status =
+      dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()), back_in_.size(),
+                          &consumed, &to_source_.emitter, &result);
+  back_in_.erase(0, consumed);
+  if (status == LMS_HS_NEED_INPUT) return;
+  if (status != LMS_HS_DONE) {
+    // The source's own error (a missing database, a wrong password in the connection string)
+    // reaches the client with its own code.
+    const std::string message = result.error != nullptr ? result.error : "handshake failed";
+    const char* code = result.error_code != nullptr && result.error_code[0] != '\0'
+                           ? result.error_code
+                           : "08006";
+    worker_.mutable_metrics().source_connect_failures.add();
+    spdlog::warn("session={} source {} refused the session: {}", id_, shared_.source->describe(),
+                 message);
+    send_client_error("FATAL", code, message);
+    close_after_flush();
+    return;
+  }
+  uv_timer_stop(&timer_);
+  CancelTarget target;
+  int addr_len = sizeof target.address;
+  uv_tcp_getpeername(&server_, reinterpret_cast<sockaddr*>(&target.address), &addr_len);
+  if (result.cancel_key != nullptr) {
+    target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
+  }
+  proxy_cancel_key_ = shared_.cancels.add(dialect_->cancel_key_len, std::move(target));
+  dialect_->front_finish(front_, result.welcome, result.welcome_len,
+                         reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()),
+                         proxy_cancel_key_.size(), &to_client_.emitter);
+  dialect_->front_destroy(front_);
+  front_ = nullptr;
+  spdlog::debug("session={} user={} database={} connected to the source", id_, client_user_,
+                client_database_);
+  start_forwarding();
+}
+
+void Session::start_forwarding() {
+  phase_ = Phase::kForwarding;
+  // The back handshake's state goes; what either side sent beyond its handshake goes on as data.
+  dialect_->back_destroy(back_);
+  back_ = nullptr;
+  const std::string early_server = std::move(back_in_);
+  const std::string early_client = std::move(front_in_);
+  back_in_.clear();
+  front_in_.clear();
+  if (!early_server.empty()) forward_copy(to_client_, early_server);
+  if (!early_client.empty() && phase_ == Phase::kForwarding) forward_copy(to_source_, early_client);
+  if (phase_ != Phase::kForwarding) return;
+  start_reading(to_source_);
+  start_reading(to_client_);
+}
+
+// ---- forwarding ---------------------------------------------------------------------------------
+
+void Session::forward(Pump& pump, Chunk* chunk, size_t len) {
+  const bool from_client = &pump == &to_source_;
+  const bool ok = from_client
+                      ? pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_client_message(f); })
+                      : pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_server_message(f); });
+  if (!ok) {
+    worker_.pool().put(chunk);
+    if (from_client) worker_.mutable_metrics().client_protocol_errors.add();
+    spdlog::warn("session={} closed: invalid message from the {}: {}", id_,
+                 from_client ? "client" : "source", pump.scanner.error());
+    if (to_client_.scanner.at_boundary()) {
+      send_client_error("FATAL", "08P01",
+                        std::string("lms: invalid message from the ") +
+                            (from_client ? "client" : "source database") + ": " +
+                            pump.scanner.error());
+    }
+    close_after_flush();
+    return;
+  }
+  auto& m = worker_.mutable_metrics();
+  (from_client ? m.bytes_from_clients : m.bytes_to_clients).add(len);
+  chunk->len = len;
+  write_chunk(pump, chunk);
+  if (pump.queued > shared_.config->buffer_limit && pump.reading) {
+    // The receiving side is slow: stop feeding it until it drains (see on_write).
+    stop_reading(pump);
+    m.backpressure_pauses.add();
+  }
+}
+
+void Session::forward_copy(Pump& pump, const std::string& bytes) {
+  for (size_t at = 0; at < bytes.size() && phase_ == Phase::kForwarding;) {
+    const size_t n = std::min(Chunk::kCapacity, bytes.size() - at);
+    Chunk* chunk = worker_.pool().get();
+    std::memcpy(chunk->data, bytes.data() + at, n);
+    forward(pump, chunk, n);
+    at += n;
+  }
+}
+
+void Session::on_client_message(const lms_frame& f) {
+  switch (f.msg_class) {
+    case LMS_MSG_QUERY:
+    case LMS_MSG_SYNC:
+    case LMS_MSG_FUNCTION_CALL:
+      ++awaiting_ready_;
+      worker_.mutable_metrics().requests.add();
+      break;
+    case LMS_MSG_TERMINATE:
+      client_terminating_ = true;
+      break;
+    default:
+      break;
+  }
+}
+
+void Session::on_server_message(const lms_frame& f) {
+  if (f.msg_class == LMS_MSG_READY) {
+    if (awaiting_ready_ > 0) --awaiting_ready_;
+    txn_state_ = f.txn_state;
+  } else if (f.msg_class == LMS_MSG_ERROR) {
+    worker_.mutable_metrics().source_errors.add();
+  }
+}
+
+// ---- writing ------------------------------------------------------------------------------------
+
+void Session::send_copy(Pump& pump, const uint8_t* data, size_t len) {
+  while (len > 0) {
+    const size_t n = std::min(Chunk::kCapacity, len);
+    Chunk* chunk = worker_.pool().get();
+    std::memcpy(chunk->data, data, n);
+    chunk->len = n;
+    write_chunk(pump, chunk);
+    data += n;
+    len -= n;
+  }
+}
+
+void Session::write_chunk(Pump& pump, Chunk* chunk) {
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(pump.to))) {
+    worker_.pool().put(chunk);
+    return;
+  }
+  // Most writes fit the socket buffer at once: try that first and skip the write request.
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(chunk->data), static_cast<unsigned>(chunk->len));
+  const int written = uv_try_write(pump.to, &buf, 1);
+  if (written >= 0 && static_cast<size_t>(written) == chunk->len) {
+    worker_.pool().put(chunk);
+    return;
+  }
+  if (written < 0 && written != UV_EAGAIN) {
+    worker_.pool().put(chunk);
+    spdlog::debug("session={} write failed: {}", id_, uv_err_name(written));
+    close_now();
+    return;
+  }
+  const size_t done = written > 0 ? static_cast<size_t>(written) : 0;
+  chunk->len -= done;
+  buf = uv_buf_init(reinterpret_cast<char*>(chunk->data + done), static_cast<unsigned>(chunk->len));
+  chunk->write_req.data = &pump;
+  pump.queued += chunk->len;
+  if (uv_write(&chunk->write_req, pump.to, &buf, 1, &Session::on_write) < 0) {
+    pump.queued -= chunk->len;
+    worker_.pool().put(chunk);
+    close_now();
+  }
+}
+
+void Session::on_write(uv_write_t* req, int status) {
+  Chunk* chunk = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(req) - offsetof(Chunk, write_req));
+  auto* pump = static_cast<Pump*>(req->data);
+  Session* s = pump->session;
+  pump->queued -= chunk->len;
+  s->worker_.pool().put(chunk);
+  if (status < 0) {
+    if (status != UV_ECANCELED) s->close_now();
+    return;
+  }
+  if (s->phase_ == Phase::kForwarding && !pump->reading &&
+      pump->queued <= s->shared_.config->buffer_limit / 2) {
+    s->start_reading(*pump);
+  }
+}
+
+void Session::send_client_error(const char* severity, const std::string& code,
+                                const std::string& message) {
+  const lms_error error = {sizeof(lms_error),
+                           {severity, std::strlen(severity)},
+                           {code.data(), code.size()},
+                           {message.data(), message.size()}};
+  dialect_->encode_error(&error, &to_client_.emitter);
+}
+
+// ---- closing ------------------------------------------------------------------------------------
+
+void Session::close_after_flush() {
+  if (phase_ == Phase::kClosing) return;
+  phase_ = Phase::kClosing;
+  stop_reading(to_source_);
+  stop_reading(to_client_);
+  if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
+  // A client that reads nothing must not keep a closing session alive: give the flush a deadline.
+  if (!timer_open_) {
+    uv_timer_init(worker_.loop(), &timer_);
+    timer_.data = this;
+    timer_open_ = true;
+    ++handles_open_;
+  }
+  uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); },
+                 kCloseFlushTimeoutMs, 0);
+  // A shutdown completes once every queued write has reached the kernel, so the client gets the
+  // error it was just sent before the connection closes.
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&client_), &Session::on_shutdown) < 0) {
+    close_handle(reinterpret_cast<uv_handle_t*>(&client_));
+  }
+}
+
+void Session::on_shutdown(uv_shutdown_t* req, int) {
+  auto* s = static_cast<Session*>(req->data);
+  s->close_handle(reinterpret_cast<uv_handle_t*>(&s->client_));
+}
+
+void Session::close_now() {
+  phase_ = Phase::kClosing;
+  close_handle(reinterpret_cast<uv_handle_t*>(&client_));
+  if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
+  if (timer_open_) close_handle(reinterpret_cast<uv_handle_t*>(&timer_));
+  if (requests_pending_ > 0) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+}
+
+void Session::close_handle(uv_handle_t* handle) {
+  if (uv_is_closing(handle)) return;
+  uv_close(handle, &Session::on_closed);
+}
+
+void Session::on_closed(uv_handle_t* handle) {
+  auto* s = static_cast<Session*>(handle->data);
+  --s->handles_open_;
+  s->maybe_destroy();
+}
+
+void Session::maybe_destroy() {
+  if (handles_open_ == 0 && requests_pending_ == 0) delete this;
+}
+
+}  // namespace lms::core

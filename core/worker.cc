@@ -1,0 +1,135 @@
+#include "worker.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "session.h"
+
+namespace lms::core {
+namespace {
+
+// Listen backlog: a burst of clients connecting at once waits in the kernel, not refused.
+constexpr int kBacklog = 4096;
+
+bool resolve_listen_address(const HostPort& hp, sockaddr_storage* out, std::string* error) {
+  if (uv_ip4_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in*>(out)) == 0) return true;
+  if (uv_ip6_addr(hp.host.c_str(), hp.port, reinterpret_cast<sockaddr_in6*>(out)) == 0) return true;
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  const int rc = getaddrinfo(hp.host.c_str(), std::to_string(hp.port).c_str(), &hints, &result);
+  if (rc != 0 || result == nullptr) {
+    *error = "cannot resolve listen address " + hp.host + ": " + gai_strerror(rc);
+    return false;
+  }
+  std::memcpy(out, result->ai_addr, result->ai_addrlen);
+  freeaddrinfo(result);
+  return true;
+}
+
+}  // namespace
+
+Worker::Worker(ProxyShared& shared, unsigned index) : shared_(shared), index_(index) {
+  uv_loop_init(&loop_);
+}
+
+Worker::~Worker() {
+  if (thread_.joinable()) {
+    stop();
+  } else if (bound_ && !stopped_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+  }
+  // Run the loop once more so every close callback (and so every delete) has happened.
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+}
+
+bool Worker::bind(std::string* error) {
+  const HostPort& listen = shared_.config->listen;
+  sockaddr_storage address{};
+  if (!resolve_listen_address(listen, &address, error)) return false;
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("cannot create a socket: ") + std::strerror(errno);
+    return false;
+  }
+  const int on = 1;
+  // Each worker binds the same address; the kernel balances new connections across them.
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+  const socklen_t len = address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), len) != 0) {
+    *error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " +
+             std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  uv_tcp_init(&loop_, &listener_);
+  listener_.data = this;
+  uv_tcp_open(&listener_, fd);
+  const int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, &Worker::on_connection);
+  if (rc != 0) {
+    *error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " +
+             uv_strerror(rc);
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+    return false;
+  }
+  uv_async_init(&loop_, &stop_async_, &Worker::on_stop);
+  stop_async_.data = this;
+  bound_ = true;
+  return true;
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    spdlog::debug("worker {} running", index_);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  uv_async_send(&stop_async_);
+  thread_.join();
+}
+
+void Worker::on_connection(uv_stream_t* listener, int status) {
+  auto* w = static_cast<Worker*>(listener->data);
+  if (status < 0) {
+    spdlog::warn("worker {} accept failed: {}", w->index_, uv_strerror(status));
+    return;
+  }
+  Session::accept_from(*w, listener);
+}
+
+void Worker::on_stop(uv_async_t* async) {
+  auto* w = static_cast<Worker*>(async->data);
+  w->stopped_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->listener_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->stop_async_), nullptr);
+  // Sessions detach themselves as they finish closing; shut down a copy of the list.
+  const std::vector<Session*> sessions = w->sessions_;
+  for (Session* s : sessions) s->shutdown();
+}
+
+void Worker::attach(Session* s) {
+  s->index_in_worker = sessions_.size();
+  sessions_.push_back(s);
+}
+
+void Worker::detach(Session* s) {
+  const size_t i = s->index_in_worker;
+  sessions_[i] = sessions_.back();
+  sessions_[i]->index_in_worker = i;
+  sessions_.pop_back();
+}
+
+}  // namespace lms::core

@@ -1,0 +1,192 @@
+#include "dialect.h"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "back_handshake.h"
+#include "connection_string.h"
+#include "errors.h"
+#include "framing.h"
+#include "front_handshake.h"
+#include "wire.h"
+
+// Every function here is called from C through the descriptor, so none may let an exception out:
+// each catches at the boundary and answers with a status.
+namespace lms::pgwire {
+namespace {
+
+void copy_error(char* error, size_t cap, const std::string& message) {
+  if (cap == 0) return;
+  std::snprintf(error, cap, "%s", message.c_str());
+}
+
+uint32_t parse_connection_string_c(const char* text, size_t len, void* ctx,
+                                   void (*on_param)(void*, lms_str, lms_str), char* error,
+                                   size_t error_cap) {
+  try {
+    const std::string reason =
+        parse_connection_string({text, len}, [&](std::string_view k, std::string_view v) {
+          on_param(ctx, {k.data(), k.size()}, {v.data(), v.size()});
+        });
+    if (reason.empty()) return LMS_OK;
+    copy_error(error, error_cap, reason);
+    return LMS_ERR_INVALID;
+  } catch (...) {
+    copy_error(error, error_cap, "out of memory");
+    return LMS_ERR_INTERNAL;
+  }
+}
+
+void frame_c(uint32_t direction, const uint8_t* data, size_t len, lms_frame* out) {
+  frame_message(static_cast<lms_direction>(direction), data, len, out);
+}
+
+void* front_create_c(const lms_kv* settings, size_t count) {
+  return new (std::nothrow) FrontHandshake(settings, count);
+}
+
+uint32_t front_step_c(void* front, const uint8_t* data, size_t len, size_t* consumed,
+                      const lms_emitter* out, lms_front_result* result) {
+  try {
+    return static_cast<FrontHandshake*>(front)->step(data, len, consumed, out, result);
+  } catch (...) {
+    result->error = "out of memory during the client handshake";
+    return LMS_HS_FAILED;
+  }
+}
+
+void front_finish_c(void* front, const uint8_t* welcome, size_t welcome_len, const uint8_t* key,
+                    size_t key_len, const lms_emitter* out) {
+  try {
+    static_cast<FrontHandshake*>(front)->finish(welcome, welcome_len, key, key_len, out);
+  } catch (...) {
+  }
+}
+
+void front_destroy_c(void* front) { delete static_cast<FrontHandshake*>(front); }
+
+void* back_create_c(const lms_kv* params, size_t count) {
+  try {
+    return new BackHandshake(params, count);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void back_start_c(void* back, const lms_emitter* out) {
+  try {
+    static_cast<BackHandshake*>(back)->start(out);
+  } catch (...) {
+  }
+}
+
+uint32_t back_step_c(void* back, const uint8_t* data, size_t len, size_t* consumed,
+                     const lms_emitter* out, lms_back_result* result) {
+  try {
+    return static_cast<BackHandshake*>(back)->step(data, len, consumed, out, result);
+  } catch (...) {
+    result->error = "out of memory during the database handshake";
+    result->error_code = "";
+    return LMS_HS_FAILED;
+  }
+}
+
+void back_destroy_c(void* back) { delete static_cast<BackHandshake*>(back); }
+
+void encode_error_c(const lms_error* error, const lms_emitter* out) {
+  try {
+    const auto bytes = error_response({error->severity.data, error->severity.len},
+                                      {error->code.data, error->code.len},
+                                      {error->message.data, error->message.len});
+    out->emit(out->ctx, bytes.data(), bytes.size());
+  } catch (...) {
+  }
+}
+
+void encode_cancel_c(const uint8_t* key, size_t key_len, const lms_emitter* out) {
+  if (key_len != kCancelKeyLength) return;
+  uint8_t packet[16];
+  write_u32(packet, 16);
+  write_u32(packet + 4, kCancelRequestCode);
+  std::memcpy(packet + 8, key, kCancelKeyLength);
+  out->emit(out->ctx, packet, sizeof packet);
+}
+
+void encode_terminate_c(const lms_emitter* out) {
+  static constexpr uint8_t kTerminate[] = {'X', 0, 0, 0, 4};
+  out->emit(out->ctx, kTerminate, sizeof kTerminate);
+}
+
+uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* error,
+                 size_t error_cap) {
+  try {
+    // PQping reports whether a server accepts connections without needing to log in.
+    std::vector<std::string> storage;
+    storage.reserve(2 * count + 2);
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    for (size_t i = 0; i < count; ++i) {
+      const std::string_view key(params[i].key.data, params[i].key.len);
+      if (key == "connect_timeout") continue;
+      storage.emplace_back(key);
+      keys.push_back(storage.back().c_str());
+      storage.emplace_back(params[i].value.data, params[i].value.len);
+      values.push_back(storage.back().c_str());
+    }
+    storage.emplace_back("connect_timeout");
+    keys.push_back(storage.back().c_str());
+    storage.emplace_back(std::to_string(timeout_ms < 2000 ? 2 : timeout_ms / 1000));
+    values.push_back(storage.back().c_str());
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    switch (PQpingParams(keys.data(), values.data(), 0)) {
+      case PQPING_OK: return LMS_OK;
+      case PQPING_REJECT: copy_error(error, error_cap, "the database rejects connections"); break;
+      case PQPING_NO_RESPONSE: copy_error(error, error_cap, "the database does not answer"); break;
+      default: copy_error(error, error_cap, "the connection parameters are unusable"); break;
+    }
+    return LMS_ERR_UNAVAILABLE;
+  } catch (...) {
+    copy_error(error, error_cap, "out of memory");
+    return LMS_ERR_INTERNAL;
+  }
+}
+
+}  // namespace
+
+const lms_plugin_descriptor* negotiate(const lms_negotiation* negotiation,
+                                       const lms_plugin_descriptor* descriptor) {
+  // The host checks our ABI major in the descriptor and refuses us, naming both, if it differs.
+  // These plugins report through their results and need none of the host's functions.
+  if (negotiation == nullptr || negotiation->struct_size < sizeof(lms_negotiation)) return nullptr;
+  return descriptor;
+}
+
+lms_dialect_functions make_dialect_functions(uint16_t default_port) {
+  lms_dialect_functions f{};
+  f.struct_size = sizeof f;
+  f.default_port = default_port;
+  f.cancel_key_len = kCancelKeyLength;
+  f.parse_connection_string = parse_connection_string_c;
+  f.frame = frame_c;
+  f.front_create = front_create_c;
+  f.front_step = front_step_c;
+  f.front_finish = front_finish_c;
+  f.front_destroy = front_destroy_c;
+  f.back_create = back_create_c;
+  f.back_start = back_start_c;
+  f.back_step = back_step_c;
+  f.back_destroy = back_destroy_c;
+  f.encode_error = encode_error_c;
+  f.encode_cancel = encode_cancel_c;
+  f.encode_terminate = encode_terminate_c;
+  f.probe = probe_c;
+  return f;
+}
+
+}  // namespace lms::pgwire

@@ -1,0 +1,187 @@
+#include "scram.h"
+
+#include <vector>
+
+namespace lms::pgwire {
+namespace {
+
+constexpr std::string_view kClientKey = "Client Key";
+constexpr std::string_view kServerKey = "Server Key";
+
+std::string random_nonce() {
+  uint8_t raw[18];
+  if (!random_bytes(raw, sizeof raw)) return {};
+  // base64 of random bytes is printable and contains no ',' as RFC 5802 requires.
+  return base64_encode({reinterpret_cast<const char*>(raw), sizeof raw});
+}
+
+std::vector<std::string_view> split_commas(std::string_view s) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = s.find(',', start);
+    parts.push_back(s.substr(start, comma == std::string_view::npos ? s.npos : comma - start));
+    if (comma == std::string_view::npos) return parts;
+    start = comma + 1;
+  }
+}
+
+// The value of attribute `name` ("r" in "r=abc"), or nullopt.
+std::optional<std::string_view> attribute(std::string_view part, char name) {
+  if (part.size() < 2 || part[0] != name || part[1] != '=') return std::nullopt;
+  return part.substr(2);
+}
+
+Sha256 xor_keys(const Sha256& a, const Sha256& b) {
+  Sha256 out{};
+  for (size_t i = 0; i < out.size(); ++i) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+}  // namespace
+
+ScramVerifier make_scram_verifier(std::string_view password, std::string_view salt,
+                                  uint32_t iterations) {
+  ScramVerifier v;
+  v.salt = std::string(salt);
+  v.iterations = iterations;
+  const Sha256 salted = pbkdf2_sha256(password, salt, iterations);
+  v.stored_key = sha256(as_view(hmac_sha256(as_view(salted), kClientKey)));
+  v.server_key = hmac_sha256(as_view(salted), kServerKey);
+  return v;
+}
+
+ScramServer::ScramServer(const ScramVerifier& verifier, std::string nonce)
+    : verifier_(verifier), server_nonce_(nonce.empty() ? random_nonce() : std::move(nonce)) {}
+
+std::optional<std::string> ScramServer::on_client_first(std::string_view message,
+                                                        std::string* error) {
+  // gs2-header: cbind-flag "," [authzid] "," then client-first-message-bare.
+  const size_t first_comma = message.find(',');
+  const size_t second_comma =
+      first_comma == message.npos ? message.npos : message.find(',', first_comma + 1);
+  if (second_comma == message.npos) {
+    *error = "malformed SCRAM client-first-message";
+    return std::nullopt;
+  }
+  const std::string_view flag = message.substr(0, first_comma);
+  if (flag != "n" && flag != "y") {
+    *error = "SCRAM channel binding is not supported by this server";
+    return std::nullopt;
+  }
+  gs2_header_ = std::string(message.substr(0, second_comma + 1));
+  client_first_bare_ = std::string(message.substr(second_comma + 1));
+  const auto parts = split_commas(client_first_bare_);
+  std::optional<std::string_view> client_nonce;
+  if (parts.size() >= 2) client_nonce = attribute(parts[1], 'r');
+  if (!attribute(parts[0], 'n') || !client_nonce || client_nonce->empty()) {
+    *error = "malformed SCRAM client-first-message";
+    return std::nullopt;
+  }
+  if (server_nonce_.empty()) {
+    *error = "could not generate a SCRAM nonce";
+    return std::nullopt;
+  }
+  combined_nonce_ = std::string(*client_nonce) + server_nonce_;
+  server_first_ = "r=" + combined_nonce_ + ",s=" + base64_encode(verifier_.salt) +
+                  ",i=" + std::to_string(verifier_.iterations);
+  return server_first_;
+}
+
+std::optional<std::string> ScramServer::on_client_final(std::string_view message,
+                                                        std::string* error) {
+  const size_t proof_at = message.rfind(",p=");
+  if (proof_at == message.npos) {
+    *error = "malformed SCRAM client-final-message";
+    return std::nullopt;
+  }
+  const std::string_view without_proof = message.substr(0, proof_at);
+  const auto parts = split_commas(without_proof);
+  const auto binding = attribute(parts[0], 'c');
+  const auto nonce = parts.size() >= 2 ? attribute(parts[1], 'r') : std::nullopt;
+  const auto proof = base64_decode(message.substr(proof_at + 3));
+  if (!binding || !nonce || !proof || proof->size() != 32) {
+    *error = "malformed SCRAM client-final-message";
+    return std::nullopt;
+  }
+  if (*binding != base64_encode(gs2_header_) || *nonce != combined_nonce_) {
+    *error = "SCRAM channel binding or nonce mismatch";
+    return std::nullopt;
+  }
+  const std::string auth_message =
+      client_first_bare_ + "," + server_first_ + "," + std::string(without_proof);
+  const Sha256 signature = hmac_sha256(as_view(verifier_.stored_key), auth_message);
+  Sha256 client_proof{};
+  std::copy(proof->begin(), proof->end(), client_proof.begin());
+  const Sha256 client_key = xor_keys(client_proof, signature);
+  if (!constant_time_equal(as_view(sha256(as_view(client_key))), as_view(verifier_.stored_key))) {
+    *error = "wrong password";
+    return std::nullopt;
+  }
+  return "v=" + base64_encode(as_view(hmac_sha256(as_view(verifier_.server_key), auth_message)));
+}
+
+ScramClient::ScramClient(std::string password, std::string user, std::string nonce)
+    : password_(std::move(password)), client_nonce_(nonce.empty() ? random_nonce() : nonce) {
+  client_first_bare_ = "n=" + user + ",r=" + client_nonce_;
+}
+
+std::string ScramClient::client_first() { return "n,," + client_first_bare_; }
+
+std::optional<std::string> ScramClient::on_server_first(std::string_view message,
+                                                        std::string* error) {
+  const auto parts = split_commas(message);
+  if (parts.size() < 3) {
+    *error = "malformed SCRAM server-first-message";
+    return std::nullopt;
+  }
+  const auto nonce = attribute(parts[0], 'r');
+  const auto salt_text = attribute(parts[1], 's');
+  const auto iterations_text = attribute(parts[2], 'i');
+  std::optional<std::string> salt;
+  if (salt_text) salt = base64_decode(*salt_text);
+  uint32_t iterations = 0;
+  if (iterations_text && !iterations_text->empty() && iterations_text->size() < 10) {
+    for (char c : *iterations_text) {
+      if (c < '0' || c > '9') {
+        iterations = 0;
+        break;
+      }
+      iterations = iterations * 10 + static_cast<uint32_t>(c - '0');
+    }
+  }
+  if (!nonce || !salt || iterations == 0) {
+    *error = "malformed SCRAM server-first-message";
+    return std::nullopt;
+  }
+  if (nonce->substr(0, client_nonce_.size()) != client_nonce_ ||
+      nonce->size() <= client_nonce_.size()) {
+    *error = "SCRAM server nonce does not extend the client nonce";
+    return std::nullopt;
+  }
+  const Sha256 salted = pbkdf2_sha256(password_, *salt, iterations);
+  const Sha256 client_key = hmac_sha256(as_view(salted), kClientKey);
+  const Sha256 stored_key = sha256(as_view(client_key));
+  server_key_ = hmac_sha256(as_view(salted), kServerKey);
+  const std::string without_proof = "c=biws,r=" + std::string(*nonce);  // biws = base64("n,,")
+  auth_message_ = client_first_bare_ + "," + std::string(message) + "," + without_proof;
+  const Sha256 signature = hmac_sha256(as_view(stored_key), auth_message_);
+  return without_proof + ",p=" + base64_encode(as_view(xor_keys(client_key, signature)));
+}
+
+bool ScramClient::on_server_final(std::string_view message, std::string* error) {
+  if (const auto err = attribute(message, 'e')) {
+    *error = "SCRAM authentication refused by the server: " + std::string(*err);
+    return false;
+  }
+  const auto verifier = attribute(message, 'v');
+  const std::string expected =
+      base64_encode(as_view(hmac_sha256(as_view(server_key_), auth_message_)));
+  if (!verifier || !constant_time_equal(*verifier, expected)) {
+    *error = "the server's SCRAM signature is wrong: it does not know the password";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lms::pgwire

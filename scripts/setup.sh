@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package LMS needs to build, test, demo and benchmark.
+# Idempotent: packages already present are not touched, and apt is only called when something is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
+  # libraries the code links
+  libuv1-dev libssl-dev libtomlplusplus-dev libspdlog-dev libboost-dev libboost-filesystem-dev
+  libpq-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev
+  # real servers and clients the tests, the demo and the benchmarks drive
+  postgresql-15 postgresql-client-15 pgbouncer python3 procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # The Debian postgresql package starts a cluster on 5432 by default; LMS never uses it. policy-rc.d
+  # keeps apt from starting services while it installs.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod +x /usr/sbin/policy-rc.d
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The PostgreSQL server binaries live outside PATH on Debian; tests and scripts find them here.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  echo "setup: PostgreSQL 15 server binaries not found after install" >&2
+  exit 1
+fi
+echo "setup: all packages present"

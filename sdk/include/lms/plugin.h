@@ -1,0 +1,318 @@
+/*
+ * LMS plugin ABI, version 1.
+ *
+ * A plugin is a shared object that exports exactly one C function, `lms_plugin_entry`. The core
+ * calls it once, right after loading, with an `lms_negotiation` naming the ABI versions the core
+ * speaks and a table of host functions; the plugin answers with a descriptor of itself, or NULL if
+ * it cannot work with that host.
+ *
+ * Rules every struct and call here keeps (see sdk/README.md for the long form):
+ *  - C linkage and C types only. Enums cross as uint32_t, booleans as uint8_t, strings as lms_str
+ *    (UTF-8, pointer plus length, not NUL-terminated unless said so).
+ *  - Every struct begins with `struct_size`, set by whoever fills it, and only ever grows at its end.
+ *    A reader checks LMS_HAS_FIELD before touching a field; a field beyond the size is absent.
+ *  - Whoever allocates frees. Buffers passed into a call are borrowed for the call only. Plugin
+ *    state is a `void*` its create function returned and its destroy function frees.
+ *  - No exception, C++ type or allocator crosses the line. Errors are status codes plus a message.
+ *
+ * Version history (minor versions only add at the ends of structs):
+ *   1.0  negotiation, host API (log), dialect functions (framing, handshakes, errors, cancel,
+ *        connection strings, probe), shadow functions (per-request decision).
+ */
+#ifndef LMS_PLUGIN_H
+#define LMS_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LMS_PLUGIN_ABI_MAJOR 1u
+#define LMS_PLUGIN_ABI_MINOR 0u
+#define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
+
+/* True when a struct filled by someone else is large enough to hold `field`. */
+#define LMS_HAS_FIELD(ptr, type, field) \
+  ((ptr)->struct_size >= offsetof(type, field) + sizeof(((type*)0)->field))
+
+#if defined(_WIN32)
+#define LMS_PLUGIN_EXPORT __declspec(dllexport)
+#else
+#define LMS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+typedef struct lms_str {
+  const char* data;
+  size_t len;
+} lms_str;
+
+/* A key and a value, both borrowed. Used for connection parameters and options. */
+typedef struct lms_kv {
+  lms_str key;
+  lms_str value;
+} lms_kv;
+
+/* Status codes. 0..999 are reserved for the core; a plugin may use 1000 and above. A caller treats a
+ * code it does not know as LMS_ERR_UNSUPPORTED. */
+typedef enum lms_status {
+  LMS_OK = 0,
+  LMS_ERR_INVALID = 1,     /* the input is malformed */
+  LMS_ERR_UNSUPPORTED = 2, /* the request is understood but not supported */
+  LMS_ERR_INTERNAL = 3,    /* the plugin failed; its message says why */
+  LMS_ERR_UNAVAILABLE = 4  /* a remote party could not be reached */
+} lms_status;
+
+typedef enum lms_log_level {
+  LMS_LOG_DEBUG = 0,
+  LMS_LOG_INFO = 1,
+  LMS_LOG_WARN = 2,
+  LMS_LOG_ERROR = 3
+} lms_log_level;
+
+/* Functions the core lends every plugin, so a plugin links against nothing of the core's.
+ * Any of them may be called from any thread. */
+typedef struct lms_host_api {
+  uint32_t struct_size;
+  /* Writes one log line through the core's logger. `level` is an lms_log_level. */
+  void (*log)(uint32_t level, const char* message, size_t message_len);
+} lms_host_api;
+
+/* What the core offers. The plugin answers with its descriptor, whose abi_minor is the highest minor
+ * it supports that is <= host_abi_minor. When host_abi_major differs from its own it still returns
+ * its descriptor (and uses nothing of `host`): the core refuses it, naming both versions. NULL means
+ * the plugin cannot work at all. */
+typedef struct lms_negotiation {
+  uint32_t struct_size;
+  uint32_t host_abi_major;
+  uint32_t host_abi_minor;
+  const lms_host_api* host; /* valid for the lifetime of the loaded plugin */
+} lms_negotiation;
+
+typedef enum lms_plugin_kind { LMS_PLUGIN_DIALECT = 1, LMS_PLUGIN_SHADOW = 2 } lms_plugin_kind;
+
+/* The plugin's answer. It is static in the plugin and stays valid while the library is loaded.
+ * `abi_major`/`abi_minor` must match exactly what the core checks; `name` and `version` are for
+ * people. `functions` points at an lms_dialect_functions or lms_shadow_functions per `kind`. */
+typedef struct lms_plugin_descriptor {
+  uint32_t struct_size;
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  uint32_t kind;
+  lms_str name;
+  lms_str version;
+  const void* functions;
+} lms_plugin_descriptor;
+
+typedef const lms_plugin_descriptor* (*lms_plugin_entry_fn)(const lms_negotiation* negotiation);
+
+/* ------------------------------------------------------------------------------------------------
+ * Dialect plugins: one wire protocol. The core owns every socket; the plugin only looks at bytes.
+ * Every function below runs on the calling worker loop's thread unless said otherwise, and must not
+ * block there.
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef enum lms_direction {
+  LMS_FROM_CLIENT = 0, /* bytes an application sent, heading to a database */
+  LMS_FROM_SERVER = 1  /* bytes a database sent, heading to an application */
+} lms_direction;
+
+typedef enum lms_frame_result {
+  LMS_FRAME_COMPLETE = 0,  /* `length` (whole message) and `msg_class` are known; the body may not
+                              have arrived yet: the core streams it on without holding it */
+  LMS_FRAME_NEED_MORE = 1, /* call again with at least `length` bytes */
+  LMS_FRAME_INVALID = 2    /* the stream is broken; `error` says why */
+} lms_frame_result;
+
+/* What the core needs to know of a message to route it and to track session state. */
+typedef enum lms_msg_class {
+  LMS_MSG_OTHER = 0,
+  /* from the client */
+  LMS_MSG_QUERY = 1,      /* a complete request on its own (PostgreSQL 'Q', MySQL COM_QUERY) */
+  LMS_MSG_EXTENDED = 2,   /* part of a request finished by LMS_MSG_SYNC (Parse, Bind, ...) */
+  LMS_MSG_SYNC = 3,       /* ends an extended request: one LMS_MSG_READY answers it */
+  LMS_MSG_FLUSH = 4,      /* asks for pending output; no LMS_MSG_READY answers it */
+  LMS_MSG_TERMINATE = 5,  /* the client is leaving */
+  LMS_MSG_COPY_DATA = 6,  /* COPY data, either direction */
+  LMS_MSG_COPY_END = 7,   /* CopyDone or CopyFail from the client */
+  LMS_MSG_FUNCTION_CALL = 8,
+  /* from the server */
+  LMS_MSG_READY = 20,     /* a request is finished; `txn_state` is set */
+  LMS_MSG_ERROR = 21,
+  LMS_MSG_NOTICE = 22,
+  LMS_MSG_NOTIFICATION = 23,
+  LMS_MSG_PARAMETER_STATUS = 24,
+  LMS_MSG_COPY_IN = 25,   /* the server waits for COPY data from the client */
+  LMS_MSG_COPY_OUT = 26,
+  LMS_MSG_ROW = 27,
+  LMS_MSG_COMPLETE = 28
+} lms_msg_class;
+
+typedef enum lms_txn_state {
+  LMS_TXN_IDLE = 0,
+  LMS_TXN_IN_TRANSACTION = 1,
+  LMS_TXN_FAILED = 2
+} lms_txn_state;
+
+typedef struct lms_frame {
+  uint32_t struct_size;
+  uint32_t result;    /* lms_frame_result */
+  uint64_t length;    /* COMPLETE: the whole message; NEED_MORE: bytes needed to decide */
+  uint32_t msg_class; /* lms_msg_class */
+  uint32_t txn_state; /* lms_txn_state, for LMS_MSG_READY */
+  const char* error;  /* INVALID: a static NUL-terminated reason */
+} lms_frame;
+
+/* Where a handshake writes the bytes it wants sent to its peer. `emit` copies them. */
+typedef struct lms_emitter {
+  uint32_t struct_size;
+  void* ctx;
+  void (*emit)(void* ctx, const uint8_t* data, size_t len);
+} lms_emitter;
+
+typedef enum lms_handshake_status {
+  LMS_HS_NEED_INPUT = 0, /* feed more bytes from the peer */
+  LMS_HS_DONE = 1,       /* the handshake succeeded; see the result */
+  LMS_HS_FAILED = 2,     /* it failed; an error was emitted to the peer where the protocol allows */
+  LMS_HS_CANCEL = 3,     /* front only: the peer sent a cancel request; see the result's cancel key */
+  LMS_HS_CLOSE = 4       /* front only: the peer asked to close before starting (nothing to log) */
+} lms_handshake_status;
+
+/* The front handshake is the proxy acting as the database for an application. */
+typedef struct lms_front_result {
+  uint32_t struct_size;
+  /* DONE: what the client asked for at startup (user, database, application_name, options, ...),
+   * borrowed from the handshake state until it is destroyed. */
+  const lms_kv* startup_params;
+  size_t startup_param_count;
+  /* CANCEL: the key the client presents (the proxy's own key, handed out by front_finish). */
+  const uint8_t* cancel_key;
+  size_t cancel_key_len;
+  /* FAILED: why, for the log. NUL-terminated, borrowed. */
+  const char* error;
+} lms_front_result;
+
+/* The back handshake is the proxy acting as an application for a database. */
+typedef struct lms_back_result {
+  uint32_t struct_size;
+  /* DONE: the key with which the database lets this session be cancelled. */
+  const uint8_t* cancel_key;
+  size_t cancel_key_len;
+  /* DONE: bytes the front must relay to the client when it finishes (PostgreSQL: the server's
+   * ParameterStatus and notice messages), borrowed until the state is destroyed. */
+  const uint8_t* welcome;
+  size_t welcome_len;
+  /* FAILED: why, NUL-terminated, and the protocol's error code (PostgreSQL SQLSTATE) if the server
+   * gave one, else empty. Both borrowed. */
+  const char* error;
+  const char* error_code;
+} lms_back_result;
+
+/* An error the core wants a client to see, encoded by the dialect. */
+typedef struct lms_error {
+  uint32_t struct_size;
+  lms_str severity; /* "ERROR" or "FATAL" */
+  lms_str code;     /* PostgreSQL SQLSTATE; the MySQL dialect maps it */
+  lms_str message;
+} lms_error;
+
+typedef struct lms_dialect_functions {
+  uint32_t struct_size;
+
+  /* The port a connection string means when it names none (PostgreSQL 5432, CockroachDB 26257). */
+  uint16_t default_port;
+  /* Bytes in a cancel key this dialect hands to clients (PostgreSQL: 8, process id and secret). */
+  uint32_t cancel_key_len;
+
+  /* Parses a connection string in any form the dialect accepts. Calls `on_param` once for each
+   * parameter present, with canonical keys: host, port, user, password, dbname, sslmode,
+   * sslrootcert, sslcert, sslkey, application_name, options, connect_timeout. Strings are borrowed
+   * for the callback only. On failure writes a NUL-terminated reason into `error` (at most
+   * error_cap bytes) and returns LMS_ERR_INVALID. Any thread. */
+  uint32_t (*parse_connection_string)(const char* text, size_t text_len, void* ctx,
+                                      void (*on_param)(void* ctx, lms_str key, lms_str value),
+                                      char* error, size_t error_cap);
+
+  /* Finds the next message in `data` coming from `direction` and classifies it. Pure: no state. */
+  void (*frame)(uint32_t direction, const uint8_t* data, size_t len, lms_frame* out);
+
+  /* Front handshake. `settings`: auth_method (trust | password | md5 | scram-sha-256), user,
+   * password: who may connect. Returns NULL only when out of memory. */
+  void* (*front_create)(const lms_kv* settings, size_t setting_count);
+  /* Consumes bytes the client sent; sets *consumed; may emit replies. On DONE the client is
+   * authenticated and waits: the core connects the database, then calls front_finish or
+   * front_fail. */
+  uint32_t (*front_step)(void* front, const uint8_t* data, size_t len, size_t* consumed,
+                         const lms_emitter* out, lms_front_result* result);
+  /* Tells the client it is in: relays the back handshake's welcome and hands out `cancel_key`,
+   * the proxy's own key of cancel_key_len bytes. */
+  void (*front_finish)(void* front, const uint8_t* welcome, size_t welcome_len,
+                       const uint8_t* cancel_key, size_t cancel_key_len, const lms_emitter* out);
+  void (*front_destroy)(void* front);
+
+  /* Back handshake. `params` are the database's connection parameters (as parse_connection_string
+   * gives them) followed by the client's startup parameters; later keys override earlier ones
+   * except user and password, which always come from the connection string. */
+  void* (*back_create)(const lms_kv* params, size_t param_count);
+  /* Emits the first bytes to the database (the startup message). */
+  void (*back_start)(void* back, const lms_emitter* out);
+  uint32_t (*back_step)(void* back, const uint8_t* data, size_t len, size_t* consumed,
+                        const lms_emitter* out, lms_back_result* result);
+  void (*back_destroy)(void* back);
+
+  /* Encodes an error message for a client, in the message flow (after the handshake) or as the
+   * handshake's final answer. */
+  void (*encode_error)(const lms_error* error, const lms_emitter* out);
+  /* Encodes what a new connection to the database sends to cancel the session whose back
+   * handshake gave `cancel_key`. */
+  void (*encode_cancel)(const uint8_t* cancel_key, size_t cancel_key_len, const lms_emitter* out);
+  /* Optional from here on: a plugin may leave these NULL or end its table before them. */
+
+  /* Encodes a polite goodbye to a database (PostgreSQL Terminate). */
+  void (*encode_terminate)(const lms_emitter* out);
+
+  /* Checks that the database answers, within timeout_ms. Blocking: the core calls it only from
+   * its control thread, never from a worker loop. LMS_OK or LMS_ERR_UNAVAILABLE with a reason. */
+  uint32_t (*probe)(const lms_kv* params, size_t param_count, uint32_t timeout_ms, char* error,
+                    size_t error_cap);
+} lms_dialect_functions;
+
+/* ------------------------------------------------------------------------------------------------
+ * Shadow plugins: the policy for one request. The core does the I/O; the plugin decides.
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef enum lms_shadow_answer {
+  LMS_ANSWER_SOURCE = 0,          /* the client gets the source of truth's result */
+  LMS_ANSWER_TARGET_ERROR_WINS = 1 /* a target error replaces a successful source result */
+} lms_shadow_answer;
+
+typedef struct lms_request_info {
+  uint32_t struct_size;
+  uint32_t msg_class;           /* lms_msg_class of the message that starts the request */
+  uint32_t txn_state;           /* the session's transaction state before the request */
+  uint8_t target_busy;          /* a previous request is still running on the target */
+} lms_request_info;
+
+typedef struct lms_shadow_decision {
+  uint32_t struct_size;
+  uint8_t send_to_target;       /* run the request on the non-source-of-truth database too */
+  uint8_t wait_for_target;      /* hold the client's answer until the target answered */
+  uint32_t answer;              /* lms_shadow_answer */
+} lms_shadow_decision;
+
+typedef struct lms_shadow_functions {
+  uint32_t struct_size;
+  /* Creates the policy's state from its options; NULL only when out of memory. Control thread. */
+  void* (*create)(const lms_kv* options, size_t option_count);
+  void (*destroy)(void* self);
+  /* Decides one request. Called on a worker loop, concurrently from several loops: a plugin that
+   * keeps mutable state in `self` must make it thread-safe. */
+  void (*decide)(void* self, const lms_request_info* request, lms_shadow_decision* out);
+} lms_shadow_functions;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LMS_PLUGIN_H */

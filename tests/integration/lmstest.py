@@ -1,0 +1,229 @@
+"""Test harness: real PostgreSQL 15 servers and real lms processes on free loopback ports.
+
+PostgreSQL refuses to run as root, so servers run as the `postgres` user in a temporary directory
+that user owns. Every process a test starts is stopped by its PID when the test ends.
+"""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+BUILD_DIR = os.environ.get("LMS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+LMS_BIN = os.path.join(BUILD_DIR, "core", "lms")
+PLUGIN_DIR = os.path.join(BUILD_DIR, "plugins")
+# Set by scripts/test.sh for the ASan/UBSan build, whose shadow memory makes RSS figures meaningless.
+SANITIZED = os.environ.get("LMS_SANITIZED") == "1"
+
+USER = "app"
+PASSWORD = "app-secret-pw"
+DATABASE = "appdb"
+
+
+def free_port():
+    """A port nothing listens on now, from the kernel's ephemeral range (never a standard port)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, timeout=15.0, host="127.0.0.1"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+
+
+def _as_postgres():
+    pw = pwd.getpwnam("postgres")
+
+    def demote():
+        os.setgid(pw.pw_gid)
+        os.setuid(pw.pw_uid)
+
+    return demote if os.getuid() == 0 else None
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL 15 cluster with one user and one database for the tests."""
+
+    def __init__(self, auth="scram-sha-256", settings=None):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="lms-pg-")
+        self.data = os.path.join(self.dir, "data")
+        if os.getuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        demote = _as_postgres()
+        subprocess.run([f"{PG_BIN}/initdb", "-D", self.data, "-U", "postgres", "--auth-local=trust",
+                        f"--auth-host={auth}", "-E", "UTF8", "--locale=C.UTF-8"],
+                       check=True, stdout=subprocess.DEVNULL, preexec_fn=demote)
+        conf = {
+            "port": str(self.port),
+            "listen_addresses": "'127.0.0.1'",
+            "unix_socket_directories": f"'{self.dir}'",
+            "password_encryption": "'md5'" if auth == "md5" else "'scram-sha-256'",
+            "max_connections": "600",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "shared_buffers": "128MB",
+            "log_min_messages": "warning",
+        }
+        conf.update(settings or {})
+        with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
+            for k, v in conf.items():
+                f.write(f"{k} = {v}\n")
+        self.log = os.path.join(self.dir, "server.log")
+        self.start()
+        self.admin(f"CREATE ROLE {USER} LOGIN PASSWORD '{PASSWORD}'")
+        self.admin(f"CREATE DATABASE {DATABASE} OWNER {USER}")
+
+    def start(self):
+        subprocess.run([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "start"],
+                       check=True, stdout=subprocess.DEVNULL, preexec_fn=_as_postgres())
+
+    def pid(self):
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self, mode=signal.SIGINT):
+        """Fast shutdown by default; SIGQUIT for an immediate one (a crash, as clients see it)."""
+        pid = self.pid()
+        if pid is None:
+            return
+        try:
+            os.kill(pid, mode)
+        except ProcessLookupError:
+            return
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(pid, signal.SIGKILL)
+
+    def destroy(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def admin(self, sql, db="postgres"):
+        """Runs SQL as the superuser over the Unix socket (not through lms)."""
+        return subprocess.run([f"{PG_BIN}/psql", "-h", self.dir, "-p", str(self.port), "-U", "postgres",
+                               "-d", db, "-v", "ON_ERROR_STOP=1", "-qAtX", "-c", sql],
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    def url(self, user=USER, password=PASSWORD, db=DATABASE):
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{db}"
+
+
+class Lms:
+    """One lms process. Its stderr goes to a file the test can read; stopping it checks that it
+    exited cleanly (a crash or a sanitizer report fails the test)."""
+
+    def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2):
+        self.port = free_port()
+        self.http_port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="lms-proxy-")
+        self.log_path = os.path.join(self.dir, "lms.log")
+        args = [LMS_BIN, "--source-dialect", "postgres", "--listen", f"127.0.0.1:{self.port}",
+                "--http-listen", f"127.0.0.1:{self.http_port}", "--plugin-dir", PLUGIN_DIR,
+                "--workers", str(workers)]
+        if source_url is not None:
+            args += ["--source", source_url]
+        args += list(extra)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env)
+        if check_ready:
+            wait_for_port(self.port)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        """Stops with SIGTERM and returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        return self.proc.returncode
+
+    def url(self, user=USER, password=PASSWORD, db=DATABASE):
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{db}"
+
+    def http_get(self, path):
+        import urllib.request
+        import urllib.error
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+
+def psql(url, *args, input=None, check=False, timeout=120):
+    """Runs psql against a URL; returns the CompletedProcess (stdout and stderr as text)."""
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
+    return subprocess.run(["psql", url, "-X", *args], input=input, capture_output=True, text=True,
+                          check=check, timeout=timeout, env=env)
+
+
+class LmsTestCase(unittest.TestCase):
+    """A test case with one PostgreSQL server shared by its tests, and helpers that stop what a
+    test started."""
+
+    pg_auth = "scram-sha-256"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PostgresServer(auth=cls.pg_auth)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.destroy()
+
+    def start_lms(self, source_url=None, **kwargs):
+        proxy = Lms(self.pg.url() if source_url is None else source_url, **kwargs)
+        self.addCleanup(self._stop_and_check, proxy)
+        return proxy
+
+    def _stop_and_check(self, proxy):
+        code = proxy.stop()
+        log = proxy.log()
+        shutil.rmtree(proxy.dir, ignore_errors=True)
+        self.assertNotIn("AddressSanitizer", log)
+        self.assertNotIn("runtime error:", log)  # UBSan
+        self.assertEqual(code, 0, f"lms exited with {code}; its log:\n{log[-4000:]}")
