@@ -1,0 +1,77 @@
+#include "scram.h"
+
+#include <gtest/gtest.h>
+
+namespace lms::pgwire {
+namespace {
+
+// RFC 7677, section 3: user "user", password "pencil".
+constexpr const char* kClientNonce = "rOprNGfwEbeRWgbNEkqO";
+constexpr const char* kServerNonce = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+constexpr const char* kServerFirst =
+    "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+constexpr const char* kClientFinal =
+    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+    "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+constexpr const char* kServerFinal = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=";
+
+TEST(Scram, ClientMatchesRfc7677) {
+  ScramClient client("pencil", "user", kClientNonce);
+  EXPECT_EQ(client.client_first(), "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+  std::string error;
+  const auto final_message = client.on_server_first(kServerFirst, &error);
+  ASSERT_TRUE(final_message) << error;
+  EXPECT_EQ(*final_message, kClientFinal);
+  EXPECT_TRUE(client.on_server_final(kServerFinal, &error)) << error;
+}
+
+TEST(Scram, ServerMatchesRfc7677) {
+  const auto salt = base64_decode("W22ZaJ0SNY7soEsUEjb6gQ==");
+  ASSERT_TRUE(salt);
+  const ScramVerifier verifier = make_scram_verifier("pencil", *salt, 4096);
+  ScramServer server(verifier, kServerNonce);
+  std::string error;
+  const auto first = server.on_client_first("n,,n=user,r=rOprNGfwEbeRWgbNEkqO", &error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_EQ(*first, kServerFirst);
+  const auto final_message = server.on_client_final(kClientFinal, &error);
+  ASSERT_TRUE(final_message) << error;
+  EXPECT_EQ(*final_message, kServerFinal);
+}
+
+TEST(Scram, WrongPasswordIsRefusedByTheServer) {
+  const ScramVerifier verifier = make_scram_verifier("right", "0123456789abcdef", 4096);
+  ScramServer server(verifier);
+  ScramClient client("wrong");
+  std::string error;
+  const auto first = server.on_client_first(client.client_first(), &error);
+  ASSERT_TRUE(first);
+  const auto final_message = client.on_server_first(*first, &error);
+  ASSERT_TRUE(final_message);
+  EXPECT_FALSE(server.on_client_final(*final_message, &error));
+  EXPECT_EQ(error, "wrong password");
+}
+
+TEST(Scram, ServerThatDoesNotKnowThePasswordIsRefusedByTheClient) {
+  ScramClient client("pencil", "user", kClientNonce);
+  std::string error;
+  ASSERT_TRUE(client.on_server_first(kServerFirst, &error));
+  EXPECT_FALSE(client.on_server_final("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", &error));
+  EXPECT_NE(error.find("signature"), std::string::npos);
+}
+
+TEST(Scram, MalformedMessagesAreErrors) {
+  const ScramVerifier verifier = make_scram_verifier("pw", "salt", 4096);
+  std::string error;
+  for (const char* bad : {"", "n", "n,,", "n,,r=abc", "p=tls-unique,,n=,r=abc", "x,,n=,r=abc", "n,,n=,r="}) {
+    ScramServer server(verifier);
+    EXPECT_FALSE(server.on_client_first(bad, &error)) << bad;
+  }
+  ScramClient client("pw");
+  for (const char* bad : {"", "r=x", "r=other,s=c2FsdA==,i=4096", "r=,s=,i=", "garbage,,,"}) {
+    EXPECT_FALSE(client.on_server_first(bad, &error)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace lms::pgwire
