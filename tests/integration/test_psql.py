@@ -11,7 +11,6 @@ from lmstest import LmsTestCase, psql
 
 SCRIPT = r"""
 \set ON_ERROR_STOP 0
-DROP TABLE IF EXISTS accounts;
 CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric(12,2));
 BEGIN;
 INSERT INTO accounts VALUES (1, 'ann', 100.50), (2, 'bob', 20);
@@ -63,6 +62,7 @@ class PsqlThroughLms(LmsTestCase):
     def test_script_with_transactions_errors_and_copy_both_ways(self):
         outputs = []
         for url in (self.pg.url(), self.proxy.url()):
+            self.pg.admin("DROP TABLE IF EXISTS accounts", db="appdb")
             with tempfile.TemporaryDirectory() as d:
                 out = os.path.join(d, "accounts.csv")
                 script = SCRIPT.replace("{out}", out)
