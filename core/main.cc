@@ -1,6 +1,7 @@
 // lms: one proxy instance. Parses its configuration, starts, and runs until SIGINT or SIGTERM.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 
@@ -8,8 +9,23 @@
 #include "log.h"
 #include "proxy.h"
 
+namespace {
+
+// Every client costs two descriptors (its socket and its database's); the usual soft limit of 1024
+// would cap a proxy near 500 clients. Raise it to the hard limit, which is the operator's to set.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace lms::core;
+  raise_file_limit();
   // A peer that closes while we write must be an error code, not a killed process.
   signal(SIGPIPE, SIG_IGN);
   init_logging();
