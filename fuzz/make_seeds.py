@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Writes seed corpora for the fuzz targets into DIR/<target>/: well-formed PostgreSQL protocol
+exchanges as a real client and server produce them (startup, SCRAM, extended query, COPY, errors),
+so the fuzzer starts from deep inside the protocol instead of at random bytes."""
+import os
+import struct
+import sys
+
+
+def msg(t, body=b""):
+    return t + struct.pack("!I", len(body) + 4) + body
+
+
+def cstr(s):
+    return s.encode() + b"\0"
+
+
+def startup(**params):
+    body = struct.pack("!I", 196608) + b"".join(cstr(k) + cstr(v) for k, v in params.items()) + b"\0"
+    return struct.pack("!I", len(body) + 4) + body
+
+
+CLIENT = [
+    msg(b"Q", cstr("select 1")),
+    msg(b"P", cstr("s1") + cstr("select $1::int") + struct.pack("!H", 0)) +
+    msg(b"B", cstr("") + cstr("s1") + struct.pack("!HHIH", 0, 1, 1, 0)[:-2] + b"7" + struct.pack("!H", 0)) +
+    msg(b"D", b"P" + cstr("")) + msg(b"E", cstr("") + struct.pack("!I", 0)) + msg(b"S"),
+    msg(b"Q", cstr("copy t from stdin")) + msg(b"d", b"1\tone\n") + msg(b"c"),
+    msg(b"F", struct.pack("!IHHIH", 1598, 0, 0, 0, 0)),
+    msg(b"H") + msg(b"X"),
+]
+SERVER = [
+    msg(b"1") + msg(b"2") + msg(b"T", struct.pack("!H", 1) + cstr("x") + struct.pack("!IHIhih", 0, 0, 23, 4, -1, 0)) +
+    msg(b"D", struct.pack("!HI", 1, 1) + b"7") + msg(b"C", cstr("SELECT 1")) + msg(b"Z", b"I"),
+    msg(b"E", b"SERROR\0C42P01\0Mrelation does not exist\0\0") + msg(b"Z", b"E"),
+    msg(b"G", b"\0\0\0") + msg(b"Z", b"T"),
+    msg(b"A", struct.pack("!I", 42) + cstr("chan") + cstr("payload")) + msg(b"N", b"SNOTICE\0Mhi\0\0"),
+]
+FRONT = [
+    bytes([3, 7]) + struct.pack("!II", 8, 80877103) + startup(user="alice", database="shop"),
+    bytes([3, 64]) + startup(user="alice") + msg(b"p", cstr("SCRAM-SHA-256") + struct.pack("!I", 32) +
+                                                  b"n,,n=,r=rOprNGfwEbeRWgbNEkqO12345"),
+    bytes([2, 3]) + startup(user="alice") + msg(b"p", cstr("md5" + "0" * 32)),
+    bytes([1, 1]) + startup(user="alice", application_name="x") + msg(b"p", cstr("pw")),
+    bytes([0, 9]) + struct.pack("!IIII", 16, 80877102, 1, 2),
+]
+BACK = [
+    msg(b"R", struct.pack("!I", 10) + cstr("SCRAM-SHA-256") + b"\0") +
+    msg(b"R", struct.pack("!I", 11) + b"r=abc,s=c2FsdA==,i=16") + msg(b"R", struct.pack("!I", 12) + b"v=AAAA"),
+    msg(b"R", struct.pack("!I", 5) + b"salt") + msg(b"R", struct.pack("!I", 0)) +
+    msg(b"S", cstr("server_version") + cstr("15.0")) + msg(b"K", struct.pack("!II", 1, 2)) + msg(b"Z", b"I"),
+    msg(b"E", b"SFATAL\0C28P01\0Mpassword authentication failed\0\0"),
+]
+SCRAM = [
+    b"n,,n=,r=clientnonce\nc=biws,r=clientnonceservernonce,p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+    b"r=clientnonceX,s=c2FsdA==,i=16\nv=AAAA",
+    b"y,a=x,n=u,r=n\ne=invalid-proof",
+]
+CONNSTR = [
+    b"postgresql://u:p%40w@h:5432/db?sslmode=verify-full?sslrootcert=/ca.crt&application_name=a",
+    b"host=127.0.0.1 port=5 user=x password='a b' dbname=d",
+    b"postgres://[::1]:26257/defaultdb?options=-c%20x%3Dy",
+]
+
+
+def main():
+    out = sys.argv[1]
+    corpora = {
+        "fuzz_frame": [bytes([n % 256]) + c for n, c in enumerate(CLIENT + SERVER)],
+        "fuzz_front_handshake": FRONT,
+        "fuzz_back_handshake": BACK,
+        "fuzz_scram": SCRAM,
+        "fuzz_connection_string": CONNSTR,
+    }
+    for target, seeds in corpora.items():
+        d = os.path.join(out, target)
+        os.makedirs(d, exist_ok=True)
+        for i, seed in enumerate(seeds):
+            with open(os.path.join(d, f"seed{i}"), "wb") as f:
+                f.write(seed)
+
+
+if __name__ == "__main__":
+    main()
