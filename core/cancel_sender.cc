@@ -34,8 +34,8 @@ void send_cancel(uv_loop_t* loop, const sockaddr_storage& address, std::vector<u
           s->close();
           return;
         }
-        uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(s->packet.data()),
-                                   static_cast<unsigned>(s->packet.size()));
+        uv_buf_t buf =
+            uv_buf_init(reinterpret_cast<char*>(s->packet.data()), static_cast<unsigned>(s->packet.size()));
         s->write_req.data = s;
         const int wrc = uv_write(&s->write_req, reinterpret_cast<uv_stream_t*>(&s->socket), &buf, 1,
                                  [](uv_write_t* w, int) { static_cast<CancelSender*>(w->data)->close(); });

@@ -1,7 +1,7 @@
 #include "config.h"
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <cstdlib>
@@ -19,10 +19,12 @@ const std::vector<Setting> kSettings = {
     {"http-listen", "0.0.0.0:9044", "address for /healthz, /readyz and /metrics (host:port)"},
     {"source", nullptr, "connection string of the source database (URL or key=value); also INIT_SOURCE"},
     {"target", "", "connection string of the target database; also INIT_TARGET"},
-    {"shadow-mode", "none", "shadowing of traffic to the target: none, async, sync, strict-sync; also LMS_SHADOW_MODE"},
+    {"shadow-mode", "none",
+     "shadowing of traffic to the target: none, async, sync, strict-sync; also LMS_SHADOW_MODE"},
     {"plugin-dir", "", "directory holding the plugins (default: next to the binary, else the installed one)"},
     {"workers", "0", "event-loop threads; 0 means one per core"},
-    {"auth-method", "scram-sha-256", "how clients authenticate to the proxy: scram-sha-256, md5, password or trust"},
+    {"auth-method", "scram-sha-256",
+     "how clients authenticate to the proxy: scram-sha-256, md5, password or trust"},
     {"log-level", "info", "debug, info, warn or error; also LMS_LOGGING"},
     {"max-connections", "10000", "client connections served at once; more are refused with an error"},
     {"connect-timeout", "10000", "milliseconds to wait for a database connection"},
@@ -75,8 +77,7 @@ bool read_toml(const std::string& path, std::map<std::string, Sourced>& values, 
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << "config file " << path << ": " << e.description() << " (line " << e.source().begin.line
-        << ")";
+    msg << "config file " << path << ": " << e.description() << " (line " << e.source().begin.line << ")";
     *error = msg.str();
     return false;
   }
@@ -103,8 +104,7 @@ bool read_toml(const std::string& path, std::map<std::string, Sourced>& values, 
 }
 
 // The deployment's secrets file, mounted by the Helm chart at LMS_READ_CONFIG_FILE.
-bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& values,
-                       std::string* error) {
+bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& values, std::string* error) {
   std::ifstream in(path);
   if (!in) {
     *error = "LMS_READ_CONFIG_FILE: cannot read " + path;
@@ -137,8 +137,7 @@ bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& 
 
 const std::vector<Setting>& settings() { return kSettings; }
 
-std::optional<CommandLine> parse_command_line(int argc, const char* const* argv,
-                                              std::string* error) {
+std::optional<CommandLine> parse_command_line(int argc, const char* const* argv, std::string* error) {
   CommandLine cl;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -32,7 +32,8 @@ class ConfigTest : public ::testing::Test {
 TEST_F(ConfigTest, FlagsGiveEverythingAndDefaultsFillTheRest) {
   std::string error;
   const auto c = load({"--source-dialect", "postgres", "--source", "postgresql://u@h/db",
-                       "--listen=127.0.0.1:7000", "--workers", "3"}, &error);
+                       "--listen=127.0.0.1:7000", "--workers", "3"},
+                      &error);
   ASSERT_TRUE(c) << error;
   EXPECT_EQ(c->listen.host, "127.0.0.1");
   EXPECT_EQ(c->listen.port, 7000);
@@ -51,7 +52,9 @@ TEST_F(ConfigTest, MissingRequiredSettingIsNamed) {
 TEST_F(ConfigTest, WrongValuesNameTheKeyAndWhereTheyCameFrom) {
   std::string error;
   EXPECT_FALSE(load({"--source-dialect", "oracle", "--source", "x"}, &error));
-  EXPECT_EQ(error, "invalid source-dialect from flag --source-dialect: 'oracle' is not postgres, cockroach or mysql");
+  EXPECT_EQ(
+      error,
+      "invalid source-dialect from flag --source-dialect: 'oracle' is not postgres, cockroach or mysql");
   EXPECT_FALSE(load({"--source-dialect", "postgres", "--source", "x", "--listen", "nowhere"}, &error));
   EXPECT_NE(error.find("invalid listen from flag --listen"), std::string::npos) << error;
   EXPECT_FALSE(load({"--source-dialect", "postgres", "--source", "x", "--workers", "-1"}, &error));
@@ -85,14 +88,15 @@ TEST_F(ConfigTest, TomlErrorsNameTheFileAndKey) {
   EXPECT_FALSE(load({"--config", broken.c_str()}, &error));
   EXPECT_NE(error.find("config file " + broken), std::string::npos);
   EXPECT_NE(error.find("line 1"), std::string::npos);
-  const auto bad_value = write_file("bad.toml", "source-dialect = \"postgres\"\nsource = \"x\"\nworkers = \"many\"\n");
+  const auto bad_value =
+      write_file("bad.toml", "source-dialect = \"postgres\"\nsource = \"x\"\nworkers = \"many\"\n");
   EXPECT_FALSE(load({"--config", bad_value.c_str()}, &error));
   EXPECT_NE(error.find("invalid workers from config file"), std::string::npos) << error;
 }
 
 TEST_F(ConfigTest, DeploymentEnvironment) {
-  const auto json = write_file("config.json",
-                               R"({"INIT_SOURCE": "postgresql://a@src/db", "INIT_TARGET": "postgresql://b@dst/db"})");
+  const auto json = write_file(
+      "config.json", R"({"INIT_SOURCE": "postgresql://a@src/db", "INIT_TARGET": "postgresql://b@dst/db"})");
   setenv("LMS_READ_CONFIG_FILE", json.c_str(), 1);
   setenv("LMS_SHADOW_MODE", "none", 1);
   setenv("LMS_LOGGING", "debug", 1);
@@ -121,7 +125,8 @@ TEST_F(ConfigTest, DeploymentFileErrors) {
 
 TEST_F(ConfigTest, UsageListsEverySetting) {
   const std::string text = usage();
-  for (const auto& s : settings()) EXPECT_NE(text.find(std::string("--") + s.name), std::string::npos) << s.name;
+  for (const auto& s : settings())
+    EXPECT_NE(text.find(std::string("--") + s.name), std::string::npos) << s.name;
 }
 
 }  // namespace

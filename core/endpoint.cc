@@ -15,8 +15,8 @@ std::string Endpoint::param(const std::string& key) const {
 }
 
 std::string Endpoint::describe() const {
-  std::string text = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                     std::to_string(port);
+  std::string text =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   if (const auto db = param("dbname"); !db.empty()) text += "/" + db;
   if (const auto user = param("user"); !user.empty()) text += " as " + user;
   return text;

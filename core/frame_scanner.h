@@ -73,8 +73,7 @@ class FrameScanner {
 
  private:
   bool broken(const lms_frame& f) {
-    error_ = f.result == LMS_FRAME_INVALID && f.error != nullptr ? f.error
-                                                                 : "message header too long";
+    error_ = f.result == LMS_FRAME_INVALID && f.error != nullptr ? f.error : "message header too long";
     return false;
   }
 

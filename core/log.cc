@@ -8,10 +8,18 @@ namespace {
 void plugin_log(uint32_t level, const char* message, size_t len) {
   const std::string_view text(message, len);
   switch (level) {
-    case LMS_LOG_DEBUG: spdlog::debug("plugin: {}", text); break;
-    case LMS_LOG_INFO: spdlog::info("plugin: {}", text); break;
-    case LMS_LOG_WARN: spdlog::warn("plugin: {}", text); break;
-    default: spdlog::error("plugin: {}", text); break;
+    case LMS_LOG_DEBUG:
+      spdlog::debug("plugin: {}", text);
+      break;
+    case LMS_LOG_INFO:
+      spdlog::info("plugin: {}", text);
+      break;
+    case LMS_LOG_WARN:
+      spdlog::warn("plugin: {}", text);
+      break;
+    default:
+      spdlog::error("plugin: {}", text);
+      break;
   }
 }
 

@@ -12,8 +12,12 @@ namespace lms::core {
 
 class Counter {
  public:
-  void add(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void sub(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void add(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void sub(uint64_t n = 1) {
+    value_.store(value_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
   uint64_t get() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -24,17 +28,17 @@ class Counter {
 struct alignas(64) WorkerMetrics {
   Counter connections_open;
   Counter connections_total;
-  Counter connections_rejected;   // over max-connections
+  Counter connections_rejected;  // over max-connections
   Counter client_auth_failures;
   Counter client_protocol_errors;
-  Counter requests;               // simple queries, syncs and function calls sent to the source
+  Counter requests;  // simple queries, syncs and function calls sent to the source
   Counter bytes_from_clients;
   Counter bytes_to_clients;
-  Counter source_errors;          // ErrorResponse messages the source sent
+  Counter source_errors;  // ErrorResponse messages the source sent
   Counter source_connect_failures;
-  Counter source_disconnects;     // the source went away under a live session
+  Counter source_disconnects;  // the source went away under a live session
   Counter cancel_requests;
-  Counter backpressure_pauses;    // reads stopped because the other side was slow
+  Counter backpressure_pauses;  // reads stopped because the other side was slow
 };
 
 struct ProcessInfo {
@@ -43,7 +47,7 @@ struct ProcessInfo {
   std::string shadow_mode;
 };
 
-std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers,
-                              const ProcessInfo& info, bool source_ready);
+std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers, const ProcessInfo& info,
+                              bool source_ready);
 
 }  // namespace lms::core

@@ -13,26 +13,21 @@ namespace {
 // The descriptor fields ABI 1.0 requires.
 constexpr size_t kMinDescriptorSize = offsetof(lms_plugin_descriptor, functions) + sizeof(void*);
 // Dialect functions every plugin must provide: everything up to and including encode_cancel.
-constexpr size_t kMinDialectSize =
-    offsetof(lms_dialect_functions, encode_cancel) + sizeof(void*);
+constexpr size_t kMinDialectSize = offsetof(lms_dialect_functions, encode_cancel) + sizeof(void*);
 constexpr size_t kMinShadowSize = offsetof(lms_shadow_functions, decide) + sizeof(void*);
 
-std::string refuse(const std::string& path, const std::string& why) {
-  return "plugin " + path + ": " + why;
-}
+std::string refuse(const std::string& path, const std::string& why) { return "plugin " + path + ": " + why; }
 
 bool dialect_table_complete(const lms_dialect_functions* f) {
-  return f->parse_connection_string && f->frame && f->front_create && f->front_step &&
-         f->front_finish && f->front_destroy && f->back_create && f->back_start && f->back_step &&
-         f->back_destroy && f->encode_error && f->encode_cancel && f->cancel_key_len > 0 &&
-         f->cancel_key_len <= 64;
+  return f->parse_connection_string && f->frame && f->front_create && f->front_step && f->front_finish &&
+         f->front_destroy && f->back_create && f->back_start && f->back_step && f->back_destroy &&
+         f->encode_error && f->encode_cancel && f->cancel_key_len > 0 && f->cancel_key_len <= 64;
 }
 
 }  // namespace
 
 std::string plugin_path(const std::string& dir, lms_plugin_kind kind, const std::string& name) {
-  return (std::filesystem::path(dir) /
-          ((kind == LMS_PLUGIN_DIALECT ? "dialect_" : "shadow_") + name + ".so"))
+  return (std::filesystem::path(dir) / ((kind == LMS_PLUGIN_DIALECT ? "dialect_" : "shadow_") + name + ".so"))
       .string();
 }
 
@@ -50,8 +45,7 @@ std::string default_plugin_dir() {
   return LMS_PLUGIN_INSTALL_DIR;
 }
 
-std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind kind,
-                                        std::string* error) {
+std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind kind, std::string* error) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     *error = refuse(path, "not found");
@@ -68,10 +62,10 @@ std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind
     *error = refuse(path, "has no " LMS_PLUGIN_ENTRY_SYMBOL " symbol: not an LMS plugin");
     return std::nullopt;
   }
-  const auto entry = library->get<const lms_plugin_descriptor*(const lms_negotiation*)>(
-      LMS_PLUGIN_ENTRY_SYMBOL);
-  const lms_negotiation negotiation = {sizeof(lms_negotiation), LMS_PLUGIN_ABI_MAJOR,
-                                       LMS_PLUGIN_ABI_MINOR, host_api()};
+  const auto entry =
+      library->get<const lms_plugin_descriptor*(const lms_negotiation*)>(LMS_PLUGIN_ENTRY_SYMBOL);
+  const lms_negotiation negotiation = {sizeof(lms_negotiation), LMS_PLUGIN_ABI_MAJOR, LMS_PLUGIN_ABI_MINOR,
+                                       host_api()};
   const lms_plugin_descriptor* d = entry(&negotiation);
   const std::string host_abi =
       std::to_string(LMS_PLUGIN_ABI_MAJOR) + "." + std::to_string(LMS_PLUGIN_ABI_MINOR);

@@ -43,8 +43,7 @@ std::string plugin_path(const std::string& dir, lms_plugin_kind kind, const std:
 // tree, else the installed one.
 std::string default_plugin_dir();
 
-std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind kind,
-                                        std::string* error);
+std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind kind, std::string* error);
 
 // Optional dialect functions a plugin may leave out (or predate).
 bool has_probe(const lms_dialect_functions* f);

@@ -17,8 +17,8 @@ bool Proxy::load_plugins(std::string* error) {
       load_plugin(plugin_path(dir, LMS_PLUGIN_DIALECT, config_.source_dialect), LMS_PLUGIN_DIALECT, error);
   if (!source_dialect_) return false;
   if (!config_.target.empty()) {
-    target_dialect_ = load_plugin(plugin_path(dir, LMS_PLUGIN_DIALECT, config_.target_dialect),
-                                  LMS_PLUGIN_DIALECT, error);
+    target_dialect_ =
+        load_plugin(plugin_path(dir, LMS_PLUGIN_DIALECT, config_.target_dialect), LMS_PLUGIN_DIALECT, error);
     if (!target_dialect_) return false;
   }
   shadow_ = load_plugin(plugin_path(dir, LMS_PLUGIN_SHADOW, config_.shadow_mode), LMS_PLUGIN_SHADOW, error);
@@ -65,16 +65,15 @@ bool Proxy::start(std::string* error) {
       shared_.front_settings.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
     }
   }
-  shared_.front_settings.push_back({{kAuthMethod.data(), kAuthMethod.size()},
-                                    {config_.auth_method.data(), config_.auth_method.size()}});
+  shared_.front_settings.push_back(
+      {{kAuthMethod.data(), kAuthMethod.size()}, {config_.auth_method.data(), config_.auth_method.size()}});
 
   for (unsigned i = 0; i < config_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(shared_, i));
     if (!workers_.back()->bind(error)) return false;
   }
   http_ = std::make_unique<HttpServer>(HttpHandlers{
-      [this] { return render_metrics(); },
-      [this](std::string* reason) { return probe_source(reason); }});
+      [this] { return render_metrics(); }, [this](std::string* reason) { return probe_source(reason); }});
   if (!http_->bind(config_.http_listen, error)) return false;
 
   std::string reason;
@@ -84,10 +83,9 @@ bool Proxy::start(std::string* error) {
   }
   for (auto& w : workers_) w->start();
   http_->start();
-  spdlog::info("lms {} serving {} clients on {}:{} (source {}, {} workers, HTTP on {}:{})",
-               LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port,
-               source_.describe(), config_.workers, config_.http_listen.host,
-               config_.http_listen.port);
+  spdlog::info("lms {} serving {} clients on {}:{} (source {}, {} workers, HTTP on {}:{})", LMS_VERSION,
+               config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
+               config_.workers, config_.http_listen.host, config_.http_listen.port);
   return true;
 }
 

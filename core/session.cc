@@ -27,10 +27,10 @@ Session::Session(Worker& worker)
       shared_(worker.shared()),
       dialect_(worker.shared().dialect),
       id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
-      to_source_{this, reinterpret_cast<uv_stream_t*>(&client_),
-                 reinterpret_cast<uv_stream_t*>(&server_), FrameScanner(dialect_, LMS_FROM_CLIENT)},
-      to_client_{this, reinterpret_cast<uv_stream_t*>(&server_),
-                 reinterpret_cast<uv_stream_t*>(&client_), FrameScanner(dialect_, LMS_FROM_SERVER)} {
+      to_source_{this, reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&server_),
+                 FrameScanner(dialect_, LMS_FROM_CLIENT)},
+      to_client_{this, reinterpret_cast<uv_stream_t*>(&server_), reinterpret_cast<uv_stream_t*>(&client_),
+                 FrameScanner(dialect_, LMS_FROM_SERVER)} {
   for (Pump* p : {&to_source_, &to_client_}) {
     p->emitter = {sizeof(lms_emitter), p, &Session::emit_to};
   }
@@ -64,8 +64,7 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
   if (open >= shared.config->max_connections) {
     // Told in the protocol's own words, the way a server over max_connections answers.
     worker.mutable_metrics().connections_rejected.add();
-    spdlog::warn("session={} refused: max-connections={} reached", s->id_,
-                 shared.config->max_connections);
+    spdlog::warn("session={} refused: max-connections={} reached", s->id_, shared.config->max_connections);
     s->send_client_error("FATAL", "53300", "sorry, too many clients already");
     s->close_after_flush();
     return;
@@ -176,9 +175,8 @@ void Session::run_front() {
   size_t consumed = 0;
   lms_front_result result{};
   result.struct_size = sizeof result;
-  const uint32_t status =
-      dialect_->front_step(front_, reinterpret_cast<const uint8_t*>(front_in_.data()),
-                           front_in_.size(), &consumed, &to_client_.emitter, &result);
+  const uint32_t status = dialect_->front_step(front_, reinterpret_cast<const uint8_t*>(front_in_.data()),
+                                               front_in_.size(), &consumed, &to_client_.emitter, &result);
   front_in_.erase(0, consumed);
   switch (status) {
     case LMS_HS_NEED_INPUT:
@@ -205,8 +203,7 @@ void Session::run_front() {
       const std::string key(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
       if (const auto target = shared_.cancels.find(key); target && !target->database_key.empty()) {
         std::vector<uint8_t> packet;
-        lms_emitter collect = {sizeof(lms_emitter), &packet,
-                               [](void* ctx, const uint8_t* d, size_t n) {
+        lms_emitter collect = {sizeof(lms_emitter), &packet, [](void* ctx, const uint8_t* d, size_t n) {
                                  auto* v = static_cast<std::vector<uint8_t>*>(ctx);
                                  v->insert(v->end(), d, d + n);
                                }};
@@ -253,8 +250,8 @@ void Session::connect_source() {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   resolve_req_.data = this;
-  const int rc = uv_getaddrinfo(worker_.loop(), &resolve_req_, &Session::on_resolved,
-                                source.host.c_str(), std::to_string(source.port).c_str(), &hints);
+  const int rc = uv_getaddrinfo(worker_.loop(), &resolve_req_, &Session::on_resolved, source.host.c_str(),
+                                std::to_string(source.port).c_str(), &hints);
   if (rc < 0) {
     fail_connect(std::string("cannot resolve ") + source.host + ": " + uv_strerror(rc));
     return;
@@ -316,21 +313,18 @@ void Session::run_back() {
   size_t consumed = 0;
   lms_back_result result{};
   result.struct_size = sizeof result;
-  const uint32_t status =
-      dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()), back_in_.size(),
-                          &consumed, &to_source_.emitter, &result);
+  const uint32_t status = dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()),
+                                              back_in_.size(), &consumed, &to_source_.emitter, &result);
   back_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
   if (status != LMS_HS_DONE) {
     // The source's own error (a missing database, a wrong password in the connection string)
     // reaches the client with its own code.
     const std::string message = result.error != nullptr ? result.error : "handshake failed";
-    const char* code = result.error_code != nullptr && result.error_code[0] != '\0'
-                           ? result.error_code
-                           : "08006";
+    const char* code =
+        result.error_code != nullptr && result.error_code[0] != '\0' ? result.error_code : "08006";
     worker_.mutable_metrics().source_connect_failures.add();
-    spdlog::warn("session={} source {} refused the session: {}", id_, shared_.source->describe(),
-                 message);
+    spdlog::warn("session={} source {} refused the session: {}", id_, shared_.source->describe(), message);
     send_client_error("FATAL", code, message);
     close_after_flush();
     return;
@@ -344,8 +338,8 @@ void Session::run_back() {
   }
   proxy_cancel_key_ = shared_.cancels.add(dialect_->cancel_key_len, std::move(target));
   dialect_->front_finish(front_, result.welcome, result.welcome_len,
-                         reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()),
-                         proxy_cancel_key_.size(), &to_client_.emitter);
+                         reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()), proxy_cancel_key_.size(),
+                         &to_client_.emitter);
   dialect_->front_destroy(front_);
   front_ = nullptr;
   spdlog::debug("session={} user={} database={} connected to the source", id_, client_user_,
@@ -373,19 +367,18 @@ void Session::start_forwarding() {
 
 void Session::forward(Pump& pump, Chunk* chunk, size_t len) {
   const bool from_client = &pump == &to_source_;
-  const bool ok = from_client
-                      ? pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_client_message(f); })
-                      : pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_server_message(f); });
+  const bool ok =
+      from_client ? pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_client_message(f); })
+                  : pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_server_message(f); });
   if (!ok) {
     worker_.pool().put(chunk);
     if (from_client) worker_.mutable_metrics().client_protocol_errors.add();
-    spdlog::warn("session={} closed: invalid message from the {}: {}", id_,
-                 from_client ? "client" : "source", pump.scanner.error());
+    spdlog::warn("session={} closed: invalid message from the {}: {}", id_, from_client ? "client" : "source",
+                 pump.scanner.error());
     if (to_client_.scanner.at_boundary()) {
       send_client_error("FATAL", "08P01",
                         std::string("lms: invalid message from the ") +
-                            (from_client ? "client" : "source database") + ": " +
-                            pump.scanner.error());
+                            (from_client ? "client" : "source database") + ": " + pump.scanner.error());
     }
     close_after_flush();
     return;
@@ -496,8 +489,7 @@ void Session::on_write(uv_write_t* req, int status) {
   }
 }
 
-void Session::send_client_error(const char* severity, const std::string& code,
-                                const std::string& message) {
+void Session::send_client_error(const char* severity, const std::string& code, const std::string& message) {
   const lms_error error = {sizeof(lms_error),
                            {severity, std::strlen(severity)},
                            {code.data(), code.size()},
@@ -520,8 +512,8 @@ void Session::close_after_flush() {
     timer_open_ = true;
     ++handles_open_;
   }
-  uv_timer_start(&timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); },
-                 kCloseFlushTimeoutMs, 0);
+  uv_timer_start(
+      &timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); }, kCloseFlushTimeoutMs, 0);
   // A shutdown completes once every queued write has reached the kernel, so the client gets the
   // error it was just sent before the connection closes.
   shutdown_req_.data = this;

@@ -37,7 +37,7 @@ class Session {
     Chunk* read_chunk = nullptr;  // between libuv's alloc and read callbacks
     size_t queued = 0;            // bytes written to `to` but not yet taken by the kernel
     bool reading = false;
-    lms_emitter emitter{};        // handshakes write to `to` through this
+    lms_emitter emitter{};  // handshakes write to `to` through this
   };
 
   explicit Session(Worker& worker);

@@ -36,9 +36,7 @@ bool resolve_listen_address(const HostPort& hp, sockaddr_storage* out, std::stri
 
 }  // namespace
 
-Worker::Worker(ProxyShared& shared, unsigned index) : shared_(shared), index_(index) {
-  uv_loop_init(&loop_);
-}
+Worker::Worker(ProxyShared& shared, unsigned index) : shared_(shared), index_(index) { uv_loop_init(&loop_); }
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -67,8 +65,8 @@ bool Worker::bind(std::string* error) {
   setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
   const socklen_t len = address.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&address), len) != 0) {
-    *error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " +
-             std::strerror(errno);
+    *error =
+        "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " + std::strerror(errno);
     ::close(fd);
     return false;
   }
@@ -77,8 +75,7 @@ bool Worker::bind(std::string* error) {
   uv_tcp_open(&listener_, fd);
   const int rc = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kBacklog, &Worker::on_connection);
   if (rc != 0) {
-    *error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " +
-             uv_strerror(rc);
+    *error = "cannot listen on " + listen.host + ":" + std::to_string(listen.port) + ": " + uv_strerror(rc);
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
     return false;
   }

@@ -10,7 +10,7 @@
 namespace {
 const lms_dialect_functions kDialect = lms::pgwire::make_dialect_functions(5432);
 const char* const kMethods[] = {"trust", "password", "md5", "scram-sha-256"};
-}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t consumed = 0;
     lms_front_result result{};
     result.struct_size = sizeof result;
-    const uint32_t status = kDialect.front_step(front, pending.data(), pending.size(), &consumed, &sink, &result);
+    const uint32_t status =
+        kDialect.front_step(front, pending.data(), pending.size(), &consumed, &sink, &result);
     if (consumed > pending.size()) __builtin_trap();
     pending.erase(pending.begin(), pending.begin() + static_cast<long>(consumed));
     if (status != LMS_HS_NEED_INPUT) break;

@@ -7,42 +7,94 @@
 
 static uint32_t parse(const char* t, size_t n, void* c, void (*f)(void*, lms_str, lms_str), char* e,
                       size_t ec) {
-  (void)t; (void)n; (void)c; (void)f; (void)e; (void)ec;
+  (void)t;
+  (void)n;
+  (void)c;
+  (void)f;
+  (void)e;
+  (void)ec;
   return LMS_ERR_UNSUPPORTED;
 }
 static void frame(uint32_t d, const uint8_t* p, size_t n, lms_frame* o) {
-  (void)d; (void)p; (void)n;
+  (void)d;
+  (void)p;
+  (void)n;
   o->result = LMS_FRAME_INVALID;
   o->error = "fixture";
 }
-static void* create(const lms_kv* s, size_t n) { (void)s; (void)n; return NULL; }
+static void* create(const lms_kv* s, size_t n) {
+  (void)s;
+  (void)n;
+  return NULL;
+}
 static uint32_t fstep(void* f, const uint8_t* d, size_t n, size_t* c, const lms_emitter* o,
                       lms_front_result* r) {
-  (void)f; (void)d; (void)n; (void)o; (void)r;
+  (void)f;
+  (void)d;
+  (void)n;
+  (void)o;
+  (void)r;
   *c = 0;
   return LMS_HS_FAILED;
 }
 static void finish(void* f, const uint8_t* w, size_t wn, const uint8_t* k, size_t kn, const lms_emitter* o) {
-  (void)f; (void)w; (void)wn; (void)k; (void)kn; (void)o;
+  (void)f;
+  (void)w;
+  (void)wn;
+  (void)k;
+  (void)kn;
+  (void)o;
 }
 static void destroy(void* p) { (void)p; }
-static void start(void* b, const lms_emitter* o) { (void)b; (void)o; }
+static void start(void* b, const lms_emitter* o) {
+  (void)b;
+  (void)o;
+}
 static uint32_t bstep(void* b, const uint8_t* d, size_t n, size_t* c, const lms_emitter* o,
                       lms_back_result* r) {
-  (void)b; (void)d; (void)n; (void)o; (void)r;
+  (void)b;
+  (void)d;
+  (void)n;
+  (void)o;
+  (void)r;
   *c = 0;
   return LMS_HS_FAILED;
 }
-static void encode_error(const lms_error* e, const lms_emitter* o) { (void)e; (void)o; }
-static void encode_cancel(const uint8_t* k, size_t n, const lms_emitter* o) { (void)k; (void)n; (void)o; }
+static void encode_error(const lms_error* e, const lms_emitter* o) {
+  (void)e;
+  (void)o;
+}
+static void encode_cancel(const uint8_t* k, size_t n, const lms_emitter* o) {
+  (void)k;
+  (void)n;
+  (void)o;
+}
 
-static lms_dialect_functions functions = {
-    sizeof(lms_dialect_functions), 1234, 8, parse, frame, create, fstep, finish, destroy,
-    create, start, bstep, destroy, encode_error, encode_cancel, NULL, NULL};
+static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
+                                          1234,
+                                          8,
+                                          parse,
+                                          frame,
+                                          create,
+                                          fstep,
+                                          finish,
+                                          destroy,
+                                          create,
+                                          start,
+                                          bstep,
+                                          destroy,
+                                          encode_error,
+                                          encode_cancel,
+                                          NULL,
+                                          NULL};
 
-static lms_plugin_descriptor descriptor = {
-    sizeof(lms_plugin_descriptor), LMS_PLUGIN_ABI_MAJOR, LMS_PLUGIN_ABI_MINOR, LMS_PLUGIN_DIALECT,
-    {"fixture", 7}, {"0", 1}, &functions};
+static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),
+                                           LMS_PLUGIN_ABI_MAJOR,
+                                           LMS_PLUGIN_ABI_MINOR,
+                                           LMS_PLUGIN_DIALECT,
+                                           {"fixture", 7},
+                                           {"0", 1},
+                                           &functions};
 
 #if FIXTURE == 6 /* the entry under the wrong name: no lms_plugin_entry symbol */
 LMS_PLUGIN_EXPORT const lms_plugin_descriptor* lms_plugin_entry_v0(const lms_negotiation* n) {
@@ -52,7 +104,7 @@ LMS_PLUGIN_EXPORT const lms_plugin_descriptor* lms_plugin_entry_v0(const lms_neg
 #else
 LMS_PLUGIN_EXPORT const lms_plugin_descriptor* lms_plugin_entry(const lms_negotiation* n) {
   (void)n;
-#if FIXTURE == 1 /* built for another major */
+#if FIXTURE == 1   /* built for another major */
   descriptor.abi_major = 2;
 #elif FIXTURE == 2 /* needs a newer minor than the host has */
   descriptor.abi_minor = LMS_PLUGIN_ABI_MINOR + 1;

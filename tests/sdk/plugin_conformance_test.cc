@@ -23,8 +23,8 @@ std::string refusal(const std::string& path, lms_plugin_kind kind = LMS_PLUGIN_D
 TEST(Conformance, ShippedDialectsLoadAndSurviveEmptyInput) {
   for (const char* name : {"postgres", "cockroach"}) {
     std::string error;
-    const auto plugin = load_plugin(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_DIALECT, name),
-                                    LMS_PLUGIN_DIALECT, &error);
+    const auto plugin =
+        load_plugin(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_DIALECT, name), LMS_PLUGIN_DIALECT, &error);
     ASSERT_TRUE(plugin) << error;
     EXPECT_EQ(plugin->name(), name);
     const auto* f = plugin->dialect();
@@ -49,8 +49,8 @@ TEST(Conformance, ShippedDialectsLoadAndSurviveEmptyInput) {
 
 TEST(Conformance, ShippedShadowNoneLoadsAndSendsNothing) {
   std::string error;
-  const auto plugin = load_plugin(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_SHADOW, "none"),
-                                  LMS_PLUGIN_SHADOW, &error);
+  const auto plugin =
+      load_plugin(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_SHADOW, "none"), LMS_PLUGIN_SHADOW, &error);
   ASSERT_TRUE(plugin) << error;
   void* self = plugin->shadow()->create(nullptr, 0);
   lms_request_info request{sizeof request, LMS_MSG_QUERY, LMS_TXN_IDLE, 0};
@@ -63,8 +63,8 @@ TEST(Conformance, ShippedShadowNoneLoadsAndSendsNothing) {
 }
 
 TEST(Conformance, DialectIsNotAShadow) {
-  const auto error = refusal(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_DIALECT, "postgres"),
-                             LMS_PLUGIN_SHADOW);
+  const auto error =
+      refusal(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_DIALECT, "postgres"), LMS_PLUGIN_SHADOW);
   EXPECT_NE(error.find("is a dialect plugin where a shadow plugin was expected"), std::string::npos);
 }
 

@@ -16,10 +16,10 @@ constexpr uint32_t kAuthSaslFinal = 12;
 // Connection-string keys that describe how to reach the server, not what the session is: they
 // never go into the startup packet.
 bool is_transport_key(std::string_view key) {
-  return key == "host" || key == "hostaddr" || key == "port" || key == "password" ||
-         key == "sslmode" || key == "sslrootcert" || key == "sslcert" || key == "sslkey" ||
-         key == "connect_timeout" || key == "passfile" || key == "sslpassword" ||
-         key == "target_session_attrs" || key == "gssencmode" || key == "channel_binding";
+  return key == "host" || key == "hostaddr" || key == "port" || key == "password" || key == "sslmode" ||
+         key == "sslrootcert" || key == "sslcert" || key == "sslkey" || key == "connect_timeout" ||
+         key == "passfile" || key == "sslpassword" || key == "target_session_attrs" || key == "gssencmode" ||
+         key == "channel_binding";
 }
 
 void send(const lms_emitter* out, const std::vector<uint8_t>& bytes) {
@@ -65,8 +65,8 @@ void BackHandshake::start(const lms_emitter* out) {
   send(out, m.bytes());
 }
 
-uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed,
-                             const lms_emitter* out, lms_back_result* result) {
+uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                             lms_back_result* result) {
   *consumed = 0;
   while (true) {
     if (failed_) return LMS_HS_FAILED;
@@ -86,8 +86,8 @@ uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed,
   }
 }
 
-uint32_t BackHandshake::on_message(char type, const uint8_t* body, size_t len,
-                                   const lms_emitter* out, lms_back_result* result) {
+uint32_t BackHandshake::on_message(char type, const uint8_t* body, size_t len, const lms_emitter* out,
+                                   lms_back_result* result) {
   switch (type) {
     case 'R':
       return on_auth_request(body, len, out, result);
@@ -118,8 +118,8 @@ uint32_t BackHandshake::on_message(char type, const uint8_t* body, size_t len,
       result->welcome_len = welcome_.size();
       return LMS_HS_DONE;
     default:
-      return fail(result, std::string("the server sent an unexpected message '") + type +
-                              "' during authentication");
+      return fail(result,
+                  std::string("the server sent an unexpected message '") + type + "' during authentication");
   }
 }
 

@@ -26,8 +26,7 @@ class BackHandshake {
  private:
   uint32_t on_message(char type, const uint8_t* body, size_t len, const lms_emitter* out,
                       lms_back_result* result);
-  uint32_t on_auth_request(const uint8_t* body, size_t len, const lms_emitter* out,
-                           lms_back_result* result);
+  uint32_t on_auth_request(const uint8_t* body, size_t len, const lms_emitter* out, lms_back_result* result);
   uint32_t fail(lms_back_result* result, std::string message, std::string code = {});
 
   std::string user_;

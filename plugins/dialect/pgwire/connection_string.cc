@@ -6,8 +6,8 @@
 
 namespace lms::pgwire {
 
-std::string parse_connection_string(
-    std::string_view text, const std::function<void(std::string_view, std::string_view)>& on_param) {
+std::string parse_connection_string(std::string_view text,
+                                    const std::function<void(std::string_view, std::string_view)>& on_param) {
   std::string normalized(text);
   // The deployment documentation writes URLs as "...?sslmode=verify-full?sslrootcert=...": every
   // '?' after the first can only have meant '&', so accept what users copy from it.

@@ -1,10 +1,10 @@
 #include "dialect.h"
 
 #include <libpq-fe.h>
+#include <lms/plugin.hpp>
 
 #include <cstdio>
 #include <cstring>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -26,8 +26,7 @@ void copy_error(char* error, size_t cap, const std::string& message) {
 }
 
 uint32_t parse_connection_string_c(const char* text, size_t len, void* ctx,
-                                   void (*on_param)(void*, lms_str, lms_str), char* error,
-                                   size_t error_cap) {
+                                   void (*on_param)(void*, lms_str, lms_str), char* error, size_t error_cap) {
   try {
     const std::string reason =
         parse_connection_string({text, len}, [&](std::string_view k, std::string_view v) {
@@ -47,11 +46,12 @@ void frame_c(uint32_t direction, const uint8_t* data, size_t len, lms_frame* out
 }
 
 void* front_create_c(const lms_kv* settings, size_t count) {
-  return new (std::nothrow) FrontHandshake(settings, count);
+  return sdk::guard([&]() -> void* { return new FrontHandshake(settings, count); },
+                    static_cast<void*>(nullptr));
 }
 
-uint32_t front_step_c(void* front, const uint8_t* data, size_t len, size_t* consumed,
-                      const lms_emitter* out, lms_front_result* result) {
+uint32_t front_step_c(void* front, const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                      lms_front_result* result) {
   try {
     return static_cast<FrontHandshake*>(front)->step(data, len, consumed, out, result);
   } catch (...) {
@@ -62,31 +62,22 @@ uint32_t front_step_c(void* front, const uint8_t* data, size_t len, size_t* cons
 
 void front_finish_c(void* front, const uint8_t* welcome, size_t welcome_len, const uint8_t* key,
                     size_t key_len, const lms_emitter* out) {
-  try {
-    static_cast<FrontHandshake*>(front)->finish(welcome, welcome_len, key, key_len, out);
-  } catch (...) {
-  }
+  sdk::guard_void(
+      [&] { static_cast<FrontHandshake*>(front)->finish(welcome, welcome_len, key, key_len, out); });
 }
 
 void front_destroy_c(void* front) { delete static_cast<FrontHandshake*>(front); }
 
 void* back_create_c(const lms_kv* params, size_t count) {
-  try {
-    return new BackHandshake(params, count);
-  } catch (...) {
-    return nullptr;
-  }
+  return sdk::guard([&]() -> void* { return new BackHandshake(params, count); }, static_cast<void*>(nullptr));
 }
 
 void back_start_c(void* back, const lms_emitter* out) {
-  try {
-    static_cast<BackHandshake*>(back)->start(out);
-  } catch (...) {
-  }
+  sdk::guard_void([&] { static_cast<BackHandshake*>(back)->start(out); });
 }
 
-uint32_t back_step_c(void* back, const uint8_t* data, size_t len, size_t* consumed,
-                     const lms_emitter* out, lms_back_result* result) {
+uint32_t back_step_c(void* back, const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                     lms_back_result* result) {
   try {
     return static_cast<BackHandshake*>(back)->step(data, len, consumed, out, result);
   } catch (...) {
@@ -99,13 +90,11 @@ uint32_t back_step_c(void* back, const uint8_t* data, size_t len, size_t* consum
 void back_destroy_c(void* back) { delete static_cast<BackHandshake*>(back); }
 
 void encode_error_c(const lms_error* error, const lms_emitter* out) {
-  try {
-    const auto bytes = error_response({error->severity.data, error->severity.len},
-                                      {error->code.data, error->code.len},
-                                      {error->message.data, error->message.len});
+  sdk::guard_void([&] {
+    const auto bytes =
+        error_response(sdk::view(error->severity), sdk::view(error->code), sdk::view(error->message));
     out->emit(out->ctx, bytes.data(), bytes.size());
-  } catch (...) {
-  }
+  });
 }
 
 void encode_cancel_c(const uint8_t* key, size_t key_len, const lms_emitter* out) {
@@ -122,8 +111,7 @@ void encode_terminate_c(const lms_emitter* out) {
   out->emit(out->ctx, kTerminate, sizeof kTerminate);
 }
 
-uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* error,
-                 size_t error_cap) {
+uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* error, size_t error_cap) {
   try {
     // PQping reports whether a server accepts connections without needing to log in.
     std::vector<std::string> storage;
@@ -145,10 +133,17 @@ uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* 
     keys.push_back(nullptr);
     values.push_back(nullptr);
     switch (PQpingParams(keys.data(), values.data(), 0)) {
-      case PQPING_OK: return LMS_OK;
-      case PQPING_REJECT: copy_error(error, error_cap, "the database rejects connections"); break;
-      case PQPING_NO_RESPONSE: copy_error(error, error_cap, "the database does not answer"); break;
-      default: copy_error(error, error_cap, "the connection parameters are unusable"); break;
+      case PQPING_OK:
+        return LMS_OK;
+      case PQPING_REJECT:
+        copy_error(error, error_cap, "the database rejects connections");
+        break;
+      case PQPING_NO_RESPONSE:
+        copy_error(error, error_cap, "the database does not answer");
+        break;
+      default:
+        copy_error(error, error_cap, "the connection parameters are unusable");
+        break;
     }
     return LMS_ERR_UNAVAILABLE;
   } catch (...) {
@@ -158,14 +153,6 @@ uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* 
 }
 
 }  // namespace
-
-const lms_plugin_descriptor* negotiate(const lms_negotiation* negotiation,
-                                       const lms_plugin_descriptor* descriptor) {
-  // The host checks our ABI major in the descriptor and refuses us, naming both, if it differs.
-  // These plugins report through their results and need none of the host's functions.
-  if (negotiation == nullptr || negotiation->struct_size < sizeof(lms_negotiation)) return nullptr;
-  return descriptor;
-}
 
 lms_dialect_functions make_dialect_functions(uint16_t default_port) {
   lms_dialect_functions f{};

@@ -8,8 +8,4 @@ namespace lms::pgwire {
 
 lms_dialect_functions make_dialect_functions(uint16_t default_port);
 
-// The shared entry logic: checks the negotiation and answers with the descriptor.
-const lms_plugin_descriptor* negotiate(const lms_negotiation* negotiation,
-                                       const lms_plugin_descriptor* descriptor);
-
 }  // namespace lms::pgwire

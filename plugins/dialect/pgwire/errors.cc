@@ -23,10 +23,17 @@ ServerError parse_error_fields(const uint8_t* body, size_t len) {
       case 'S':
         if (e.severity.empty()) e.severity = value;
         break;
-      case 'V': e.severity = value; break;
-      case 'C': e.code = value; break;
-      case 'M': e.message = value; break;
-      default: break;
+      case 'V':
+        e.severity = value;
+        break;
+      case 'C':
+        e.code = value;
+        break;
+      case 'M':
+        e.message = value;
+        break;
+      default:
+        break;
     }
   }
   return e;

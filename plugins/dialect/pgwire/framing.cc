@@ -31,7 +31,7 @@ constexpr TypeTable make_client_table() {
   t.cls['c'] = LMS_MSG_COPY_END;  // CopyDone
   t.cls['f'] = LMS_MSG_COPY_END;  // CopyFail
   t.cls['F'] = LMS_MSG_FUNCTION_CALL;
-  t.cls['p'] = LMS_MSG_OTHER;     // password / SASL response, only during authentication
+  t.cls['p'] = LMS_MSG_OTHER;  // password / SASL response, only during authentication
   return t;
 }
 
@@ -46,7 +46,7 @@ constexpr TypeTable make_server_table() {
   t.cls['H'] = LMS_MSG_COPY_OUT;
   t.cls['W'] = LMS_MSG_COPY_OUT;  // CopyBothResponse (replication)
   t.cls['d'] = LMS_MSG_COPY_DATA;
-  t.cls['c'] = LMS_MSG_OTHER;     // CopyDone
+  t.cls['c'] = LMS_MSG_OTHER;  // CopyDone
   t.cls['D'] = LMS_MSG_ROW;
   t.cls['C'] = LMS_MSG_COMPLETE;
   for (unsigned char c : {'T', 't', '1', '2', '3', 'n', 's', 'I', 'K', 'R', 'V', 'v'}) {
@@ -94,10 +94,17 @@ void frame_message(lms_direction direction, const uint8_t* data, size_t len, lms
     if (total != 6) return invalid(out, "ReadyForQuery with a length other than 5");
     if (len < 6) return need(out, 6);
     switch (data[5]) {
-      case 'I': out->txn_state = LMS_TXN_IDLE; break;
-      case 'T': out->txn_state = LMS_TXN_IN_TRANSACTION; break;
-      case 'E': out->txn_state = LMS_TXN_FAILED; break;
-      default: return invalid(out, "ReadyForQuery with an unknown transaction status");
+      case 'I':
+        out->txn_state = LMS_TXN_IDLE;
+        break;
+      case 'T':
+        out->txn_state = LMS_TXN_IN_TRANSACTION;
+        break;
+      case 'E':
+        out->txn_state = LMS_TXN_FAILED;
+        break;
+      default:
+        return invalid(out, "ReadyForQuery with an unknown transaction status");
     }
   }
   out->result = LMS_FRAME_COMPLETE;

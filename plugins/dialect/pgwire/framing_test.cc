@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "frame_scanner.h"
 #include "dialect.h"
+#include "frame_scanner.h"
 #include "wire.h"
 
 namespace lms::pgwire {
@@ -38,12 +38,12 @@ struct Seen {
 };
 
 // Runs the scanner over `bytes` delivered in two reads split at `split`.
-bool scan_split(lms_direction d, const std::vector<uint8_t>& bytes, size_t split,
-                std::vector<Seen>* seen, const char** error = nullptr) {
+bool scan_split(lms_direction d, const std::vector<uint8_t>& bytes, size_t split, std::vector<Seen>* seen,
+                const char** error = nullptr) {
   core::FrameScanner scanner(&kDialect, d);
   auto on = [&](const lms_frame& f) { seen->push_back({f.msg_class, f.length, f.txn_state}); };
-  const bool ok = scanner.scan(bytes.data(), split, on) &&
-                  scanner.scan(bytes.data() + split, bytes.size() - split, on);
+  const bool ok =
+      scanner.scan(bytes.data(), split, on) && scanner.scan(bytes.data() + split, bytes.size() - split, on);
   if (error != nullptr) *error = scanner.error();
   if (ok) {
     EXPECT_TRUE(scanner.at_boundary());
@@ -95,12 +95,12 @@ TEST(Framing, ReadyForQueryCarriesTransactionState) {
 
 TEST(Framing, GarbageIsRefusedWithAReason) {
   const std::vector<std::pair<lms_direction, std::vector<uint8_t>>> cases = {
-      {LMS_FROM_CLIENT, {'z', 0, 0, 0, 4}},            // unknown type
-      {LMS_FROM_SERVER, {'Q', 0, 0, 0, 4}},            // a client message from the server
-      {LMS_FROM_CLIENT, {'Q', 0, 0, 0, 3}},            // length below itself
-      {LMS_FROM_CLIENT, {'Q', 0x7f, 0xff, 0xff, 0xff}}, // over 1 GiB
-      {LMS_FROM_SERVER, {'Z', 0, 0, 0, 5, 'Q'}},       // unknown transaction status
-      {LMS_FROM_SERVER, {'Z', 0, 0, 0, 9, 'I'}},       // ReadyForQuery of the wrong size
+      {LMS_FROM_CLIENT, {'z', 0, 0, 0, 4}},              // unknown type
+      {LMS_FROM_SERVER, {'Q', 0, 0, 0, 4}},              // a client message from the server
+      {LMS_FROM_CLIENT, {'Q', 0, 0, 0, 3}},              // length below itself
+      {LMS_FROM_CLIENT, {'Q', 0x7f, 0xff, 0xff, 0xff}},  // over 1 GiB
+      {LMS_FROM_SERVER, {'Z', 0, 0, 0, 5, 'Q'}},         // unknown transaction status
+      {LMS_FROM_SERVER, {'Z', 0, 0, 0, 9, 'I'}},         // ReadyForQuery of the wrong size
   };
   for (const auto& [d, bytes] : cases) {
     const lms_frame f = frame(d, bytes);
@@ -118,9 +118,9 @@ TEST(Framing, EmptyInputNeedsMore) {
 // An extended-protocol exchange and its answer, split at every byte: the scanner sees the same
 // messages and lengths wherever the reads break.
 TEST(FrameScanner, SameMessagesAtEverySplit) {
-  const auto client = concat({msg('P', std::string("s1\0select $1\0\0\0", 15)), msg('B', std::string(14, '\0')),
-                              msg('E', std::string(5, '\0')), msg('S', ""), msg('Q', "begin\0"),
-                              msg('X', "")});
+  const auto client =
+      concat({msg('P', std::string("s1\0select $1\0\0\0", 15)), msg('B', std::string(14, '\0')),
+              msg('E', std::string(5, '\0')), msg('S', ""), msg('Q', "begin\0"), msg('X', "")});
   const auto server = concat({msg('1', ""), msg('2', ""), msg('D', std::string(300, 'r')),
                               msg('C', "SELECT 1\0"), msg('Z', "I"), msg('C', "BEGIN\0"), msg('Z', "T")});
   for (const auto& [d, bytes, count] :

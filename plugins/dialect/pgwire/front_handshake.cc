@@ -27,8 +27,7 @@ void send(const lms_emitter* out, const std::vector<uint8_t>& bytes) {
 
 // Deriving a SCRAM verifier costs 4096 PBKDF2 rounds; do it once per user and password for the
 // life of the process, the way a server stores one verifier per role, not once per connection.
-std::shared_ptr<const ScramVerifier> cached_verifier(const std::string& user,
-                                                     const std::string& password) {
+std::shared_ptr<const ScramVerifier> cached_verifier(const std::string& user, const std::string& password) {
   static std::mutex mutex;
   static std::map<std::pair<std::string, std::string>, std::shared_ptr<const ScramVerifier>> cache;
   std::lock_guard lock(mutex);
@@ -36,8 +35,8 @@ std::shared_ptr<const ScramVerifier> cached_verifier(const std::string& user,
   if (!slot) {
     uint8_t salt[16] = {};
     random_bytes(salt, sizeof salt);
-    slot = std::make_shared<ScramVerifier>(make_scram_verifier(
-        password, {reinterpret_cast<const char*>(salt), sizeof salt}, kScramIterations));
+    slot = std::make_shared<ScramVerifier>(
+        make_scram_verifier(password, {reinterpret_cast<const char*>(salt), sizeof salt}, kScramIterations));
   }
   return slot;
 }
@@ -49,10 +48,14 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
     const std::string_view key(settings[i].key.data, settings[i].key.len);
     const std::string value(settings[i].value.data, settings[i].value.len);
     if (key == "auth_method") {
-      if (value == "trust") method_ = AuthMethod::kTrust;
-      else if (value == "password") method_ = AuthMethod::kPassword;
-      else if (value == "md5") method_ = AuthMethod::kMd5;
-      else method_ = AuthMethod::kScram;
+      if (value == "trust")
+        method_ = AuthMethod::kTrust;
+      else if (value == "password")
+        method_ = AuthMethod::kPassword;
+      else if (value == "md5")
+        method_ = AuthMethod::kMd5;
+      else
+        method_ = AuthMethod::kScram;
     } else if (key == "user") {
       expected_user_ = value;
     } else if (key == "password") {
@@ -61,8 +64,8 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
   }
 }
 
-uint32_t FrontHandshake::step(const uint8_t* data, size_t len, size_t* consumed,
-                              const lms_emitter* out, lms_front_result* result) {
+uint32_t FrontHandshake::step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                              lms_front_result* result) {
   *consumed = 0;
   while (true) {
     if (state_ == State::kDone || state_ == State::kFailed) {
@@ -187,17 +190,15 @@ uint32_t FrontHandshake::on_startup_packet(const uint8_t* body, size_t len, cons
   return LMS_HS_NEED_INPUT;
 }
 
-uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len,
-                                             const lms_emitter* out, lms_front_result* result) {
+uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len, const lms_emitter* out,
+                                             lms_front_result* result) {
   BodyReader r(body, len);
-  const std::string auth_failed =
-      "password authentication failed for user \"" + client_user_ + "\"";
+  const std::string auth_failed = "password authentication failed for user \"" + client_user_ + "\"";
   const bool right_user = client_user_ == expected_user_;
   if (state_ == State::kPassword) {
     std::string_view given;
     if (!r.cstr(given)) {
-      return fail(out, result, kProtocolViolation, "invalid password packet",
-                  "malformed password message");
+      return fail(out, result, kProtocolViolation, "invalid password packet", "malformed password message");
     }
     bool ok = false;
     if (method_ == AuthMethod::kPassword) {
@@ -209,8 +210,7 @@ uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len,
       ok = constant_time_equal(given, expected);
     }
     if (!ok || !right_user) {
-      return fail(out, result, kInvalidPassword, auth_failed,
-                  right_user ? "wrong password" : "unknown user");
+      return fail(out, result, kInvalidPassword, auth_failed, right_user ? "wrong password" : "unknown user");
     }
     return authenticated(result);
   }
@@ -225,8 +225,7 @@ uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len,
                   "malformed SASLInitialResponse");
     }
     if (mechanism != kScramMechanism) {
-      return fail(out, result, kProtocolViolation,
-                  "client selected an invalid SASL authentication mechanism",
+      return fail(out, result, kProtocolViolation, "client selected an invalid SASL authentication mechanism",
                   "client chose an unoffered SASL mechanism");
     }
     const auto server_first = scram_->on_client_first(data, &error);
@@ -239,8 +238,7 @@ uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len,
 
   const auto server_final = scram_->on_client_final(r.rest(), &error);
   if (!server_final || !right_user) {
-    return fail(out, result, kInvalidPassword, auth_failed,
-                !right_user ? "unknown user" : error);
+    return fail(out, result, kInvalidPassword, auth_failed, !right_user ? "unknown user" : error);
   }
   MessageBuilder m;
   send(out, m.begin('R').u32(kAuthSaslFinal).raw(*server_final).end().take());
@@ -263,8 +261,8 @@ uint32_t FrontHandshake::fail(const lms_emitter* out, lms_front_result* result, 
   return LMS_HS_FAILED;
 }
 
-void FrontHandshake::finish(const uint8_t* welcome, size_t welcome_len, const uint8_t* key,
-                            size_t key_len, const lms_emitter* out) {
+void FrontHandshake::finish(const uint8_t* welcome, size_t welcome_len, const uint8_t* key, size_t key_len,
+                            const lms_emitter* out) {
   MessageBuilder m;
   m.begin('R').u32(kAuthOk).end();
   m.raw(welcome, welcome_len);

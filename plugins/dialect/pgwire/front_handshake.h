@@ -34,8 +34,8 @@ class FrontHandshake {
   uint32_t on_password_message(const uint8_t* body, size_t len, const lms_emitter* out,
                                lms_front_result* result);
   uint32_t authenticated(lms_front_result* result);
-  uint32_t fail(const lms_emitter* out, lms_front_result* result, const char* code,
-                std::string message, std::string log_reason);
+  uint32_t fail(const lms_emitter* out, lms_front_result* result, const char* code, std::string message,
+                std::string log_reason);
 
   State state_ = State::kStartup;
   AuthMethod method_ = AuthMethod::kScram;

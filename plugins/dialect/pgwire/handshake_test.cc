@@ -41,9 +41,11 @@ Outcome run(const std::string& method, const std::string& client_password,
             const std::string& client_user = "alice", size_t chunk = 1 << 20) {
   const std::vector<std::pair<std::string, std::string>> front_settings = {
       {"auth_method", method}, {"user", "alice"}, {"password", "s3cret"}};
-  const std::vector<std::pair<std::string, std::string>> back_params = {
-      {"user", client_user}, {"password", client_password}, {"dbname", "shop"},
-      {"host", "db.example"}, {"application_name", "app1"}};
+  const std::vector<std::pair<std::string, std::string>> back_params = {{"user", client_user},
+                                                                        {"password", client_password},
+                                                                        {"dbname", "shop"},
+                                                                        {"host", "db.example"},
+                                                                        {"application_name", "app1"}};
   const auto fs = kvs(front_settings);
   const auto bp = kvs(back_params);
   void* front = kDialect.front_create(fs.data(), fs.size());
@@ -82,17 +84,19 @@ Outcome run(const std::string& method, const std::string& client_password,
       r.struct_size = sizeof r;
       size_t consumed = 0;
       const size_t n = std::min(chunk, to_back.bytes.size());
-      o.back = kDialect.back_step(back, reinterpret_cast<const uint8_t*>(to_back.bytes.data()), n,
-                                  &consumed, &to_front.emitter, &r);
+      o.back = kDialect.back_step(back, reinterpret_cast<const uint8_t*>(to_back.bytes.data()), n, &consumed,
+                                  &to_front.emitter, &r);
       to_back.bytes.erase(0, consumed);
       progressed |= consumed > 0;
       if (o.back == LMS_HS_FAILED) {
         o.back_error = r.error;
         o.back_code = r.error_code;
       }
-      if (o.back == LMS_HS_DONE) o.back_cancel_key.assign(reinterpret_cast<const char*>(r.cancel_key), r.cancel_key_len);
+      if (o.back == LMS_HS_DONE)
+        o.back_cancel_key.assign(reinterpret_cast<const char*>(r.cancel_key), r.cancel_key_len);
     }
-    if (!progressed && (o.front != LMS_HS_NEED_INPUT || to_front.bytes.empty()) && to_back.bytes.empty()) break;
+    if (!progressed && (o.front != LMS_HS_NEED_INPUT || to_front.bytes.empty()) && to_back.bytes.empty())
+      break;
     if (!progressed) ++chunk;
   }
   kDialect.front_destroy(front);
@@ -119,8 +123,7 @@ TEST_P(EveryMethod, RightPasswordLogsInOneByteAtATime) {
   EXPECT_EQ(o.back, LMS_HS_DONE) << o.back_error;
 }
 
-INSTANTIATE_TEST_SUITE_P(Auth, EveryMethod,
-                         ::testing::Values("trust", "password", "md5", "scram-sha-256"));
+INSTANTIATE_TEST_SUITE_P(Auth, EveryMethod, ::testing::Values("trust", "password", "md5", "scram-sha-256"));
 
 class PasswordMethod : public ::testing::TestWithParam<std::string> {};
 
@@ -160,7 +163,8 @@ FrontRun front_on(const std::vector<uint8_t>& bytes) {
   FrontRun run{};
   run.status = kDialect.front_step(front, bytes.data(), bytes.size(), &run.consumed, &out.emitter, &r);
   run.reply = out.bytes;
-  if (run.status == LMS_HS_CANCEL) run.cancel_key.assign(reinterpret_cast<const char*>(r.cancel_key), r.cancel_key_len);
+  if (run.status == LMS_HS_CANCEL)
+    run.cancel_key.assign(reinterpret_cast<const char*>(r.cancel_key), r.cancel_key_len);
   kDialect.front_destroy(front);
   return run;
 }
@@ -201,8 +205,8 @@ TEST(FrontHandshake, TruncatedStartupWaits) {
 }
 
 TEST(FrontHandshake, GarbageAndOversizedStartupAreProtocolErrors) {
-  EXPECT_EQ(sqlstate_of(front_on({0, 0, 0, 3, 1, 2, 3}).reply), "08P01");            // too short
-  EXPECT_EQ(sqlstate_of(front_on({0x7f, 0xff, 0xff, 0xff, 0, 3, 0, 0}).reply), "08P01");  // too long
+  EXPECT_EQ(sqlstate_of(front_on({0, 0, 0, 3, 1, 2, 3}).reply), "08P01");                     // too short
+  EXPECT_EQ(sqlstate_of(front_on({0x7f, 0xff, 0xff, 0xff, 0, 3, 0, 0}).reply), "08P01");      // too long
   EXPECT_EQ(sqlstate_of(front_on({'G', 'E', 'T', ' ', '/', ' ', 'H', 'T'}).reply), "08P01");  // HTTP
   const FrontRun bad_layout = front_on(startup(kProtocolV3, std::string("user\0alice", 10)));
   EXPECT_EQ(bad_layout.status, LMS_HS_FAILED);
@@ -220,8 +224,8 @@ TEST(FrontHandshake, NewerMinorProtocolIsNegotiatedDown) {
 }
 
 TEST(FrontHandshake, TerminateDuringAuthenticationCloses) {
-  const std::vector<std::pair<std::string, std::string>> settings = {{"auth_method", "password"},
-                                                                     {"user", "alice"}, {"password", "pw"}};
+  const std::vector<std::pair<std::string, std::string>> settings = {
+      {"auth_method", "password"}, {"user", "alice"}, {"password", "pw"}};
   const auto s = kvs(settings);
   void* front = kDialect.front_create(s.data(), s.size());
   Capture out;
@@ -230,7 +234,8 @@ TEST(FrontHandshake, TerminateDuringAuthenticationCloses) {
   size_t consumed = 0;
   auto bytes = startup(kProtocolV3, std::string("user\0alice\0\0", 12));
   bytes.insert(bytes.end(), {'X', 0, 0, 0, 4});
-  EXPECT_EQ(kDialect.front_step(front, bytes.data(), bytes.size(), &consumed, &out.emitter, &r), LMS_HS_CLOSE);
+  EXPECT_EQ(kDialect.front_step(front, bytes.data(), bytes.size(), &consumed, &out.emitter, &r),
+            LMS_HS_CLOSE);
   kDialect.front_destroy(front);
 }
 
@@ -257,7 +262,8 @@ TEST(ConnectionString, BothLibpqFormsAndTheDocumentedDoubleQuestionMark) {
         error, sizeof error);
     return std::make_pair(st, out);
   };
-  const auto url = parse("postgresql://u:p%40ss@db.example:6543/shop?sslmode=verify-full?sslrootcert=/ca.crt");
+  const auto url =
+      parse("postgresql://u:p%40ss@db.example:6543/shop?sslmode=verify-full?sslrootcert=/ca.crt");
   ASSERT_EQ(url.first, LMS_OK);
   auto has = [](const auto& kv, const std::string& k, const std::string& v) {
     for (const auto& [a, b] : kv) {

@@ -40,8 +40,7 @@ Sha256 xor_keys(const Sha256& a, const Sha256& b) {
 
 }  // namespace
 
-ScramVerifier make_scram_verifier(std::string_view password, std::string_view salt,
-                                  uint32_t iterations) {
+ScramVerifier make_scram_verifier(std::string_view password, std::string_view salt, uint32_t iterations) {
   ScramVerifier v;
   v.salt = std::string(salt);
   v.iterations = iterations;
@@ -54,12 +53,10 @@ ScramVerifier make_scram_verifier(std::string_view password, std::string_view sa
 ScramServer::ScramServer(const ScramVerifier& verifier, std::string nonce)
     : verifier_(verifier), server_nonce_(nonce.empty() ? random_nonce() : std::move(nonce)) {}
 
-std::optional<std::string> ScramServer::on_client_first(std::string_view message,
-                                                        std::string* error) {
+std::optional<std::string> ScramServer::on_client_first(std::string_view message, std::string* error) {
   // gs2-header: cbind-flag "," [authzid] "," then client-first-message-bare.
   const size_t first_comma = message.find(',');
-  const size_t second_comma =
-      first_comma == message.npos ? message.npos : message.find(',', first_comma + 1);
+  const size_t second_comma = first_comma == message.npos ? message.npos : message.find(',', first_comma + 1);
   if (second_comma == message.npos) {
     *error = "malformed SCRAM client-first-message";
     return std::nullopt;
@@ -88,8 +85,7 @@ std::optional<std::string> ScramServer::on_client_first(std::string_view message
   return server_first_;
 }
 
-std::optional<std::string> ScramServer::on_client_final(std::string_view message,
-                                                        std::string* error) {
+std::optional<std::string> ScramServer::on_client_final(std::string_view message, std::string* error) {
   const size_t proof_at = message.rfind(",p=");
   if (proof_at == message.npos) {
     *error = "malformed SCRAM client-final-message";
@@ -128,8 +124,7 @@ ScramClient::ScramClient(std::string password, std::string user, std::string non
 
 std::string ScramClient::client_first() { return "n,," + client_first_bare_; }
 
-std::optional<std::string> ScramClient::on_server_first(std::string_view message,
-                                                        std::string* error) {
+std::optional<std::string> ScramClient::on_server_first(std::string_view message, std::string* error) {
   const auto parts = split_commas(message);
   if (parts.size() < 3) {
     *error = "malformed SCRAM server-first-message";
@@ -154,8 +149,7 @@ std::optional<std::string> ScramClient::on_server_first(std::string_view message
     *error = "malformed SCRAM server-first-message";
     return std::nullopt;
   }
-  if (nonce->substr(0, client_nonce_.size()) != client_nonce_ ||
-      nonce->size() <= client_nonce_.size()) {
+  if (nonce->substr(0, client_nonce_.size()) != client_nonce_ || nonce->size() <= client_nonce_.size()) {
     *error = "SCRAM server nonce does not extend the client nonce";
     return std::nullopt;
   }
@@ -175,8 +169,7 @@ bool ScramClient::on_server_final(std::string_view message, std::string* error) 
     return false;
   }
   const auto verifier = attribute(message, 'v');
-  const std::string expected =
-      base64_encode(as_view(hmac_sha256(as_view(server_key_), auth_message_)));
+  const std::string expected = base64_encode(as_view(hmac_sha256(as_view(server_key_), auth_message_)));
   if (!verifier || !constant_time_equal(*verifier, expected)) {
     *error = "the server's SCRAM signature is wrong: it does not know the password";
     return false;

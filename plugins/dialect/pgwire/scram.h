@@ -23,8 +23,7 @@ struct ScramVerifier {
   Sha256 server_key{};
 };
 
-ScramVerifier make_scram_verifier(std::string_view password, std::string_view salt,
-                                  uint32_t iterations);
+ScramVerifier make_scram_verifier(std::string_view password, std::string_view salt, uint32_t iterations);
 
 // One server-side exchange. Each call returns the next message to send, or nullopt with *error set.
 class ScramServer {

@@ -9,7 +9,7 @@
 namespace lms::pgwire {
 
 // Protocol constants, from PostgreSQL's src/include/libpq/pqcomm.h.
-inline constexpr uint32_t kProtocolV3 = 196608;          // 3 << 16
+inline constexpr uint32_t kProtocolV3 = 196608;           // 3 << 16
 inline constexpr uint32_t kCancelRequestCode = 80877102;  // 1234 << 16 | 5678
 inline constexpr uint32_t kSslRequestCode = 80877103;
 inline constexpr uint32_t kGssEncRequestCode = 80877104;
@@ -110,9 +110,7 @@ class BodyReader {
     return true;
   }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
-  std::string_view rest() const {
-    return std::string_view(reinterpret_cast<const char*>(p_), remaining());
-  }
+  std::string_view rest() const { return std::string_view(reinterpret_cast<const char*>(p_), remaining()); }
 
  private:
   const uint8_t* p_;

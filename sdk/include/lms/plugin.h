@@ -129,31 +129,27 @@ typedef enum lms_frame_result {
 typedef enum lms_msg_class {
   LMS_MSG_OTHER = 0,
   /* from the client */
-  LMS_MSG_QUERY = 1,      /* a complete request on its own (PostgreSQL 'Q', MySQL COM_QUERY) */
-  LMS_MSG_EXTENDED = 2,   /* part of a request finished by LMS_MSG_SYNC (Parse, Bind, ...) */
-  LMS_MSG_SYNC = 3,       /* ends an extended request: one LMS_MSG_READY answers it */
-  LMS_MSG_FLUSH = 4,      /* asks for pending output; no LMS_MSG_READY answers it */
-  LMS_MSG_TERMINATE = 5,  /* the client is leaving */
-  LMS_MSG_COPY_DATA = 6,  /* COPY data, either direction */
-  LMS_MSG_COPY_END = 7,   /* CopyDone or CopyFail from the client */
+  LMS_MSG_QUERY = 1,     /* a complete request on its own (PostgreSQL 'Q', MySQL COM_QUERY) */
+  LMS_MSG_EXTENDED = 2,  /* part of a request finished by LMS_MSG_SYNC (Parse, Bind, ...) */
+  LMS_MSG_SYNC = 3,      /* ends an extended request: one LMS_MSG_READY answers it */
+  LMS_MSG_FLUSH = 4,     /* asks for pending output; no LMS_MSG_READY answers it */
+  LMS_MSG_TERMINATE = 5, /* the client is leaving */
+  LMS_MSG_COPY_DATA = 6, /* COPY data, either direction */
+  LMS_MSG_COPY_END = 7,  /* CopyDone or CopyFail from the client */
   LMS_MSG_FUNCTION_CALL = 8,
   /* from the server */
-  LMS_MSG_READY = 20,     /* a request is finished; `txn_state` is set */
+  LMS_MSG_READY = 20, /* a request is finished; `txn_state` is set */
   LMS_MSG_ERROR = 21,
   LMS_MSG_NOTICE = 22,
   LMS_MSG_NOTIFICATION = 23,
   LMS_MSG_PARAMETER_STATUS = 24,
-  LMS_MSG_COPY_IN = 25,   /* the server waits for COPY data from the client */
+  LMS_MSG_COPY_IN = 25, /* the server waits for COPY data from the client */
   LMS_MSG_COPY_OUT = 26,
   LMS_MSG_ROW = 27,
   LMS_MSG_COMPLETE = 28
 } lms_msg_class;
 
-typedef enum lms_txn_state {
-  LMS_TXN_IDLE = 0,
-  LMS_TXN_IN_TRANSACTION = 1,
-  LMS_TXN_FAILED = 2
-} lms_txn_state;
+typedef enum lms_txn_state { LMS_TXN_IDLE = 0, LMS_TXN_IN_TRANSACTION = 1, LMS_TXN_FAILED = 2 } lms_txn_state;
 
 typedef struct lms_frame {
   uint32_t struct_size;
@@ -231,8 +227,8 @@ typedef struct lms_dialect_functions {
    * for the callback only. On failure writes a NUL-terminated reason into `error` (at most
    * error_cap bytes) and returns LMS_ERR_INVALID. Any thread. */
   uint32_t (*parse_connection_string)(const char* text, size_t text_len, void* ctx,
-                                      void (*on_param)(void* ctx, lms_str key, lms_str value),
-                                      char* error, size_t error_cap);
+                                      void (*on_param)(void* ctx, lms_str key, lms_str value), char* error,
+                                      size_t error_cap);
 
   /* Finds the next message in `data` coming from `direction` and classifies it. Pure: no state. */
   void (*frame)(uint32_t direction, const uint8_t* data, size_t len, lms_frame* out);
@@ -247,8 +243,8 @@ typedef struct lms_dialect_functions {
                          const lms_emitter* out, lms_front_result* result);
   /* Tells the client it is in: relays the back handshake's welcome and hands out `cancel_key`,
    * the proxy's own key of cancel_key_len bytes. */
-  void (*front_finish)(void* front, const uint8_t* welcome, size_t welcome_len,
-                       const uint8_t* cancel_key, size_t cancel_key_len, const lms_emitter* out);
+  void (*front_finish)(void* front, const uint8_t* welcome, size_t welcome_len, const uint8_t* cancel_key,
+                       size_t cancel_key_len, const lms_emitter* out);
   void (*front_destroy)(void* front);
 
   /* Back handshake. `params` are the database's connection parameters (as parse_connection_string
@@ -257,8 +253,8 @@ typedef struct lms_dialect_functions {
   void* (*back_create)(const lms_kv* params, size_t param_count);
   /* Emits the first bytes to the database (the startup message). */
   void (*back_start)(void* back, const lms_emitter* out);
-  uint32_t (*back_step)(void* back, const uint8_t* data, size_t len, size_t* consumed,
-                        const lms_emitter* out, lms_back_result* result);
+  uint32_t (*back_step)(void* back, const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                        lms_back_result* result);
   void (*back_destroy)(void* back);
 
   /* Encodes an error message for a client, in the message flow (after the handshake) or as the
@@ -283,22 +279,22 @@ typedef struct lms_dialect_functions {
  * ---------------------------------------------------------------------------------------------- */
 
 typedef enum lms_shadow_answer {
-  LMS_ANSWER_SOURCE = 0,          /* the client gets the source of truth's result */
+  LMS_ANSWER_SOURCE = 0,           /* the client gets the source of truth's result */
   LMS_ANSWER_TARGET_ERROR_WINS = 1 /* a target error replaces a successful source result */
 } lms_shadow_answer;
 
 typedef struct lms_request_info {
   uint32_t struct_size;
-  uint32_t msg_class;           /* lms_msg_class of the message that starts the request */
-  uint32_t txn_state;           /* the session's transaction state before the request */
-  uint8_t target_busy;          /* a previous request is still running on the target */
+  uint32_t msg_class;  /* lms_msg_class of the message that starts the request */
+  uint32_t txn_state;  /* the session's transaction state before the request */
+  uint8_t target_busy; /* a previous request is still running on the target */
 } lms_request_info;
 
 typedef struct lms_shadow_decision {
   uint32_t struct_size;
-  uint8_t send_to_target;       /* run the request on the non-source-of-truth database too */
-  uint8_t wait_for_target;      /* hold the client's answer until the target answered */
-  uint32_t answer;              /* lms_shadow_answer */
+  uint8_t send_to_target;  /* run the request on the non-source-of-truth database too */
+  uint8_t wait_for_target; /* hold the client's answer until the target answered */
+  uint32_t answer;         /* lms_shadow_answer */
 } lms_shadow_decision;
 
 typedef struct lms_shadow_functions {
