@@ -1,16 +1,60 @@
 #include "metrics.h"
 
-#include <functional>
 #include <sstream>
 
 namespace lms::core {
 namespace {
 
-uint64_t sum(const std::vector<const WorkerMetrics*>& workers,
-             const std::function<const Counter&(const WorkerMetrics&)>& field) {
-  uint64_t total = 0;
-  for (const auto* w : workers) total += field(*w).get();
-  return total;
+// One row per exported series: the family it belongs to and the counter it sums over workers.
+struct Series {
+  const char* family;
+  const char* labels;
+  Counter WorkerMetrics::*counter;
+};
+
+struct Family {
+  const char* name;
+  const char* type;
+  const char* help;
+};
+
+constexpr Family kFamilies[] = {
+    {"lms_client_connections_open", "gauge", "Client connections currently open."},
+    {"lms_client_connections_total", "counter", "Client connections accepted."},
+    {"lms_client_connections_rejected_total", "counter", "Client connections refused over max-connections."},
+    {"lms_requests_total", "counter",
+     "Requests (simple queries, extended-protocol syncs, function calls) sent to a database."},
+    {"lms_bytes_total", "counter", "Bytes forwarded, by database and direction."},
+    {"lms_errors_total", "counter", "Errors, by database and kind."},
+    {"lms_cancel_requests_total", "counter", "Cancel requests received from clients."},
+    {"lms_backpressure_pauses_total", "counter",
+     "Times a side stopped being read because its peer was slow."},
+};
+
+const Series kSeries[] = {
+    {"lms_client_connections_open", "", &WorkerMetrics::connections_open},
+    {"lms_client_connections_total", "", &WorkerMetrics::connections_total},
+    {"lms_client_connections_rejected_total", "", &WorkerMetrics::connections_rejected},
+    {"lms_requests_total", R"(database="source")", &WorkerMetrics::requests},
+    {"lms_bytes_total", R"(database="source",direction="to_database")", &WorkerMetrics::bytes_from_clients},
+    {"lms_bytes_total", R"(database="source",direction="to_client")", &WorkerMetrics::bytes_to_clients},
+    {"lms_errors_total", R"(database="source",kind="query")", &WorkerMetrics::source_errors},
+    {"lms_errors_total", R"(database="source",kind="connect")", &WorkerMetrics::source_connect_failures},
+    {"lms_errors_total", R"(database="source",kind="disconnect")", &WorkerMetrics::source_disconnects},
+    {"lms_errors_total", R"(database="client",kind="auth")", &WorkerMetrics::client_auth_failures},
+    {"lms_errors_total", R"(database="client",kind="protocol")", &WorkerMetrics::client_protocol_errors},
+    {"lms_cancel_requests_total", "", &WorkerMetrics::cancel_requests},
+    {"lms_backpressure_pauses_total", "", &WorkerMetrics::backpressure_pauses},
+};
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+void sample(std::ostringstream& out, const char* name, const std::string& labels, uint64_t value) {
+  out << name;
+  if (!labels.empty()) out << '{' << labels << '}';
+  out << ' ' << value << '\n';
 }
 
 }  // namespace
@@ -18,65 +62,22 @@ uint64_t sum(const std::vector<const WorkerMetrics*>& workers,
 std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers, const ProcessInfo& info,
                               bool source_ready) {
   std::ostringstream out;
-  auto metric = [&](const char* name, const char* type, const char* help) {
-    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-  };
-  auto value = [&](const char* name, const std::string& labels, uint64_t v) {
-    out << name;
-    if (!labels.empty()) out << '{' << labels << '}';
-    out << ' ' << v << '\n';
-  };
-  auto total = [&](auto field) { return sum(workers, field); };
-
-  metric("lms_info", "gauge", "Build and configuration of this proxy.");
-  value("lms_info",
-        "version=\"" + info.version + "\",source_dialect=\"" + info.source_dialect + "\",shadow_mode=\"" +
-            info.shadow_mode + "\"",
-        1);
-  metric("lms_source_ready", "gauge", "1 when the source of truth answered the last readiness probe.");
-  value("lms_source_ready", "", source_ready ? 1 : 0);
-
-  metric("lms_client_connections_open", "gauge", "Client connections currently open.");
-  value("lms_client_connections_open", "",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.connections_open; }));
-  metric("lms_client_connections_total", "counter", "Client connections accepted.");
-  value("lms_client_connections_total", "",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.connections_total; }));
-  metric("lms_client_connections_rejected_total", "counter",
-         "Client connections refused over max-connections.");
-  value("lms_client_connections_rejected_total", "",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.connections_rejected; }));
-
-  metric("lms_requests_total", "counter",
-         "Requests (simple queries, extended-protocol syncs, function calls) sent to a database.");
-  value("lms_requests_total", "database=\"source\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.requests; }));
-
-  metric("lms_bytes_total", "counter", "Bytes forwarded, by database and direction.");
-  value("lms_bytes_total", "database=\"source\",direction=\"to_database\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.bytes_from_clients; }));
-  value("lms_bytes_total", "database=\"source\",direction=\"to_client\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.bytes_to_clients; }));
-
-  metric("lms_errors_total", "counter", "Errors, by database and kind.");
-  value("lms_errors_total", "database=\"source\",kind=\"query\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.source_errors; }));
-  value("lms_errors_total", "database=\"source\",kind=\"connect\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.source_connect_failures; }));
-  value("lms_errors_total", "database=\"source\",kind=\"disconnect\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.source_disconnects; }));
-  value("lms_errors_total", "database=\"client\",kind=\"auth\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.client_auth_failures; }));
-  value("lms_errors_total", "database=\"client\",kind=\"protocol\"",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.client_protocol_errors; }));
-
-  metric("lms_cancel_requests_total", "counter", "Cancel requests received from clients.");
-  value("lms_cancel_requests_total", "",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.cancel_requests; }));
-  metric("lms_backpressure_pauses_total", "counter",
-         "Times a side stopped being read because its peer was slow.");
-  value("lms_backpressure_pauses_total", "",
-        total([](const WorkerMetrics& w) -> const Counter& { return w.backpressure_pauses; }));
+  header(out, "lms_info", "gauge", "Build and configuration of this proxy.");
+  sample(out, "lms_info",
+         "version=\"" + info.version + "\",source_dialect=\"" + info.source_dialect + "\",shadow_mode=\"" +
+             info.shadow_mode + "\"",
+         1);
+  header(out, "lms_source_ready", "gauge", "1 when the source of truth answered the last readiness probe.");
+  sample(out, "lms_source_ready", "", source_ready ? 1 : 0);
+  for (const Family& family : kFamilies) {
+    header(out, family.name, family.type, family.help);
+    for (const Series& series : kSeries) {
+      if (std::string_view(series.family) != family.name) continue;
+      uint64_t total = 0;
+      for (const WorkerMetrics* w : workers) total += (w->*series.counter).get();
+      sample(out, series.family, series.labels, total);
+    }
+  }
   return out.str();
 }
 

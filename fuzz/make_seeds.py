@@ -55,6 +55,7 @@ SCRAM = [
     b"n,,n=,r=clientnonce\nc=biws,r=clientnonceservernonce,p=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     b"r=clientnonceX,s=c2FsdA==,i=16\nv=AAAA",
     b"y,a=x,n=u,r=n\ne=invalid-proof",
+    b"r=clientnonceX,s=cA==,i=130130885\ne=@",  # once a timeout: 130 million PBKDF2 rounds
 ]
 CONNSTR = [
     b"postgresql://u:p%40w@h:5432/db?sslmode=verify-full?sslrootcert=/ca.crt&application_name=a",

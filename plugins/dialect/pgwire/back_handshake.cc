@@ -6,13 +6,6 @@
 namespace lms::pgwire {
 namespace {
 
-constexpr uint32_t kAuthOk = 0;
-constexpr uint32_t kAuthCleartext = 3;
-constexpr uint32_t kAuthMd5 = 5;
-constexpr uint32_t kAuthSasl = 10;
-constexpr uint32_t kAuthSaslContinue = 11;
-constexpr uint32_t kAuthSaslFinal = 12;
-
 // Connection-string keys that describe how to reach the server, not what the session is: they
 // never go into the startup packet.
 bool is_transport_key(std::string_view key) {

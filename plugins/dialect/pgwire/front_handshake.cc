@@ -9,14 +9,6 @@
 namespace lms::pgwire {
 namespace {
 
-// AuthenticationRequest codes (the int32 after 'R').
-constexpr uint32_t kAuthOk = 0;
-constexpr uint32_t kAuthCleartext = 3;
-constexpr uint32_t kAuthMd5 = 5;
-constexpr uint32_t kAuthSasl = 10;
-constexpr uint32_t kAuthSaslContinue = 11;
-constexpr uint32_t kAuthSaslFinal = 12;
-
 constexpr const char* kInvalidPassword = "28P01";
 constexpr const char* kProtocolViolation = "08P01";
 constexpr const char* kFeatureNotSupported = "0A000";

@@ -1,5 +1,8 @@
 #include "scram.h"
 
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
 namespace lms::pgwire {
@@ -30,6 +33,21 @@ std::vector<std::string_view> split_commas(std::string_view s) {
 std::optional<std::string_view> attribute(std::string_view part, char name) {
   if (part.size() < 2 || part[0] != name || part[1] != '=') return std::nullopt;
   return part.substr(2);
+}
+
+// A role's salt and iteration count do not change between logins, so the salted password is
+// derived once per process rather than once per backend connection (4096 PBKDF2 rounds each).
+Sha256 salted_password(const std::string& password, const std::string& salt, uint32_t iterations) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::string, std::string, uint32_t>, Sha256> cache;
+  constexpr size_t kMaxEntries = 1024;  // passwords and salts seen; bounded against a hostile server
+  std::lock_guard lock(mutex);
+  const auto key = std::make_tuple(password, salt, iterations);
+  if (const auto it = cache.find(key); it != cache.end()) return it->second;
+  const Sha256 salted = pbkdf2_sha256(password, salt, iterations);
+  if (cache.size() >= kMaxEntries) cache.clear();
+  cache.emplace(key, salted);
+  return salted;
 }
 
 Sha256 xor_keys(const Sha256& a, const Sha256& b) {
@@ -149,11 +167,16 @@ std::optional<std::string> ScramClient::on_server_first(std::string_view message
     *error = "malformed SCRAM server-first-message";
     return std::nullopt;
   }
+  if (iterations > kMaxScramIterations) {
+    *error = "the server asks for " + std::to_string(iterations) + " SCRAM iterations; LMS accepts at most " +
+             std::to_string(kMaxScramIterations);
+    return std::nullopt;
+  }
   if (nonce->substr(0, client_nonce_.size()) != client_nonce_ || nonce->size() <= client_nonce_.size()) {
     *error = "SCRAM server nonce does not extend the client nonce";
     return std::nullopt;
   }
-  const Sha256 salted = pbkdf2_sha256(password_, *salt, iterations);
+  const Sha256 salted = salted_password(password_, *salt, iterations);
   const Sha256 client_key = hmac_sha256(as_view(salted), kClientKey);
   const Sha256 stored_key = sha256(as_view(client_key));
   server_key_ = hmac_sha256(as_view(salted), kServerKey);

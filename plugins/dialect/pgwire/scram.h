@@ -14,6 +14,9 @@ namespace lms::pgwire {
 
 inline constexpr std::string_view kScramMechanism = "SCRAM-SHA-256";
 inline constexpr uint32_t kScramIterations = 4096;  // PostgreSQL's default scram_iterations
+// The most iterations a server may ask of the proxy. PBKDF2 runs on a worker loop: a server asking
+// for millions would stall every session on it, so more is refused as a broken server.
+inline constexpr uint32_t kMaxScramIterations = 100000;
 
 // What a server keeps of a password: enough to check a proof, not enough to log in with.
 struct ScramVerifier {

@@ -60,6 +60,16 @@ TEST(Scram, ServerThatDoesNotKnowThePasswordIsRefusedByTheClient) {
   EXPECT_NE(error.find("signature"), std::string::npos);
 }
 
+TEST(Scram, ServerAskingForTooManyIterationsIsRefused) {
+  // Found by fuzz_scram: 130 million PBKDF2 rounds would stall a worker loop for minutes.
+  ScramClient client("pw", "", "clientnonce");
+  std::string error;
+  EXPECT_FALSE(client.on_server_first("r=clientnonceX,s=cA==,i=130130885", &error));
+  EXPECT_EQ(error, "the server asks for 130130885 SCRAM iterations; LMS accepts at most 100000");
+  ScramClient again("pw", "", "clientnonce");
+  EXPECT_TRUE(again.on_server_first("r=clientnonceX,s=cA==,i=100000", &error)) << error;
+}
+
 TEST(Scram, MalformedMessagesAreErrors) {
   const ScramVerifier verifier = make_scram_verifier("pw", "salt", 4096);
   std::string error;

@@ -21,6 +21,14 @@ inline constexpr uint64_t kMaxMessageLength = 0x3fffffff;
 // Process id plus secret key in BackendKeyData and CancelRequest.
 inline constexpr size_t kCancelKeyLength = 8;
 
+// AuthenticationRequest codes: the int32 after an 'R' message's length.
+inline constexpr uint32_t kAuthOk = 0;
+inline constexpr uint32_t kAuthCleartext = 3;
+inline constexpr uint32_t kAuthMd5 = 5;
+inline constexpr uint32_t kAuthSasl = 10;
+inline constexpr uint32_t kAuthSaslContinue = 11;
+inline constexpr uint32_t kAuthSaslFinal = 12;
+
 inline uint32_t read_u32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
