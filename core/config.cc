@@ -29,6 +29,7 @@ const std::vector<Setting> kSettings = {
     {"max-connections", "10000", "client connections served at once; more are refused with an error"},
     {"connect-timeout", "10000", "milliseconds to wait for a database connection"},
     {"buffer-limit", "262144", "bytes queued toward a slow peer before the proxy stops reading its feeder"},
+    {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
 };
 
 bool known(const std::string& name) {
@@ -261,6 +262,9 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto buffer_limit = parse_unsigned(values["buffer-limit"].value, 65536, 1u << 30);
   if (!buffer_limit) return bad("buffer-limit", "must be bytes from 65536 to 1073741824");
   c.buffer_limit = *buffer_limit;
+  const auto shadow_timeout = parse_unsigned(values["shadow-timeout"].value, 1, 3600000);
+  if (!shadow_timeout) return bad("shadow-timeout", "must be milliseconds from 1 to 3600000");
+  c.shadow_timeout_ms = *shadow_timeout;
   return c;
 }
 

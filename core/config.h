@@ -31,7 +31,8 @@ struct Config {
   std::string log_level;
   uint32_t max_connections = 0;
   uint32_t connect_timeout_ms = 0;
-  uint32_t buffer_limit = 0;  // bytes queued toward one peer before its feeder stops being read
+  uint32_t buffer_limit = 0;       // bytes queued toward one peer before its feeder stops being read
+  uint32_t shadow_timeout_ms = 0;  // how long a client's answer may wait for the target
 };
 
 struct Setting {

@@ -2,6 +2,10 @@
 // dialect's frame function decides each message's length and class from its first few bytes, and
 // only those few bytes are ever held back when a read splits a header. The bytes themselves are
 // forwarded by the caller untouched.
+//
+// For each message the caller may also ask for its bytes to be copied to a sink (to mirror it to
+// a second database, or to keep an error), or for the walk to stop once the message has ended (to
+// hold what follows until something else has happened).
 #pragma once
 
 #include <lms/plugin.h>
@@ -10,8 +14,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <type_traits>
 
 namespace lms::core {
+
+// What to do with one message; flags, combined with |.
+enum ScanAction : unsigned {
+  kPass = 0,
+  kCopy = 1,       // hand every byte of this message to the copy sink
+  kStopAfter = 2,  // end the walk where this message ends
+};
 
 class FrameScanner {
  public:
@@ -21,16 +34,24 @@ class FrameScanner {
   FrameScanner(const lms_dialect_functions* dialect, lms_direction direction)
       : dialect_(dialect), direction_(direction) {}
 
-  // Calls on_message(const lms_frame&) for every message that starts in data[0, len). Returns
-  // false, with error() set, when the stream is broken; the scanner must not be used after that.
-  template <typename OnMessage>
-  bool scan(const uint8_t* data, size_t len, OnMessage&& on_message) {
+  // Walks data[0, len). on_message(const lms_frame&) returns a ScanAction for each message that
+  // starts here; on_copy(const uint8_t*, size_t) receives the bytes of messages marked kCopy.
+  // Returns the bytes consumed: all of them, or fewer when a kStopAfter message ended before the
+  // end of the buffer. Returns nullopt, with error() set, when the stream is broken; the scanner
+  // must not be used after that.
+  template <typename OnMessage, typename OnCopy>
+  std::optional<size_t> walk(const uint8_t* data, size_t len, OnMessage&& on_message, OnCopy&& on_copy) {
     size_t pos = 0;
     while (pos < len) {
       if (remaining_ > 0) {
         const size_t skip = static_cast<size_t>(std::min<uint64_t>(remaining_, len - pos));
+        if (copying_) on_copy(data + pos, skip);
         remaining_ -= skip;
         pos += skip;
+        if (remaining_ == 0 && stop_pending_) {
+          stop_pending_ = false;
+          return pos;
+        }
         continue;
       }
       lms_frame f{};
@@ -38,8 +59,7 @@ class FrameScanner {
       if (held_ == 0) {
         dialect_->frame(direction_, data + pos, len - pos, &f);
         if (f.result == LMS_FRAME_COMPLETE) {
-          on_message(static_cast<const lms_frame&>(f));
-          remaining_ = f.length;
+          begin_message(on_message(static_cast<const lms_frame&>(f)), f.length);
           continue;
         }
         if (f.result != LMS_FRAME_NEED_MORE || len - pos > kMaxHeader) return broken(f);
@@ -53,9 +73,11 @@ class FrameScanner {
       std::memcpy(held_bytes_ + held_, data + pos, take);
       dialect_->frame(direction_, held_bytes_, held_ + take, &f);
       if (f.result == LMS_FRAME_COMPLETE) {
-        on_message(static_cast<const lms_frame&>(f));
-        // The held bytes belong to this message and were already passed on with earlier reads.
-        remaining_ = f.length - held_;
+        begin_message(on_message(static_cast<const lms_frame&>(f)), f.length);
+        // The held bytes belong to this message and were passed on with earlier reads; a copy
+        // needs them now.
+        if (copying_) on_copy(held_bytes_, held_);
+        remaining_ -= held_;
         held_ = 0;
         continue;
       }
@@ -63,7 +85,20 @@ class FrameScanner {
       held_ += take;
       pos += take;
     }
-    return true;
+    return pos;
+  }
+
+  // The plain walk: on_message(const lms_frame&) returns nothing; every byte passes.
+  template <typename OnMessage>
+  bool scan(const uint8_t* data, size_t len, OnMessage&& on_message) {
+    return walk(
+               data, len,
+               [&](const lms_frame& f) {
+                 on_message(f);
+                 return kPass;
+               },
+               [](const uint8_t*, size_t) {})
+        .has_value();
   }
 
   // True between messages: nothing of a message has been passed on without its end. Only then can
@@ -72,9 +107,15 @@ class FrameScanner {
   const char* error() const { return error_; }
 
  private:
-  bool broken(const lms_frame& f) {
+  void begin_message(unsigned action, uint64_t length) {
+    copying_ = (action & kCopy) != 0;
+    stop_pending_ = (action & kStopAfter) != 0;
+    remaining_ = length;
+  }
+
+  std::nullopt_t broken(const lms_frame& f) {
     error_ = f.result == LMS_FRAME_INVALID && f.error != nullptr ? f.error : "message header too long";
-    return false;
+    return std::nullopt;
   }
 
   const lms_dialect_functions* dialect_;
@@ -82,6 +123,8 @@ class FrameScanner {
   uint64_t remaining_ = 0;  // bytes of the current message not yet seen
   uint8_t held_bytes_[kMaxHeader] = {};
   size_t held_ = 0;
+  bool copying_ = false;
+  bool stop_pending_ = false;
   const char* error_ = nullptr;
 };
 

@@ -29,6 +29,13 @@ constexpr Family kFamilies[] = {
     {"lms_cancel_requests_total", "counter", "Cancel requests received from clients."},
     {"lms_backpressure_pauses_total", "counter",
      "Times a side stopped being read because its peer was slow."},
+    {"lms_shadow_requests_total", "counter", "Requests sent to the target by the shadow mode."},
+    {"lms_shadow_dropped_total", "counter",
+     "Requests the shadow mode dropped because the target was still busy."},
+    {"lms_shadow_target_errors_total", "counter",
+     "Shadowed requests the target failed, died on, or did not answer in time."},
+    {"lms_shadow_timeouts_total", "counter", "Times a target missed shadow-timeout."},
+    {"lms_shadow_waits_total", "counter", "Client answers held until the target answered."},
 };
 
 const Series kSeries[] = {
@@ -45,7 +52,36 @@ const Series kSeries[] = {
     {"lms_errors_total", R"(database="client",kind="protocol")", &WorkerMetrics::client_protocol_errors},
     {"lms_cancel_requests_total", "", &WorkerMetrics::cancel_requests},
     {"lms_backpressure_pauses_total", "", &WorkerMetrics::backpressure_pauses},
+    {"lms_shadow_requests_total", "", &WorkerMetrics::shadow_requests},
+    {"lms_shadow_dropped_total", "", &WorkerMetrics::shadow_dropped},
+    {"lms_shadow_target_errors_total", "", &WorkerMetrics::shadow_target_errors},
+    {"lms_shadow_timeouts_total", "", &WorkerMetrics::shadow_timeouts},
+    {"lms_shadow_waits_total", "", &WorkerMetrics::shadow_waits},
 };
+
+void histogram(std::ostringstream& out, const std::vector<const WorkerMetrics*>& workers,
+               const char* database, Histogram WorkerMetrics::*field) {
+  constexpr const char* kName = "lms_request_duration_seconds";
+  for (size_t i = 0; i <= Histogram::kBuckets; ++i) {
+    uint64_t n = 0;
+    for (const WorkerMetrics* w : workers) n += (w->*field).cumulative(i);
+    out << kName << "_bucket{database=\"" << database << "\",le=\"";
+    if (i == Histogram::kBuckets) {
+      out << "+Inf";
+    } else {
+      out << Histogram::kBounds[i];
+    }
+    out << "\"} " << n << '\n';
+  }
+  double sum = 0;
+  uint64_t count = 0;
+  for (const WorkerMetrics* w : workers) {
+    sum += (w->*field).sum_seconds();
+    count += (w->*field).cumulative(Histogram::kBuckets);
+  }
+  out << kName << "_sum{database=\"" << database << "\"} " << sum << '\n';
+  out << kName << "_count{database=\"" << database << "\"} " << count << '\n';
+}
 
 void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
   out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
@@ -78,6 +114,10 @@ std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers, 
       sample(out, series.family, series.labels, total);
     }
   }
+  header(out, "lms_request_duration_seconds", "histogram",
+         "Time from a request's last message to the database's ReadyForQuery, per database.");
+  histogram(out, workers, "source", &WorkerMetrics::source_latency);
+  histogram(out, workers, "target", &WorkerMetrics::target_latency);
   return out.str();
 }
 

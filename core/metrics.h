@@ -24,6 +24,33 @@ class Counter {
   std::atomic<uint64_t> value_{0};
 };
 
+// Latency in fixed buckets (seconds, from 100 µs to 10 s), with the same single-writer rule.
+class Histogram {
+ public:
+  static constexpr double kBounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                       0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+  static constexpr size_t kBuckets = sizeof(kBounds) / sizeof(kBounds[0]);
+
+  void observe(uint64_t nanoseconds) {
+    const double seconds = static_cast<double>(nanoseconds) / 1e9;
+    size_t i = 0;
+    while (i < kBuckets && seconds > kBounds[i]) ++i;
+    buckets_[i].add();  // i == kBuckets is the +Inf overflow
+    sum_ns_.add(nanoseconds);
+  }
+  // Cumulative count at or below bucket i (kBuckets: all).
+  uint64_t cumulative(size_t i) const {
+    uint64_t n = 0;
+    for (size_t b = 0; b <= i; ++b) n += buckets_[b].get();
+    return n;
+  }
+  double sum_seconds() const { return static_cast<double>(sum_ns_.get()) / 1e9; }
+
+ private:
+  Counter buckets_[kBuckets + 1];
+  Counter sum_ns_;
+};
+
 // Padded so that two workers' counters never share a cache line.
 struct alignas(64) WorkerMetrics {
   Counter connections_open;
@@ -39,6 +66,14 @@ struct alignas(64) WorkerMetrics {
   Counter source_disconnects;  // the source went away under a live session
   Counter cancel_requests;
   Counter backpressure_pauses;  // reads stopped because the other side was slow
+  // Shadowing
+  Counter shadow_requests;       // requests sent to the target
+  Counter shadow_dropped;        // requests the shadow mode did not send because the target was busy
+  Counter shadow_target_errors;  // requests the target failed (its error, its death, its deadline)
+  Counter shadow_timeouts;       // targets that missed shadow-timeout
+  Counter shadow_waits;          // client answers held for the target
+  Histogram source_latency;      // request to ReadyForQuery, per database
+  Histogram target_latency;
 };
 
 struct ProcessInfo {

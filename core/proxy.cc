@@ -56,6 +56,12 @@ bool Proxy::start(std::string* error) {
   shared_.config = &config_;
   shared_.dialect = source_dialect_->dialect();
   shared_.source = &source_;
+  if (target_) {
+    shared_.target_dialect = target_dialect_->dialect();
+    shared_.target = &*target_;
+    shared_.shadow = shadow_->shadow();
+    shared_.shadow_state = shadow_state_;
+  }
   // Clients authenticate as the source's user with the source's password, unless configured
   // otherwise; the dialect runs the exchange.
   // (The strings are borrowed from source_ and config_, which outlive every session.)
@@ -83,9 +89,11 @@ bool Proxy::start(std::string* error) {
   }
   for (auto& w : workers_) w->start();
   http_->start();
-  spdlog::info("lms {} serving {} clients on {}:{} (source {}, {} workers, HTTP on {}:{})", LMS_VERSION,
-               config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
-               config_.workers, config_.http_listen.host, config_.http_listen.port);
+  spdlog::info(
+      "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, {} workers, HTTP on {}:{})",
+      LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
+      target_ ? target_->describe() : "none", config_.shadow_mode, config_.workers, config_.http_listen.host,
+      config_.http_listen.port);
   return true;
 }
 

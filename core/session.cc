@@ -41,6 +41,11 @@ Session::Session(Worker& worker)
 }
 
 Session::~Session() {
+  if (shadow_sent_ + shadow_dropped_ > 0) {
+    spdlog::info("session={} shadow: {} requests sent to the target, {} dropped, {} failed there", id_,
+                 shadow_sent_, shadow_dropped_, shadow_failed_);
+  }
+  if (held_ != nullptr) worker_.pool().put(held_);
   if (front_ != nullptr) dialect_->front_destroy(front_);
   if (back_ != nullptr) dialect_->back_destroy(back_);
   if (!proxy_cancel_key_.empty()) shared_.cancels.remove(proxy_cancel_key_);
@@ -156,7 +161,7 @@ void Session::on_peer_gone(Pump& pump, int status) {
   if (phase_ != Phase::kForwarding) return;
   worker_.mutable_metrics().source_disconnects.add();
   spdlog::warn("session={} lost the source connection ({}){}", id_, uv_err_name(status),
-               awaiting_ready_ > 0 ? " with a request in flight" : "");
+               requests_.empty() ? "" : " with a request in flight");
   // An error can only be inserted between two messages; mid-message, closing is all that is left.
   if (to_client_.scanner.at_boundary()) {
     send_client_error("FATAL", "08006", "lms: lost the connection to the source database");
@@ -186,6 +191,7 @@ void Session::run_front() {
       for (size_t i = 0; i < result.startup_param_count; ++i) {
         const lms_kv& kv = result.startup_params[i];
         params.push_back(kv);
+        startup_params_.emplace_back(to_string(kv.key), to_string(kv.value));
         const std::string key = to_string(kv.key);
         if (key == "user") client_user_ = to_string(kv.value);
         if (key == "database") client_database_ = to_string(kv.value);
@@ -366,31 +372,151 @@ void Session::start_forwarding() {
 // ---- forwarding ---------------------------------------------------------------------------------
 
 void Session::forward(Pump& pump, Chunk* chunk, size_t len) {
-  const bool from_client = &pump == &to_source_;
-  const bool ok =
-      from_client ? pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_client_message(f); })
-                  : pump.scanner.scan(chunk->data, len, [this](const lms_frame& f) { on_server_message(f); });
-  if (!ok) {
+  if (&pump == &to_source_) {
+    forward_from_client(chunk, len);
+  } else {
+    forward_from_source(chunk, len, 0);
+  }
+}
+
+void Session::protocol_error(bool from_client, const char* reason) {
+  if (from_client) worker_.mutable_metrics().client_protocol_errors.add();
+  spdlog::warn("session={} closed: invalid message from the {}: {}", id_, from_client ? "client" : "source",
+               reason);
+  if (to_client_.scanner.at_boundary()) {
+    send_client_error("FATAL", "08P01",
+                      std::string("lms: invalid message from the ") +
+                          (from_client ? "client" : "source database") + ": " + reason);
+  }
+  close_after_flush();
+}
+
+void Session::forward_from_client(Chunk* chunk, size_t len) {
+  const auto walked = to_source_.scanner.walk(
+      chunk->data, len, [this](const lms_frame& f) { return on_client_message(f); },
+      [this](const uint8_t* data, size_t n) {
+        client_copy_into_->append(reinterpret_cast<const char*>(data), n);
+      });
+  if (!walked) {
     worker_.pool().put(chunk);
-    if (from_client) worker_.mutable_metrics().client_protocol_errors.add();
-    spdlog::warn("session={} closed: invalid message from the {}: {}", id_, from_client ? "client" : "source",
-                 pump.scanner.error());
-    if (to_client_.scanner.at_boundary()) {
-      send_client_error("FATAL", "08P01",
-                        std::string("lms: invalid message from the ") +
-                            (from_client ? "client" : "source database") + ": " + pump.scanner.error());
-    }
-    close_after_flush();
+    protocol_error(true, to_source_.scanner.error());
     return;
   }
   auto& m = worker_.mutable_metrics();
-  (from_client ? m.bytes_from_clients : m.bytes_to_clients).add(len);
+  m.bytes_from_clients.add(len);
   chunk->len = len;
-  write_chunk(pump, chunk);
-  if (pump.queued > shared_.config->buffer_limit && pump.reading) {
-    // The receiving side is slow: stop feeding it until it drains (see on_write).
-    stop_reading(pump);
+  write_chunk(to_source_, chunk);
+  if (!to_target_.empty()) {
+    if (link_) link_->send(reinterpret_cast<const uint8_t*>(to_target_.data()), to_target_.size());
+    to_target_.clear();
+  }
+  if (to_source_.queued > shared_.config->buffer_limit && to_source_.reading) {
+    // The source is slow to read: stop feeding it until it drains (see on_write).
+    stop_reading(to_source_);
     m.backpressure_pauses.add();
+  }
+}
+
+bool Session::gate_front_answer(const uint8_t* data, size_t len) {
+  if (requests_.empty() || answer_started_ || !to_client_.scanner.at_boundary()) return false;
+  Request& front = requests_.front();
+  if (front.staged && !front.dispatched) {
+    front.dispatched = true;
+    --undispatched_;
+    const size_t n = static_cast<size_t>(front.staged_end - staged_base_);
+    if (link_ && link_->available()) {
+      link_->send(reinterpret_cast<const uint8_t*>(staged_.data()), n);
+      link_->expect_answer(front.id, front.wait);
+    } else if (!front.target_done) {
+      front.target_done = true;
+      front.target_failed = true;
+      front.target_error = link_ && !link_->failure().empty() ? link_->failure() : shadow_unavailable_error();
+    }
+    staged_.erase(0, n);
+    staged_base_ = front.staged_end;
+  }
+  if (!front.wait || front.flow) return false;
+  if (front.target_done) return false;  // the link failed it while sending
+  // The source asks the client for COPY data: the target waits for the same data, so holding
+  // this answer would stall all three. It flows, and the request waits no more.
+  lms_frame f{};
+  f.struct_size = sizeof f;
+  dialect_->frame(LMS_FROM_SERVER, data, len, &f);
+  if (f.result == LMS_FRAME_COMPLETE && f.msg_class == LMS_MSG_COPY_IN) {
+    front.flow = true;
+    return false;
+  }
+  return true;
+}
+
+void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
+  auto& m = worker_.mutable_metrics();
+  size_t pos = from;
+  while (pos < len && phase_ == Phase::kForwarding) {
+    if (gate_front_answer(chunk->data + pos, len - pos)) {
+      // Nothing more is read from the source until the target has answered (resume_source).
+      held_ = chunk;
+      held_from_ = pos;
+      held_len_ = len;
+      stop_reading(to_client_);
+      return;
+    }
+    if (!answer_started_ && !requests_.empty()) {
+      const Request& front = requests_.front();
+      replacing_ = front.wait && front.target_done && front.target_failed &&
+                   front.answer == LMS_ANSWER_TARGET_ERROR_WINS;
+    }
+    const auto walked = to_client_.scanner.walk(
+        chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_server_message(f); },
+        [this](const uint8_t* data, size_t n) {
+          if (copy_into_ != nullptr) copy_into_->append(reinterpret_cast<const char*>(data), n);
+        });
+    if (!walked) {
+      worker_.pool().put(chunk);
+      protocol_error(false, to_client_.scanner.error());
+      return;
+    }
+    const size_t n = *walked;
+    m.bytes_to_clients.add(n);
+    const bool replaced_segment = replacing_;
+    if (replacing_ && replaced_ready_.size() > 0 && to_client_.scanner.at_boundary()) {
+      // The replaced answer is complete: the source's own error if it failed too, else the
+      // target's; then the source's ReadyForQuery.
+      const std::string& error = replaced_error_.empty() ? requests_front_error_ : replaced_error_;
+      send_copy(to_client_, reinterpret_cast<const uint8_t*>(error.data()), error.size());
+      send_copy(to_client_, reinterpret_cast<const uint8_t*>(replaced_ready_.data()), replaced_ready_.size());
+      replaced_error_.clear();
+      replaced_ready_.clear();
+      requests_front_error_.clear();
+      replacing_ = false;
+    }
+    if (!replaced_segment) {
+      if (pos == 0 && n == len) {
+        chunk->len = len;
+        write_chunk(to_client_, chunk);
+        chunk = nullptr;
+      } else {
+        send_copy(to_client_, chunk->data + pos, n);
+      }
+    }
+    pos += n;
+  }
+  if (chunk != nullptr) worker_.pool().put(chunk);
+  if (to_client_.queued > shared_.config->buffer_limit && to_client_.reading) {
+    // The client is slow to read: stop feeding it until it drains (see on_write).
+    stop_reading(to_client_);
+    m.backpressure_pauses.add();
+  }
+}
+
+void Session::resume_source() {
+  if (held_ == nullptr || phase_ != Phase::kForwarding) return;
+  Chunk* chunk = held_;
+  held_ = nullptr;
+  forward_from_source(chunk, held_len_, held_from_);
+  if (held_ == nullptr && phase_ == Phase::kForwarding &&
+      to_client_.queued <= shared_.config->buffer_limit / 2) {
+    start_reading(to_client_);
   }
 }
 
@@ -404,29 +530,151 @@ void Session::forward_copy(Pump& pump, const std::string& bytes) {
   }
 }
 
-void Session::on_client_message(const lms_frame& f) {
+Session::Route Session::decide(const lms_frame& first) {
+  Route route;
+  if (shared_.shadow == nullptr) return route;
+  lms_request_info request{};
+  request.struct_size = sizeof request;
+  request.msg_class = first.msg_class;
+  request.txn_state = txn_state_;
+  request.target_busy = link_ && link_->outstanding() > 0;
+  request.target_available = !link_ || link_->available();
+  lms_shadow_decision decision{};
+  decision.struct_size = sizeof decision;
+  shared_.shadow->decide(shared_.shadow_state, &request, &decision);
+  route.answer = decision.answer;
+  if (decision.send_to_target == 0) {
+    route.dropped = request.target_busy != 0;
+    return route;
+  }
+  if (!link_) {
+    link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_);
+  }
+  route.unavailable = !link_->available();
+  route.send = !route.unavailable;
+  route.wait = decision.wait_for_target != 0;
+  return route;
+}
+
+std::string Session::shadow_unavailable_error() const {
+  std::string out;
+  const std::string message = "lms: the target database is not available";
+  const lms_error error{sizeof(lms_error), {"ERROR", 5}, {"08006", 5}, {message.data(), message.size()}};
+  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
+                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                      }};
+  dialect_->encode_error(&error, &collect);
+  return out;
+}
+
+unsigned Session::on_client_message(const lms_frame& f) {
   switch (f.msg_class) {
-    case LMS_MSG_QUERY:
-    case LMS_MSG_SYNC:
-    case LMS_MSG_FUNCTION_CALL:
-      ++awaiting_ready_;
-      worker_.mutable_metrics().requests.add();
-      break;
     case LMS_MSG_TERMINATE:
       client_terminating_ = true;
-      break;
+      return kPass;
+    case LMS_MSG_COPY_DATA:
+    case LMS_MSG_COPY_END:
+      // COPY data belongs to the request that started the COPY, which the target already has.
+      client_copy_into_ = &to_target_;
+      return route_.send ? kCopy : kPass;
     default:
       break;
   }
+  if (!in_request_) {
+    in_request_ = true;
+    route_ = decide(f);
+  }
+  // Statements are defined and dropped on the target even in a request it does not run, so a
+  // later request it does run finds them.
+  const bool defines_state = f.msg_class == LMS_MSG_PREPARE || f.msg_class == LMS_MSG_CLOSE;
+  const bool copy = route_.send || (defines_state && link_ && link_->available());
+  const bool stage = route_.send && (route_.wait || undispatched_ > 0);
+  client_copy_into_ = stage ? &staged_ : &to_target_;
+  if (stage && staged_.size() + f.length > shared_.config->buffer_limit) {
+    // Too large to hold back for the target: shadowing stops for this session rather than
+    // letting memory grow.
+    link_->abandon("a request larger than buffer-limit", "lms: a request too large to shadow");
+    route_.send = false;
+    route_.unavailable = true;
+  }
+  if (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_SYNC || f.msg_class == LMS_MSG_FUNCTION_CALL) {
+    auto& m = worker_.mutable_metrics();
+    m.requests.add();
+    Request r;
+    r.id = next_request_id_++;
+    r.sent_ns = uv_hrtime();
+    r.shadowed = route_.send;
+    r.wait = route_.wait || route_.unavailable;
+    r.answer = route_.answer;
+    if (route_.send) {
+      ++shadow_sent_;
+      m.shadow_requests.add();
+      if (r.wait) m.shadow_waits.add();
+      if (stage) {
+        r.staged = true;
+        r.staged_end = staged_base_ + staged_.size() + f.length;
+        ++undispatched_;
+      } else {
+        r.dispatched = true;
+        link_->expect_answer(r.id, false);
+      }
+    } else if (route_.unavailable) {
+      // The target is gone for this session: a waiting mode gets its defined outcome at once.
+      ++shadow_failed_;
+      m.shadow_target_errors.add();
+      r.target_done = true;
+      r.target_failed = true;
+      r.target_error = link_ && !link_->failure().empty() ? link_->failure() : shadow_unavailable_error();
+    } else if (route_.dropped) {
+      ++shadow_dropped_;
+      m.shadow_dropped.add();
+    }
+    requests_.push_back(std::move(r));
+    in_request_ = false;
+  }
+  return copy ? kCopy : kPass;
 }
 
-void Session::on_server_message(const lms_frame& f) {
-  if (f.msg_class == LMS_MSG_READY) {
-    if (awaiting_ready_ > 0) --awaiting_ready_;
-    txn_state_ = f.txn_state;
-  } else if (f.msg_class == LMS_MSG_ERROR) {
-    worker_.mutable_metrics().source_errors.add();
+unsigned Session::on_server_message(const lms_frame& f) {
+  if (!requests_.empty()) answer_started_ = true;
+  unsigned action = kPass;
+  if (replacing_) {
+    copy_into_ = nullptr;
+    if (f.msg_class == LMS_MSG_ERROR && replaced_error_.empty()) {
+      copy_into_ = &replaced_error_;
+      action = kCopy;
+    } else if (f.msg_class == LMS_MSG_READY) {
+      copy_into_ = &replaced_ready_;
+      action = kCopy;
+    }
   }
+  if (f.msg_class == LMS_MSG_ERROR) {
+    worker_.mutable_metrics().source_errors.add();
+  } else if (f.msg_class == LMS_MSG_READY) {
+    txn_state_ = f.txn_state;
+    if (!requests_.empty()) {
+      Request& done = requests_.front();
+      worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done.sent_ns);
+      if (replacing_) requests_front_error_ = std::move(done.target_error);
+      requests_.pop_front();
+    }
+    answer_started_ = false;
+    // With a target, stop where each answer ends: the next one may have to wait for it.
+    if (shared_.shadow != nullptr) action |= kStopAfter;
+  }
+  return action;
+}
+
+void Session::on_target_answered(uint64_t id, bool ok, const std::string& error) {
+  if (!ok) ++shadow_failed_;
+  for (Request& r : requests_) {
+    if (r.id != id) continue;
+    r.target_done = true;
+    r.target_failed = !ok;
+    r.target_error = error;
+    break;
+  }
+  resume_source();
 }
 
 // ---- writing ------------------------------------------------------------------------------------
@@ -483,7 +731,8 @@ void Session::on_write(uv_write_t* req, int status) {
     if (status != UV_ECANCELED) s->close_now();
     return;
   }
-  if (s->phase_ == Phase::kForwarding && !pump->reading &&
+  const bool held = pump == &s->to_client_ && s->held_ != nullptr;
+  if (s->phase_ == Phase::kForwarding && !pump->reading && !held &&
       pump->queued <= s->shared_.config->buffer_limit / 2) {
     s->start_reading(*pump);
   }
@@ -502,6 +751,7 @@ void Session::send_client_error(const char* severity, const std::string& code, c
 void Session::close_after_flush() {
   if (phase_ == Phase::kClosing) return;
   phase_ = Phase::kClosing;
+  if (link_) link_->finish();
   stop_reading(to_source_);
   stop_reading(to_client_);
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
@@ -529,6 +779,7 @@ void Session::on_shutdown(uv_shutdown_t* req, int) {
 
 void Session::close_now() {
   phase_ = Phase::kClosing;
+  if (link_) link_->finish();
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
   if (timer_open_) close_handle(reinterpret_cast<uv_handle_t*>(&timer_));

@@ -9,19 +9,27 @@
 
 #include <uv.h>
 
+#include <deque>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "frame_scanner.h"
+#include "shadow_link.h"
 #include "worker.h"
 
 namespace lms::core {
 
-class Session {
+class Session final : private ShadowLinkOwner {
  public:
   // Accepts one pending connection from `listener` onto `worker`'s loop.
   static void accept_from(Worker& worker, uv_stream_t* listener);
   // Ends the session at once (worker shutdown).
-  void shutdown() { close_now(); }
+  void shutdown() {
+    if (link_) link_->close();
+    close_now();
+  }
 
   size_t index_in_worker = 0;  // maintained by Worker::attach/detach
 
@@ -40,8 +48,43 @@ class Session {
     lms_emitter emitter{};  // handshakes write to `to` through this
   };
 
+  // One request: what the client sent up to a message that a ReadyForQuery answers.
+  struct Request {
+    uint64_t id = 0;
+    uint64_t sent_ns = 0;
+    bool shadowed = false;  // sent to the target
+    bool wait = false;      // the client's answer waits for the target's
+    uint32_t answer = LMS_ANSWER_SOURCE;
+    bool flow = false;  // waits no more (the source asked the client for COPY data)
+    bool target_done = false;
+    bool target_failed = false;
+    std::string target_error;  // for the client, in its protocol
+    // A waited request reaches the target only once the source's answer has begun: the source
+    // has then run it and taken its locks, so the target sees writes in the source's lock order
+    // and two sessions can never wait for each other across the two databases.
+    bool staged = false;      // its bytes wait in staged_ until dispatch
+    uint64_t staged_end = 0;  // where they end in the staged stream
+    bool dispatched = false;
+  };
+  // The shadow plugin's decision for the request being sent.
+  struct Route {
+    bool send = false;
+    bool wait = false;
+    uint32_t answer = LMS_ANSWER_SOURCE;
+    bool dropped = false;      // the plugin held it back from a busy target
+    bool unavailable = false;  // the plugin wanted it sent, but the target link is broken
+  };
+
   explicit Session(Worker& worker);
   ~Session();
+
+  // ShadowLinkOwner
+  void on_target_answered(uint64_t id, bool ok, const std::string& error) override;
+  void on_link_handle_opened() override { ++handles_open_; }
+  void on_link_handle_closed() override {
+    --handles_open_;
+    maybe_destroy();
+  }
 
   Pump& pump_fed_by(uv_handle_t* handle) {
     return handle == reinterpret_cast<uv_handle_t*>(&client_) ? to_source_ : to_client_;
@@ -68,8 +111,19 @@ class Session {
   void start_forwarding();
   void forward(Pump& pump, Chunk* chunk, size_t len);
   void forward_copy(Pump& pump, const std::string& bytes);
-  void on_client_message(const lms_frame& f);
-  void on_server_message(const lms_frame& f);
+  void forward_from_client(Chunk* chunk, size_t len);
+  // Forwards chunk->data[from, len) from the source, holding it back where a request's answer
+  // waits for the target. Takes the chunk.
+  void forward_from_source(Chunk* chunk, size_t len, size_t from);
+  // At the start of the front request's answer: dispatches it to the target if it waits for it,
+  // and says whether the answer must be held until the target has answered.
+  bool gate_front_answer(const uint8_t* data, size_t len);
+  void resume_source();
+  void protocol_error(bool from_client, const char* reason);
+  unsigned on_client_message(const lms_frame& f);
+  unsigned on_server_message(const lms_frame& f);
+  Route decide(const lms_frame& first);
+  std::string shadow_unavailable_error() const;
   void write_chunk(Pump& pump, Chunk* chunk);
   void send_copy(Pump& pump, const uint8_t* data, size_t len);
   void send_client_error(const char* severity, const std::string& code, const std::string& message);
@@ -109,9 +163,35 @@ class Session {
   std::string proxy_cancel_key_;
 
   // Session state from the messages themselves.
-  uint32_t awaiting_ready_ = 0;  // requests sent whose ReadyForQuery has not come back
+  std::deque<Request> requests_;  // sent, answer not complete; the front one's answer comes next
+  uint64_t next_request_id_ = 1;
+  bool in_request_ = false;      // some of the next request's messages have been sent
+  bool answer_started_ = false;  // some of the front request's answer has been forwarded
   uint32_t txn_state_ = LMS_TXN_IDLE;
   bool client_terminating_ = false;
+
+  // Shadowing.
+  std::vector<std::pair<std::string, std::string>> startup_params_;  // for the target's handshake
+  std::unique_ptr<ShadowLink> link_;
+  Route route_;
+  std::string to_target_;      // the current read's bytes bound for the target now
+  std::string staged_;         // bytes of requests not yet dispatched to the target, in order
+  uint64_t staged_base_ = 0;   // stream offset of staged_[0]
+  uint32_t undispatched_ = 0;  // staged requests; while any, later ones are staged behind them
+  std::string* client_copy_into_ = &to_target_;
+  Chunk* held_ = nullptr;  // source bytes held while the front request waits for the target
+  size_t held_from_ = 0;
+  size_t held_len_ = 0;
+  // strict-sync: the front answer is replaced by the target's error, keeping the source's own
+  // error if it had one, and its ReadyForQuery.
+  bool replacing_ = false;
+  std::string* copy_into_ = nullptr;
+  std::string replaced_error_;
+  std::string replaced_ready_;
+  std::string requests_front_error_;  // the target's error for the answer being replaced
+  uint64_t shadow_sent_ = 0;
+  uint64_t shadow_dropped_ = 0;
+  uint64_t shadow_failed_ = 0;
 };
 
 }  // namespace lms::core

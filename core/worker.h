@@ -25,6 +25,11 @@ struct ProxyShared {
   const Config* config = nullptr;
   const lms_dialect_functions* dialect = nullptr;  // the source's dialect
   const Endpoint* source = nullptr;
+  // Shadowing: set when a target is configured. The shadow plugin decides each request.
+  const lms_dialect_functions* target_dialect = nullptr;
+  const Endpoint* target = nullptr;
+  const lms_shadow_functions* shadow = nullptr;
+  void* shadow_state = nullptr;
   std::vector<lms_kv> front_settings;  // auth_method, user, password for the client handshake
   CancelRegistry cancels;
   std::atomic<uint32_t> open_sessions{0};

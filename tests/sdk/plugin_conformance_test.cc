@@ -47,19 +47,50 @@ TEST(Conformance, ShippedDialectsLoadAndSurviveEmptyInput) {
   }
 }
 
-TEST(Conformance, ShippedShadowNoneLoadsAndSendsNothing) {
-  std::string error;
-  const auto plugin =
-      load_plugin(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_SHADOW, "none"), LMS_PLUGIN_SHADOW, &error);
-  ASSERT_TRUE(plugin) << error;
-  void* self = plugin->shadow()->create(nullptr, 0);
-  lms_request_info request{sizeof request, LMS_MSG_QUERY, LMS_TXN_IDLE, 0};
-  lms_shadow_decision decision{};
-  decision.struct_size = sizeof decision;
-  decision.send_to_target = 1;
-  plugin->shadow()->decide(self, &request, &decision);
-  EXPECT_EQ(decision.send_to_target, 0);
-  plugin->shadow()->destroy(self);
+struct Expected {
+  const char* mode;
+  bool busy;
+  bool available;
+  bool send;
+  bool wait;
+  uint32_t answer;
+};
+
+// The documented table of shadowing modes, decision by decision, through the real loader.
+TEST(Conformance, ShippedShadowModesDecideAsDocumented) {
+  const Expected table[] = {
+      {"none", false, true, false, false, LMS_ANSWER_SOURCE},
+      {"none", true, true, false, false, LMS_ANSWER_SOURCE},
+      {"async", false, true, true, false, LMS_ANSWER_SOURCE},
+      {"async", true, true, false, false, LMS_ANSWER_SOURCE},  // dropped: the target is busy
+      {"async", false, false, false, false, LMS_ANSWER_SOURCE},
+      {"sync", false, true, true, true, LMS_ANSWER_SOURCE},
+      {"sync", true, true, true, true, LMS_ANSWER_SOURCE},
+      {"sync", false, false, false, false, LMS_ANSWER_SOURCE},  // a dead target does not hold the source
+      {"strict-sync", false, true, true, true, LMS_ANSWER_TARGET_ERROR_WINS},
+      {"strict-sync", false, false, true, true, LMS_ANSWER_TARGET_ERROR_WINS},  // a dead target fails it
+  };
+  for (const Expected& e : table) {
+    std::string error;
+    const auto plugin =
+        load_plugin(plugin_path(LMS_PLUGIN_BUILD_DIR, LMS_PLUGIN_SHADOW, e.mode), LMS_PLUGIN_SHADOW, &error);
+    ASSERT_TRUE(plugin) << error;
+    EXPECT_EQ(plugin->name(), e.mode);
+    void* self = plugin->shadow()->create(nullptr, 0);
+    ASSERT_NE(self, nullptr);
+    lms_request_info request{};
+    request.struct_size = sizeof request;
+    request.msg_class = LMS_MSG_QUERY;
+    request.target_busy = e.busy;
+    request.target_available = e.available;
+    lms_shadow_decision decision{};
+    decision.struct_size = sizeof decision;
+    plugin->shadow()->decide(self, &request, &decision);
+    EXPECT_EQ(decision.send_to_target != 0, e.send) << e.mode << " busy=" << e.busy << " up=" << e.available;
+    EXPECT_EQ(decision.wait_for_target != 0, e.wait) << e.mode;
+    EXPECT_EQ(decision.answer, e.answer) << e.mode;
+    plugin->shadow()->destroy(self);
+  }
 }
 
 TEST(Conformance, DialectIsNotAShadow) {

@@ -19,11 +19,11 @@ struct TypeTable {
 constexpr TypeTable make_client_table() {
   TypeTable t;
   t.cls['Q'] = LMS_MSG_QUERY;
-  t.cls['P'] = LMS_MSG_EXTENDED;  // Parse
+  t.cls['P'] = LMS_MSG_PREPARE;  // Parse
   t.cls['B'] = LMS_MSG_EXTENDED;  // Bind
   t.cls['D'] = LMS_MSG_EXTENDED;  // Describe
   t.cls['E'] = LMS_MSG_EXTENDED;  // Execute
-  t.cls['C'] = LMS_MSG_EXTENDED;  // Close
+  t.cls['C'] = LMS_MSG_CLOSE;
   t.cls['S'] = LMS_MSG_SYNC;
   t.cls['H'] = LMS_MSG_FLUSH;
   t.cls['X'] = LMS_MSG_TERMINATE;

@@ -137,6 +137,8 @@ typedef enum lms_msg_class {
   LMS_MSG_COPY_DATA = 6, /* COPY data, either direction */
   LMS_MSG_COPY_END = 7,  /* CopyDone or CopyFail from the client */
   LMS_MSG_FUNCTION_CALL = 8,
+  LMS_MSG_PREPARE = 9, /* part of an extended request that defines a named statement (Parse) */
+  LMS_MSG_CLOSE = 10,  /* part of an extended request that drops a statement or portal (Close) */
   /* from the server */
   LMS_MSG_READY = 20, /* a request is finished; `txn_state` is set */
   LMS_MSG_ERROR = 21,
@@ -283,18 +285,25 @@ typedef enum lms_shadow_answer {
   LMS_ANSWER_TARGET_ERROR_WINS = 1 /* a target error replaces a successful source result */
 } lms_shadow_answer;
 
+/* One request of one session. A request is what a client sends up to and including the message
+ * that a ReadyForQuery answers (a simple query, a Sync, a function call). Whatever the decision,
+ * the core always sends the target the messages that define or drop session state (Parse, Close),
+ * so that a request the plugin drops cannot make a later one fail there. */
 typedef struct lms_request_info {
   uint32_t struct_size;
-  uint32_t msg_class;  /* lms_msg_class of the message that starts the request */
-  uint32_t txn_state;  /* the session's transaction state before the request */
-  uint8_t target_busy; /* a previous request is still running on the target */
+  uint32_t msg_class;       /* lms_msg_class of the message that starts the request */
+  uint32_t txn_state;       /* the session's transaction state before the request */
+  uint8_t target_busy;      /* a previous request is still running on the target */
+  uint8_t target_available; /* the session's target connection is up (or not tried yet) */
 } lms_request_info;
 
+/* The plugin's answer. When the core waits for the target and the target does not answer within the
+ * configured deadline (shadow-timeout), the target counts as failed with SQLSTATE 57014. */
 typedef struct lms_shadow_decision {
   uint32_t struct_size;
   uint8_t send_to_target;  /* run the request on the non-source-of-truth database too */
   uint8_t wait_for_target; /* hold the client's answer until the target answered */
-  uint32_t answer;         /* lms_shadow_answer */
+  uint32_t answer;         /* lms_shadow_answer, used when waiting */
 } lms_shadow_decision;
 
 typedef struct lms_shadow_functions {

@@ -1,0 +1,361 @@
+#include "shadow_link.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace lms::core {
+namespace {
+
+constexpr size_t kMaxHandshakeBytes = 1 << 20;
+// An error message larger than this is not kept verbatim; the client gets a short one instead.
+constexpr uint64_t kMaxKeptError = 64 * 1024;
+
+}  // namespace
+
+ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
+                       std::vector<std::pair<std::string, std::string>> startup, uint64_t session_id)
+    : owner_(owner),
+      worker_(worker),
+      shared_(worker.shared()),
+      dialect_(worker.shared().target_dialect),
+      session_id_(session_id),
+      startup_(std::move(startup)),
+      scanner_(dialect_, LMS_FROM_SERVER) {
+  emitter_ = {sizeof(lms_emitter), this, &ShadowLink::emit};
+  connect();
+}
+
+ShadowLink::~ShadowLink() {
+  if (back_ != nullptr) dialect_->back_destroy(back_);
+  if (read_chunk_ != nullptr) worker_.pool().put(read_chunk_);
+}
+
+// ---- connecting ---------------------------------------------------------------------------------
+
+void ShadowLink::connect() {
+  state_ = State::kConnecting;
+  uv_tcp_init(worker_.loop(), &socket_);
+  socket_.data = this;
+  socket_open_ = true;
+  owner_.on_link_handle_opened();
+  uv_timer_init(worker_.loop(), &deadline_);
+  deadline_.data = this;
+  timer_open_ = true;
+  owner_.on_link_handle_opened();
+  // Connecting counts against the deadline too: a target that never accepts must not hold waits.
+  uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
+
+  const Endpoint& target = *shared_.target;
+  if (target.address) {
+    connect_to(reinterpret_cast<const sockaddr*>(&*target.address));
+    return;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  resolve_req_.data = this;
+  const int rc = uv_getaddrinfo(worker_.loop(), &resolve_req_, &ShadowLink::on_resolved, target.host.c_str(),
+                                std::to_string(target.port).c_str(), &hints);
+  if (rc < 0) {
+    fail(std::string("cannot resolve ") + target.host + ": " + uv_strerror(rc),
+         "lms: could not connect to the target database", "08006");
+    return;
+  }
+  resolving_ = true;
+  owner_.on_link_handle_opened();  // the lookup outlives a close; it is counted like a handle
+}
+
+void ShadowLink::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result) {
+  auto* link = static_cast<ShadowLink*>(req->data);
+  link->resolving_ = false;
+  if (link->state_ == State::kConnecting && !link->closed_) {
+    if (status < 0 || result == nullptr) {
+      link->fail("cannot resolve " + link->shared_.target->host + ": " + uv_strerror(status),
+                 "lms: could not connect to the target database", "08006");
+    } else {
+      link->connect_to(result->ai_addr);
+    }
+  }
+  uv_freeaddrinfo(result);
+  link->owner_.on_link_handle_closed();
+}
+
+void ShadowLink::connect_to(const sockaddr* address) {
+  connect_req_.data = this;
+  const int rc = uv_tcp_connect(&connect_req_, &socket_, address, &ShadowLink::on_connected);
+  if (rc < 0) fail(uv_strerror(rc), "lms: could not connect to the target database", "08006");
+}
+
+void ShadowLink::on_connected(uv_connect_t* req, int status) {
+  auto* link = static_cast<ShadowLink*>(req->data);
+  if (status == UV_ECANCELED || link->state_ != State::kConnecting) return;
+  if (status < 0) {
+    link->fail(uv_strerror(status), "lms: could not connect to the target database", "08006");
+    return;
+  }
+  uv_tcp_nodelay(&link->socket_, 1);
+  std::vector<lms_kv> params = link->shared_.target->kvs();
+  for (const auto& [k, v] : link->startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  link->back_ = link->dialect_->back_create(params.data(), params.size());
+  if (link->back_ == nullptr) {
+    link->fail("out of memory", "lms: could not connect to the target database", "08006");
+    return;
+  }
+  link->state_ = State::kHandshake;
+  link->dialect_->back_start(link->back_, &link->emitter_);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&link->socket_), &ShadowLink::on_alloc, &ShadowLink::on_read);
+}
+
+void ShadowLink::run_handshake() {
+  size_t consumed = 0;
+  lms_back_result result{};
+  result.struct_size = sizeof result;
+  const uint32_t status = dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(handshake_in_.data()),
+                                              handshake_in_.size(), &consumed, &emitter_, &result);
+  handshake_in_.erase(0, consumed);
+  if (status == LMS_HS_NEED_INPUT) return;
+  if (status != LMS_HS_DONE) {
+    const std::string message = result.error != nullptr ? result.error : "handshake failed";
+    fail("the target refused the session: " + message,
+         "lms: the target database refused the session: " + message, "08006");
+    return;
+  }
+  dialect_->back_destroy(back_);
+  back_ = nullptr;
+  state_ = State::kReady;
+  if (!draining_ && (pending_.empty() || !pending_.front().waited)) uv_timer_stop(&deadline_);
+  const std::string early = std::move(handshake_in_);
+  handshake_in_.clear();
+  const std::string queued = std::move(before_ready_);
+  before_ready_.clear();
+  write_now(reinterpret_cast<const uint8_t*>(queued.data()), queued.size());
+  if (!early.empty()) on_bytes(reinterpret_cast<const uint8_t*>(early.data()), early.size());
+  if (draining_ && pending_.empty()) close();
+}
+
+// ---- sending ------------------------------------------------------------------------------------
+
+void ShadowLink::emit(void* ctx, const uint8_t* data, size_t len) {
+  static_cast<ShadowLink*>(ctx)->write_now(data, len);
+}
+
+void ShadowLink::send(const uint8_t* data, size_t len) {
+  if (state_ == State::kBroken || len == 0) return;
+  if (state_ != State::kReady) {
+    if (before_ready_.size() + len > shared_.config->buffer_limit) {
+      fail("more than buffer-limit queued while connecting", "lms: the target database is too slow", "53400");
+      return;
+    }
+    before_ready_.append(reinterpret_cast<const char*>(data), len);
+    return;
+  }
+  write_now(data, len);
+}
+
+void ShadowLink::write_now(const uint8_t* data, size_t len) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(&socket_);
+  while (len > 0 && state_ != State::kBroken) {
+    uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)), static_cast<unsigned>(len));
+    const int written = queued_ == 0 ? uv_try_write(stream, &buf, 1) : UV_EAGAIN;
+    if (written >= 0 && static_cast<size_t>(written) == len) return;
+    if (written < 0 && written != UV_EAGAIN) {
+      fail(std::string("write failed: ") + uv_err_name(written),
+           "lms: lost the connection to the target database", "08006");
+      return;
+    }
+    const size_t done = written > 0 ? static_cast<size_t>(written) : 0;
+    data += done;
+    len -= done;
+    // The rest goes through write requests, a chunk at a time, up to buffer-limit: a target that
+    // cannot keep up breaks the link rather than slow the source or grow memory.
+    if (queued_ + len > shared_.config->buffer_limit) {
+      fail("the target does not read fast enough", "lms: the target database is too slow", "53400");
+      return;
+    }
+    const size_t n = std::min(len, Chunk::kCapacity);
+    Chunk* chunk = worker_.pool().get();
+    std::memcpy(chunk->data, data, n);
+    chunk->len = n;
+    chunk->write_req.data = this;
+    uv_buf_t out = uv_buf_init(reinterpret_cast<char*>(chunk->data), static_cast<unsigned>(n));
+    queued_ += n;
+    if (uv_write(&chunk->write_req, stream, &out, 1, &ShadowLink::on_write) < 0) {
+      queued_ -= n;
+      worker_.pool().put(chunk);
+      fail("write failed", "lms: lost the connection to the target database", "08006");
+      return;
+    }
+    data += n;
+    len -= n;
+  }
+}
+
+void ShadowLink::on_write(uv_write_t* req, int status) {
+  Chunk* chunk = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(req) - offsetof(Chunk, write_req));
+  auto* link = static_cast<ShadowLink*>(req->data);
+  link->queued_ -= chunk->len;
+  link->worker_.pool().put(chunk);
+  if (status < 0 && status != UV_ECANCELED) {
+    link->fail(std::string("write failed: ") + uv_err_name(status),
+               "lms: lost the connection to the target database", "08006");
+  }
+}
+
+void ShadowLink::expect_answer(uint64_t id, bool waited) {
+  pending_.push_back({id, waited, uv_hrtime()});
+  if (waited && state_ == State::kReady && !uv_is_active(reinterpret_cast<uv_handle_t*>(&deadline_))) {
+    arm_deadline();
+  }
+}
+
+void ShadowLink::arm_deadline() {
+  uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
+}
+
+// ---- receiving ----------------------------------------------------------------------------------
+
+void ShadowLink::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* link = static_cast<ShadowLink*>(handle->data);
+  if (link->read_chunk_ == nullptr) link->read_chunk_ = link->worker_.pool().get();
+  *buf = uv_buf_init(reinterpret_cast<char*>(link->read_chunk_->data), Chunk::kCapacity);
+}
+
+void ShadowLink::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
+  auto* link = static_cast<ShadowLink*>(stream->data);
+  Chunk* chunk = link->read_chunk_;
+  link->read_chunk_ = nullptr;
+  if (nread > 0) link->on_bytes(chunk->data, static_cast<size_t>(nread));
+  if (chunk != nullptr) link->worker_.pool().put(chunk);
+  if (nread < 0) {
+    link->fail(std::string("the target closed the connection (") + uv_err_name(static_cast<int>(nread)) + ")",
+               "lms: lost the connection to the target database", "08006");
+  }
+}
+
+void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
+  if (state_ == State::kHandshake) {
+    handshake_in_.append(reinterpret_cast<const char*>(data), len);
+    if (handshake_in_.size() > kMaxHandshakeBytes) {
+      fail("handshake too large", "lms: the target database refused the session", "08006");
+      return;
+    }
+    run_handshake();
+    return;
+  }
+  if (state_ != State::kReady) return;
+  bool oversized_error = false;
+  const auto walked = scanner_.walk(
+      data, len,
+      [&](const lms_frame& f) -> unsigned {
+        if (f.msg_class == LMS_MSG_ERROR && error_.empty() && !oversized_error) {
+          if (f.length > kMaxKeptError) {
+            oversized_error = true;
+            return kPass;
+          }
+          return kCopy;
+        }
+        if (f.msg_class != LMS_MSG_READY) return kPass;
+        if (pending_.empty()) return kPass;  // an answer to nothing we counted: ignore it
+        const Pending done = pending_.front();
+        pending_.pop_front();
+        if (oversized_error) error_ = client_error("lms: the target database failed the request", "XX000");
+        auto& m = worker_.mutable_metrics();
+        m.target_latency.observe(uv_hrtime() - done.sent_ns);
+        if (!error_.empty()) m.shadow_target_errors.add();
+        const std::string error = std::move(error_);
+        error_.clear();
+        oversized_error = false;
+        // The deadline now runs for the next waited request, if any (a drain keeps its own).
+        if (!draining_) uv_timer_stop(&deadline_);
+        for (const Pending& p : pending_) {
+          if (p.waited) {
+            arm_deadline();
+            break;
+          }
+        }
+        owner_.on_target_answered(done.id, error.empty(), error);
+        if (draining_ && pending_.empty()) close();
+        return kPass;
+      },
+      [&](const uint8_t* bytes, size_t n) { error_.append(reinterpret_cast<const char*>(bytes), n); });
+  if (!walked) {
+    fail(std::string("invalid message from the target: ") + scanner_.error(),
+         "lms: invalid message from the target database", "08P01");
+  }
+}
+
+// ---- failing and closing ------------------------------------------------------------------------
+
+void ShadowLink::on_deadline(uv_timer_t* timer) {
+  auto* link = static_cast<ShadowLink*>(timer->data);
+  const std::string ms = std::to_string(link->shared_.config->shadow_timeout_ms);
+  link->worker_.mutable_metrics().shadow_timeouts.add();
+  link->fail("no answer within shadow-timeout (" + ms + " ms)",
+             "lms: the target database did not answer within " + ms + " ms", "57014");
+}
+
+std::string ShadowLink::client_error(const std::string& message, const char* code) const {
+  // Errors go to the client in the source's protocol, so the source dialect encodes them.
+  std::string out;
+  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
+                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                      }};
+  const lms_error error{
+      sizeof(lms_error), {"ERROR", 5}, {code, std::strlen(code)}, {message.data(), message.size()}};
+  shared_.dialect->encode_error(&error, &collect);
+  return out;
+}
+
+void ShadowLink::fail(const std::string& reason, const std::string& message, const char* code) {
+  if (state_ == State::kBroken) return;
+  state_ = State::kBroken;
+  spdlog::warn("session={} target {} no longer shadowed: {}", session_id_, shared_.target->describe(),
+               reason);
+  auto& m = worker_.mutable_metrics();
+  failure_ = client_error(message, code);
+  const std::string& error = failure_;
+  std::deque<Pending> failed;
+  failed.swap(pending_);
+  before_ready_.clear();
+  close_handles();
+  for (const Pending& p : failed) {
+    m.shadow_target_errors.add();
+    owner_.on_target_answered(p.id, false, error);
+  }
+}
+
+void ShadowLink::finish() {
+  if (closed_ || draining_) return;
+  if (state_ == State::kBroken || (pending_.empty() && before_ready_.empty() && state_ == State::kReady)) {
+    close();
+    return;
+  }
+  draining_ = true;
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&deadline_))) arm_deadline();
+}
+
+void ShadowLink::close() {
+  if (closed_) return;
+  closed_ = true;
+  std::deque<Pending>().swap(pending_);  // the session is ending: nobody waits for these
+  close_handles();
+  state_ = State::kBroken;
+}
+
+void ShadowLink::close_handles() {
+  if (socket_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&socket_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&socket_), &ShadowLink::on_closed);
+  }
+  if (timer_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&deadline_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), &ShadowLink::on_closed);
+  }
+  if (resolving_) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+}
+
+void ShadowLink::on_closed(uv_handle_t* handle) {
+  static_cast<ShadowLink*>(handle->data)->owner_.on_link_handle_closed();
+}
+
+}  // namespace lms::core

@@ -1,0 +1,125 @@
+// One session's connection to the target (the database that is not the source of truth): opened
+// when the shadow plugin first sends it a request, authenticated with the target's own connection
+// string and the client's startup parameters, fed copies of the client's messages, and read for
+// the answers, which it matches to requests in order. It never slows the source: what it cannot
+// send at once it queues up to buffer-limit, and past that, or when the target dies or misses a
+// deadline, it breaks and fails every request still waiting on it.
+//
+// Runs on its session's loop. Its handles are counted by its owner, which is not destroyed before
+// they have closed.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chunk_pool.h"
+#include "frame_scanner.h"
+#include "worker.h"
+
+namespace lms::core {
+
+class ShadowLinkOwner {
+ public:
+  // The target finished request `id`. `error` holds an error message for the client, in the
+  // client's protocol, when the target failed it (its own ErrorResponse, or one LMS made when the
+  // target died or missed the deadline); empty when it succeeded.
+  virtual void on_target_answered(uint64_t id, bool ok, const std::string& error) = 0;
+  virtual void on_link_handle_opened() = 0;
+  virtual void on_link_handle_closed() = 0;
+
+ protected:
+  ~ShadowLinkOwner() = default;
+};
+
+class ShadowLink {
+ public:
+  ShadowLink(ShadowLinkOwner& owner, Worker& worker, std::vector<std::pair<std::string, std::string>> startup,
+             uint64_t session_id);
+  ~ShadowLink();
+  ShadowLink(const ShadowLink&) = delete;
+  ShadowLink& operator=(const ShadowLink&) = delete;
+
+  // False once broken: requests are no longer sent.
+  bool available() const { return state_ != State::kBroken; }
+  // Once broken: the error a request that needed the target gets, in the client's protocol.
+  const std::string& failure() const { return failure_; }
+  // Requests sent whose answer has not come.
+  size_t outstanding() const { return pending_.size(); }
+  // Queues client bytes for the target.
+  void send(const uint8_t* data, size_t len);
+  // The bytes sent so far end a request that the target will answer. `waited`: the client's
+  // answer waits for it, so it runs against the deadline.
+  void expect_answer(uint64_t id, bool waited);
+  // Stops shadowing this session: pending requests fail with `message`.
+  void abandon(const std::string& reason, const std::string& message) { fail(reason, message, "54000"); }
+  // The client is gone: what was sent still runs on the target (so short sessions are shadowed
+  // too), then the link closes, at the latest at shadow-timeout.
+  void finish();
+  // Closes the connection now. Idempotent.
+  void close();
+
+ private:
+  enum class State { kNew, kConnecting, kHandshake, kReady, kBroken };
+  struct Pending {
+    uint64_t id;
+    bool waited;
+    uint64_t sent_ns;
+  };
+
+  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result);
+  static void on_connected(uv_connect_t* req, int status);
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_deadline(uv_timer_t* timer);
+  static void on_closed(uv_handle_t* handle);
+  static void emit(void* ctx, const uint8_t* data, size_t len);
+
+  void connect();
+  void connect_to(const sockaddr* address);
+  void on_bytes(const uint8_t* data, size_t len);
+  void run_handshake();
+  void write_now(const uint8_t* data, size_t len);
+  void arm_deadline();
+  // Breaks the link: every pending request fails with `message` (SQLSTATE `code`).
+  void fail(const std::string& reason, const std::string& message, const char* code);
+  void close_handles();
+  std::string client_error(const std::string& message, const char* code) const;
+
+  ShadowLinkOwner& owner_;
+  Worker& worker_;
+  ProxyShared& shared_;
+  const lms_dialect_functions* dialect_;  // the target's
+  uint64_t session_id_;
+  State state_ = State::kNew;
+  std::vector<std::pair<std::string, std::string>> startup_;
+
+  uv_tcp_t socket_{};
+  uv_timer_t deadline_{};
+  uv_connect_t connect_req_{};
+  uv_getaddrinfo_t resolve_req_{};
+  bool socket_open_ = false;
+  bool timer_open_ = false;
+  bool resolving_ = false;
+  bool closed_ = false;
+  bool draining_ = false;
+
+  void* back_ = nullptr;
+  std::string handshake_in_;
+  std::string before_ready_;  // client bytes sent before the handshake finished
+  size_t queued_ = 0;         // bytes written but not yet taken by the kernel
+  lms_emitter emitter_{};
+
+  FrameScanner scanner_;
+  std::deque<Pending> pending_;
+  std::string error_;  // the first error of the request being answered
+  std::string failure_;
+  Chunk* read_chunk_ = nullptr;
+};
+
+}  // namespace lms::core

@@ -1,0 +1,25 @@
+// The `async` shadow mode: the target runs each request in parallel and the client waits for the
+// source of truth only. A request that arrives while the session's previous shadow request is still
+// running on the target is dropped (the core counts it), so a slow target never slows the source.
+#include <lms/plugin.hpp>
+
+namespace {
+
+void* create(const lms_kv*, size_t) {
+  static int self;
+  return &self;
+}
+
+void destroy(void*) {}
+
+void decide(void*, const lms_request_info* request, lms_shadow_decision* out) {
+  out->send_to_target = request->target_busy == 0 && request->target_available != 0;
+  out->wait_for_target = 0;
+  out->answer = LMS_ANSWER_SOURCE;
+}
+
+const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), create, destroy, decide};
+
+}  // namespace
+
+LMS_DEFINE_PLUGIN(LMS_PLUGIN_SHADOW, "async", LMS_VERSION, kFunctions)

@@ -1,0 +1,26 @@
+// The `strict-sync` shadow mode: every request runs on both databases and the client's answer waits
+// for both. A source error is what the client gets; if the source succeeds but the target fails, the
+// client gets the target's error; if both fail, the source's. A target that is down therefore fails
+// every request: that is the point of the mode.
+#include <lms/plugin.hpp>
+
+namespace {
+
+void* create(const lms_kv*, size_t) {
+  static int self;
+  return &self;
+}
+
+void destroy(void*) {}
+
+void decide(void*, const lms_request_info*, lms_shadow_decision* out) {
+  out->send_to_target = 1;
+  out->wait_for_target = 1;
+  out->answer = LMS_ANSWER_TARGET_ERROR_WINS;
+}
+
+const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), create, destroy, decide};
+
+}  // namespace
+
+LMS_DEFINE_PLUGIN(LMS_PLUGIN_SHADOW, "strict-sync", LMS_VERSION, kFunctions)
