@@ -6,20 +6,14 @@
 
 namespace {
 
-void* create(const lms_kv*, size_t) {
-  static int self;
-  return &self;
-}
-
-void destroy(void*) {}
-
 void decide(void*, const lms_request_info*, lms_shadow_decision* out) {
   out->send_to_target = 1;
   out->wait_for_target = 1;
   out->answer = LMS_ANSWER_TARGET_ERROR_WINS;
 }
 
-const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), create, destroy, decide};
+const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), lms::sdk::stateless_create,
+                                         lms::sdk::stateless_destroy, decide};
 
 }  // namespace
 

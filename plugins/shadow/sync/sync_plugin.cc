@@ -4,20 +4,14 @@
 
 namespace {
 
-void* create(const lms_kv*, size_t) {
-  static int self;
-  return &self;
-}
-
-void destroy(void*) {}
-
 void decide(void*, const lms_request_info* request, lms_shadow_decision* out) {
   out->send_to_target = request->target_available != 0;
   out->wait_for_target = out->send_to_target;
   out->answer = LMS_ANSWER_SOURCE;
 }
 
-const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), create, destroy, decide};
+const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), lms::sdk::stateless_create,
+                                         lms::sdk::stateless_destroy, decide};
 
 }  // namespace
 

@@ -37,6 +37,14 @@ void guard_void(Body&& body) noexcept {
   }
 }
 
+// For plugins that keep no state: a create that returns a non-NULL token, a destroy that frees
+// nothing.
+inline void* stateless_create(const lms_kv*, size_t) noexcept {
+  static int token;
+  return &token;
+}
+inline void stateless_destroy(void*) noexcept {}
+
 // The entry logic every plugin shares: refuse a negotiation too small to read, otherwise answer
 // with the descriptor. The host compares the ABI major and refuses a mismatch, naming both.
 inline const lms_plugin_descriptor* answer(const lms_negotiation* negotiation,
@@ -47,15 +55,15 @@ inline const lms_plugin_descriptor* answer(const lms_negotiation* negotiation,
 
 }  // namespace lms::sdk
 
-#define LMS_DEFINE_PLUGIN(kind, name, version, functions)                                      \
-  namespace {                                                                                  \
-  const lms_plugin_descriptor lms_plugin_descriptor_ = {                                      \
-      sizeof(lms_plugin_descriptor), LMS_PLUGIN_ABI_MAJOR, LMS_PLUGIN_ABI_MINOR, (kind),       \
-      ::lms::sdk::str(name), ::lms::sdk::str(version), &(functions)};                          \
-  }                                                                                            \
-  extern "C" LMS_PLUGIN_EXPORT const lms_plugin_descriptor* lms_plugin_entry(                 \
-      const lms_negotiation* negotiation) {                                                    \
-    return ::lms::sdk::answer(negotiation, &lms_plugin_descriptor_);                           \
+#define LMS_DEFINE_PLUGIN(kind, name, version, functions)                                    \
+  namespace {                                                                                \
+  const lms_plugin_descriptor lms_plugin_descriptor_ = {                                     \
+      sizeof(lms_plugin_descriptor), LMS_PLUGIN_ABI_MAJOR,     LMS_PLUGIN_ABI_MINOR, (kind), \
+      ::lms::sdk::str(name),         ::lms::sdk::str(version), &(functions)};                \
+  }                                                                                          \
+  extern "C" LMS_PLUGIN_EXPORT const lms_plugin_descriptor* lms_plugin_entry(                \
+      const lms_negotiation* negotiation) {                                                  \
+    return ::lms::sdk::answer(negotiation, &lms_plugin_descriptor_);                         \
   }
 
 #endif  // LMS_PLUGIN_HPP
