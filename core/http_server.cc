@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 namespace lms::core {
 
 HttpServer::HttpServer(HttpHandlers handlers)
@@ -36,11 +38,18 @@ bool HttpServer::bind(const HostPort& address, std::string* error) {
 }
 
 void HttpServer::start() {
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    if (!stopping_) server_->listen_after_bind();
+    finished_ = true;
+  });
 }
 
 void HttpServer::stop() {
   if (!thread_.joinable()) return;
+  stopping_ = true;
+  // httplib's stop() does nothing until the server runs: a stop that came right after start
+  // (a SIGTERM at boot) would leave the thread listening forever. Wait for it to run or to end.
+  while (!finished_ && !server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   server_->stop();
   thread_.join();
 }

@@ -2,6 +2,7 @@
 // /metrics (Prometheus text). It runs on threads of its own and never touches a worker loop.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +34,8 @@ class HttpServer {
   HttpHandlers handlers_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace lms::core

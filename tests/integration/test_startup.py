@@ -81,6 +81,32 @@ class Misconfiguration(unittest.TestCase):
         self.assertRegex(r.stdout, r"^lms \d+\.\d+\.\d+")
 
 
+class Stopping(unittest.TestCase):
+    def test_sigterm_right_after_start_exits_cleanly(self):
+        # A SIGTERM the moment lms says it serves (Kubernetes may send one that early) once left
+        # the HTTP thread listening forever.
+        for _ in range(5):
+            proc = subprocess.Popen([LMS_BIN, "--source-dialect", "postgres", "--source",
+                                     "postgresql://u:p@127.0.0.1:1/db", "--plugin-dir", PLUGIN_DIR,
+                                     "--listen", f"127.0.0.1:{free_port()}", "--http-listen",
+                                     f"127.0.0.1:{free_port()}"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            log = ""
+            while "serving postgres clients" not in log:
+                line = proc.stdout.readline()
+                self.assertTrue(line, log)
+                log += line
+            proc.terminate()
+            try:
+                rest, _ = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                self.fail("lms did not stop within 15 s of SIGTERM")
+            self.assertEqual(proc.returncode, 0, log + rest)
+            self.assertIn("received SIGTERM, stopping", rest)
+
+
 class WaysToConfigure(LmsTestCase):
     def serves(self, proxy):
         r = psql(proxy.url(), "-Atc", "SELECT current_user")
