@@ -66,14 +66,9 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
     return;
   }
   uv_tcp_nodelay(&s->client_, 1);
-  if (open >= shared.config->max_connections) {
-    // Told in the protocol's own words, the way a server over max_connections answers.
-    worker.mutable_metrics().connections_rejected.add();
-    spdlog::warn("session={} refused: max-connections={} reached", s->id_, shared.config->max_connections);
-    s->send_client_error("FATAL", "53300", "sorry, too many clients already");
-    s->close_after_flush();
-    return;
-  }
+  // Over the limit, the client is still answered in protocol order (an SSLRequest first wants its
+  // one byte) and refused once it has logged in; a cancel request still gets through.
+  s->over_limit_ = open >= shared.config->max_connections;
   s->front_ = s->dialect_->front_create(shared.front_settings.data(), shared.front_settings.size());
   if (s->front_ == nullptr) {
     s->close_now();
@@ -187,6 +182,13 @@ void Session::run_front() {
     case LMS_HS_NEED_INPUT:
       return;
     case LMS_HS_DONE: {
+      if (over_limit_) {
+        worker_.mutable_metrics().connections_rejected.add();
+        spdlog::warn("session={} refused: max-connections={} reached", id_, shared_.config->max_connections);
+        send_client_error("FATAL", "53300", "sorry, too many clients already");
+        close_after_flush();
+        return;
+      }
       auto params = shared_.source->kvs();
       for (size_t i = 0; i < result.startup_param_count; ++i) {
         const lms_kv& kv = result.startup_params[i];
@@ -603,7 +605,6 @@ unsigned Session::on_client_message(const lms_frame& f) {
     Request r;
     r.id = next_request_id_++;
     r.sent_ns = uv_hrtime();
-    r.shadowed = route_.send;
     r.wait = route_.wait || route_.unavailable;
     r.answer = route_.answer;
     if (route_.send) {
@@ -659,8 +660,11 @@ unsigned Session::on_server_message(const lms_frame& f) {
       requests_.pop_front();
     }
     answer_started_ = false;
-    // With a target, stop where each answer ends: the next one may have to wait for it.
-    if (shared_.shadow != nullptr) action |= kStopAfter;
+    // Stop where this answer ends only when something must happen there: a replaced answer is
+    // finished, or the next answer may be held or its request dispatched. Otherwise the whole
+    // read goes on in one zero-copy write.
+    const bool next_is_gated = !requests_.empty() && (requests_.front().wait || requests_.front().staged);
+    if (replacing_ || next_is_gated) action |= kStopAfter;
   }
   return action;
 }

@@ -52,8 +52,7 @@ class Session final : private ShadowLinkOwner {
   struct Request {
     uint64_t id = 0;
     uint64_t sent_ns = 0;
-    bool shadowed = false;  // sent to the target
-    bool wait = false;      // the client's answer waits for the target's
+    bool wait = false;  // the client's answer waits for the target's
     uint32_t answer = LMS_ANSWER_SOURCE;
     bool flow = false;  // waits no more (the source asked the client for COPY data)
     bool target_done = false;
@@ -169,6 +168,7 @@ class Session final : private ShadowLinkOwner {
   bool answer_started_ = false;  // some of the front request's answer has been forwarded
   uint32_t txn_state_ = LMS_TXN_IDLE;
   bool client_terminating_ = false;
+  bool over_limit_ = false;  // accepted beyond max-connections: refused after the handshake
 
   // Shadowing.
   std::vector<std::pair<std::string, std::string>> startup_params_;  // for the target's handshake

@@ -101,6 +101,26 @@ class BadInput(LmsTestCase):
         self.assert_still_serving()
 
 
+class ConnectionLimit(LmsTestCase):
+    def test_over_max_connections_is_refused_in_the_protocol(self):
+        proxy = self.start_lms(extra=["--max-connections", "2"])
+        held = [subprocess.Popen(["psql", proxy.url(), "-X", "-c", "SELECT pg_sleep(4)"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.pg.admin(f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{USER}'") == "2":
+                break
+            time.sleep(0.1)
+        r = psql(proxy.url(), "-c", "SELECT 1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("FATAL:  sorry, too many clients already", r.stderr)
+        self.assertRegex(proxy.http_get("/metrics")[1], r"lms_client_connections_rejected_total [1-9]")
+        for p in held:
+            self.assertEqual(p.wait(timeout=30), 0)
+        r = psql(proxy.url(), "-Atc", "SELECT 'room again'")
+        self.assertEqual(r.stdout.strip(), "room again", r.stderr)
+
+
 class InvalidMessagesAfterLogin(LmsTestCase):
     """With trust on the client side a raw socket can reach the forwarding phase."""
 

@@ -157,6 +157,16 @@ class SlowAndDeadTargets(ShadowTestCase):
         r = psql(proxy.url(), "-c", "INSERT INTO t (v) VALUES ('late')")
         self.assertIn("ERROR:  lms: the target database did not answer within 700 ms", r.stderr)
 
+    def test_request_larger_than_buffer_limit_stops_shadowing_for_the_session(self):
+        # A waited request is held for the target until the source answers; one larger than
+        # buffer-limit is not, and shadowing ends for that session with a defined error.
+        proxy = self.shadow("strict-sync", "--buffer-limit", "65536")
+        big = "x" * 100_000
+        r = psql(proxy.url(), "-c", f"SELECT length('{big}')", "-c", "SELECT 'after'")
+        self.assertIn("ERROR:  lms: a request too large to shadow", r.stderr)
+        self.assertEqual(self.count(self.pg), 0)
+        self.assertIn("a request larger than buffer-limit", proxy.log())
+
     def test_dead_target(self):
         self.target.stop()
         try:
