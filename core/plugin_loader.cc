@@ -128,4 +128,13 @@ bool has_encode_terminate(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, encode_terminate) && f->encode_terminate != nullptr;
 }
 
+bool has_inspect(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, encode_request) && f->inspect != nullptr &&
+         f->encode_request != nullptr;
+}
+
+bool has_execute(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, execute) && f->execute != nullptr;
+}
+
 }  // namespace lms::core

@@ -48,5 +48,9 @@ std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind
 // Optional dialect functions a plugin may leave out (or predate).
 bool has_probe(const lms_dialect_functions* f);
 bool has_encode_terminate(const lms_dialect_functions* f);
+// ABI 1.1: a dialect without these can still proxy, but cannot carry session state through a
+// cutover, nor write the replication marker.
+bool has_inspect(const lms_dialect_functions* f);
+bool has_execute(const lms_dialect_functions* f);
 
 }  // namespace lms::core

@@ -86,6 +86,9 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           encode_error,
                                           encode_cancel,
                                           NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

@@ -11,8 +11,10 @@
 #include "back_handshake.h"
 #include "connection_string.h"
 #include "errors.h"
+#include "execute.h"
 #include "framing.h"
 #include "front_handshake.h"
+#include "inspect.h"
 #include "wire.h"
 
 // Every function here is called from C through the descriptor, so none may let an exception out:
@@ -152,6 +154,32 @@ uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* 
   }
 }
 
+void inspect_c(uint32_t direction, const uint8_t* message, size_t len, lms_message_detail* out) {
+  inspect_message(static_cast<lms_direction>(direction), message, len, out);
+}
+
+void encode_request_c(const uint8_t* messages, size_t len, const lms_emitter* out) {
+  out->emit(out->ctx, messages, len);
+  // A simple query is answered by its own ReadyForQuery; anything else needs a Sync.
+  if (len > 0 && messages[0] != 'Q') {
+    static constexpr uint8_t kSync[] = {'S', 0, 0, 0, 4};
+    out->emit(out->ctx, kSync, sizeof kSync);
+  }
+}
+
+uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t sql_len, uint32_t timeout_ms,
+                   uint64_t* rows, char* error, size_t error_cap) {
+  try {
+    std::string reason;
+    const uint32_t status = execute_statement(params, count, std::string(sql, sql_len), timeout_ms, rows, &reason);
+    if (status != LMS_OK) copy_error(error, error_cap, reason);
+    return status;
+  } catch (...) {
+    copy_error(error, error_cap, "out of memory");
+    return LMS_ERR_INTERNAL;
+  }
+}
+
 }  // namespace
 
 lms_dialect_functions make_dialect_functions(uint16_t default_port) {
@@ -173,6 +201,9 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port) {
   f.encode_cancel = encode_cancel_c;
   f.encode_terminate = encode_terminate_c;
   f.probe = probe_c;
+  f.inspect = inspect_c;
+  f.encode_request = encode_request_c;
+  f.execute = execute_c;
   return f;
 }
 

@@ -18,6 +18,9 @@
  * Version history (minor versions only add at the ends of structs):
  *   1.0  negotiation, host API (log), dialect functions (framing, handshakes, errors, cancel,
  *        connection strings, probe), shadow functions (per-request decision).
+ *   1.1  dialect functions for a cutover: inspect (what a message does to session state),
+ *        encode_request (replaying that state on another database), execute (one statement on a
+ *        fresh connection, for the replication marker).
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -30,7 +33,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 0u
+#define LMS_PLUGIN_ABI_MINOR 1u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -207,6 +210,26 @@ typedef struct lms_back_result {
   const char* error_code;
 } lms_back_result;
 
+/* What one whole message means beyond its class (ABI 1.1). A cutover carries a session's settings
+ * and prepared statements to the new source of truth; `connections list` shows the last query. */
+typedef enum lms_state_effect {
+  LMS_EFFECT_NONE = 0,
+  LMS_EFFECT_PREPARE = 1,       /* from the client: defines the named statement `name` */
+  LMS_EFFECT_DEALLOCATE = 2,    /* from the client: drops the named statement `name` */
+  LMS_EFFECT_DEALLOCATE_ALL = 3,
+  LMS_EFFECT_SETTING = 4,       /* from the client: sets session setting `name` (not for one transaction) */
+  LMS_EFFECT_RESET_SETTINGS = 5,/* from the client: every setting back to its default */
+  LMS_EFFECT_DISCARD_ALL = 6,   /* from the client: settings and statements dropped */
+  LMS_EFFECT_ERROR = 7          /* from the server: an error; `text` is its message */
+} lms_state_effect;
+
+typedef struct lms_message_detail {
+  uint32_t struct_size;
+  uint32_t effect; /* lms_state_effect */
+  lms_str name;    /* borrowed from the message */
+  lms_str text;    /* the SQL text a client message carries, or an error's message; borrowed */
+} lms_message_detail;
+
 /* An error the core wants a client to see, encoded by the dialect. */
 typedef struct lms_error {
   uint32_t struct_size;
@@ -274,6 +297,21 @@ typedef struct lms_dialect_functions {
    * its control thread, never from a worker loop. LMS_OK or LMS_ERR_UNAVAILABLE with a reason. */
   uint32_t (*probe)(const lms_kv* params, size_t param_count, uint32_t timeout_ms, char* error,
                     size_t error_cap);
+
+  /* 1.1 ------------------------------------------------------------------------------------------ */
+
+  /* Looks into one whole message (as `frame` delimited it) from `direction`: its effect on session
+   * state and its text. Pure; `out` borrows from `message`. */
+  void (*inspect)(uint32_t direction, const uint8_t* message, size_t len, lms_message_detail* out);
+  /* Emits whole client messages (one message whose effect inspect reported, e.g. a Parse or a
+   * simple query) as one request its database answers with exactly one LMS_MSG_READY, so the core
+   * can replay a session's state on another database and know when the replay is done. */
+  void (*encode_request)(const uint8_t* messages, size_t len, const lms_emitter* out);
+  /* Runs one SQL statement on a fresh connection with `params`, within timeout_ms. Blocking: the
+   * core calls it only from its control thread. Sets *rows to the rows it returned (or affected).
+   * LMS_OK, or a status with a reason. */
+  uint32_t (*execute)(const lms_kv* params, size_t param_count, const char* sql, size_t sql_len,
+                      uint32_t timeout_ms, uint64_t* rows, char* error, size_t error_cap);
 } lms_dialect_functions;
 
 /* ------------------------------------------------------------------------------------------------
