@@ -20,6 +20,11 @@ void CancelRegistry::remove(const std::string& proxy_key) {
   targets_.erase(proxy_key);
 }
 
+void CancelRegistry::update(const std::string& proxy_key, CancelTarget target) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = targets_.find(proxy_key); it != targets_.end()) it->second = std::move(target);
+}
+
 std::optional<CancelTarget> CancelRegistry::find(const std::string& proxy_key) const {
   std::lock_guard lock(mutex_);
   const auto it = targets_.find(proxy_key);

@@ -22,6 +22,9 @@ class CancelRegistry {
   // Registers a target and returns the fresh random key the client is to be given.
   std::string add(size_t key_len, CancelTarget target);
   void remove(const std::string& proxy_key);
+  // The session behind `proxy_key` now runs on another database (after a cutover); the client
+  // keeps its key.
+  void update(const std::string& proxy_key, CancelTarget target);
   std::optional<CancelTarget> find(const std::string& proxy_key) const;
 
  private:

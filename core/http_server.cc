@@ -4,7 +4,56 @@
 
 #include <chrono>
 
+#include "json.h"
+
 namespace lms::core {
+namespace {
+
+using nlohmann::json;
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+  reply(res, status, json{{"error", message}});
+}
+
+// Parses the request's JSON body; answers 400 and returns false when it is not JSON.
+bool parse_body(const httplib::Request& req, httplib::Response& res, json* body) {
+  try {
+    *body = req.body.empty() ? json::object() : json::parse(req.body);
+    if (!body->is_object()) throw std::invalid_argument("not an object");
+    return true;
+  } catch (const std::exception&) {
+    reply_error(res, 400, "the request body must be a JSON object");
+    return false;
+  }
+}
+
+// Runs one cutover step named by the body's "id" and answers with the attempt's record.
+template <typename Step>
+void cutover_step(const httplib::Request& req, httplib::Response& res, Step&& step) {
+  json body;
+  if (!parse_body(req, res, &body)) return;
+  uint64_t id = 0;
+  try {
+    id = body.at("id").get<uint64_t>();
+  } catch (const std::exception&) {
+    reply_error(res, 400, "the request needs \"id\": the cutover attempt's ID");
+    return;
+  }
+  control::Cutover out;
+  std::string error;
+  if (!step(id, &out, &error)) {
+    reply_error(res, 409, error);
+    return;
+  }
+  reply(res, 200, out);
+}
+
+}  // namespace
 
 HttpServer::HttpServer(HttpHandlers handlers)
     : handlers_(std::move(handlers)), server_(std::make_unique<httplib::Server>()) {
@@ -24,6 +73,62 @@ HttpServer::HttpServer(HttpHandlers handlers)
   });
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(handlers_.metrics(), "text/plain; version=0.0.4");
+  });
+  if (handlers_.control != nullptr) add_control_routes();
+}
+
+void HttpServer::add_control_routes() {
+  control::Backend& control = *handlers_.control;
+  server_->Get("/v1/status", [&control](const httplib::Request&, httplib::Response& res) {
+    control::Status status;
+    std::string error;
+    if (!control.status(&status, &error)) return reply_error(res, 500, error);
+    reply(res, 200, status);
+  });
+  server_->Get("/v1/connections", [&control](const httplib::Request&, httplib::Response& res) {
+    std::vector<control::Connection> connections;
+    std::string error;
+    if (!control.connections(&connections, &error)) return reply_error(res, 500, error);
+    reply(res, 200, json{{"connections", connections}});
+  });
+  server_->Get("/v1/cutover", [&control](const httplib::Request&, httplib::Response& res) {
+    control::Cutover cutover;
+    std::string error;
+    if (!control.cutover(&cutover, &error)) return reply_error(res, 500, error);
+    reply(res, 200, cutover);
+  });
+  server_->Post("/v1/cutover/begin", [&control](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    control::BeginOptions options;
+    try {
+      body.get_to(options);
+    } catch (const std::exception& e) {
+      return reply_error(res, 400, std::string("invalid begin request: ") + e.what());
+    }
+    control::Cutover out;
+    std::string error;
+    if (!control.begin(options, &out, &error)) return reply_error(res, 409, error);
+    reply(res, 200, out);
+  });
+  server_->Post("/v1/cutover/commit", [&control](const httplib::Request& req, httplib::Response& res) {
+    cutover_step(req, res, [&](uint64_t id, control::Cutover* out, std::string* e) { return control.commit(id, out, e); });
+  });
+  server_->Post("/v1/cutover/abort", [&control](const httplib::Request& req, httplib::Response& res) {
+    cutover_step(req, res, [&](uint64_t id, control::Cutover* out, std::string* e) { return control.abort(id, out, e); });
+  });
+  server_->Post("/v1/replication/mark", [&control](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    std::string error;
+    if (!control.replication_mark(body.value("token", ""), &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"marked", true}});
+  });
+  server_->Get("/v1/replication/seen", [&control](const httplib::Request& req, httplib::Response& res) {
+    bool seen = false;
+    std::string error;
+    if (!control.replication_seen(req.get_param_value("token"), &seen, &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"seen", seen}});
   });
 }
 

@@ -1,5 +1,6 @@
-// The proxy's HTTP port: /healthz (the process is up), /readyz (the source of truth answers), and
-// /metrics (Prometheus text). It runs on threads of its own and never touches a worker loop.
+// The proxy's HTTP port: /healthz (the process is up), /readyz (the source of truth answers),
+// /metrics (Prometheus text), and the control API under /v1 (lms/control.h as JSON). It runs on
+// threads of its own and never touches a worker loop.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "config.h"
+#include "model.h"
 
 namespace httplib {
 class Server;
@@ -20,6 +22,7 @@ struct HttpHandlers {
   std::function<std::string()> metrics;
   // True when ready; *reason says why not.
   std::function<bool(std::string* reason)> ready;
+  control::Backend* control = nullptr;  // outlives the server
 };
 
 class HttpServer {
@@ -31,6 +34,7 @@ class HttpServer {
   void stop();
 
  private:
+  void add_control_routes();
   HttpHandlers handlers_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

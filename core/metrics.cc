@@ -36,6 +36,9 @@ constexpr Family kFamilies[] = {
      "Shadowed requests the target failed, died on, or did not answer in time."},
     {"lms_shadow_timeouts_total", "counter", "Times a target missed shadow-timeout."},
     {"lms_shadow_waits_total", "counter", "Client answers held until the target answered."},
+    {"lms_cutover_sessions_switched_total", "counter", "Sessions moved to the new source of truth by a cutover."},
+    {"lms_cutover_sessions_ended_total", "counter",
+     "Busy sessions ended because a cutover's begin-timeout expired."},
 };
 
 const Series kSeries[] = {
@@ -57,6 +60,8 @@ const Series kSeries[] = {
     {"lms_shadow_target_errors_total", "", &WorkerMetrics::shadow_target_errors},
     {"lms_shadow_timeouts_total", "", &WorkerMetrics::shadow_timeouts},
     {"lms_shadow_waits_total", "", &WorkerMetrics::shadow_waits},
+    {"lms_cutover_sessions_switched_total", "", &WorkerMetrics::cutover_sessions_switched},
+    {"lms_cutover_sessions_ended_total", "", &WorkerMetrics::cutover_sessions_ended},
 };
 
 void histogram(std::ostringstream& out, const std::vector<const WorkerMetrics*>& workers,

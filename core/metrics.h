@@ -72,6 +72,9 @@ struct alignas(64) WorkerMetrics {
   Counter shadow_target_errors;  // requests the target failed (its error, its death, its deadline)
   Counter shadow_timeouts;       // targets that missed shadow-timeout
   Counter shadow_waits;          // client answers held for the target
+  // Cutover
+  Counter cutover_sessions_switched;  // sessions moved to the new source of truth
+  Counter cutover_sessions_ended;     // busy sessions ended when begin-timeout expired
   Histogram source_latency;      // request to ReadyForQuery, per database
   Histogram target_latency;
 };

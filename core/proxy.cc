@@ -78,8 +78,15 @@ bool Proxy::start(std::string* error) {
     workers_.push_back(std::make_unique<Worker>(shared_, i));
     if (!workers_.back()->bind(error)) return false;
   }
-  http_ = std::make_unique<HttpServer>(HttpHandlers{
-      [this] { return render_metrics(); }, [this](std::string* reason) { return probe_source(reason); }});
+  std::vector<Worker*> workers;
+  for (auto& w : workers_) workers.push_back(w.get());
+  cutover_ = std::make_unique<CutoverController>(shared_, workers);
+  shared_.cutover = cutover_.get();
+  control_ = std::make_unique<ControlService>(shared_, workers, *cutover_,
+                                              [this](std::string* reason) { return probe_source(reason); });
+  http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return render_metrics(); },
+                                                    [this](std::string* reason) { return probe_source(reason); },
+                                                    control_.get()});
   if (!http_->bind(config_.http_listen, error)) return false;
 
   std::string reason;
@@ -99,18 +106,21 @@ bool Proxy::start(std::string* error) {
 
 void Proxy::stop() {
   if (http_) http_->stop();
+  if (cutover_) cutover_->stop();
   for (auto& w : workers_) w->stop();
   workers_.clear();
 }
 
 bool Proxy::probe_source(std::string* reason) {
-  const auto* dialect = source_dialect_->dialect();
+  // Ready means the database serving now answers: the source, or the target after a cutover.
+  const uint8_t truth = shared_.truth.load();
+  const auto* dialect = truth == kTargetRole ? target_dialect_->dialect() : source_dialect_->dialect();
   if (!has_probe(dialect)) {
-    *reason = "the " + source_dialect_->name() + " dialect cannot probe its database";
+    *reason = "the dialect of the source of truth cannot probe its database";
     source_ready_ = false;
     return false;
   }
-  const auto kvs = source_.kvs();
+  const auto kvs = (truth == kTargetRole ? *target_ : source_).kvs();
   char error[256] = {};
   const bool ok = dialect->probe(kvs.data(), kvs.size(), 2000, error, sizeof error) == LMS_OK;
   if (!ok) *reason = error;
@@ -121,8 +131,10 @@ bool Proxy::probe_source(std::string* reason) {
 std::string Proxy::render_metrics() {
   std::vector<const WorkerMetrics*> all;
   for (const auto& w : workers_) all.push_back(&w->metrics());
-  return render_prometheus(all, {LMS_VERSION, config_.source_dialect, config_.shadow_mode},
-                           source_ready_.load());
+  std::string text = render_prometheus(all, {LMS_VERSION, config_.source_dialect, config_.shadow_mode},
+                                       source_ready_.load());
+  if (cutover_) text += cutover_->render_metrics();
+  return text;
 }
 
 }  // namespace lms::core

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "config.h"
+#include "control_service.h"
+#include "cutover.h"
 #include "endpoint.h"
 #include "http_server.h"
 #include "plugin_loader.h"
@@ -38,6 +40,8 @@ class Proxy {
   std::optional<Endpoint> target_;
   ProxyShared shared_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<CutoverController> cutover_;
+  std::unique_ptr<ControlService> control_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> source_ready_{false};
 };

@@ -15,6 +15,9 @@ namespace {
 constexpr size_t kMaxHandshakeBytes = 1 << 20;
 // How long a closing session waits for its last words to reach the client.
 constexpr uint64_t kCloseFlushTimeoutMs = 5000;
+// Messages looked into (queries, statement definitions, errors) up to this size; a larger one
+// still passes, it is only not inspected (nor carried through a cutover).
+constexpr uint64_t kMaxInspectedBytes = 256 * 1024;
 
 std::atomic<uint64_t> g_next_session_id{1};
 
@@ -26,6 +29,7 @@ Session::Session(Worker& worker)
     : worker_(worker),
       shared_(worker.shared()),
       dialect_(worker.shared().dialect),
+      back_dialect_(worker.shared().dialect),
       id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
       to_source_{this, reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&server_),
                  FrameScanner(dialect_, LMS_FROM_CLIENT)},
@@ -46,8 +50,9 @@ Session::~Session() {
                  shadow_sent_, shadow_dropped_, shadow_failed_);
   }
   if (held_ != nullptr) worker_.pool().put(held_);
+  for (auto& [chunk, len] : paused_input_) worker_.pool().put(chunk);
   if (front_ != nullptr) dialect_->front_destroy(front_);
-  if (back_ != nullptr) dialect_->back_destroy(back_);
+  if (back_ != nullptr) back_dialect_->back_destroy(back_);
   if (!proxy_cancel_key_.empty()) shared_.cancels.remove(proxy_cancel_key_);
   shared_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
   worker_.mutable_metrics().connections_open.sub();
@@ -105,7 +110,15 @@ void Session::on_bytes(Pump& pump, Chunk* chunk, size_t len) {
     case Phase::kForwarding:
       forward(pump, chunk, len);
       return;
+    case Phase::kReplaying:
+      if (from_client) {
+        hold_while_paused(chunk, len);
+      } else {
+        replay_answer(chunk, len);
+      }
+      return;
     case Phase::kFrontHandshake:
+    case Phase::kAwaitingResume:
     case Phase::kConnecting:
     case Phase::kBackHandshake: {
       std::string& in = from_client ? front_in_ : back_in_;
@@ -189,21 +202,20 @@ void Session::run_front() {
         close_after_flush();
         return;
       }
-      auto params = shared_.source->kvs();
       for (size_t i = 0; i < result.startup_param_count; ++i) {
         const lms_kv& kv = result.startup_params[i];
-        params.push_back(kv);
         startup_params_.emplace_back(to_string(kv.key), to_string(kv.value));
         const std::string key = to_string(kv.key);
         if (key == "user") client_user_ = to_string(kv.value);
         if (key == "database") client_database_ = to_string(kv.value);
       }
-      back_ = dialect_->back_create(params.data(), params.size());
-      if (back_ == nullptr) {
-        close_now();
+      // During a cutover's pause the client is in, but which database it will use is not
+      // decided yet: it waits for the pause to end (resume_after_cutover).
+      if (worker_.paused()) {
+        phase_ = Phase::kAwaitingResume;
         return;
       }
-      connect_source();
+      start_backend();
       return;
     }
     case LMS_HS_CANCEL: {
@@ -237,19 +249,37 @@ void Session::run_front() {
   }
 }
 
+void Session::start_backend() {
+  truth_ = shared_.truth.load();
+  back_dialect_ = shared_.dialect_of(truth_);
+  // The database's own connection parameters, then what the client asked for at startup.
+  auto params = shared_.endpoint(truth_).kvs();
+  for (const auto& [key, value] : startup_params_) {
+    params.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
+  }
+  back_ = back_dialect_->back_create(params.data(), params.size());
+  if (back_ == nullptr) {
+    close_now();
+    return;
+  }
+  connect_source();
+}
+
 void Session::connect_source() {
   phase_ = Phase::kConnecting;
   uv_tcp_init(worker_.loop(), &server_);
   server_.data = this;
   server_open_ = true;
   ++handles_open_;
-  uv_timer_init(worker_.loop(), &timer_);
-  timer_.data = this;
-  timer_open_ = true;
-  ++handles_open_;
+  if (!timer_open_) {
+    uv_timer_init(worker_.loop(), &timer_);
+    timer_.data = this;
+    timer_open_ = true;
+    ++handles_open_;
+  }
   uv_timer_start(&timer_, &Session::on_connect_timeout, shared_.config->connect_timeout_ms, 0);
 
-  const Endpoint& source = *shared_.source;
+  const Endpoint& source = shared_.endpoint(truth_);
   if (source.address) {
     connect_to(reinterpret_cast<const sockaddr*>(&*source.address));
     return;
@@ -276,7 +306,7 @@ void Session::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result) {
     return;
   }
   if (status < 0 || result == nullptr) {
-    s->fail_connect("cannot resolve " + s->shared_.source->host + ": " + uv_strerror(status));
+    s->fail_connect("cannot resolve " + s->shared_.endpoint(s->truth_).host + ": " + uv_strerror(status));
   } else {
     s->connect_to(result->ai_addr);
   }
@@ -298,7 +328,7 @@ void Session::on_connected(uv_connect_t* req, int status) {
   }
   uv_tcp_nodelay(&s->server_, 1);
   s->phase_ = Phase::kBackHandshake;
-  s->dialect_->back_start(s->back_, &s->to_source_.emitter);
+  s->back_dialect_->back_start(s->back_, &s->to_source_.emitter);
   s->start_reading(s->to_client_);
 }
 
@@ -310,10 +340,10 @@ void Session::on_connect_timeout(uv_timer_t* timer) {
 void Session::fail_connect(const std::string& reason, const char* code) {
   if (phase_ == Phase::kClosing) return;
   worker_.mutable_metrics().source_connect_failures.add();
-  const std::string where = shared_.source->describe();
-  spdlog::warn("session={} cannot connect to the source {}: {}", id_, where, reason);
-  send_client_error("FATAL", code,
-                    "lms: could not connect to the source database at " + where + ": " + reason);
+  const std::string where = shared_.endpoint(truth_).describe();
+  const char* which = switching_ ? "the new source of truth" : "the source database";
+  spdlog::warn("session={} cannot connect to {} {}: {}", id_, which, where, reason);
+  send_client_error("FATAL", code, std::string("lms: could not connect to ") + which + " at " + where + ": " + reason);
   close_after_flush();
 }
 
@@ -321,7 +351,7 @@ void Session::run_back() {
   size_t consumed = 0;
   lms_back_result result{};
   result.struct_size = sizeof result;
-  const uint32_t status = dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()),
+  const uint32_t status = back_dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()),
                                               back_in_.size(), &consumed, &to_source_.emitter, &result);
   back_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
@@ -332,12 +362,17 @@ void Session::run_back() {
     const char* code =
         result.error_code != nullptr && result.error_code[0] != '\0' ? result.error_code : "08006";
     worker_.mutable_metrics().source_connect_failures.add();
-    spdlog::warn("session={} source {} refused the session: {}", id_, shared_.source->describe(), message);
+    spdlog::warn("session={} database {} refused the session: {}", id_, shared_.endpoint(truth_).describe(),
+                 message);
     send_client_error("FATAL", code, message);
     close_after_flush();
     return;
   }
   uv_timer_stop(&timer_);
+  if (switching_) {
+    on_switched_backend(result);
+    return;
+  }
   CancelTarget target;
   int addr_len = sizeof target.address;
   uv_tcp_getpeername(&server_, reinterpret_cast<sockaddr*>(&target.address), &addr_len);
@@ -358,7 +393,7 @@ void Session::run_back() {
 void Session::start_forwarding() {
   phase_ = Phase::kForwarding;
   // The back handshake's state goes; what either side sent beyond its handshake goes on as data.
-  dialect_->back_destroy(back_);
+  back_dialect_->back_destroy(back_);
   back_ = nullptr;
   const std::string early_server = std::move(back_in_);
   const std::string early_client = std::move(front_in_);
@@ -369,6 +404,7 @@ void Session::start_forwarding() {
   if (phase_ != Phase::kForwarding) return;
   start_reading(to_source_);
   start_reading(to_client_);
+  worker_.session_changed();
 }
 
 // ---- forwarding ---------------------------------------------------------------------------------
@@ -394,10 +430,20 @@ void Session::protocol_error(bool from_client, const char* reason) {
 }
 
 void Session::forward_from_client(Chunk* chunk, size_t len) {
+  if (worker_.paused() && quiescent()) {
+    // A cutover is pausing traffic: the next request waits until it commits or aborts.
+    hold_while_paused(chunk, len);
+    return;
+  }
   const auto walked = to_source_.scanner.walk(
       chunk->data, len, [this](const lms_frame& f) { return on_client_message(f); },
       [this](const uint8_t* data, size_t n) {
-        client_copy_into_->append(reinterpret_cast<const char*>(data), n);
+        if (mirror_) client_copy_into_->append(reinterpret_cast<const char*>(data), n);
+        if (client_inspect_left_ > 0) {
+          client_inspected_.append(reinterpret_cast<const char*>(data), n);
+          client_inspect_left_ -= n;
+          if (client_inspect_left_ == 0) on_client_inspected();
+        }
       });
   if (!walked) {
     worker_.pool().put(chunk);
@@ -472,6 +518,11 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
         chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_server_message(f); },
         [this](const uint8_t* data, size_t n) {
           if (copy_into_ != nullptr) copy_into_->append(reinterpret_cast<const char*>(data), n);
+          if (server_inspect_left_ > 0) {
+            server_inspected_.append(reinterpret_cast<const char*>(data), n);
+            server_inspect_left_ -= n;
+            if (server_inspect_left_ == 0) on_server_inspected();
+          }
         });
     if (!walked) {
       worker_.pool().put(chunk);
@@ -509,6 +560,8 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
     stop_reading(to_client_);
     m.backpressure_pauses.add();
   }
+  // An answer may have ended the session's last request or transaction.
+  worker_.session_changed();
 }
 
 void Session::resume_source() {
@@ -550,7 +603,9 @@ Session::Route Session::decide(const lms_frame& first) {
     return route;
   }
   if (!link_) {
-    link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_);
+    const uint8_t other = truth_ == kTargetRole ? kSourceRole : kTargetRole;
+    link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_,
+                                         other);
   }
   route.unavailable = !link_->available();
   route.send = !route.unavailable;
@@ -570,6 +625,7 @@ std::string Session::shadow_unavailable_error() const {
 }
 
 unsigned Session::on_client_message(const lms_frame& f) {
+  mirror_ = false;
   switch (f.msg_class) {
     case LMS_MSG_TERMINATE:
       client_terminating_ = true;
@@ -578,10 +634,18 @@ unsigned Session::on_client_message(const lms_frame& f) {
     case LMS_MSG_COPY_END:
       // COPY data belongs to the request that started the COPY, which the target already has.
       client_copy_into_ = &to_target_;
-      return route_.send ? kCopy : kPass;
+      mirror_ = route_.send;
+      return mirror_ ? kCopy : kPass;
     default:
       break;
   }
+  // Queries and statement definitions are looked into once whole: they are what `connections
+  // list` shows and what a cutover carries to the other database.
+  const bool inspect = (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE ||
+                        f.msg_class == LMS_MSG_CLOSE) &&
+                       has_inspect(dialect_) && f.length <= kMaxInspectedBytes;
+  client_inspected_.clear();
+  client_inspect_left_ = inspect ? f.length : 0;
   if (!in_request_) {
     in_request_ = true;
     route_ = decide(f);
@@ -633,14 +697,21 @@ unsigned Session::on_client_message(const lms_frame& f) {
     requests_.push_back(std::move(r));
     in_request_ = false;
   }
-  return copy ? kCopy : kPass;
+  mirror_ = copy;
+  return copy || inspect ? kCopy : kPass;
 }
 
 unsigned Session::on_server_message(const lms_frame& f) {
   if (!requests_.empty()) answer_started_ = true;
   unsigned action = kPass;
+  copy_into_ = nullptr;
+  server_inspected_.clear();
+  server_inspect_left_ = 0;
+  if (f.msg_class == LMS_MSG_ERROR && has_inspect(dialect_) && f.length <= kMaxInspectedBytes) {
+    server_inspect_left_ = f.length;  // for `connections list`
+    action = kCopy;
+  }
   if (replacing_) {
-    copy_into_ = nullptr;
     if (f.msg_class == LMS_MSG_ERROR && replaced_error_.empty()) {
       copy_into_ = &replaced_error_;
       action = kCopy;
@@ -743,6 +814,7 @@ void Session::on_write(uv_write_t* req, int status) {
 }
 
 void Session::send_client_error(const char* severity, const std::string& code, const std::string& message) {
+  last_error_ = message;
   const lms_error error = {sizeof(lms_error),
                            {severity, std::strlen(severity)},
                            {code.data(), code.size()},
@@ -755,6 +827,7 @@ void Session::send_client_error(const char* severity, const std::string& code, c
 void Session::close_after_flush() {
   if (phase_ == Phase::kClosing) return;
   phase_ = Phase::kClosing;
+  worker_.session_changed();
   if (link_) link_->finish();
   stop_reading(to_source_);
   stop_reading(to_client_);
@@ -783,6 +856,7 @@ void Session::on_shutdown(uv_shutdown_t* req, int) {
 
 void Session::close_now() {
   phase_ = Phase::kClosing;
+  worker_.session_changed();
   if (link_) link_->finish();
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));

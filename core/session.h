@@ -10,12 +10,14 @@
 #include <uv.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "frame_scanner.h"
+#include "model.h"
 #include "shadow_link.h"
 #include "worker.h"
 
@@ -33,8 +35,28 @@ class Session final : private ShadowLinkOwner {
 
   size_t index_in_worker = 0;  // maintained by Worker::attach/detach
 
+  // Cutover (session_cutover.cc). A session is busy while a request, a transaction or a connection
+  // attempt is under way: a pause waits for it. An idle session, while its worker is paused, holds
+  // its client's next bytes.
+  bool busy() const;
+  // The pause is over: connect if waiting to, move to the new source of truth if it changed,
+  // and forward what was held.
+  void resume_after_cutover();
+  // begin-timeout expired while busy: the client gets an error, the database rolls back.
+  void end_for_cutover();
+  // For `connections list`.
+  control::Connection describe() const;
+
  private:
-  enum class Phase { kFrontHandshake, kConnecting, kBackHandshake, kForwarding, kClosing };
+  enum class Phase {
+    kFrontHandshake,
+    kAwaitingResume,  // the client logged in during a pause; the database connection waits
+    kConnecting,
+    kBackHandshake,
+    kReplaying,  // after a switch: the carried settings and statements run on the new database
+    kForwarding,
+    kClosing
+  };
 
   // Bytes moving one way: read from `from`, written to `to`.
   struct Pump {
@@ -101,6 +123,19 @@ class Session final : private ShadowLinkOwner {
   static void emit_to(void* ctx, const uint8_t* data, size_t len);
 
   void on_bytes(Pump& pump, Chunk* chunk, size_t len);
+  // Cutover (session_cutover.cc).
+  bool quiescent() const;
+  void hold_while_paused(Chunk* chunk, size_t len);
+  void release_paused_input();
+  void begin_switch();
+  static void on_closed_for_switch(uv_handle_t* handle);
+  void on_switched_backend(const lms_back_result& result);
+  void replay_answer(Chunk* chunk, size_t len);
+  void finish_switch();
+  // Session state carried through a cutover, from the client's messages as inspected.
+  void on_client_inspected();
+  void on_server_inspected();
+  void start_backend();
   void on_peer_gone(Pump& pump, int status);
   void run_front();
   void run_back();
@@ -135,7 +170,8 @@ class Session final : private ShadowLinkOwner {
 
   Worker& worker_;
   ProxyShared& shared_;
-  const lms_dialect_functions* dialect_;
+  const lms_dialect_functions* dialect_;       // the client's protocol
+  const lms_dialect_functions* back_dialect_;  // the protocol of the database behind server_
   uint64_t id_;
   Phase phase_ = Phase::kFrontHandshake;
 
@@ -192,6 +228,26 @@ class Session final : private ShadowLinkOwner {
   uint64_t shadow_sent_ = 0;
   uint64_t shadow_dropped_ = 0;
   uint64_t shadow_failed_ = 0;
+  std::vector<std::unique_ptr<ShadowLink>> retired_links_;  // closing, after a switch
+
+  // Cutover.
+  uint8_t truth_ = kSourceRole;  // the database server_ is connected (or connecting) to
+  bool switching_ = false;       // server_ is being replaced by a connection to the new one
+  std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
+  uint32_t replay_pending_ = 0;  // answers the replayed state still owes
+  uint32_t replay_failed_ = 0;
+  // What the session set up, to carry over: each setting's last SET (in first-set order) and each
+  // named statement's Parse (or PREPARE), as the client sent them.
+  std::vector<std::pair<std::string, std::string>> settings_;
+  std::map<std::string, std::string> statements_;
+  // Messages inspected as they stream by (queries, statements, errors), bounded.
+  bool mirror_ = false;  // the message being walked is copied to the target
+  std::string client_inspected_;
+  uint64_t client_inspect_left_ = 0;
+  std::string server_inspected_;
+  uint64_t server_inspect_left_ = 0;
+  std::string last_query_;
+  std::string last_error_;
 };
 
 }  // namespace lms::core

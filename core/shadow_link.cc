@@ -14,11 +14,13 @@ constexpr uint64_t kMaxKeptError = 64 * 1024;
 }  // namespace
 
 ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
-                       std::vector<std::pair<std::string, std::string>> startup, uint64_t session_id)
+                       std::vector<std::pair<std::string, std::string>> startup, uint64_t session_id,
+                       uint8_t role)
     : owner_(owner),
       worker_(worker),
       shared_(worker.shared()),
-      dialect_(worker.shared().target_dialect),
+      target_(worker.shared().endpoint(role)),
+      dialect_(worker.shared().dialect_of(role)),
       session_id_(session_id),
       startup_(std::move(startup)),
       scanner_(dialect_, LMS_FROM_SERVER) {
@@ -46,7 +48,7 @@ void ShadowLink::connect() {
   // Connecting counts against the deadline too: a target that never accepts must not hold waits.
   uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
 
-  const Endpoint& target = *shared_.target;
+  const Endpoint& target = target_;
   if (target.address) {
     connect_to(reinterpret_cast<const sockaddr*>(&*target.address));
     return;
@@ -71,7 +73,7 @@ void ShadowLink::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result
   link->resolving_ = false;
   if (link->state_ == State::kConnecting && !link->closed_) {
     if (status < 0 || result == nullptr) {
-      link->fail("cannot resolve " + link->shared_.target->host + ": " + uv_strerror(status),
+      link->fail("cannot resolve " + link->target_.host + ": " + uv_strerror(status),
                  "lms: could not connect to the target database", "08006");
     } else {
       link->connect_to(result->ai_addr);
@@ -95,7 +97,7 @@ void ShadowLink::on_connected(uv_connect_t* req, int status) {
     return;
   }
   uv_tcp_nodelay(&link->socket_, 1);
-  std::vector<lms_kv> params = link->shared_.target->kvs();
+  std::vector<lms_kv> params = link->target_.kvs();
   for (const auto& [k, v] : link->startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
   link->back_ = link->dialect_->back_create(params.data(), params.size());
   if (link->back_ == nullptr) {
@@ -311,7 +313,7 @@ std::string ShadowLink::client_error(const std::string& message, const char* cod
 void ShadowLink::fail(const std::string& reason, const std::string& message, const char* code) {
   if (state_ == State::kBroken) return;
   state_ = State::kBroken;
-  spdlog::warn("session={} target {} no longer shadowed: {}", session_id_, shared_.target->describe(),
+  spdlog::warn("session={} target {} no longer shadowed: {}", session_id_, target_.describe(),
                reason);
   auto& m = worker_.mutable_metrics();
   failure_ = client_error(message, code);

@@ -38,8 +38,10 @@ class ShadowLinkOwner {
 
 class ShadowLink {
  public:
+  // `role`: which configured database the link shadows to (the one that is not the source of
+  // truth when the session made it).
   ShadowLink(ShadowLinkOwner& owner, Worker& worker, std::vector<std::pair<std::string, std::string>> startup,
-             uint64_t session_id);
+             uint64_t session_id, uint8_t role);
   ~ShadowLink();
   ShadowLink(const ShadowLink&) = delete;
   ShadowLink& operator=(const ShadowLink&) = delete;
@@ -94,7 +96,8 @@ class ShadowLink {
   ShadowLinkOwner& owner_;
   Worker& worker_;
   ProxyShared& shared_;
-  const lms_dialect_functions* dialect_;  // the target's
+  const Endpoint& target_;                // the database shadowed to
+  const lms_dialect_functions* dialect_;  // its dialect
   uint64_t session_id_;
   State state_ = State::kNew;
   std::vector<std::pair<std::string, std::string>> startup_;

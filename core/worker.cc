@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cutover.h"
 #include "session.h"
 
 namespace lms::core {
@@ -44,6 +45,7 @@ Worker::~Worker() {
   } else if (bound_ && !stopped_) {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&mail_async_), nullptr);
   }
   // Run the loop once more so every close callback (and so every delete) has happened.
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -81,6 +83,8 @@ bool Worker::bind(std::string* error) {
   }
   uv_async_init(&loop_, &stop_async_, &Worker::on_stop);
   stop_async_.data = this;
+  uv_async_init(&loop_, &mail_async_, &Worker::on_mail);
+  mail_async_.data = this;
   bound_ = true;
   return true;
 }
@@ -109,12 +113,65 @@ void Worker::on_connection(uv_stream_t* listener, int status) {
 
 void Worker::on_stop(uv_async_t* async) {
   auto* w = static_cast<Worker*>(async->data);
-  w->stopped_ = true;
+  {
+    // Tasks still queued are dropped; whoever posted them waits with a deadline.
+    std::lock_guard lock(w->mail_mutex_);
+    w->stopped_ = true;
+    w->mail_.clear();
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&w->listener_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->stop_async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->mail_async_), nullptr);
   // Sessions detach themselves as they finish closing; shut down a copy of the list.
   const std::vector<Session*> sessions = w->sessions_;
   for (Session* s : sessions) s->shutdown();
+}
+
+void Worker::post(std::function<void()> task) {
+  std::lock_guard lock(mail_mutex_);
+  if (stopped_) return;
+  mail_.push_back(std::move(task));
+  // Under the lock, so the handle cannot be closed in between.
+  uv_async_send(&mail_async_);
+}
+
+void Worker::on_mail(uv_async_t* async) {
+  auto* w = static_cast<Worker*>(async->data);
+  // uv_async_send coalesces: take everything queued so far.
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(w->mail_mutex_);
+    tasks.swap(w->mail_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Worker::pause() {
+  paused_ = true;
+  last_busy_reported_ = UINT32_MAX;
+  report_busy();
+}
+
+void Worker::resume() {
+  paused_ = false;
+  const std::vector<Session*> sessions = sessions_;
+  for (Session* s : sessions) s->resume_after_cutover();
+}
+
+void Worker::end_busy_sessions() {
+  const std::vector<Session*> sessions = sessions_;
+  for (Session* s : sessions) {
+    if (s->busy()) s->end_for_cutover();
+  }
+  report_busy();
+}
+
+void Worker::report_busy() {
+  uint32_t busy = 0;
+  for (const Session* s : sessions_) busy += s->busy() ? 1 : 0;
+  if (busy == last_busy_reported_) return;
+  last_busy_reported_ = busy;
+  if (shared_.cutover != nullptr) shared_.cutover->report_busy(index_, busy);
 }
 
 void Worker::attach(Session* s) {
@@ -127,6 +184,7 @@ void Worker::detach(Session* s) {
   sessions_[i] = sessions_.back();
   sessions_[i]->index_in_worker = i;
   sessions_.pop_back();
+  session_changed();
 }
 
 }  // namespace lms::core

@@ -6,6 +6,8 @@
 #include <uv.h>
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,15 +21,30 @@
 namespace lms::core {
 
 class Session;
+class CutoverController;
+
+// The two databases by the role the configuration gives them; which one is the source of truth
+// changes with each committed cutover.
+enum Role : uint8_t { kSourceRole = 0, kTargetRole = 1 };
 
 // What every worker shares, read-only once the workers run (but for the atomics and the registry).
 struct ProxyShared {
   const Config* config = nullptr;
-  const lms_dialect_functions* dialect = nullptr;  // the source's dialect
+  const lms_dialect_functions* dialect = nullptr;  // the source's dialect: the clients' protocol
   const Endpoint* source = nullptr;
-  // Shadowing: set when a target is configured. The shadow plugin decides each request.
+  // Set when a target is configured: shadowing and cutover need it. The shadow plugin decides
+  // each request.
   const lms_dialect_functions* target_dialect = nullptr;
   const Endpoint* target = nullptr;
+  // Which database serves. Written only by the cutover controller while every worker is paused;
+  // a session reads it when it connects or switches.
+  std::atomic<uint8_t> truth{kSourceRole};
+  CutoverController* cutover = nullptr;
+
+  const Endpoint& endpoint(uint8_t role) const { return role == kTargetRole ? *target : *source; }
+  const lms_dialect_functions* dialect_of(uint8_t role) const {
+    return role == kTargetRole ? target_dialect : dialect;
+  }
   const lms_shadow_functions* shadow = nullptr;
   void* shadow_state = nullptr;
   std::vector<lms_kv> front_settings;  // auth_method, user, password for the client handshake
@@ -50,6 +67,27 @@ class Worker {
   void stop();
 
   const WorkerMetrics& metrics() const { return metrics_; }
+  unsigned index() const { return index_; }
+
+  // Runs `task` on this worker's thread, soon. Any thread; the control plane's only way in.
+  void post(std::function<void()> task);
+
+  // Cutover, on this worker's thread (through post). While paused, idle sessions hold their
+  // clients' next requests and new sessions wait before connecting; the controller hears how many
+  // sessions are still busy each time that number may have changed.
+  void pause();
+  void resume();
+  void end_busy_sessions();
+  bool paused() const { return paused_; }
+  // A session may have stopped being busy (or started closing).
+  void session_changed() {
+    if (paused_) report_busy();
+  }
+  // Visits every session (control plane snapshots).
+  template <typename Visit>
+  void for_each_session(Visit&& visit) {
+    for (Session* s : sessions_) visit(*s);
+  }
 
   // For sessions, on this worker's thread only.
   uv_loop_t* loop() { return &loop_; }
@@ -62,12 +100,19 @@ class Worker {
  private:
   static void on_connection(uv_stream_t* listener, int status);
   static void on_stop(uv_async_t* async);
+  static void on_mail(uv_async_t* async);
+  void report_busy();
 
   ProxyShared& shared_;
   unsigned index_;
   uv_loop_t loop_{};
   uv_tcp_t listener_{};
   uv_async_t stop_async_{};
+  uv_async_t mail_async_{};
+  std::mutex mail_mutex_;
+  std::vector<std::function<void()>> mail_;
+  bool paused_ = false;
+  uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
   WorkerMetrics metrics_;
   std::vector<Session*> sessions_;  // for shutdown; a session knows its own index

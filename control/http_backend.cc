@@ -1,0 +1,163 @@
+#include "http_backend.h"
+
+#include <httplib.h>
+
+#include "json.h"
+
+namespace lms::control {
+namespace {
+
+using nlohmann::json;
+
+std::string percent_encode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+class HttpBackend final : public Backend {
+ public:
+  HttpBackend(std::string url, const ClientOptions& options) : url_(std::move(url)) {
+    if (!options.tls_client_cert.empty() || !options.tls_client_key.empty()) {
+      client_ = std::make_unique<httplib::Client>(url_, options.tls_client_cert, options.tls_client_key);
+    } else {
+      client_ = std::make_unique<httplib::Client>(url_);
+    }
+    if (!options.tls_ca_cert.empty()) client_->set_ca_cert_path(options.tls_ca_cert.c_str());
+    const auto seconds = static_cast<time_t>(options.timeout_ms / 1000);
+    const auto micros = static_cast<time_t>((options.timeout_ms % 1000) * 1000);
+    client_->set_connection_timeout(seconds, micros);
+    client_->set_read_timeout(seconds, micros);
+    client_->set_write_timeout(seconds, micros);
+  }
+
+  bool status(Status* out, std::string* error) override { return get("/v1/status", out, error); }
+
+  bool connections(std::vector<Connection>* out, std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/connections", nullptr, &body, error)) return false;
+    return decode(body.at("connections"), out, error);
+  }
+
+  bool begin(const BeginOptions& options, Cutover* out, std::string* error) override {
+    const json request = options;
+    return post("/v1/cutover/begin", request, out, error);
+  }
+  bool commit(uint64_t id, Cutover* out, std::string* error) override {
+    return post("/v1/cutover/commit", json{{"id", id}}, out, error);
+  }
+  bool abort(uint64_t id, Cutover* out, std::string* error) override {
+    return post("/v1/cutover/abort", json{{"id", id}}, out, error);
+  }
+  bool cutover(Cutover* out, std::string* error) override { return get("/v1/cutover", out, error); }
+
+  bool replication_mark(const std::string& token, std::string* error) override {
+    json body;
+    const json request{{"token", token}};
+    return call("POST", "/v1/replication/mark", &request, &body, error);
+  }
+  bool replication_seen(const std::string& token, bool* seen, std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/replication/seen?token=" + percent_encode(token), nullptr, &body, error)) {
+      return false;
+    }
+    return decode(body.at("seen"), seen, error);
+  }
+
+ private:
+  template <typename T>
+  bool decode(const json& j, T* out, std::string* error) {
+    try {
+      j.get_to(*out);
+      return true;
+    } catch (const std::exception& e) {
+      *error = url_ + ": unexpected answer: " + e.what();
+      return false;
+    }
+  }
+  template <typename T>
+  bool get(const std::string& path, T* out, std::string* error) {
+    json body;
+    return call("GET", path, nullptr, &body, error) && decode(body, out, error);
+  }
+  template <typename T>
+  bool post(const std::string& path, const json& request, T* out, std::string* error) {
+    json body;
+    return call("POST", path, &request, &body, error) && decode(body, out, error);
+  }
+
+  bool call(const char* method, const std::string& path, const json* request, json* body, std::string* error) {
+    const httplib::Result result = request == nullptr
+                                       ? client_->Get(path)
+                                       : client_->Post(path, request->dump(), "application/json");
+    if (!result) {
+      *error = url_ + ": " + httplib::to_string(result.error());
+      return false;
+    }
+    try {
+      *body = json::parse(result->body);
+    } catch (const std::exception&) {
+      *error = url_ + ": " + method + " " + path + " answered " + std::to_string(result->status) +
+               " with something that is not JSON";
+      return false;
+    }
+    if (result->status / 100 != 2) {
+      *error = body->value("error", "HTTP " + std::to_string(result->status));
+      return false;
+    }
+    return true;
+  }
+
+  std::string url_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+}  // namespace
+
+bool normalize_address(const std::string& address, uint16_t default_port, std::string* url, std::string* error) {
+  std::string scheme = "http";
+  std::string rest = address;
+  if (const size_t at = rest.find("://"); at != std::string::npos) {
+    scheme = rest.substr(0, at);
+    rest = rest.substr(at + 3);
+  }
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (scheme != "http" && scheme != "https") {
+    *error = "address \"" + address + "\": the scheme must be http or https";
+    return false;
+  }
+  if (rest.empty() || rest.find('/') != std::string::npos) {
+    *error = "address \"" + address + "\": expected host, host:port or http(s)://host:port";
+    return false;
+  }
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || rest.find(']', colon) != std::string::npos) {
+    rest += ":" + std::to_string(default_port);
+  } else {
+    const std::string port = rest.substr(colon + 1);
+    char* end = nullptr;
+    const long n = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || n <= 0 || n > 65535) {
+      *error = "address \"" + address + "\": invalid port \"" + port + "\"";
+      return false;
+    }
+  }
+  *url = scheme + "://" + rest;
+  return true;
+}
+
+std::unique_ptr<Backend> make_http_backend(const std::string& url, const ClientOptions& options) {
+  return std::make_unique<HttpBackend>(url, options);
+}
+
+}  // namespace lms::control

@@ -1,0 +1,72 @@
+// The control plane in C++ terms: what lms/control.h carries, as plain structs, and the interface
+// both implementations share: the proxy's own (core/control_service) and the network client
+// (http_backend). The JSON a proxy serves is these structs through json.h, so the two sides cannot
+// drift apart.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lms::control {
+
+struct Cutover {
+  uint64_t id = 0;
+  std::string status;  // LMS_CUTOVER_* or ""
+  std::string source_of_truth;
+  std::string source_of_truth_role;
+  int64_t trigger_time_ns = 0;
+  int64_t paused_time_ns = 0;
+  int64_t commit_time_ns = 0;
+  uint32_t busy_sessions = 0;
+  std::string error;
+};
+
+struct Status {
+  std::string version;
+  std::string sql_address;
+  std::string shadow_mode;
+  std::string source_dialect;
+  std::string target_dialect;
+  std::string source_address;
+  std::string target_address;
+  std::string source_of_truth;
+  std::string source_of_truth_role;
+  bool transitioning = false;
+  uint32_t open_connections = 0;
+  std::string error;
+  Cutover cutover;
+};
+
+struct Connection {
+  std::string remote_address;
+  std::string source_address;
+  std::string user;
+  std::string database;
+  std::string source_of_truth;
+  std::string state;
+  std::string last_query;
+  std::string error;
+};
+
+struct BeginOptions {
+  uint64_t id = 0;
+  uint32_t begin_timeout_ms = 0;
+  bool abort_on_timeout = false;
+};
+
+// Every call returns false with *error set when it fails.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual bool status(Status* out, std::string* error) = 0;
+  virtual bool connections(std::vector<Connection>* out, std::string* error) = 0;
+  virtual bool begin(const BeginOptions& options, Cutover* out, std::string* error) = 0;
+  virtual bool commit(uint64_t id, Cutover* out, std::string* error) = 0;
+  virtual bool abort(uint64_t id, Cutover* out, std::string* error) = 0;
+  virtual bool cutover(Cutover* out, std::string* error) = 0;
+  virtual bool replication_mark(const std::string& token, std::string* error) = 0;
+  virtual bool replication_seen(const std::string& token, bool* seen, std::string* error) = 0;
+};
+
+}  // namespace lms::control

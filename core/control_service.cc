@@ -1,0 +1,129 @@
+#include "control_service.h"
+
+#include <lms/control.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "json.h"
+#include "plugin_loader.h"
+#include "session.h"
+
+namespace lms::core {
+namespace {
+
+constexpr uint32_t kStatementTimeoutMs = 5000;
+
+std::string host_port(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
+
+// Tokens go into SQL text: only a safe alphabet is accepted.
+bool valid_token(const std::string& token) {
+  if (token.empty() || token.size() > 64) return false;
+  for (const char c : token) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+ControlService::ControlService(ProxyShared& shared, std::vector<Worker*> workers, CutoverController& cutover,
+                               std::function<bool(std::string*)> ready)
+    : shared_(shared), workers_(std::move(workers)), cutover_(cutover), ready_(std::move(ready)) {}
+
+bool ControlService::status(control::Status* out, std::string*) {
+  const Config& config = *shared_.config;
+  out->version = LMS_VERSION;
+  out->sql_address = config.listen.host + ":" + std::to_string(config.listen.port);
+  out->shadow_mode = config.shadow_mode;
+  out->source_dialect = control::display_dialect(config.source_dialect);
+  out->target_dialect = shared_.target != nullptr ? control::display_dialect(config.target_dialect) : "";
+  out->source_address = host_port(*shared_.source);
+  out->target_address = shared_.target != nullptr ? host_port(*shared_.target) : "";
+  out->source_of_truth = cutover_.truth_name();
+  out->source_of_truth_role = cutover_.truth_role();
+  out->transitioning = cutover_.transitioning();
+  out->open_connections = shared_.open_sessions.load();
+  std::string reason;
+  if (!ready_(&reason)) out->error = "the source of truth does not answer: " + reason;
+  out->cutover = cutover_.current();
+  return true;
+}
+
+bool ControlService::connections(std::vector<control::Connection>* out, std::string* error) {
+  std::vector<std::future<std::vector<control::Connection>>> parts;
+  for (Worker* w : workers_) {
+    auto promise = std::make_shared<std::promise<std::vector<control::Connection>>>();
+    parts.push_back(promise->get_future());
+    w->post([w, promise] {
+      std::vector<control::Connection> mine;
+      w->for_each_session([&](Session& s) { mine.push_back(s.describe()); });
+      promise->set_value(std::move(mine));
+    });
+  }
+  for (auto& part : parts) {
+    if (part.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      *error = "a worker did not answer within 5 s";
+      return false;
+    }
+    for (auto& c : part.get()) {
+      if (c.state != "closing") out->push_back(std::move(c));
+    }
+  }
+  return true;
+}
+
+bool ControlService::execute(uint8_t role, const std::string& sql, uint64_t* rows, std::string* error) {
+  if (role == kTargetRole && shared_.target == nullptr) {
+    *error = "no target database is configured";
+    return false;
+  }
+  const lms_dialect_functions* dialect = shared_.dialect_of(role);
+  if (!has_execute(dialect)) {
+    *error = "the dialect of the " + std::string(role == kTargetRole ? "target" : "source") +
+             " cannot run statements of its own";
+    return false;
+  }
+  const auto params = shared_.endpoint(role).kvs();
+  char reason[512] = {};
+  if (dialect->execute(params.data(), params.size(), sql.data(), sql.size(), kStatementTimeoutMs, rows, reason,
+                       sizeof reason) != LMS_OK) {
+    *error = std::string(role == kTargetRole ? "target" : "source") + " " + shared_.endpoint(role).describe() +
+             ": " + reason;
+    return false;
+  }
+  return true;
+}
+
+bool ControlService::replication_mark(const std::string& token, std::string* error) {
+  if (!valid_token(token)) {
+    *error = "a marker token is 1 to 64 letters, digits, '-' or '_'";
+    return false;
+  }
+  const uint8_t truth = shared_.truth.load();
+  uint64_t rows = 0;
+  return execute(truth,
+                 std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
+                     " (token TEXT PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                 &rows, error) &&
+         execute(truth, std::string("INSERT INTO ") + kMarkerTable + " (token) VALUES ('" + token + "')", &rows,
+                 error);
+}
+
+bool ControlService::replication_seen(const std::string& token, bool* seen, std::string* error) {
+  if (!valid_token(token)) {
+    *error = "a marker token is 1 to 64 letters, digits, '-' or '_'";
+    return false;
+  }
+  const uint8_t other = shared_.truth.load() == kTargetRole ? kSourceRole : kTargetRole;
+  uint64_t rows = 0;
+  if (!execute(other, std::string("SELECT 1 FROM ") + kMarkerTable + " WHERE token = '" + token + "'", &rows,
+               error)) {
+    return false;
+  }
+  *seen = rows > 0;
+  return true;
+}
+
+}  // namespace lms::core

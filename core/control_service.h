@@ -1,0 +1,54 @@
+// The proxy's implementation of the control plane (lms/control.h): its status, a snapshot of its
+// sessions, the cutover steps, and the replication marker. The HTTP port serves it as JSON.
+// Runs on the HTTP server's threads; reaches the workers only through their mailboxes.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cutover.h"
+#include "model.h"
+#include "worker.h"
+
+namespace lms::core {
+
+class ControlService final : public control::Backend {
+ public:
+  // `ready` says whether the source of truth answers (and why not).
+  ControlService(ProxyShared& shared, std::vector<Worker*> workers, CutoverController& cutover,
+                 std::function<bool(std::string*)> ready);
+
+  bool status(control::Status* out, std::string* error) override;
+  bool connections(std::vector<control::Connection>* out, std::string* error) override;
+  bool begin(const control::BeginOptions& options, control::Cutover* out, std::string* error) override {
+    return cutover_.begin(options, out, error);
+  }
+  bool commit(uint64_t id, control::Cutover* out, std::string* error) override {
+    return cutover_.commit(id, out, error);
+  }
+  bool abort(uint64_t id, control::Cutover* out, std::string* error) override {
+    return cutover_.abort(id, out, error);
+  }
+  bool cutover(control::Cutover* out, std::string*) override {
+    *out = cutover_.current();
+    return true;
+  }
+  bool replication_mark(const std::string& token, std::string* error) override;
+  bool replication_seen(const std::string& token, bool* seen, std::string* error) override;
+
+ private:
+  // Runs one statement on the database with `role` over a connection of the proxy's own.
+  bool execute(uint8_t role, const std::string& sql, uint64_t* rows, std::string* error);
+
+  ProxyShared& shared_;
+  std::vector<Worker*> workers_;
+  CutoverController& cutover_;
+  std::function<bool(std::string*)> ready_;
+};
+
+// The table the replication check writes to and reads from; created where missing.
+inline constexpr const char* kMarkerTable = "lms_cutover_marker";
+
+}  // namespace lms::core

@@ -1,0 +1,254 @@
+#include "cutover.h"
+
+#include <lms/control.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "json.h"
+
+namespace lms::core {
+namespace {
+
+constexpr uint32_t kUnreported = UINT32_MAX;
+// A worker answers its mailbox within a loop iteration; this bounds a wedged one.
+constexpr auto kWorkerAnswerTimeout = std::chrono::seconds(10);
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool in_progress(const std::string& status) { return status == LMS_CUTOVER_BEGAN || status == LMS_CUTOVER_PAUSED; }
+
+}  // namespace
+
+CutoverController::CutoverController(ProxyShared& shared, std::vector<Worker*> workers)
+    : shared_(shared), workers_(std::move(workers)), busy_(workers_.size(), kUnreported) {}
+
+CutoverController::~CutoverController() { stop(); }
+
+void CutoverController::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+std::string CutoverController::truth_name() const {
+  const bool target = shared_.truth.load() == kTargetRole;
+  return control::display_dialect(target ? shared_.config->target_dialect : shared_.config->source_dialect);
+}
+
+std::string CutoverController::truth_role() const {
+  return shared_.truth.load() == kTargetRole ? "target" : "source";
+}
+
+void CutoverController::fill_truth_locked(control::Cutover* c) const {
+  c->source_of_truth = truth_name();
+  c->source_of_truth_role = truth_role();
+  c->busy_sessions = c->status == LMS_CUTOVER_BEGAN ? busy_locked() : 0;
+}
+
+control::Cutover CutoverController::current() const {
+  std::lock_guard lock(mutex_);
+  control::Cutover c = record_;
+  fill_truth_locked(&c);
+  return c;
+}
+
+bool CutoverController::transitioning() const {
+  std::lock_guard lock(mutex_);
+  return in_progress(record_.status);
+}
+
+uint32_t CutoverController::busy_locked() const {
+  uint32_t total = 0;
+  for (const uint32_t b : busy_) total += b == kUnreported ? 0 : b;
+  return total;
+}
+
+bool CutoverController::all_idle_locked() const {
+  for (const uint32_t b : busy_) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+void CutoverController::report_busy(unsigned index, uint32_t busy) {
+  {
+    std::lock_guard lock(mutex_);
+    if (index < busy_.size()) busy_[index] = busy;
+  }
+  changed_.notify_all();
+}
+
+bool CutoverController::on_every_worker(const std::function<void(Worker&)>& task) {
+  std::vector<std::future<void>> done;
+  for (Worker* w : workers_) {
+    auto promise = std::make_shared<std::promise<void>>();
+    done.push_back(promise->get_future());
+    w->post([w, task, promise] {
+      task(*w);
+      promise->set_value();
+    });
+  }
+  bool all = true;
+  for (auto& f : done) {
+    if (f.wait_for(kWorkerAnswerTimeout) != std::future_status::ready) all = false;
+  }
+  if (!all) spdlog::error("cutover: a worker did not answer within {} s", kWorkerAnswerTimeout.count());
+  return all;
+}
+
+bool CutoverController::begin(const control::BeginOptions& options, control::Cutover* out, std::string* error) {
+  std::lock_guard op(op_mutex_);
+  if (shared_.target == nullptr) {
+    *error = "no target database is configured: a cutover needs --target (or INIT_TARGET)";
+    return false;
+  }
+  if (options.id == 0) {
+    *error = "a cutover attempt needs an ID above 0";
+    return false;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (record_.id == options.id && in_progress(record_.status)) {
+      *out = record_;
+      fill_truth_locked(out);
+      return true;
+    }
+    if (in_progress(record_.status)) {
+      *error = "cutover attempt " + std::to_string(record_.id) + " is in progress (" + record_.status +
+               "): commit or abort it first";
+      return false;
+    }
+    if (options.id <= record_.id) {
+      *error = "cutover attempt " + std::to_string(options.id) + " is not newer than the last one (" +
+               std::to_string(record_.id) + ")";
+      return false;
+    }
+    record_ = control::Cutover{};
+    record_.id = options.id;
+    record_.status = LMS_CUTOVER_BEGAN;
+    record_.trigger_time_ns = now_ns();
+    busy_.assign(workers_.size(), kUnreported);
+  }
+  if (watcher_.joinable()) watcher_.join();
+  spdlog::info("cutover {}: pausing traffic (begin-timeout {})", options.id,
+               options.begin_timeout_ms == 0 ? std::string("none") : std::to_string(options.begin_timeout_ms) + " ms");
+  on_every_worker([](Worker& w) { w.pause(); });
+  watcher_ = std::thread([this, options] { watch(options.id, options.begin_timeout_ms, options.abort_on_timeout); });
+  *out = current();
+  return true;
+}
+
+void CutoverController::watch(uint64_t id, uint32_t timeout_ms, bool abort_on_timeout) {
+  std::unique_lock lock(mutex_);
+  auto settled = [&] { return stopping_ || record_.id != id || record_.status != LMS_CUTOVER_BEGAN || all_idle_locked(); };
+  if (timeout_ms > 0 && !changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), settled)) {
+    const uint32_t busy = busy_locked();
+    if (abort_on_timeout) {
+      record_.status = LMS_CUTOVER_ERROR;
+      record_.error = "begin-timeout of " + std::to_string(timeout_ms) + " ms expired with " + std::to_string(busy) +
+                      " sessions still busy; the cutover was abandoned and traffic resumed untouched";
+      record_.commit_time_ns = now_ns();
+      spdlog::warn("cutover {}: {}", id, record_.error);
+      lock.unlock();
+      on_every_worker([](Worker& w) { w.resume(); });
+      return;
+    }
+    spdlog::warn("cutover {}: begin-timeout of {} ms expired; ending {} busy sessions", id, timeout_ms, busy);
+    lock.unlock();
+    on_every_worker([](Worker& w) { w.end_busy_sessions(); });
+    lock.lock();
+  }
+  changed_.wait(lock, settled);
+  if (stopping_ || record_.id != id || record_.status != LMS_CUTOVER_BEGAN) return;
+  record_.status = LMS_CUTOVER_PAUSED;
+  record_.paused_time_ns = now_ns();
+  last_pause_ns_ = record_.paused_time_ns - record_.trigger_time_ns;
+  ++pauses_total_;
+  spdlog::info("cutover {}: traffic paused after {:.1f} ms", id, static_cast<double>(last_pause_ns_) / 1e6);
+}
+
+bool CutoverController::commit(uint64_t id, control::Cutover* out, std::string* error) {
+  std::lock_guard op(op_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (record_.id == id && record_.status == LMS_CUTOVER_COMMITTED) {
+      *out = record_;
+      fill_truth_locked(out);
+      return true;
+    }
+    if (record_.id != id || record_.status != LMS_CUTOVER_PAUSED) {
+      *error = "cannot commit cutover attempt " + std::to_string(id) + ": " +
+               (record_.id != id ? "this proxy's current attempt is " + std::to_string(record_.id)
+                                 : "its status is " + record_.status + ", not " + LMS_CUTOVER_PAUSED);
+      return false;
+    }
+  }
+  const uint8_t next = shared_.truth.load() == kTargetRole ? kSourceRole : kTargetRole;
+  shared_.truth.store(next);
+  on_every_worker([](Worker& w) { w.resume(); });
+  {
+    std::lock_guard lock(mutex_);
+    record_.status = LMS_CUTOVER_COMMITTED;
+    record_.commit_time_ns = now_ns();
+    *out = record_;
+    fill_truth_locked(out);
+  }
+  spdlog::info("cutover {}: committed; the source of truth is now the {} ({})", id, truth_role(),
+               shared_.endpoint(next).describe());
+  return true;
+}
+
+bool CutoverController::abort(uint64_t id, control::Cutover* out, std::string* error) {
+  std::lock_guard op(op_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    if (record_.id == id && record_.status == LMS_CUTOVER_COMMITTED) {
+      *error = "cutover attempt " + std::to_string(id) +
+               " is already committed: to go back, begin and commit a new cutover";
+      return false;
+    }
+    if (record_.id != id || !in_progress(record_.status)) {
+      // Nothing of that attempt is under way here (it never reached this proxy, or it ended).
+      *out = record_;
+      fill_truth_locked(out);
+      return true;
+    }
+    record_.status = LMS_CUTOVER_ABORTED;
+    record_.commit_time_ns = now_ns();
+  }
+  changed_.notify_all();
+  on_every_worker([](Worker& w) { w.resume(); });
+  spdlog::info("cutover {}: aborted; traffic resumed on the {}", id, truth_role());
+  *out = current();
+  return true;
+}
+
+std::string CutoverController::render_metrics() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  out += "# HELP lms_cutover_paused Whether traffic is paused (or pausing) for a cutover.\n";
+  out += "# TYPE lms_cutover_paused gauge\n";
+  out += "lms_cutover_paused " + std::to_string(in_progress(record_.status) ? 1 : 0) + "\n";
+  out += "# HELP lms_cutover_busy_sessions Sessions a pausing cutover still waits for.\n";
+  out += "# TYPE lms_cutover_busy_sessions gauge\n";
+  out += "lms_cutover_busy_sessions " +
+         std::to_string(record_.status == LMS_CUTOVER_BEGAN ? busy_locked() : 0) + "\n";
+  out += "# HELP lms_cutover_last_pause_seconds Time from begin to traffic paused, last attempt.\n";
+  out += "# TYPE lms_cutover_last_pause_seconds gauge\n";
+  out += "lms_cutover_last_pause_seconds " + std::to_string(static_cast<double>(last_pause_ns_) / 1e9) + "\n";
+  out += "# HELP lms_cutover_source_of_truth Which configured database serves (0 source, 1 target).\n";
+  out += "# TYPE lms_cutover_source_of_truth gauge\n";
+  out += "lms_cutover_source_of_truth " + std::to_string(shared_.truth.load()) + "\n";
+  return out;
+}
+
+}  // namespace lms::core

@@ -1,0 +1,323 @@
+// The cutover side of a session: pausing between requests, moving to the new source of truth
+// with the session's settings and prepared statements, and what `connections list` shows.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "json.h"
+#include "plugin_loader.h"
+#include "session.h"
+
+namespace lms::core {
+namespace {
+
+constexpr size_t kMaxLastQueryBytes = 1024;
+
+std::string view_of(lms_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.len); }
+
+}  // namespace
+
+bool Session::quiescent() const {
+  return requests_.empty() && !in_request_ && txn_state_ == LMS_TXN_IDLE && held_ == nullptr &&
+         to_source_.scanner.at_boundary() && to_client_.scanner.at_boundary();
+}
+
+bool Session::busy() const {
+  switch (phase_) {
+    case Phase::kConnecting:
+    case Phase::kBackHandshake:
+    case Phase::kReplaying:
+      return true;
+    case Phase::kForwarding:
+      return !quiescent();
+    default:
+      return false;
+  }
+}
+
+void Session::hold_while_paused(Chunk* chunk, size_t len) {
+  paused_input_.emplace_back(chunk, len);
+  // Nothing more is read until the pause ends: the kernel's buffer is the queue.
+  stop_reading(to_source_);
+}
+
+void Session::release_paused_input() {
+  auto input = std::move(paused_input_);
+  paused_input_.clear();
+  for (auto& [chunk, len] : input) {
+    if (phase_ != Phase::kForwarding) {
+      worker_.pool().put(chunk);
+      continue;
+    }
+    forward_from_client(chunk, len);
+  }
+  if (phase_ == Phase::kForwarding && paused_input_.empty() && to_source_.queued <= shared_.config->buffer_limit) {
+    start_reading(to_source_);
+  }
+}
+
+void Session::resume_after_cutover() {
+  switch (phase_) {
+    case Phase::kAwaitingResume:
+      start_backend();
+      return;
+    case Phase::kForwarding:
+      if (truth_ != shared_.truth.load()) {
+        begin_switch();
+      } else {
+        release_paused_input();
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void Session::end_for_cutover() {
+  spdlog::warn("session={} ended: still busy when the cutover's begin-timeout expired", id_);
+  worker_.mutable_metrics().cutover_sessions_ended.add();
+  if (to_client_.scanner.at_boundary()) {
+    send_client_error("FATAL", "57P01",
+                      "lms: this session was ended for a cutover: it was still inside a transaction or a "
+                      "query when begin-timeout expired; its transaction was rolled back");
+  }
+  close_after_flush();
+}
+
+// ---- switching to the new source of truth --------------------------------------------------------
+
+void Session::begin_switch() {
+  if (!quiescent()) {
+    // Never happens through the controller (it commits only once every session is idle); if it
+    // did, moving a session in the middle of a transaction would lose it.
+    end_for_cutover();
+    return;
+  }
+  switching_ = true;
+  stop_reading(to_source_);
+  stop_reading(to_client_);
+  // The shadow direction turns around with the source of truth: a new link is made on demand.
+  if (link_) {
+    link_->close();
+    retired_links_.push_back(std::move(link_));
+  }
+  if (has_encode_terminate(back_dialect_)) {
+    std::string goodbye;
+    lms_emitter collect{sizeof(lms_emitter), &goodbye, [](void* ctx, const uint8_t* d, size_t n) {
+                          static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                        }};
+    back_dialect_->encode_terminate(&collect);
+    uv_buf_t buf = uv_buf_init(goodbye.data(), static_cast<unsigned>(goodbye.size()));
+    uv_try_write(reinterpret_cast<uv_stream_t*>(&server_), &buf, 1);
+  }
+  phase_ = Phase::kConnecting;
+  uv_close(reinterpret_cast<uv_handle_t*>(&server_), &Session::on_closed_for_switch);
+}
+
+void Session::on_closed_for_switch(uv_handle_t* handle) {
+  auto* s = static_cast<Session*>(handle->data);
+  --s->handles_open_;
+  s->server_open_ = false;
+  if (s->phase_ == Phase::kClosing) {
+    s->maybe_destroy();
+    return;
+  }
+  s->start_backend();
+}
+
+void Session::on_switched_backend(const lms_back_result& result) {
+  CancelTarget target;
+  int addr_len = sizeof target.address;
+  uv_tcp_getpeername(&server_, reinterpret_cast<sockaddr*>(&target.address), &addr_len);
+  if (result.cancel_key != nullptr) {
+    target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
+  }
+  shared_.cancels.update(proxy_cancel_key_, std::move(target));
+  back_dialect_->back_destroy(back_);
+  back_ = nullptr;
+  // The client was welcomed by the old database; the new one's welcome is not repeated.
+  const std::string early = std::move(back_in_);
+  back_in_.clear();
+
+  std::string replay;
+  lms_emitter collect{sizeof(lms_emitter), &replay, [](void* ctx, const uint8_t* d, size_t n) {
+                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                      }};
+  replay_pending_ = 0;
+  replay_failed_ = 0;
+  if (has_inspect(back_dialect_)) {
+    auto add = [&](const std::string& message) {
+      back_dialect_->encode_request(reinterpret_cast<const uint8_t*>(message.data()), message.size(), &collect);
+      ++replay_pending_;
+    };
+    for (const auto& [name, message] : settings_) add(message);
+    for (const auto& [name, message] : statements_) add(message);
+  }
+  if (replay_pending_ == 0) {
+    finish_switch();
+    return;
+  }
+  phase_ = Phase::kReplaying;
+  send_copy(to_source_, reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
+  start_reading(to_client_);
+  if (!early.empty()) {
+    Chunk* chunk = worker_.pool().get();
+    const size_t n = std::min(early.size(), Chunk::kCapacity);
+    std::memcpy(chunk->data, early.data(), n);
+    replay_answer(chunk, n);
+  }
+}
+
+void Session::replay_answer(Chunk* chunk, size_t len) {
+  // The answers to the replayed state are the proxy's own business: none reaches the client.
+  const auto walked = to_client_.scanner.walk(
+      chunk->data, len,
+      [this](const lms_frame& f) -> unsigned {
+        if (f.msg_class == LMS_MSG_ERROR) ++replay_failed_;
+        if (f.msg_class != LMS_MSG_READY) return kPass;
+        return --replay_pending_ == 0 ? kStopAfter : kPass;
+      },
+      [](const uint8_t*, size_t) {});
+  if (!walked) {
+    worker_.pool().put(chunk);
+    protocol_error(false, to_client_.scanner.error());
+    return;
+  }
+  if (replay_pending_ > 0) {
+    worker_.pool().put(chunk);
+    return;
+  }
+  finish_switch();
+  if (*walked < len && phase_ == Phase::kForwarding) {
+    forward_from_source(chunk, len, *walked);
+  } else {
+    worker_.pool().put(chunk);
+  }
+}
+
+void Session::finish_switch() {
+  switching_ = false;
+  phase_ = Phase::kForwarding;
+  worker_.mutable_metrics().cutover_sessions_switched.add();
+  if (replay_failed_ > 0) {
+    spdlog::warn("session={} {} of the settings and statements carried to {} failed there; they fail again "
+                 "when used",
+                 id_, replay_failed_, shared_.endpoint(truth_).describe());
+  }
+  spdlog::debug("session={} now served by {} ({} settings, {} statements carried)", id_,
+                shared_.endpoint(truth_).describe(), settings_.size(), statements_.size());
+  start_reading(to_client_);
+  release_paused_input();
+  worker_.session_changed();
+}
+
+// ---- what the session set up ----------------------------------------------------------------------
+
+void Session::on_client_inspected() {
+  lms_message_detail d{};
+  d.struct_size = sizeof d;
+  dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(client_inspected_.data()),
+                    client_inspected_.size(), &d);
+  if (d.text.len > 0) last_query_.assign(d.text.data, std::min(d.text.len, kMaxLastQueryBytes));
+  const std::string name = view_of(d.name);
+  switch (d.effect) {
+    case LMS_EFFECT_PREPARE:
+      statements_[name] = client_inspected_;
+      break;
+    case LMS_EFFECT_DEALLOCATE:
+      statements_.erase(name);
+      break;
+    case LMS_EFFECT_DEALLOCATE_ALL:
+      statements_.clear();
+      break;
+    case LMS_EFFECT_SETTING: {
+      auto it = std::find_if(settings_.begin(), settings_.end(), [&](const auto& s) { return s.first == name; });
+      if (it == settings_.end()) {
+        settings_.emplace_back(name, client_inspected_);
+      } else {
+        it->second = client_inspected_;
+      }
+      break;
+    }
+    case LMS_EFFECT_RESET_SETTINGS:
+      settings_.clear();
+      break;
+    case LMS_EFFECT_DISCARD_ALL:
+      settings_.clear();
+      statements_.clear();
+      break;
+    default:
+      break;
+  }
+  client_inspected_.clear();
+}
+
+void Session::on_server_inspected() {
+  lms_message_detail d{};
+  d.struct_size = sizeof d;
+  dialect_->inspect(LMS_FROM_SERVER, reinterpret_cast<const uint8_t*>(server_inspected_.data()),
+                    server_inspected_.size(), &d);
+  if (d.effect == LMS_EFFECT_ERROR) last_error_ = view_of(d.text);
+  server_inspected_.clear();
+}
+
+control::Connection Session::describe() const {
+  control::Connection c;
+  const Config& config = *shared_.config;
+  c.remote_address = config.listen.host + ":" + std::to_string(config.listen.port);
+  sockaddr_storage peer{};
+  int len = sizeof peer;
+  if (uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
+    char host[64] = {};
+    uint16_t port = 0;
+    if (peer.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&peer);
+      uv_ip6_name(a, host, sizeof host);
+      port = ntohs(a->sin6_port);
+      c.source_address = "[" + std::string(host) + "]:" + std::to_string(port);
+    } else {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
+      uv_ip4_name(a, host, sizeof host);
+      port = ntohs(a->sin_port);
+      c.source_address = std::string(host) + ":" + std::to_string(port);
+    }
+  }
+  c.user = client_user_;
+  c.database = client_database_;
+  const std::string& dialect_name =
+      truth_ == kTargetRole ? config.target_dialect : config.source_dialect;
+  c.source_of_truth = control::display_dialect(dialect_name);
+  switch (phase_) {
+    case Phase::kFrontHandshake:
+    case Phase::kConnecting:
+    case Phase::kBackHandshake:
+      c.state = switching_ ? "switching" : "connecting";
+      break;
+    case Phase::kAwaitingResume:
+      c.state = "paused";
+      break;
+    case Phase::kReplaying:
+      c.state = "switching";
+      break;
+    case Phase::kForwarding:
+      if (!paused_input_.empty()) {
+        c.state = "paused";
+      } else if (!requests_.empty() || in_request_) {
+        c.state = "active";
+      } else if (txn_state_ != LMS_TXN_IDLE) {
+        c.state = "in transaction";
+      } else {
+        c.state = "idle";
+      }
+      break;
+    case Phase::kClosing:
+      c.state = "closing";
+      break;
+  }
+  c.last_query = last_query_;
+  c.error = last_error_;
+  return c;
+}
+
+}  // namespace lms::core

@@ -1,0 +1,164 @@
+/*
+ * LMS control ABI, version 1.
+ *
+ * One proxy's control plane: its status, its client connections, and the three steps of a
+ * consistent cutover (begin, commit, abort) with the metadata each step records. The proxy core
+ * implements it in-process and serves it as JSON on its HTTP port (9044); liblms-control implements
+ * the same calls over the network, and lms-orchestrator and lms-cli reach proxies only through it.
+ *
+ * Conventions (LevelDB's C API):
+ *  - Opaque handles; every *_open / call that returns an object has a matching *_close / *_destroy.
+ *    Objects returned to the caller are owned by the caller; the strings inside an object live as
+ *    long as the object.
+ *  - A call that can fail takes `char** errptr`. It must point at NULL (or at an earlier error,
+ *    which the call frees). On failure *errptr receives a NUL-terminated message allocated with
+ *    malloc, to be freed with lms_control_free, and the call returns NULL / 0. On success *errptr is
+ *    left untouched.
+ *  - Structs begin with `struct_size` and grow only at their end (see plugin.h).
+ *  - Times are nanoseconds since the Unix epoch, UTC; 0 means "not yet".
+ *  - A handle may be used from one thread at a time; distinct handles are independent.
+ *
+ * Version history:
+ *   1.0  status, connections, cutover begin / commit / abort / get, replication marker.
+ */
+#ifndef LMS_CONTROL_H
+#define LMS_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LMS_CONTROL_ABI_MAJOR 1u
+#define LMS_CONTROL_ABI_MINOR 0u
+
+#if defined(_WIN32)
+#define LMS_CONTROL_EXPORT __declspec(dllexport)
+#else
+#define LMS_CONTROL_EXPORT __attribute__((visibility("default")))
+#endif
+
+typedef struct lms_control lms_control;
+
+typedef struct lms_control_options {
+  uint32_t struct_size;
+  uint32_t timeout_ms;         /* per request; 0: 5000 */
+  const char* tls_ca_cert;     /* NULL: no TLS unless the address says https:// */
+  const char* tls_client_cert; /* presented when the proxy asks for a client certificate */
+  const char* tls_client_key;
+} lms_control_options;
+
+/* Cutover statuses, as they appear in `status` strings. */
+#define LMS_CUTOVER_BEGAN "Began"                     /* pausing: waiting for busy sessions */
+#define LMS_CUTOVER_PAUSED "TrafficPaused"            /* every session idle, requests queued */
+#define LMS_CUTOVER_COMMITTED "CommitCompleted"       /* the source of truth switched, traffic resumed */
+#define LMS_CUTOVER_ABORTED "Aborted"                 /* traffic resumed on the old source of truth */
+#define LMS_CUTOVER_ERROR "Error"                     /* the attempt failed; see `error` */
+
+typedef struct lms_control_cutover {
+  uint32_t struct_size;
+  uint64_t id;                     /* the attempt's ID, chosen by whoever began it; 0: none yet */
+  const char* status;              /* one of LMS_CUTOVER_*, or "" when there was no attempt */
+  const char* source_of_truth;     /* the database serving now, by dialect: "PostgreSQL", "Cockroach" */
+  const char* source_of_truth_role; /* "source" or "target", as the proxy's configuration names them */
+  int64_t trigger_time_ns;
+  int64_t paused_time_ns;
+  int64_t commit_time_ns; /* when it committed or aborted */
+  uint32_t busy_sessions; /* while Began: sessions still inside a transaction or a query */
+  const char* error;      /* "" when none */
+} lms_control_cutover;
+
+typedef struct lms_control_status {
+  uint32_t struct_size;
+  const char* version;
+  const char* sql_address; /* where clients connect, host:port */
+  const char* shadow_mode;
+  const char* source_dialect;
+  const char* target_dialect;
+  const char* source_address; /* host:port, never credentials */
+  const char* target_address;
+  const char* source_of_truth;
+  const char* source_of_truth_role;
+  uint8_t transitioning; /* a cutover has begun and is neither committed nor aborted */
+  uint32_t open_connections;
+  const char* error; /* what keeps the proxy from serving, "" when nothing */
+  lms_control_cutover cutover;
+} lms_control_status;
+
+typedef struct lms_control_connection {
+  uint32_t struct_size;
+  const char* remote_address;  /* the proxy's SQL address */
+  const char* source_address;  /* the client's address */
+  const char* user;
+  const char* database;
+  const char* source_of_truth; /* the database this session is served by */
+  const char* state;           /* "connecting", "idle", "active", "in transaction", "paused", "switching" */
+  const char* last_query;      /* at most 1024 bytes */
+  const char* error;           /* the last error the session's client received, "" when none */
+} lms_control_connection;
+
+typedef struct lms_control_connections {
+  uint32_t struct_size;
+  size_t count;
+  const lms_control_connection* items;
+} lms_control_connections;
+
+typedef enum lms_on_begin_timeout {
+  LMS_ON_BEGIN_TIMEOUT_END_SESSIONS = 0, /* end the busy sessions with an error, then pause */
+  LMS_ON_BEGIN_TIMEOUT_ABORT = 1         /* fail the attempt and resume traffic untouched */
+} lms_on_begin_timeout;
+
+typedef struct lms_control_begin_options {
+  uint32_t struct_size;
+  uint64_t id;               /* the attempt's ID; beginning the same ID again is a no-op */
+  uint32_t begin_timeout_ms; /* 0: wait for busy sessions as long as it takes */
+  uint32_t on_begin_timeout; /* lms_on_begin_timeout */
+} lms_control_begin_options;
+
+/* Opens a handle on the proxy whose HTTP control port is at `address` ("host", "host:port",
+ * "http://host:port" or "https://host:port"; the port defaults to 9044). Nothing is sent until the
+ * first call. */
+LMS_CONTROL_EXPORT lms_control* lms_control_open(const char* address, const lms_control_options* options,
+                                                 char** errptr);
+LMS_CONTROL_EXPORT void lms_control_close(lms_control* control);
+/* Frees an error string or any other memory this ABI documents as malloc'd. */
+LMS_CONTROL_EXPORT void lms_control_free(void* ptr);
+
+LMS_CONTROL_EXPORT lms_control_status* lms_control_get_status(lms_control* control, char** errptr);
+LMS_CONTROL_EXPORT void lms_control_status_destroy(lms_control_status* status);
+
+LMS_CONTROL_EXPORT lms_control_connections* lms_control_list_connections(lms_control* control, char** errptr);
+LMS_CONTROL_EXPORT void lms_control_connections_destroy(lms_control_connections* connections);
+
+/* Begins an attempt: new requests and connections queue, busy sessions finish. Returns at once,
+ * with status Began (or TrafficPaused when nothing was busy); poll lms_control_cutover_get. */
+LMS_CONTROL_EXPORT lms_control_cutover* lms_control_cutover_begin(lms_control* control,
+                                                                  const lms_control_begin_options* options,
+                                                                  char** errptr);
+/* Only from TrafficPaused of attempt `id`: switches the source of truth and releases the queue.
+ * Committing a committed attempt again returns it unchanged. */
+LMS_CONTROL_EXPORT lms_control_cutover* lms_control_cutover_commit(lms_control* control, uint64_t id,
+                                                                   char** errptr);
+/* Before commit: releases the queue to the old source of truth. Aborting an attempt the proxy never
+ * began, or one already aborted, succeeds; aborting a committed one fails. */
+LMS_CONTROL_EXPORT lms_control_cutover* lms_control_cutover_abort(lms_control* control, uint64_t id,
+                                                                  char** errptr);
+/* The latest attempt (id 0 and status "" when there was none). */
+LMS_CONTROL_EXPORT lms_control_cutover* lms_control_cutover_get(lms_control* control, char** errptr);
+LMS_CONTROL_EXPORT void lms_control_cutover_destroy(lms_control_cutover* cutover);
+
+/* Replication catch-up: writes a row with `token` into the marker table (lms_cutover_marker,
+ * created if missing) on the proxy's source of truth, over a connection of the proxy's own (not
+ * subject to the pause). Returns 1 on success. */
+LMS_CONTROL_EXPORT uint8_t lms_control_replication_mark(lms_control* control, const char* token, char** errptr);
+/* Whether the other database already shows the row with `token`. Returns 1 when it does, 0 when
+ * not yet (or on error, with *errptr set). */
+LMS_CONTROL_EXPORT uint8_t lms_control_replication_seen(lms_control* control, const char* token, char** errptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LMS_CONTROL_H */
