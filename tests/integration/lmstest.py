@@ -16,6 +16,8 @@ import unittest
 PG_BIN = "/usr/lib/postgresql/15/bin"
 BUILD_DIR = os.environ.get("LMS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 LMS_BIN = os.path.join(BUILD_DIR, "core", "lms")
+ORCHESTRATOR_BIN = os.path.join(BUILD_DIR, "orchestrator", "lms-orchestrator")
+CLI_BIN = os.path.join(BUILD_DIR, "cli", "lms-cli")
 PLUGIN_DIR = os.path.join(BUILD_DIR, "plugins")
 # Set by scripts/test.sh for the ASan/UBSan build, whose shadow memory makes RSS figures meaningless.
 SANITIZED = os.environ.get("LMS_SANITIZED") == "1"
@@ -191,6 +193,55 @@ class Lms:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
+
+
+class Orchestrator:
+    """One lms-orchestrator process driving the given proxies (through their HTTP ports)."""
+
+    def __init__(self, proxies, extra=(), state_dir=None):
+        self.port = free_port()
+        self.metrics_port = free_port()
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="lms-orch-")
+        self.log_path = os.path.join(self.state_dir, "orchestrator.log")
+        addresses = ",".join(f"127.0.0.1:{p.http_port}" for p in proxies)
+        self.args = [ORCHESTRATOR_BIN, "--listen", f"127.0.0.1:{self.port}",
+                     "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--lms-addresses", addresses,
+                     "--state-dir", self.state_dir, *extra]
+        self.start()
+
+    def start(self):
+        self.log_file = open(self.log_path, "a")
+        self.proc = subprocess.Popen(self.args, stdout=self.log_file, stderr=subprocess.STDOUT)
+        wait_for_port(self.port)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log_file.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        return self.proc.returncode
+
+    def cli(self, *args, timeout=120):
+        """Runs lms-cli against this orchestrator; returns the CompletedProcess."""
+        return subprocess.run([CLI_BIN, "--orchestrator-url", self.url, *args], capture_output=True, text=True,
+                              timeout=timeout)
 
 
 def psql(url, *args, input=None, check=False, timeout=120):

@@ -1,0 +1,354 @@
+// lms-cli: the operator's command line. It talks to lms-orchestrator only; the orchestrator
+// talks to the proxies.
+//
+// Exit codes: 0 done; 1 the orchestrator refused or the cutover failed; 2 bad usage;
+// 3 the orchestrator cannot be reached; 130 begin interrupted with Ctrl-C (and aborted).
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "duration.h"
+#include "json.h"
+#include "orchestrator_client.h"
+#include "table.h"
+
+namespace lms::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnreachable = 3;
+constexpr int kExitInterrupted = 130;
+
+std::atomic<bool> g_interrupted{false};
+
+struct Options {
+  ClientSettings client;
+  std::string output = "table";
+  std::string lms_addresses;
+  std::string begin_timeout;
+  std::string on_begin_timeout = "end-sessions";
+  std::string abort_begin_timeout = "2s";
+  uint64_t cutover_id = 0;
+};
+
+int fail(const Reply& reply) {
+  std::cerr << "error: " << reply.error << "\n";
+  return reply.reached ? kExitFailed : kExitUnreachable;
+}
+
+std::string proxies_query(const Options& o) { return o.lms_addresses.empty() ? "" : "?lms=" + o.lms_addresses; }
+
+json proxies_list(const Options& o) {
+  json list = json::array();
+  std::stringstream in(o.lms_addresses);
+  for (std::string a; std::getline(in, a, ',');) {
+    if (!a.empty()) list.push_back(a);
+  }
+  return list;
+}
+
+std::string title(std::string word) {
+  if (!word.empty()) word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+  return word;
+}
+
+// The per-proxy cutover table of the documentation ("LMS-Specific Consistent Cutover Metadata").
+std::string proxy_cutover_table(const json& attempt) {
+  Table t({"LMS ADDRESS", "SOURCE OF TRUTH", "STATUS", "TRIGGER TIME", "TRAFFIC PAUSED TIME", "COMMIT TIME", "ERROR"});
+  for (const auto& p : attempt.at("proxies")) {
+    t.add({p.value("lms_address", ""), p.value("source_of_truth", ""), p.value("status", ""),
+           time_cell(p.value("trigger_time", "")), time_cell(p.value("traffic_paused_time", "")),
+           time_cell(p.value("commit_time", "")),
+           !p.value("error", "").empty() ? p.value("error", "") : p.at("cutover").value("error", "")});
+  }
+  return t.render() + "LMS-Specific Consistent Cutover Metadata.\n";
+}
+
+int print_attempt(const Options& o, const json& attempt) {
+  if (o.output == "json") {
+    std::cout << attempt.dump(2) << "\n";
+  } else {
+    std::cout << proxy_cutover_table(attempt);
+  }
+  return 0;
+}
+
+int cmd_status(const Options& o) {
+  OrchestratorClient client(o.client);
+  const Reply r = client.get("/v1/status" + proxies_query(o));
+  if (!r.ok()) return fail(r);
+  const json& proxies = r.body.at("proxies");
+  if (o.output == "json") {
+    std::cout << r.body.dump(2) << "\n";
+  } else {
+    bool transitioning = false;
+    std::string source_dialect, target_dialect, truth;
+    for (const auto& p : proxies) {
+      transitioning = transitioning || p.value("transitioning", false);
+      if (source_dialect.empty()) source_dialect = p.value("source_dialect", "");
+      if (target_dialect.empty()) target_dialect = p.value("target_dialect", "");
+      if (truth.empty()) truth = p.value("source_of_truth", "");
+    }
+    Table settings({"SOURCE DIALECT", "TARGET DIALECT", "SOURCE OF TRUTH", "TRANSITIONING"});
+    settings.add({source_dialect, target_dialect, truth, transitioning ? "true" : "false"});
+    std::cout << settings.render() << "Proxy Settings Table.\n";
+    Table each({"LMS ADDRESS", "SHADOW MODE", "SOURCE DIALECT", "TARGET DIALECT", "SOURCE ADDRESS", "TARGET ADDRESS",
+                "SOURCE OF TRUTH", "ERROR"});
+    for (const auto& p : proxies) {
+      each.add({p.value("sql_address", p.value("control_address", "")), title(p.value("shadow_mode", "")),
+                p.value("source_dialect", ""), p.value("target_dialect", ""), p.value("source_address", ""),
+                p.value("target_address", ""), p.value("source_of_truth", ""), p.value("error", "")});
+    }
+    std::cout << each.render() << "Individual LMS Proxy Status.\n";
+  }
+  for (const auto& p : proxies) {
+    if (!p.value("error", "").empty()) return kExitFailed;
+  }
+  return 0;
+}
+
+int cmd_connections(const Options& o) {
+  OrchestratorClient client(o.client);
+  const Reply r = client.get("/v1/connections" + proxies_query(o));
+  if (!r.ok()) return fail(r);
+  if (o.output == "json") {
+    std::cout << r.body.at("connections").dump(2) << "\n";
+  } else {
+    Table t({"LMS ADDRESS", "CLIENT ADDRESS", "USER", "DATABASE", "SOURCE OF TRUTH", "STATE", "LAST QUERY", "ERROR"});
+    for (const auto& c : r.body.at("connections")) {
+      std::string query = c.value("last_query", "");
+      for (auto& ch : query) ch = ch == '\n' || ch == '\t' ? ' ' : ch;
+      if (query.size() > 60) query = query.substr(0, 57) + "...";
+      t.add({c.value("remote_address", ""), c.value("source_address", ""), c.value("user", ""),
+             c.value("database", ""), c.value("source_of_truth", ""), c.value("state", ""), query,
+             c.value("error", "")});
+    }
+    std::cout << t.render() << "Connections Details.\n";
+  }
+  for (const auto& e : r.body.value("errors", json::array())) {
+    std::cerr << "error: " << e.value("control_address", "") << ": " << e.value("error", "") << "\n";
+  }
+  return r.body.value("errors", json::array()).empty() ? 0 : kExitFailed;
+}
+
+int abort_after_interrupt(const Options& o, OrchestratorClient& client, uint64_t id, uint32_t timeout_ms) {
+  std::cerr << "\nInterrupted: aborting cutover " << id << " and resuming traffic...\n";
+  const Reply r = client.post("/v1/cutover/abort", json{{"id", id}, {"timeout_ms", timeout_ms}}, timeout_ms + 2000);
+  if (!r.ok()) {
+    std::cerr << "error: the abort did not complete: " << r.error << "\n";
+    return kExitFailed;
+  }
+  if (o.output == "json") {
+    std::cout << r.body.dump(2) << "\n";
+  } else {
+    std::cout << "Cutover " << id << " aborted; traffic resumed on the source of truth.\n";
+  }
+  return kExitInterrupted;
+}
+
+int cmd_begin(const Options& o) {
+  uint64_t begin_timeout_ms = 0;
+  if (!o.begin_timeout.empty()) {
+    const auto ms = control::parse_duration_ms(o.begin_timeout);
+    if (!ms) {
+      std::cerr << "error: --begin-timeout takes a duration such as 30s, not \"" << o.begin_timeout << "\"\n";
+      return kExitUsage;
+    }
+    begin_timeout_ms = *ms;
+  }
+  const auto abort_ms = control::parse_duration_ms(o.abort_begin_timeout);
+  if (!abort_ms) {
+    std::cerr << "error: --abort-begin-timeout takes a duration such as 2s\n";
+    return kExitUsage;
+  }
+  OrchestratorClient client(o.client);
+  if (o.output != "json") std::cout << "Pausing traffic, press Ctrl-C to exit cutover and resume the traffic.\n" << std::flush;
+  json request{{"begin_timeout_ms", begin_timeout_ms}, {"on_begin_timeout", o.on_begin_timeout}};
+  if (!o.lms_addresses.empty()) request["lms_addresses"] = proxies_list(o);
+  const Reply begun = client.post("/v1/cutover/begin", request);
+  if (!begun.ok()) {
+    if (begun.body.contains("cutover") && o.output != "json") std::cout << proxy_cutover_table(begun.body["cutover"]);
+    return fail(begun);
+  }
+  const uint64_t id = begun.body.at("id").get<uint64_t>();
+  json attempt = begun.body;
+  // Wait until every proxy has paused, showing how many sessions are still busy.
+  while (attempt.value("status", "") == "Began") {
+    if (g_interrupted) return abort_after_interrupt(o, client, id, static_cast<uint32_t>(*abort_ms));
+    uint32_t busy = 0;
+    size_t waiting = 0;
+    for (const auto& p : attempt.at("proxies")) {
+      const json& c = p.at("cutover");
+      if (c.value("status", "") != "TrafficPaused") ++waiting;
+      busy += c.value("busy_sessions", 0u);
+    }
+    if (o.output != "json") {
+      std::cerr << "\rwaiting for " << busy << " busy session" << (busy == 1 ? "" : "s") << " on " << waiting
+                << " of " << attempt.at("proxies").size() << " proxies...   " << std::flush;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const Reply r = client.get("/v1/cutover/" + std::to_string(id));
+    if (!r.ok()) {
+      if (g_interrupted) return abort_after_interrupt(o, client, id, static_cast<uint32_t>(*abort_ms));
+      return fail(r);
+    }
+    attempt = r.body;
+  }
+  if (o.output != "json") std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+  if (attempt.value("status", "") != "TrafficPaused") {
+    std::cerr << "error: cutover " << id << " failed: " << attempt.value("error", attempt.value("status", "")) << "\n";
+    if (o.output == "json") {
+      std::cout << attempt.dump(2) << "\n";
+    } else {
+      std::cout << proxy_cutover_table(attempt);
+    }
+    return kExitFailed;
+  }
+  if (o.output == "json") {
+    std::cout << attempt.dump(2) << "\n";
+  } else {
+    std::cout << "Successfully began consistent cutover with ID " << id << ".\n\n"
+              << "To check the status of this command, please run:\n"
+              << "lms-cli cutover get_metadata -i " << id << "\n";
+  }
+  return 0;
+}
+
+int cmd_commit(const Options& o) {
+  OrchestratorClient client(o.client);
+  const Reply r = client.post("/v1/cutover/commit", json::object());
+  if (!r.ok()) {
+    if (r.body.contains("cutover") && o.output != "json") std::cout << proxy_cutover_table(r.body["cutover"]);
+    return fail(r);
+  }
+  print_attempt(o, r.body);
+  if (r.body.value("status", "") != "CommitCompleted") {
+    std::cerr << "warning: not every proxy has confirmed yet; the orchestrator keeps sending the commit "
+                 "(see lms-cli cutover get_metadata -i "
+              << r.body.value("id", 0) << ")\n";
+    return kExitFailed;
+  }
+  return 0;
+}
+
+int cmd_abort(const Options& o) {
+  OrchestratorClient client(o.client);
+  const Reply r = client.post("/v1/cutover/abort", json::object());
+  if (!r.ok()) return fail(r);
+  return print_attempt(o, r.body);
+}
+
+int cmd_get_metadata(const Options& o) {
+  OrchestratorClient client(o.client);
+  const Reply r = client.get("/v1/cutover/" + std::to_string(o.cutover_id));
+  if (!r.ok()) return fail(r);
+  const json& a = r.body;
+  if (o.output == "json") {
+    std::cout << a.dump(2) << "\n";
+    return 0;
+  }
+  // The summary: the earliest trigger, the latest pause and commit across the proxies.
+  std::string truth, trigger, paused, commit;
+  for (const auto& p : a.at("proxies")) {
+    if (truth.empty()) truth = p.value("source_of_truth", "");
+    const std::string t = p.value("trigger_time", "");
+    if (!t.empty() && (trigger.empty() || t < trigger)) trigger = t;
+    paused = std::max(paused, p.value("traffic_paused_time", ""));
+    commit = std::max(commit, p.value("commit_time", ""));
+  }
+  std::cout << "cutover metadata for attempt id " << a.value("id", 0) << ":\n";
+  Table summary({"SOURCE OF TRUTH", "STATUS", "TRIGGER TIME", "TRAFFIC PAUSED TIME", "COMMIT TIME", "ERROR"});
+  summary.add({truth, a.value("status", ""), time_cell(trigger), time_cell(paused), time_cell(commit),
+               a.value("error", "")});
+  std::cout << summary.render() << "Summarized Consistent Cutover Metadata.\n" << proxy_cutover_table(a);
+  return 0;
+}
+
+}  // namespace
+}  // namespace lms::cli
+
+int main(int argc, char** argv) {
+  using namespace lms::cli;
+  CLI::App app{"lms-cli: inspect the LMS proxies and perform a consistent cutover"};
+  app.require_subcommand(1);
+  Options o;
+  app.add_option("--orchestrator-url", o.client.url, "the orchestrator's URL, e.g. http://127.0.0.1:4200")
+      ->envname("CLI_ORCHESTRATOR_URL");
+  app.add_option("--tls-ca-cert", o.client.tls_ca_cert, "CA certificate")->envname("CLI_TLS_CA_CERT");
+  app.add_option("--tls-client-cert", o.client.tls_client_cert, "client certificate")->envname("CLI_TLS_CLIENT_CERT");
+  app.add_option("--tls-client-key", o.client.tls_client_key, "client key")->envname("CLI_TLS_CLIENT_KEY");
+  auto output = [&o](CLI::App* cmd) {
+    cmd->add_option("-o,--output-type", o.output, "json or table")
+        ->check(CLI::IsMember({"json", "table"}))
+        ->capture_default_str();
+  };
+  auto lms = [&o](CLI::App* cmd) {
+    cmd->add_option("-l,--lms-addresses", o.lms_addresses,
+                    "proxies to run the command against, comma-separated (default: every proxy the orchestrator knows)");
+  };
+  int (*action)(const Options&) = nullptr;
+
+  auto* connections = app.add_subcommand("connections", "client connections")->require_subcommand(1);
+  auto* list = connections->add_subcommand("list", "list every client connection and its most recent query");
+  output(list);
+  lms(list);
+  list->callback([&] { action = cmd_connections; });
+
+  auto* cutover = app.add_subcommand("cutover", "cutover commands")->require_subcommand(1);
+  auto* consistent = cutover->add_subcommand("consistent", "a consistent cutover")->require_subcommand(1);
+  auto* begin = consistent->add_subcommand("begin", "pause traffic on every proxy");
+  begin->add_option("--begin-timeout", o.begin_timeout,
+                    "longest wait for transactions and queries to finish (e.g. 30s); none: wait as long as it takes");
+  begin->add_option("--on-begin-timeout", o.on_begin_timeout,
+                    "when --begin-timeout expires: end-sessions (end the busy ones with an error) or abort")
+      ->check(CLI::IsMember({"end-sessions", "abort"}))
+      ->capture_default_str();
+  begin->add_option("--abort-begin-timeout", o.abort_begin_timeout,
+                    "after Ctrl-C, how long to wait for every proxy to confirm the abort")
+      ->capture_default_str();
+  output(begin);
+  lms(begin);
+  begin->callback([&] { action = cmd_begin; });
+  auto* commit = consistent->add_subcommand("commit", "switch the source of truth and resume traffic");
+  output(commit);
+  commit->callback([&] { action = cmd_commit; });
+  auto* abort = consistent->add_subcommand("abort", "resume traffic on the current source of truth");
+  output(abort);
+  abort->callback([&] { action = cmd_abort; });
+  auto* metadata = cutover->add_subcommand("get_metadata", "show one cutover attempt");
+  metadata->add_option("-i,--cutover-id", o.cutover_id, "the attempt's ID")->required();
+  output(metadata);
+  metadata->callback([&] { action = cmd_get_metadata; });
+
+  auto* status = app.add_subcommand("status", "the proxies' configuration and source of truth");
+  output(status);
+  lms(status);
+  status->callback([&] { action = cmd_status; });
+  bool version = false;
+  app.add_subcommand("version", "print the version")->callback([&] { version = true; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  if (version) {
+    std::printf("lms-cli %s\n", LMS_VERSION);
+    return 0;
+  }
+  if (o.client.url.empty()) {
+    std::cerr << "error: --orchestrator-url (or CLI_ORCHESTRATOR_URL) is required\n";
+    return kExitUsage;
+  }
+  if (o.client.url.find("://") == std::string::npos) o.client.url = "http://" + o.client.url;
+  std::signal(SIGINT, [](int) { g_interrupted = true; });
+  return action(o);
+}

@@ -1,0 +1,139 @@
+#include "api.h"
+
+#include <httplib.h>
+
+#include <sstream>
+
+#include "json.h"
+
+namespace lms::orchestrator {
+namespace {
+
+using nlohmann::json;
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message, const json& extra = nullptr) {
+  json body{{"error", message}};
+  if (!extra.is_null()) body["cutover"] = extra;
+  reply(res, status, body);
+}
+
+bool parse_body(const httplib::Request& req, httplib::Response& res, json* body) {
+  try {
+    *body = req.body.empty() ? json::object() : json::parse(req.body);
+    if (!body->is_object()) throw std::invalid_argument("not an object");
+    return true;
+  } catch (const std::exception&) {
+    reply_error(res, 400, "the request body must be a JSON object");
+    return false;
+  }
+}
+
+// ?lms=a,b,c (GET) or "lms_addresses": [...] (POST): the proxies a request is about.
+std::vector<std::string> requested_proxies(const httplib::Request& req, const json* body) {
+  std::vector<std::string> out;
+  if (body != nullptr && body->contains("lms_addresses")) {
+    for (const auto& a : body->at("lms_addresses")) out.push_back(a.get<std::string>());
+    return out;
+  }
+  std::stringstream list(req.get_param_value("lms"));
+  for (std::string a; std::getline(list, a, ',');) {
+    if (!a.empty()) out.push_back(a);
+  }
+  return out;
+}
+
+uint64_t id_of(const json& body) { return body.contains("id") ? body.at("id").get<uint64_t>() : 0; }
+
+}  // namespace
+
+void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server.Get("/v1/status", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string> urls;
+    std::string error;
+    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error)) return reply_error(res, 400, error);
+    json proxies = json::array();
+    for (const auto& p : coordinator.status(urls)) {
+      json entry = p.status;
+      entry["control_address"] = p.control_address;
+      if (!p.error.empty()) entry["error"] = p.error;
+      proxies.push_back(std::move(entry));
+    }
+    reply(res, 200, json{{"proxies", proxies}});
+  });
+  server.Get("/v1/connections", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string> urls;
+    std::string error;
+    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error)) return reply_error(res, 400, error);
+    json connections = json::array();
+    json errors = json::array();
+    for (const auto& p : coordinator.connections(urls)) {
+      if (!p.error.empty()) errors.push_back({{"control_address", p.control_address}, {"error", p.error}});
+      for (const auto& c : p.connections) connections.push_back(c);
+    }
+    reply(res, 200, json{{"connections", connections}, {"errors", errors}});
+  });
+  server.Post("/v1/cutover/begin", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    BeginRequest request;
+    try {
+      request.lms_addresses = requested_proxies(req, &body);
+      request.begin_timeout_ms = body.value("begin_timeout_ms", 0u);
+      const std::string on_timeout = body.value("on_begin_timeout", "end-sessions");
+      if (on_timeout != "abort" && on_timeout != "end-sessions") {
+        return reply_error(res, 400, "on_begin_timeout must be \"abort\" or \"end-sessions\"");
+      }
+      request.abort_on_timeout = on_timeout == "abort";
+    } catch (const std::exception& e) {
+      return reply_error(res, 400, std::string("invalid begin request: ") + e.what());
+    }
+    Attempt attempt;
+    std::string error;
+    if (!coordinator.begin(request, &attempt, &error)) {
+      return reply_error(res, 409, error, attempt.id == 0 ? json(nullptr) : json(attempt));
+    }
+    reply(res, 200, attempt);
+  });
+  server.Post("/v1/cutover/commit", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    Attempt attempt;
+    std::string error;
+    if (!coordinator.commit(id_of(body), &attempt, &error)) {
+      return reply_error(res, 409, error, attempt.id == 0 ? json(nullptr) : json(attempt));
+    }
+    reply(res, 200, attempt);
+  });
+  server.Post("/v1/cutover/abort", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    Attempt attempt;
+    std::string error;
+    if (!coordinator.abort(id_of(body), body.value("timeout_ms", 0u), &attempt, &error)) {
+      return reply_error(res, 409, error);
+    }
+    reply(res, 200, attempt);
+  });
+  server.Get(R"(/v1/cutover/(\d+))", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    Attempt attempt;
+    std::string error;
+    if (!coordinator.get(std::stoull(req.matches[1].str()), &attempt, &error)) return reply_error(res, 404, error);
+    reply(res, 200, attempt);
+  });
+  server.Get("/v1/cutover", [&coordinator](const httplib::Request&, httplib::Response& res) {
+    Attempt attempt;
+    std::string error;
+    if (!coordinator.get(0, &attempt, &error)) return reply_error(res, 404, error);
+    reply(res, 200, attempt);
+  });
+}
+
+}  // namespace lms::orchestrator

@@ -1,0 +1,516 @@
+#include "coordinator.h"
+
+#include <netdb.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+
+#include "address.h"
+
+namespace lms::orchestrator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs fn(i) for every index in parallel and waits for all.
+template <typename Fn>
+void for_each_parallel(size_t n, Fn&& fn) {
+  std::vector<std::future<void>> done;
+  done.reserve(n);
+  for (size_t i = 0; i < n; ++i) done.push_back(std::async(std::launch::async, [&fn, i] { fn(i); }));
+  for (auto& f : done) f.get();
+}
+
+bool acknowledged(const Attempt& a, const ProxyRecord& p) {
+  if (!p.error.empty()) return false;
+  if (a.decision == kDecisionCommit) return p.cutover.id == a.id && p.cutover.status == LMS_CUTOVER_COMMITTED;
+  if (a.decision == kDecisionAbort) {
+    // The proxy is not paused for this attempt (any more, or never was).
+    return p.cutover.id != a.id ||
+           (p.cutover.status != LMS_CUTOVER_BEGAN && p.cutover.status != LMS_CUTOVER_PAUSED);
+  }
+  return true;
+}
+
+std::string random_token(uint64_t id) {
+  unsigned char bytes[8];
+  RAND_bytes(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token = "cutover-" + std::to_string(id) + "-";
+  for (unsigned char b : bytes) {
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  return token;
+}
+
+}  // namespace
+
+Coordinator::Coordinator(CoordinatorConfig config, StateStore& store) : config_(std::move(config)), store_(store) {}
+
+Coordinator::~Coordinator() { stop(); }
+
+bool Coordinator::start(std::string* error) {
+  std::lock_guard lock(mutex_);
+  if (!store_.load(&attempts_, error)) return false;
+  if (!attempts_.empty()) {
+    Attempt& last = attempts_.back();
+    if (last.decision == kDecisionBegin) {
+      // Begun but never committed: undo it, so that no proxy stays paused and none switches.
+      spdlog::warn("cutover {} was begun by an earlier run and not committed: aborting it on every proxy", last.id);
+      last.decision = kDecisionAbort;
+      last.error = "the orchestrator restarted before the cutover was committed";
+      if (!persist_locked(error)) return false;
+    } else if (last.decision == kDecisionCommit) {
+      spdlog::info("cutover {} was committed by an earlier run: making sure every proxy has it", last.id);
+    }
+  }
+  monitor_ = std::thread([this] { run_monitor(); });
+  return true;
+}
+
+void Coordinator::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+}
+
+bool Coordinator::resolve(const std::vector<std::string>& requested, std::vector<std::string>* urls,
+                          std::string* error) {
+  std::vector<std::string> addresses = requested.empty() ? config_.lms_addresses : requested;
+  if (addresses.empty() && !config_.lms_dns.empty()) {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* result = nullptr;
+    const int rc = getaddrinfo(config_.lms_dns.c_str(), nullptr, &hints, &result);
+    if (rc != 0) {
+      *error = "cannot resolve " + config_.lms_dns + ": " + gai_strerror(rc);
+      return false;
+    }
+    for (addrinfo* a = result; a != nullptr; a = a->ai_next) {
+      char host[NI_MAXHOST];
+      if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) continue;
+      const std::string h = a->ai_family == AF_INET6 ? "[" + std::string(host) + "]" : host;
+      const std::string address = h + ":" + std::to_string(config_.lms_port);
+      if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) addresses.push_back(address);
+    }
+    freeaddrinfo(result);
+  }
+  if (addresses.empty()) {
+    *error = "no proxies: give --lms-addresses (or --lms-dns) to the orchestrator, or -l to the command";
+    return false;
+  }
+  for (const auto& a : addresses) {
+    std::string url;
+    if (!control::normalize_address(a, config_.lms_port, &url, error)) return false;
+    urls->push_back(url);
+  }
+  return true;
+}
+
+std::vector<ProxyStatus> Coordinator::status(const std::vector<std::string>& urls) {
+  std::vector<ProxyStatus> out(urls.size());
+  for_each_parallel(urls.size(), [&](size_t i) {
+    out[i].control_address = urls[i];
+    ProxyClient client(urls[i], config_.tls, config_.proxy_timeout_ms);
+    client.status(&out[i].status, &out[i].error);
+  });
+  return out;
+}
+
+std::vector<ProxyConnections> Coordinator::connections(const std::vector<std::string>& urls) {
+  std::vector<ProxyConnections> out(urls.size());
+  for_each_parallel(urls.size(), [&](size_t i) {
+    out[i].control_address = urls[i];
+    ProxyClient client(urls[i], config_.tls, config_.proxy_timeout_ms);
+    client.connections(&out[i].connections, &out[i].error);
+  });
+  return out;
+}
+
+Attempt* Coordinator::find_locked(uint64_t id) {
+  if (attempts_.empty()) return nullptr;
+  if (id == 0) return &attempts_.back();
+  for (auto& a : attempts_) {
+    if (a.id == id) return &a;
+  }
+  return nullptr;
+}
+
+bool Coordinator::persist_locked(std::string* error) {
+  if (store_.save(attempts_, error)) return true;
+  spdlog::error("cannot write the cutover history: {}", *error);
+  *error = "cannot write the cutover history down, so nothing was sent: " + *error;
+  return false;
+}
+
+bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* error) {
+  std::lock_guard op(op_mutex_);
+  std::vector<std::string> urls;
+  if (!resolve(request.lms_addresses, &urls, error)) return false;
+  {
+    std::lock_guard lock(mutex_);
+    if (const Attempt* last = find_locked(0); last != nullptr) {
+      if (last->decision == kDecisionBegin) {
+        *error = "cutover " + std::to_string(last->id) + " is in progress: commit or abort it first";
+        return false;
+      }
+      for (const auto& p : last->proxies) {
+        if (!acknowledged(*last, p)) {
+          *error = "cutover " + std::to_string(last->id) + " is still being " +
+                   (last->decision == kDecisionCommit ? "committed" : "aborted") + " on " + p.sql_address +
+                   (p.error.empty() ? "" : " (" + p.error + ")");
+          return false;
+        }
+      }
+    }
+  }
+  // Every proxy must answer and agree on which database serves before anything pauses.
+  const auto statuses = status(urls);
+  std::string truth_role;
+  for (const auto& s : statuses) {
+    if (!s.error.empty()) {
+      *error = "cannot begin: proxy " + s.control_address + " does not answer: " + s.error;
+      return false;
+    }
+    if (!truth_role.empty() && s.status.source_of_truth_role != truth_role) {
+      *error = "cannot begin: the proxies disagree on the source of truth (" + s.control_address + " serves from its " +
+               s.status.source_of_truth_role + ", others from their " + truth_role + ")";
+      return false;
+    }
+    truth_role = s.status.source_of_truth_role;
+  }
+  uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    Attempt a;
+    for (const auto& s : statuses) {
+      // IDs only grow, above what any proxy has seen (a history lost with its disk included).
+      id = std::max(id, s.status.cutover.id);
+    }
+    id = std::max(id, attempts_.empty() ? uint64_t{0} : attempts_.back().id) + 1;
+    a.id = id;
+    a.decision = kDecisionBegin;
+    a.begin_timeout_ms = request.begin_timeout_ms;
+    a.abort_on_timeout = request.abort_on_timeout;
+    a.created_ns = now_ns();
+    for (size_t i = 0; i < urls.size(); ++i) {
+      ProxyRecord p;
+      p.control_address = urls[i];
+      p.sql_address = statuses[i].status.sql_address;
+      a.proxies.push_back(std::move(p));
+    }
+    attempts_.push_back(std::move(a));
+    if (!persist_locked(error)) {
+      attempts_.pop_back();
+      return false;
+    }
+  }
+  spdlog::info("cutover {}: beginning on {} proxies", id, urls.size());
+  std::vector<control::Cutover> results(urls.size());
+  std::vector<std::string> errors(urls.size());
+  control::BeginOptions options{id, request.begin_timeout_ms, request.abort_on_timeout};
+  for_each_parallel(urls.size(), [&](size_t i) {
+    ProxyClient client(urls[i], config_.tls, config_.proxy_timeout_ms);
+    client.begin(options, &results[i], &errors[i]);
+  });
+  std::lock_guard lock(mutex_);
+  Attempt& a = *find_locked(id);
+  std::string failure;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    a.proxies[i].error = errors[i];
+    if (errors[i].empty()) {
+      a.proxies[i].cutover = results[i];
+    } else if (failure.empty()) {
+      failure = "proxy " + a.proxies[i].sql_address + " could not begin: " + errors[i];
+    }
+  }
+  if (!failure.empty()) {
+    fail_locked(a, failure);
+    *out = a;
+    *error = failure + "; the cutover was aborted on every proxy";
+    return false;
+  }
+  *out = a;
+  return true;
+}
+
+void Coordinator::fail_locked(Attempt& attempt, const std::string& why) {
+  spdlog::warn("cutover {}: {}; aborting on every proxy", attempt.id, why);
+  attempt.decision = kDecisionAbort;
+  attempt.error = why;
+  std::string error;
+  // Even if this cannot be written down, aborting is the safe direction: a restart would abort too.
+  persist_locked(&error);
+  wake_.notify_all();
+}
+
+void Coordinator::refresh(uint64_t id) {
+  std::vector<std::string> urls;
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr) return;
+    for (const auto& p : a->proxies) urls.push_back(p.control_address);
+  }
+  std::vector<control::Cutover> results(urls.size());
+  std::vector<std::string> errors(urls.size());
+  for_each_parallel(urls.size(), [&](size_t i) {
+    ProxyClient client(urls[i], config_.tls, config_.proxy_timeout_ms);
+    client.cutover(&results[i], &errors[i]);
+  });
+  std::lock_guard lock(mutex_);
+  Attempt* a = find_locked(id);
+  for (size_t i = 0; i < urls.size(); ++i) {
+    a->proxies[i].error = errors[i];
+    if (errors[i].empty()) a->proxies[i].cutover = results[i];
+  }
+}
+
+void Coordinator::push_decision(uint64_t id, uint32_t timeout_ms) {
+  std::vector<size_t> pending;
+  std::vector<std::string> urls;
+  std::string decision;
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr || a->decision == kDecisionBegin) return;
+    decision = a->decision;
+    for (size_t i = 0; i < a->proxies.size(); ++i) {
+      urls.push_back(a->proxies[i].control_address);
+      if (!acknowledged(*a, a->proxies[i])) pending.push_back(i);
+    }
+  }
+  if (pending.empty()) return;
+  std::vector<control::Cutover> results(pending.size());
+  std::vector<std::string> errors(pending.size());
+  for_each_parallel(pending.size(), [&](size_t k) {
+    ProxyClient client(urls[pending[k]], config_.tls, timeout_ms);
+    if (decision == kDecisionCommit) {
+      client.commit(id, &results[k], &errors[k]);
+    } else {
+      client.abort(id, &results[k], &errors[k]);
+    }
+  });
+  std::lock_guard lock(mutex_);
+  Attempt* a = find_locked(id);
+  for (size_t k = 0; k < pending.size(); ++k) {
+    ProxyRecord& p = a->proxies[pending[k]];
+    p.error = errors[k];
+    if (errors[k].empty()) {
+      p.cutover = results[k];
+    } else {
+      spdlog::warn("cutover {}: {} on {} failed (retrying): {}", id, decision, p.sql_address, errors[k]);
+    }
+  }
+}
+
+bool Coordinator::check_replication(const Attempt& attempt, std::string* error) {
+  const std::string token = random_token(attempt.id);
+  const ProxyRecord& via = attempt.proxies.front();
+  ProxyClient client(via.control_address, config_.tls, config_.proxy_timeout_ms);
+  if (!client.replication_mark(token, error)) {
+    *error = "cannot write the replication marker through " + via.sql_address + ": " + *error;
+    return false;
+  }
+  const auto deadline = Clock::now() + std::chrono::milliseconds(config_.replication_timeout_ms);
+  std::string last_error;
+  while (true) {
+    bool seen = false;
+    if (client.replication_seen(token, &seen, &last_error) && seen) {
+      spdlog::info("cutover {}: replication caught up (marker {} seen on the other database)", attempt.id, token);
+      return true;
+    }
+    if (Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  *error = "replication has not caught up within " + std::to_string(config_.replication_timeout_ms) +
+           " ms: the marker row is not on the other database yet" +
+           (last_error.empty() ? "" : " (" + last_error + ")") +
+           "; traffic stays paused: commit again, or abort";
+  return false;
+}
+
+bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
+  std::lock_guard op(op_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr) {
+      *error = id == 0 ? "there is no cutover to commit" : "there is no cutover " + std::to_string(id);
+      return false;
+    }
+    id = a->id;
+    if (a->decision == kDecisionAbort) {
+      *error = "cutover " + std::to_string(id) + " was aborted" + (a->error.empty() ? "" : ": " + a->error);
+      return false;
+    }
+  }
+  refresh(id);
+  Attempt snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    Attempt& a = *find_locked(id);
+    if (a.decision == kDecisionBegin) {
+      for (const auto& p : a.proxies) {
+        if (!p.error.empty()) {
+          fail_locked(a, "proxy " + p.sql_address + " does not answer: " + p.error);
+          *out = a;
+          *error = a.error + "; the cutover was aborted on every proxy";
+          return false;
+        }
+        if (p.cutover.id != id || p.cutover.status != LMS_CUTOVER_PAUSED) {
+          *error = "cannot commit cutover " + std::to_string(id) + ": proxy " + p.sql_address + " is " +
+                   (p.cutover.id != id ? "not in this cutover" : p.cutover.status) +
+                   (p.cutover.busy_sessions > 0 ? " (" + std::to_string(p.cutover.busy_sessions) + " sessions busy)"
+                                                : "");
+          return false;
+        }
+      }
+    }
+    snapshot = a;
+  }
+  if (snapshot.decision == kDecisionBegin) {
+    if (!config_.skip_replication_check && !check_replication(snapshot, error)) return false;
+    std::lock_guard lock(mutex_);
+    Attempt& a = *find_locked(id);
+    a.decision = kDecisionCommit;
+    if (!persist_locked(error)) {
+      a.decision = kDecisionBegin;
+      return false;
+    }
+    spdlog::info("cutover {}: committing on {} proxies", id, a.proxies.size());
+  }
+  push_decision(id, config_.proxy_timeout_ms);
+  std::lock_guard lock(mutex_);
+  *out = *find_locked(id);
+  if (out->status() == LMS_CUTOVER_COMMITTED) committed_total_ += snapshot.decision == kDecisionBegin ? 1 : 0;
+  return true;
+}
+
+bool Coordinator::abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::string* error) {
+  std::lock_guard op(op_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    Attempt* a = find_locked(id);
+    if (a == nullptr) {
+      *error = id == 0 ? "there is no cutover to abort" : "there is no cutover " + std::to_string(id);
+      return false;
+    }
+    id = a->id;
+    if (a->decision == kDecisionCommit) {
+      *error = "cutover " + std::to_string(id) +
+               " is committed and cannot be aborted: to go back, begin and commit a new cutover";
+      return false;
+    }
+    if (a->decision == kDecisionBegin) {
+      a->decision = kDecisionAbort;
+      if (!persist_locked(error)) {
+        a->decision = kDecisionBegin;
+        return false;
+      }
+      ++aborted_total_;
+      spdlog::info("cutover {}: aborting on {} proxies", id, a->proxies.size());
+    }
+  }
+  push_decision(id, timeout_ms == 0 ? config_.proxy_timeout_ms : timeout_ms);
+  std::lock_guard lock(mutex_);
+  *out = *find_locked(id);
+  return true;
+}
+
+bool Coordinator::get(uint64_t id, Attempt* out, std::string* error) {
+  bool latest = false;
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr) {
+      *error = id == 0 ? "there is no cutover yet" : "there is no cutover " + std::to_string(id);
+      return false;
+    }
+    id = a->id;
+    latest = attempts_.back().id == id;
+  }
+  // Only the latest attempt is live on the proxies; an older one is history, as recorded.
+  if (latest) refresh(id);
+  std::lock_guard lock(mutex_);
+  *out = *find_locked(id);
+  return true;
+}
+
+void Coordinator::run_monitor() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(25));
+    if (stopping_ || attempts_.empty()) continue;
+    const Attempt& last = attempts_.back();
+    const uint64_t id = last.id;
+    const std::string decision = last.decision;
+    bool settled = true;
+    for (const auto& p : last.proxies) settled = settled && acknowledged(last, p);
+    if (decision != kDecisionBegin && settled) continue;
+    lock.unlock();
+    if (decision == kDecisionBegin) {
+      // While pausing: a proxy that failed (its begin-timeout made it give up, it restarted and
+      // lost the pause, or it stopped answering) fails the whole attempt.
+      // Under op_mutex_: a refresh racing a begin or commit could store answers older than theirs.
+      std::lock_guard op(op_mutex_);
+      refresh(id);
+      lock.lock();
+      Attempt* a = find_locked(id);
+      if (a != nullptr && a->decision == kDecisionBegin) {
+        for (const auto& p : a->proxies) {
+          std::string why;
+          if (!p.error.empty()) {
+            why = "proxy " + p.sql_address + " does not answer: " + p.error;
+          } else if (p.cutover.id != id) {
+            why = "proxy " + p.sql_address + " is no longer in this cutover (restarted?)";
+          } else if (p.cutover.status == LMS_CUTOVER_ERROR || p.cutover.status == LMS_CUTOVER_ABORTED) {
+            why = "proxy " + p.sql_address + ": " + (p.cutover.error.empty() ? p.cutover.status : p.cutover.error);
+          }
+          if (!why.empty()) {
+            fail_locked(*a, why);
+            ++aborted_total_;
+            break;
+          }
+        }
+      }
+      lock.unlock();
+    } else {
+      push_decision(id, config_.proxy_timeout_ms);
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    lock.lock();
+  }
+}
+
+std::string Coordinator::render_metrics() {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  out += "# HELP lms_orchestrator_cutovers_total Cutover attempts, by how they ended.\n";
+  out += "# TYPE lms_orchestrator_cutovers_total counter\n";
+  out += "lms_orchestrator_cutovers_total{result=\"committed\"} " + std::to_string(committed_total_.load()) + "\n";
+  out += "lms_orchestrator_cutovers_total{result=\"aborted\"} " + std::to_string(aborted_total_.load()) + "\n";
+  out += "# HELP lms_orchestrator_cutover_in_progress Whether a cutover is begun and not committed.\n";
+  out += "# TYPE lms_orchestrator_cutover_in_progress gauge\n";
+  const bool in_progress = !attempts_.empty() && attempts_.back().decision == kDecisionBegin;
+  out += "lms_orchestrator_cutover_in_progress " + std::to_string(in_progress ? 1 : 0) + "\n";
+  out += "# HELP lms_orchestrator_last_cutover_id The latest attempt's ID.\n";
+  out += "# TYPE lms_orchestrator_last_cutover_id gauge\n";
+  out += "lms_orchestrator_last_cutover_id " + std::to_string(attempts_.empty() ? 0 : attempts_.back().id) + "\n";
+  return out;
+}
+
+}  // namespace lms::orchestrator

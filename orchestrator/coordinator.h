@@ -1,0 +1,99 @@
+// The orchestrator's cutover logic across proxies. It begins on every proxy, commits only when
+// every one reports TrafficPaused (and, unless skipped, the replication marker has reached the
+// other database), and aborts all when any fails. Each decision is written to the store before
+// it is sent; a background loop keeps sending the latest decision to proxies that have not
+// acknowledged it, which is also how a restarted orchestrator finishes (commit) or undoes (begin)
+// what it started.
+//
+// Thread rules: the public calls come from HTTP threads; begin/commit/abort are serialized.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "attempt.h"
+#include "proxy_client.h"
+#include "state_store.h"
+
+namespace lms::orchestrator {
+
+struct CoordinatorConfig {
+  std::vector<std::string> lms_addresses;  // the proxies' control addresses, as configured
+  std::string lms_dns;                     // or a DNS name that resolves to every proxy
+  uint16_t lms_port = 9044;
+  uint32_t replication_timeout_ms = 30000;
+  bool skip_replication_check = false;
+  uint32_t proxy_timeout_ms = 5000;
+  TlsFiles tls;
+};
+
+struct ProxyStatus {
+  std::string control_address;
+  control::Status status;
+  std::string error;
+};
+
+struct ProxyConnections {
+  std::string control_address;
+  std::vector<control::Connection> connections;
+  std::string error;
+};
+
+struct BeginRequest {
+  std::vector<std::string> lms_addresses;  // empty: the configured or discovered proxies
+  uint32_t begin_timeout_ms = 0;
+  bool abort_on_timeout = false;
+};
+
+class Coordinator {
+ public:
+  Coordinator(CoordinatorConfig config, StateStore& store);
+  ~Coordinator();
+
+  // Loads the history and takes up what a previous run left: an attempt begun but not committed
+  // is aborted, a commit is finished.
+  bool start(std::string* error);
+  void stop();
+
+  // The proxies' control URLs: `requested` when not empty, else the configured ones, else those
+  // the DNS name resolves to.
+  bool resolve(const std::vector<std::string>& requested, std::vector<std::string>* urls, std::string* error);
+
+  std::vector<ProxyStatus> status(const std::vector<std::string>& urls);
+  std::vector<ProxyConnections> connections(const std::vector<std::string>& urls);
+  bool begin(const BeginRequest& request, Attempt* out, std::string* error);
+  // id 0: the latest attempt.
+  bool commit(uint64_t id, Attempt* out, std::string* error);
+  bool abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::string* error);
+  bool get(uint64_t id, Attempt* out, std::string* error);
+  std::string render_metrics();
+
+ private:
+  Attempt* find_locked(uint64_t id);
+  bool persist_locked(std::string* error);
+  // Asks every proxy of `attempt` for its cutover record (in parallel) and stores the answers.
+  void refresh(uint64_t id);
+  // Sends the attempt's decision to every proxy that has not acknowledged it yet.
+  void push_decision(uint64_t id, uint32_t timeout_ms);
+  // Turns a begun attempt into an abort (written down, then sent) because of `why`.
+  void fail_locked(Attempt& attempt, const std::string& why);
+  bool check_replication(const Attempt& attempt, std::string* error);
+  void run_monitor();
+
+  CoordinatorConfig config_;
+  StateStore& store_;
+  std::mutex op_mutex_;
+  std::mutex mutex_;
+  std::vector<Attempt> attempts_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread monitor_;
+  std::atomic<uint64_t> committed_total_{0};
+  std::atomic<uint64_t> aborted_total_{0};
+};
+
+}  // namespace lms::orchestrator

@@ -1,0 +1,152 @@
+// lms-orchestrator: finds the proxies, fans cutover steps out to them, and keeps the cutover history.
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "api.h"
+#include "coordinator.h"
+#include "duration.h"
+#include "state_store.h"
+
+namespace {
+
+bool split_host_port(const std::string& text, std::string* host, int* port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = text.substr(0, colon);
+  try {
+    *port = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !host->empty() && *port > 0 && *port < 65536;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace lms::orchestrator;
+  CLI::App app{"lms-orchestrator: coordinates a consistent cutover across every LMS proxy"};
+  std::string listen = "0.0.0.0:4200";
+  std::string metrics_listen = "0.0.0.0:4201";
+  std::string addresses;
+  std::string state_dir = ".";
+  std::string replication_timeout = "30s";
+  std::string proxy_timeout = "5s";
+  std::string log_level = "info";
+  CoordinatorConfig config;
+  bool version = false;
+  app.add_option("--listen", listen, "host:port of the API lms-cli calls")->capture_default_str();
+  app.add_option("--metrics-listen", metrics_listen, "host:port of /metrics")->capture_default_str();
+  app.add_option("--lms-addresses", addresses,
+                 "the proxies' HTTP control addresses, comma-separated: host, host:port or http(s)://host:port "
+                 "(port 9044 when none is given)");
+  app.add_option("--lms-dns", config.lms_dns,
+                 "a DNS name resolving to every proxy (a Kubernetes headless service), used when no "
+                 "--lms-addresses are given");
+  app.add_option("--lms-port", config.lms_port, "the proxies' HTTP control port for --lms-dns and bare hosts")
+      ->capture_default_str();
+  app.add_option("--state-dir", state_dir, "where the cutover history is written")->capture_default_str();
+  app.add_option("--replication-timeout", replication_timeout,
+                 "how long commit waits for the replication marker to reach the other database")
+      ->capture_default_str();
+  app.add_flag("--skip-replication-check", config.skip_replication_check,
+               "commit without checking that replication caught up (the operator checked)");
+  app.add_option("--proxy-timeout", proxy_timeout, "how long one call to a proxy may take")->capture_default_str();
+  app.add_option("--tls-ca-cert", config.tls.ca_cert, "CA certificate to verify the proxies with")
+      ->envname("ORCH_CA_TLS_CERT");
+  app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  app.add_flag("--version", version, "print the version and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (version) {
+    std::printf("lms-orchestrator %s\n", LMS_VERSION);
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+
+  config.lms_addresses = split_list(addresses);
+  const auto replication_ms = lms::control::parse_duration_ms(replication_timeout);
+  const auto proxy_ms = lms::control::parse_duration_ms(proxy_timeout);
+  if (!replication_ms || !proxy_ms || *proxy_ms == 0) {
+    spdlog::error("--replication-timeout and --proxy-timeout take durations such as 30s or 500ms");
+    return 2;
+  }
+  config.replication_timeout_ms = static_cast<uint32_t>(*replication_ms);
+  config.proxy_timeout_ms = static_cast<uint32_t>(*proxy_ms);
+  std::string api_host;
+  std::string metrics_host;
+  int api_port = 0;
+  int metrics_port = 0;
+  if (!split_host_port(listen, &api_host, &api_port) || !split_host_port(metrics_listen, &metrics_host, &metrics_port)) {
+    spdlog::error("--listen and --metrics-listen take host:port");
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create --state-dir {}: {}", state_dir, ec.message());
+    return 2;
+  }
+
+  // Signals are taken by one thread with sigwait, so none interrupts the servers' threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  StateStore store(state_dir);
+  Coordinator coordinator(config, store);
+  std::string error;
+  if (!coordinator.start(&error)) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  httplib::Server api;
+  api.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  add_api_routes(api, coordinator);
+  httplib::Server metrics;
+  metrics.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  metrics.Get("/metrics", [&coordinator](const httplib::Request&, httplib::Response& res) {
+    res.set_content(coordinator.render_metrics(), "text/plain; version=0.0.4");
+  });
+  if (!api.bind_to_port(api_host, api_port)) {
+    spdlog::error("cannot listen on {}", listen);
+    return 1;
+  }
+  if (!metrics.bind_to_port(metrics_host, metrics_port)) {
+    spdlog::error("cannot listen for metrics on {}", metrics_listen);
+    return 1;
+  }
+  std::thread api_thread([&] { api.listen_after_bind(); });
+  std::thread metrics_thread([&] { metrics.listen_after_bind(); });
+  spdlog::info("lms-orchestrator {} listening on {} (metrics on {}), history in {}, proxies: {}", LMS_VERSION, listen,
+               metrics_listen, store.path(),
+               !addresses.empty() ? addresses : (!config.lms_dns.empty() ? "DNS " + config.lms_dns : "given per request"));
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Wait until both servers run, so stop() cannot come before listen and be lost.
+  while (!api.is_running() || !metrics.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  api.stop();
+  metrics.stop();
+  api_thread.join();
+  metrics_thread.join();
+  coordinator.stop();
+  return 0;
+}

@@ -1,0 +1,162 @@
+#include "proxy_client.h"
+
+namespace lms::orchestrator {
+namespace {
+
+// Takes a C error string: returns it as a std::string and frees it.
+std::string take(char* error) {
+  std::string out = error != nullptr ? error : "unknown error";
+  lms_control_free(error);
+  return out;
+}
+
+control::Cutover to_model(const lms_control_cutover& c) {
+  control::Cutover m;
+  m.id = c.id;
+  m.status = c.status;
+  m.source_of_truth = c.source_of_truth;
+  m.source_of_truth_role = c.source_of_truth_role;
+  m.trigger_time_ns = c.trigger_time_ns;
+  m.paused_time_ns = c.paused_time_ns;
+  m.commit_time_ns = c.commit_time_ns;
+  m.busy_sessions = c.busy_sessions;
+  m.error = c.error;
+  return m;
+}
+
+// Runs a call returning an lms_control_cutover*, converting and destroying it.
+template <typename Call>
+bool cutover_call(lms_control* handle, const std::string& open_error, control::Cutover* out, std::string* error,
+                  Call&& call) {
+  if (handle == nullptr) {
+    *error = open_error;
+    return false;
+  }
+  char* err = nullptr;
+  lms_control_cutover* c = call(handle, &err);
+  if (c == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  *out = to_model(*c);
+  lms_control_cutover_destroy(c);
+  return true;
+}
+
+}  // namespace
+
+ProxyClient::ProxyClient(const std::string& address, const TlsFiles& tls, uint32_t timeout_ms) {
+  lms_control_options options{};
+  options.struct_size = sizeof options;
+  options.timeout_ms = timeout_ms;
+  options.tls_ca_cert = tls.ca_cert.empty() ? nullptr : tls.ca_cert.c_str();
+  options.tls_client_cert = tls.client_cert.empty() ? nullptr : tls.client_cert.c_str();
+  options.tls_client_key = tls.client_key.empty() ? nullptr : tls.client_key.c_str();
+  char* err = nullptr;
+  handle_ = lms_control_open(address.c_str(), &options, &err);
+  if (handle_ == nullptr) open_error_ = take(err);
+}
+
+ProxyClient::~ProxyClient() { lms_control_close(handle_); }
+
+bool ProxyClient::status(control::Status* out, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  lms_control_status* s = lms_control_get_status(handle_, &err);
+  if (s == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  out->version = s->version;
+  out->sql_address = s->sql_address;
+  out->shadow_mode = s->shadow_mode;
+  out->source_dialect = s->source_dialect;
+  out->target_dialect = s->target_dialect;
+  out->source_address = s->source_address;
+  out->target_address = s->target_address;
+  out->source_of_truth = s->source_of_truth;
+  out->source_of_truth_role = s->source_of_truth_role;
+  out->transitioning = s->transitioning != 0;
+  out->open_connections = s->open_connections;
+  out->error = s->error;
+  out->cutover = to_model(s->cutover);
+  lms_control_status_destroy(s);
+  return true;
+}
+
+bool ProxyClient::connections(std::vector<control::Connection>* out, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  lms_control_connections* list = lms_control_list_connections(handle_, &err);
+  if (list == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  for (size_t i = 0; i < list->count; ++i) {
+    const lms_control_connection& c = list->items[i];
+    out->push_back({c.remote_address, c.source_address, c.user, c.database, c.source_of_truth, c.state,
+                    c.last_query, c.error});
+  }
+  lms_control_connections_destroy(list);
+  return true;
+}
+
+bool ProxyClient::begin(const control::BeginOptions& options, control::Cutover* out, std::string* error) {
+  lms_control_begin_options o{};
+  o.struct_size = sizeof o;
+  o.id = options.id;
+  o.begin_timeout_ms = options.begin_timeout_ms;
+  o.on_begin_timeout = options.abort_on_timeout ? LMS_ON_BEGIN_TIMEOUT_ABORT : LMS_ON_BEGIN_TIMEOUT_END_SESSIONS;
+  return cutover_call(handle_, open_error_, out, error,
+                      [&](lms_control* h, char** e) { return lms_control_cutover_begin(h, &o, e); });
+}
+
+bool ProxyClient::commit(uint64_t id, control::Cutover* out, std::string* error) {
+  return cutover_call(handle_, open_error_, out, error,
+                      [&](lms_control* h, char** e) { return lms_control_cutover_commit(h, id, e); });
+}
+
+bool ProxyClient::abort(uint64_t id, control::Cutover* out, std::string* error) {
+  return cutover_call(handle_, open_error_, out, error,
+                      [&](lms_control* h, char** e) { return lms_control_cutover_abort(h, id, e); });
+}
+
+bool ProxyClient::cutover(control::Cutover* out, std::string* error) {
+  return cutover_call(handle_, open_error_, out, error,
+                      [&](lms_control* h, char** e) { return lms_control_cutover_get(h, e); });
+}
+
+bool ProxyClient::replication_mark(const std::string& token, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  if (lms_control_replication_mark(handle_, token.c_str(), &err) == 0) {
+    *error = take(err);
+    return false;
+  }
+  return true;
+}
+
+bool ProxyClient::replication_seen(const std::string& token, bool* seen, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  *seen = lms_control_replication_seen(handle_, token.c_str(), &err) != 0;
+  if (err != nullptr) {
+    *error = take(err);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace lms::orchestrator

@@ -1,0 +1,41 @@
+// One proxy reached through lms/control.h (liblms-control): the orchestrator's only way to a proxy.
+// A thin RAII layer that turns the C calls' results into model structs and errors into strings.
+#pragma once
+
+#include <lms/control.h>
+
+#include <string>
+#include <vector>
+
+#include "model.h"
+
+namespace lms::orchestrator {
+
+struct TlsFiles {
+  std::string ca_cert;
+  std::string client_cert;
+  std::string client_key;
+};
+
+class ProxyClient {
+ public:
+  ProxyClient(const std::string& address, const TlsFiles& tls, uint32_t timeout_ms);
+  ~ProxyClient();
+  ProxyClient(const ProxyClient&) = delete;
+  ProxyClient& operator=(const ProxyClient&) = delete;
+
+  bool status(control::Status* out, std::string* error);
+  bool connections(std::vector<control::Connection>* out, std::string* error);
+  bool begin(const control::BeginOptions& options, control::Cutover* out, std::string* error);
+  bool commit(uint64_t id, control::Cutover* out, std::string* error);
+  bool abort(uint64_t id, control::Cutover* out, std::string* error);
+  bool cutover(control::Cutover* out, std::string* error);
+  bool replication_mark(const std::string& token, std::string* error);
+  bool replication_seen(const std::string& token, bool* seen, std::string* error);
+
+ private:
+  lms_control* handle_ = nullptr;
+  std::string open_error_;
+};
+
+}  // namespace lms::orchestrator
