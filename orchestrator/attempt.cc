@@ -23,6 +23,7 @@ void to_json(nlohmann::json& j, const ProxyRecord& p) {
        {"lms_address", p.sql_address},
        {"cutover", p.cutover},
        {"error", p.error},
+       {"confirmed", p.confirmed},
        // For people and scripts: the table's columns, ready to print.
        {"source_of_truth", p.cutover.source_of_truth},
        {"status", p.cutover.id == 0 ? "" : p.cutover.status},
@@ -36,6 +37,7 @@ void from_json(const nlohmann::json& j, ProxyRecord& p) {
   p.sql_address = j.value("lms_address", "");
   if (j.contains("cutover")) j.at("cutover").get_to(p.cutover);
   p.error = j.value("error", "");
+  p.confirmed = j.value("confirmed", false);
 }
 
 void to_json(nlohmann::json& j, const Attempt& a) {

@@ -22,6 +22,7 @@ struct ProxyRecord {
   std::string sql_address;      // where its clients connect (what the tables show)
   control::Cutover cutover;     // as it last answered
   std::string error;            // the last call to it that failed, "" when it answered
+  bool confirmed = false;       // it has acknowledged the attempt's current decision
 };
 
 struct Attempt {

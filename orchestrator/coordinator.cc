@@ -31,7 +31,8 @@ void for_each_parallel(size_t n, Fn&& fn) {
 }
 
 bool acknowledged(const Attempt& a, const ProxyRecord& p) {
-  if (!p.error.empty()) return false;
+  if (a.decision == kDecisionBegin) return true;
+  if (!p.error.empty() || !p.confirmed) return false;
   if (a.decision == kDecisionCommit) return p.cutover.id == a.id && p.cutover.status == LMS_CUTOVER_COMMITTED;
   if (a.decision == kDecisionAbort) {
     // The proxy is not paused for this attempt (any more, or never was).
@@ -53,6 +54,12 @@ std::string random_token(uint64_t id) {
   return token;
 }
 
+// A new decision must be confirmed by every proxy again.
+void decide(Attempt& a, const char* decision) {
+  a.decision = decision;
+  for (auto& p : a.proxies) p.confirmed = false;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(CoordinatorConfig config, StateStore& store) : config_(std::move(config)), store_(store) {}
@@ -67,11 +74,15 @@ bool Coordinator::start(std::string* error) {
     if (last.decision == kDecisionBegin) {
       // Begun but never committed: undo it, so that no proxy stays paused and none switches.
       spdlog::warn("cutover {} was begun by an earlier run and not committed: aborting it on every proxy", last.id);
-      last.decision = kDecisionAbort;
+      decide(last, kDecisionAbort);
       last.error = "the orchestrator restarted before the cutover was committed";
       if (!persist_locked(error)) return false;
-    } else if (last.decision == kDecisionCommit) {
-      spdlog::info("cutover {} was committed by an earlier run: making sure every proxy has it", last.id);
+    } else {
+      // Whatever was confirmed before the restart is asked again: the calls are idempotent.
+      decide(last, last.decision == kDecisionCommit ? kDecisionCommit : kDecisionAbort);
+      if (last.decision == kDecisionCommit) {
+        spdlog::info("cutover {} was committed by an earlier run: making sure every proxy has it", last.id);
+      }
     }
   }
   monitor_ = std::thread([this] { run_monitor(); });
@@ -249,7 +260,7 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
 
 void Coordinator::fail_locked(Attempt& attempt, const std::string& why) {
   spdlog::warn("cutover {}: {}; aborting on every proxy", attempt.id, why);
-  attempt.decision = kDecisionAbort;
+  decide(attempt, kDecisionAbort);
   attempt.error = why;
   std::string error;
   // Even if this cannot be written down, aborting is the safe direction: a restart would abort too.
@@ -311,6 +322,7 @@ void Coordinator::push_decision(uint64_t id, uint32_t timeout_ms) {
     p.error = errors[k];
     if (errors[k].empty()) {
       p.cutover = results[k];
+      p.confirmed = true;
     } else {
       spdlog::warn("cutover {}: {} on {} failed (retrying): {}", id, decision, p.sql_address, errors[k]);
     }
@@ -386,9 +398,9 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
     if (!config_.skip_replication_check && !check_replication(snapshot, error)) return false;
     std::lock_guard lock(mutex_);
     Attempt& a = *find_locked(id);
-    a.decision = kDecisionCommit;
+    decide(a, kDecisionCommit);
     if (!persist_locked(error)) {
-      a.decision = kDecisionBegin;
+      decide(a, kDecisionBegin);
       return false;
     }
     spdlog::info("cutover {}: committing on {} proxies", id, a.proxies.size());
@@ -416,9 +428,9 @@ bool Coordinator::abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::str
       return false;
     }
     if (a->decision == kDecisionBegin) {
-      a->decision = kDecisionAbort;
+      decide(*a, kDecisionAbort);
       if (!persist_locked(error)) {
-        a->decision = kDecisionBegin;
+        decide(*a, kDecisionBegin);
         return false;
       }
       ++aborted_total_;

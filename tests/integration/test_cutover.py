@@ -21,6 +21,12 @@ class CutoverHarness(unittest.TestCase):
         cls.source = cs.logical_server()
         cls.target = cs.logical_server()
         cs.prepare_pgbench(cls.source, cls.target)
+        for s in (cls.source, cls.target):
+            s.admin("CREATE TABLE probe (id INT PRIMARY KEY, note TEXT)", db=DATABASE)
+            s.admin(f"ALTER TABLE probe OWNER TO {USER}", db=DATABASE)
+            # Sequences are not carried by logical replication: each database counts on its own.
+            s.admin("CREATE SEQUENCE shadowed", db=DATABASE)
+            s.admin(f"ALTER SEQUENCE shadowed OWNER TO {USER}", db=DATABASE)
         cs.replicate(cls.source, cls.target, "lms_forward")
 
     @classmethod
@@ -54,6 +60,33 @@ class CutoverHarness(unittest.TestCase):
         r = self.orch.cli(*args, "-o", "json")
         self.assertEqual(r.returncode, 0, f"lms-cli {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
         return json.loads(r.stdout)
+
+    def held_session(self, proxy, *statements):
+        """A psql session through `proxy` that ran `statements` and stays open for more."""
+        proc = subprocess.Popen(["psql", proxy.url(), "-X", "-qAt", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        for statement in statements:
+            proc.stdin.write(statement + "\n")
+        proc.stdin.flush()
+        deadline = time.time() + 10
+        last = statements[-1].rstrip(";")
+        while time.time() < deadline:  # until the proxy shows the last statement ran
+            conns = self.cli_json("connections", "list")
+            if any(c["last_query"].rstrip(";") == last and c["state"] != "active" for c in conns):
+                return proc
+            time.sleep(0.05)
+        self.fail(f"the held session did not run {last}")
+
+    def finish_session(self, proc, *statements):
+        for statement in statements:
+            proc.stdin.write(statement + "\n")
+        return proc.communicate(timeout=60)
+
+    def proxy_cutover(self, proxy):
+        status, body = proxy.http_get("/v1/cutover")
+        self.assertEqual(status, 200)
+        return json.loads(body)
 
     def roles(self):
         return [p["source_of_truth_role"] for p in self.cli_json("status")["proxies"]]
@@ -115,6 +148,220 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
         first = self.cli_json("cutover", "get_metadata", "-i", "1")
         self.assertEqual(first["status"], "CommitCompleted")
         self.assertEqual({p["cutover"]["source_of_truth_role"] for p in first["proxies"]}, {"target"})
+
+
+
+class CutoverControl(CutoverHarness):
+    def test_abort_after_begin_resumes_on_the_source_with_zero_errors(self):
+        self.start_system()
+        load = cs.Load(self.proxies, seconds=5)
+        time.sleep(1.5)
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        paused_at = cs.count(self.source)
+        time.sleep(0.3)
+        self.assertEqual(cs.count(self.source), paused_at, "nothing runs while paused")
+        attempt = self.cli_json("cutover", "consistent", "abort")
+        self.assertEqual(attempt["status"], "Aborted")
+        self.assertEqual({p["cutover"]["status"] for p in attempt["proxies"]}, {"Aborted"})
+        processed, failed, outputs = load.wait()
+        self.assertEqual(failed, 0, "\n".join(outputs))
+        self.assertGreater(cs.count(self.source), paused_at, "the load went on on the source")
+        self.assertEqual(self.roles(), ["source"] * 3)
+        r = self.orch.cli("cutover", "consistent", "commit")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("aborted", r.stderr)
+
+    def test_begin_timeout_ends_the_held_transaction_and_the_rest_cut_over(self):
+        self.start_system()
+        held = self.held_session(self.proxies[0], "BEGIN;", "INSERT INTO probe VALUES (1, 'held');")
+        idle = self.held_session(self.proxies[1], "SET application_name = 'survivor';", "SELECT 1;")
+        started = time.time()
+        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "1s")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreaterEqual(time.time() - started, 1.0)
+        out, err = self.finish_session(held, "COMMIT;")
+        self.assertIn("ended for a cutover", err)
+        attempt = self.cli_json("cutover", "consistent", "commit")
+        self.assertEqual(attempt["status"], "CommitCompleted")
+        self.assertEqual(cs.count(self.source, "probe WHERE id = 1"), 0)
+        self.assertEqual(cs.count(self.target, "probe WHERE id = 1"), 0)
+        out, err = self.finish_session(idle, "SELECT current_setting('application_name'), inet_server_port();")
+        self.assertEqual(err, "")
+        self.assertEqual(out.strip().splitlines()[-1], f"survivor|{self.target.port}")
+
+    def test_begin_timeout_with_abort_fails_and_keeps_the_transaction(self):
+        self.start_system()
+        held = self.held_session(self.proxies[0], "BEGIN;", "INSERT INTO probe VALUES (2, 'kept');")
+        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "500ms", "--on-begin-timeout", "abort")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("begin-timeout", r.stderr)
+        out, err = self.finish_session(held, "COMMIT;")
+        self.assertEqual(err, "")
+        self.assertEqual(cs.count(self.source, "probe WHERE id = 2"), 1)
+        deadline = time.time() + 10
+        while time.time() < deadline and any(self.proxy_cutover(p)["status"] in ("Began", "TrafficPaused")
+                                             for p in self.proxies):
+            time.sleep(0.05)
+        for p in self.proxies:
+            self.assertIn(self.proxy_cutover(p)["status"], ("Aborted", "Error"))
+        self.assertEqual(self.roles(), ["source"] * 3)
+        self.assertEqual(self.cli_json("cutover", "get_metadata", "-i", "1")["status"], "Error")
+
+    def test_ctrl_c_during_begin_aborts_on_every_proxy(self):
+        self.start_system()
+        held = self.held_session(self.proxies[2], "BEGIN;", "INSERT INTO probe VALUES (3, 'ctrl-c');")
+        cli = subprocess.Popen([cs_cli(), "--orchestrator-url", self.orch.url, "cutover", "consistent", "begin"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while time.time() < deadline and self.proxy_cutover(self.proxies[2])["status"] != "Began":
+            time.sleep(0.05)
+        time.sleep(0.3)
+        cli.send_signal(signal.SIGINT)
+        out, err = cli.communicate(timeout=30)
+        self.assertEqual(cli.returncode, 130, out + err)
+        self.assertIn("aborted", out)
+        self.assertIn("busy session", err, "the progress line shows what begin waits for")
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "Aborted")
+        out, err = self.finish_session(held, "COMMIT;")
+        self.assertEqual(err, "")
+        self.assertEqual(cs.count(self.source, "probe WHERE id = 3"), 1)
+
+    def test_orchestrator_killed_between_begin_and_commit_aborts_when_restarted(self):
+        self.start_system()
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.orch.kill()
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
+        queued = subprocess.Popen(["psql", self.proxies[0].url(), "-X", "-qAt", "-c", "SELECT inet_server_port()"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        self.assertIsNone(queued.poll(), "a new connection waits while paused")
+        self.orch.start()
+        out, err = queued.communicate(timeout=30)
+        self.assertEqual((out.strip(), err), (str(self.source.port), ""))
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "Aborted")
+        self.assertIn("restarted before the cutover was committed",
+                      self.cli_json("cutover", "get_metadata", "-i", "1")["error"])
+
+    def test_a_proxy_unreachable_at_begin_pauses_nobody(self):
+        self.start_system()
+        down = self.proxies.pop()
+        down.stop()
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(f"127.0.0.1:{down.http_port}", r.stderr)
+        for p in self.proxies:
+            self.assertNotIn(self.proxy_cutover(p)["status"], ("Began", "TrafficPaused"))
+            self.assertEqual(psql(p.url(), "-qAtc", "SELECT 1").stdout.strip(), "1")
+
+    def test_cli_tables_and_json_describe_every_proxy_and_connection(self):
+        self.start_system()
+        session = self.held_session(self.proxies[1], "SELECT 42 AS answer;")
+        conns = self.cli_json("connections", "list")
+        mine = [c for c in conns if c["last_query"] == "SELECT 42 AS answer;"]
+        self.assertEqual(len(mine), 1)
+        c = mine[0]
+        self.assertEqual(c["remote_address"], f"127.0.0.1:{self.proxies[1].port}")
+        self.assertRegex(c["source_address"], r"^127\.0\.0\.1:\d+$")
+        self.assertEqual((c["user"], c["database"], c["source_of_truth"], c["state"], c["error"]),
+                         (USER, DATABASE, "PostgreSQL", "idle", ""))
+        table = self.orch.cli("connections", "list").stdout
+        self.assertRegex(table, r"\|\s+LMS ADDRESS\s+\|\s+CLIENT ADDRESS\s+\|")
+        self.assertIn("SELECT 42 AS answer;", table)
+        self.assertTrue(table.rstrip().endswith("Connections Details."))
+
+        status = self.cli_json("status")["proxies"]
+        self.assertEqual([p["sql_address"] for p in status], [f"127.0.0.1:{p.port}" for p in self.proxies])
+        for p in status:
+            self.assertEqual((p["shadow_mode"], p["source_dialect"], p["target_dialect"], p["transitioning"]),
+                             ("none", "PostgreSQL", "PostgreSQL", False))
+            self.assertEqual(p["source_address"], f"127.0.0.1:{self.source.port}")
+            self.assertEqual(p["target_address"], f"127.0.0.1:{self.target.port}")
+        table = self.orch.cli("status").stdout
+        self.assertIn("Proxy Settings Table.", table)
+        self.assertIn("Individual LMS Proxy Status.", table)
+        for p in self.proxies:
+            self.assertIn(f"| 127.0.0.1:{p.port} | None ", table)
+
+        version = self.orch.cli("version")
+        self.assertEqual(version.stdout.strip(), "lms-cli 0.1.0")
+        no_url = subprocess.run([cs_cli(), "status"], capture_output=True, text=True,
+                                env={k: v for k, v in os.environ.items() if k != "CLI_ORCHESTRATOR_URL"})
+        self.assertEqual(no_url.returncode, 2)
+        self.assertIn("--orchestrator-url", no_url.stderr)
+        unreachable = subprocess.run([cs_cli(), "--orchestrator-url", "http://127.0.0.1:1", "status"],
+                                     capture_output=True, text=True)
+        self.assertEqual(unreachable.returncode, 3)
+        self.finish_session(session)
+
+    def test_shadowing_turns_around_after_the_switch(self):
+        self.start_system(proxy_extra=["--shadow-mode", "sync"])
+        session = self.held_session(self.proxies[0], "SELECT nextval('shadowed');")
+        self.assertEqual(self.source.admin("SELECT last_value FROM shadowed", db=DATABASE), "1")
+        self.assertEqual(self.target.admin("SELECT last_value FROM shadowed", db=DATABASE), "1")
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.cli_json("cutover", "consistent", "commit")["status"], "CommitCompleted")
+        out, err = self.finish_session(session, "SELECT nextval('shadowed'), inet_server_port();")
+        self.assertEqual(err, "")
+        self.assertEqual(out.strip().splitlines()[-1], f"2|{self.target.port}")
+        # The old source of truth is now the one shadowed to.
+        self.assertEqual(self.source.admin("SELECT last_value FROM shadowed", db=DATABASE), "2")
+        self.source.admin("ALTER SEQUENCE shadowed RESTART", db=DATABASE)
+        self.target.admin("ALTER SEQUENCE shadowed RESTART", db=DATABASE)
+
+
+class RegionMove(unittest.TestCase):
+    """Step 8 of a CockroachDB region move: source and target are two gateways of one cluster. Here
+    one PostgreSQL server reached at 127.0.0.1 (the old gateway) and at 127.0.0.2 (the new one)."""
+
+    def test_every_session_moves_to_the_new_gateway_under_load(self):
+        from lmstest import Lms, PostgresServer
+        server = PostgresServer(settings={"listen_addresses": "'127.0.0.1,127.0.0.2'"})
+        self.addCleanup(server.destroy)
+        subprocess.run(["pgbench", "-i", "-q", "-s", "1", server.url()], check=True, capture_output=True)
+        old = server.url()
+        new = old.replace("@127.0.0.1:", "@127.0.0.2:")
+        proxies = [Lms(old, extra=["--source-dialect", "cockroach", "--target-dialect", "cockroach",
+                                   "--target", new], workers=1) for _ in range(3)]
+        orch = Orchestrator(proxies)
+        for p in proxies:
+            self.addCleanup(lambda p=p: self.assertEqual(p.stop(), 0, p.log()[-3000:]))
+        self.addCleanup(lambda: self.assertEqual(orch.stop(), 0, orch.log()[-3000:]))
+        sessions = [subprocess.Popen(["psql", p.url(), "-X", "-qAt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True) for p in proxies]
+        for s in sessions:
+            s.stdin.write("SELECT host(inet_server_addr());\n")
+            s.stdin.flush()
+        load = cs.Load(proxies, seconds=5)
+        time.sleep(1.5)
+        r = orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = orch.cli("cutover", "consistent", "commit", "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "CommitCompleted")
+        processed, failed, outputs = load.wait()
+        self.assertEqual(failed, 0, "\n".join(outputs))
+        self.assertGreater(processed, 50)
+        for s in sessions:
+            out, err = s.communicate("SELECT host(inet_server_addr());\n", timeout=30)
+            self.assertEqual(err, "")
+            self.assertEqual(out.split(), ["127.0.0.1", "127.0.0.2"])
+        # New sessions land on the new gateway too.
+        self.assertEqual(psql(proxies[0].url(), "-qAtc", "SELECT host(inet_server_addr())").stdout.strip(),
+                         "127.0.0.2")
+        status = json.loads(orch.cli("status", "-o", "json").stdout)["proxies"]
+        self.assertEqual({p["source_of_truth"] for p in status}, {"Cockroach"})
+        self.assertEqual({p["source_of_truth_role"] for p in status}, {"target"})
+
+
+def cs_cli():
+    from lmstest import CLI_BIN
+    return CLI_BIN
 
 
 if __name__ == "__main__":
