@@ -1,79 +1,95 @@
 #!/usr/bin/env python3
-"""The demo's story, told with the same harness the integration tests use."""
+"""The demo's story, told with the same harness the integration tests use: a live migration with
+a consistent cutover. Two PostgreSQL 15 servers (the target stands in for CockroachDB) with logical
+replication from source to target, three lms proxies, lms-orchestrator, a pgbench load spread over
+the proxies, and a cutover through lms-cli while the load runs."""
 import os
-import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
+import cutover_setup as cs  # noqa: E402
 import lmstest  # noqa: E402
 
-SECONDS = int(os.environ.get("LMS_DEMO_SECONDS", "10"))
+SECONDS = int(os.environ.get("LMS_DEMO_SECONDS", "20"))
 
 
 def step(text):
     print(f"\n== {text}", flush=True)
 
 
-def pgbench(port, *args):
-    env = dict(os.environ, PGPASSWORD=lmstest.PASSWORD)
-    r = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", lmstest.USER, *args,
-                        lmstest.DATABASE], capture_output=True, text=True, env=env)
+def cli(orch, *args):
+    print("$ lms-cli " + " ".join(args), flush=True)
+    r = orch.cli(*args)
+    print(r.stdout, end="")
+    if r.stderr.strip():
+        print(r.stderr.strip().splitlines()[-1])
     if r.returncode != 0:
-        sys.exit(f"pgbench failed:\n{r.stdout}{r.stderr}")
-    return r.stdout
-
-
-def summary(output):
-    tps = re.search(r"tps = ([\d.]+)", output).group(1)
-    latency = re.search(r"latency average = ([\d.]+ ms)", output).group(1)
-    failed = re.search(r"number of failed transactions: (\d+)", output).group(1)
-    done = re.search(r"number of transactions actually processed: (\d+)", output).group(1)
-    return f"{done} transactions, {failed} failed, {float(tps):.0f} tps, mean latency {latency}"
+        sys.exit(f"lms-cli {' '.join(args)} exited with {r.returncode}")
 
 
 def main():
-    step("starting PostgreSQL 15 in a temporary directory")
-    pg = lmstest.PostgresServer()
-    proxy = None
+    started = []
     try:
-        print(f"PostgreSQL on 127.0.0.1:{pg.port}")
-        step("starting lms in front of it")
-        proxy = lmstest.Lms(pg.url())
-        print(f"lms: SQL on 127.0.0.1:{proxy.port}, HTTP on 127.0.0.1:{proxy.http_port}")
-        print("readyz:", proxy.http_get("/readyz")[1].strip())
+        step("two PostgreSQL 15 servers in temporary directories: the source, and the target")
+        source = cs.logical_server()
+        started.append(source)
+        target = cs.logical_server()
+        started.append(target)
+        print(f"source on 127.0.0.1:{source.port}, target on 127.0.0.1:{target.port}")
 
-        step("psql through lms")
-        r = lmstest.psql(proxy.url(), "-c", "SELECT current_user, current_database(), "
-                         "inet_server_port() AS server_port")
-        print(r.stdout + r.stderr)
+        step("pgbench's tables on the source, logical replication from source to target")
+        cs.prepare_pgbench(source, target)
+        cs.replicate(source, target, "lms_demo")
+        print(f"pgbench_accounts: {cs.count(source, 'pgbench_accounts')} rows on the source, "
+              f"{cs.count(target, 'pgbench_accounts')} on the target")
 
-        step("pgbench -i (COPY through lms)")
-        pgbench(proxy.port, "-i", "-s", "5", "-q")
-        print(pg.admin("SELECT count(*) || ' rows in pgbench_accounts' FROM pgbench_accounts", db=lmstest.DATABASE))
+        step("three lms proxies (source of truth: the source) and lms-orchestrator")
+        # The target speaks for CockroachDB here: the cockroach dialect is PostgreSQL's protocol.
+        proxies = cs.proxies_for(source, target, target_dialect="cockroach")
+        started.extend(proxies)
+        orch = lmstest.Orchestrator(proxies)
+        started.append(orch)
+        for p in proxies:
+            print(f"lms: SQL on 127.0.0.1:{p.port}, HTTP on 127.0.0.1:{p.http_port}")
+        print(f"lms-orchestrator: {orch.url}")
+        cli(orch, "status")
 
-        for label, args in [("select-only, 8 clients, prepared", ["-S", "-M", "prepared"]),
-                            ("read-write (TPC-B like), 8 clients", ["-M", "prepared"])]:
-            step(f"pgbench {label}, {SECONDS}s: direct, then through lms")
-            common = ["-c", "8", "-j", "2", "-T", str(SECONDS), *args]
-            direct = pgbench(pg.port, *common)
-            through = pgbench(proxy.port, *common)
-            print(f"direct:      {summary(direct)}")
-            print(f"through lms: {summary(through)}")
+        step(f"pgbench -M prepared, 8 clients over the three proxies, {SECONDS}s")
+        load = cs.Load(proxies, seconds=SECONDS)
+        time.sleep(SECONDS / 4)
+        cli(orch, "connections", "list")
 
-        step("what lms counted (/metrics)")
-        for line in proxy.http_get("/metrics")[1].splitlines():
-            if line.startswith(("lms_client_connections_total", "lms_requests_total", "lms_bytes_total",
-                                "lms_errors_total{database=\"source\"")):
-                print(line)
-        print(f"lms RSS now: {proxy.rss_kb()} kB")
+        step("consistent cutover while the load runs")
+        before = cs.count(source)
+        cli(orch, "cutover", "consistent", "begin", "--begin-timeout", "10s")
+        print("(the orchestrator now writes a marker row on the source and waits for replication to "
+              "carry it to the target before it commits)")
+        cli(orch, "cutover", "consistent", "commit")
+        at_commit = cs.count(source)
+        cli(orch, "cutover", "get_metadata", "-i", "1")
+        cli(orch, "status")
+
+        step("the load goes on, now served by the target")
+        time.sleep(1)
+        print(f"pgbench_history on the target grows: {cs.count(target)} rows", flush=True)
+        processed, failed, outputs = load.wait()
+        print(f"pgbench: {processed} transactions, {failed} failed")
+        print(f"pgbench_history: {before} rows on the source when the cutover began, {at_commit} at the commit, "
+              f"{cs.count(source)} now (no write after the commit); {cs.count(target)} on the target")
+        complete = cs.count(target) == processed
+        print("every transaction pgbench counted is on the target:", "yes" if complete else "NO")
+        if failed or not complete or cs.count(source) != at_commit:
+            sys.exit("the demo's cutover lost or failed something; see above")
     finally:
         step("cleaning up")
-        if proxy is not None:
-            code = proxy.stop()
-            print(f"lms stopped (exit {code})")
-        pg.destroy()
-        print("PostgreSQL stopped and its directory removed")
+        for thing in reversed(started):
+            if isinstance(thing, lmstest.PostgresServer):
+                thing.destroy()
+            else:
+                thing.stop()
+        print("every process stopped, every directory removed")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The local demo: installs what is missing, builds LMS, starts a PostgreSQL 15 server of its own in a
-# temporary directory, puts lms in front of it, drives pgbench through it, prints what happened, and
-# cleans everything up. Nothing listens on a standard port; nothing leaves the machine.
+# The local demo: installs what is missing, builds LMS, then tells a live migration end to end with
+# processes of its own: two PostgreSQL 15 servers in temporary directories with logical replication
+# from source to target, three lms proxies, lms-orchestrator, a pgbench load, and a consistent cutover
+# through lms-cli while the load runs. Nothing listens on a standard port; nothing leaves the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

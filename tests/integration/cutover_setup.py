@@ -56,8 +56,8 @@ def count(server, table="pgbench_history"):
     return int(server.admin(f"SELECT count(*) FROM {table}", db=DATABASE))
 
 
-def proxies_for(source, target, n=3, extra=()):
-    return [Lms(source.url(), extra=["--target", target.url(), "--target-dialect", "postgres", *extra],
+def proxies_for(source, target, n=3, extra=(), target_dialect="postgres"):
+    return [Lms(source.url(), extra=["--target", target.url(), "--target-dialect", target_dialect, *extra],
                 workers=1) for _ in range(n)]
 
 
