@@ -30,6 +30,9 @@ const std::vector<Setting> kSettings = {
     {"connect-timeout", "10000", "milliseconds to wait for a database connection"},
     {"buffer-limit", "262144", "bytes queued toward a slow peer before the proxy stops reading its feeder"},
     {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
+    {"state-file", "",
+     "file where the proxy keeps its source of truth and a cutover in progress, so a restart resumes "
+     "them (empty: not kept; a restarted proxy serves from the source)"},
 };
 
 bool known(const std::string& name) {
@@ -265,6 +268,7 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto shadow_timeout = parse_unsigned(values["shadow-timeout"].value, 1, 3600000);
   if (!shadow_timeout) return bad("shadow-timeout", "must be milliseconds from 1 to 3600000");
   c.shadow_timeout_ms = *shadow_timeout;
+  c.state_file = values["state-file"].value;
   return c;
 }
 

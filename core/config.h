@@ -33,6 +33,7 @@ struct Config {
   uint32_t connect_timeout_ms = 0;
   uint32_t buffer_limit = 0;       // bytes queued toward one peer before its feeder stops being read
   uint32_t shadow_timeout_ms = 0;  // how long a client's answer may wait for the target
+  std::string state_file;          // where the cutover state survives a restart; empty: nowhere
 };
 
 struct Setting {

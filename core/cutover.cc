@@ -3,10 +3,15 @@
 #include <lms/control.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <future>
 #include <memory>
+#include <sstream>
 
+#include "durable_file.h"
 #include "json.h"
 
 namespace lms::core {
@@ -105,6 +110,59 @@ bool CutoverController::on_every_worker(const std::function<void(Worker&)>& task
   return all;
 }
 
+bool CutoverController::persist_locked(uint8_t truth, std::string* error) const {
+  const std::string& path = shared_.config->state_file;
+  if (path.empty()) return true;
+  const nlohmann::json state{{"id", record_.id},
+                             {"status", record_.status},
+                             {"source_of_truth_role", truth == kTargetRole ? "target" : "source"}};
+  if (control::replace_file_durably(path, state.dump() + "\n", error)) return true;
+  *error = "cannot write the state file, so the cutover step was not taken: " + *error;
+  spdlog::error("{}", *error);
+  return false;
+}
+
+bool CutoverController::restore(std::string* error) {
+  const std::string& path = shared_.config->state_file;
+  if (path.empty()) return true;
+  std::ifstream in(path);
+  if (!in) {
+    if (errno == ENOENT) return true;  // never cut over
+    *error = "state-file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::lock_guard lock(mutex_);
+  try {
+    const auto state = nlohmann::json::parse(text.str());
+    record_.id = state.at("id").get<uint64_t>();
+    record_.status = state.at("status").get<std::string>();
+    const std::string role = state.at("source_of_truth_role").get<std::string>();
+    if (role != "source" && role != "target") throw std::invalid_argument("unknown source_of_truth_role " + role);
+    if (role == "target" && shared_.target == nullptr) {
+      *error = "state-file " + path + " says the target is the source of truth, but no target is configured";
+      return false;
+    }
+    shared_.truth.store(role == "target" ? kTargetRole : kSourceRole);
+  } catch (const std::exception& e) {
+    *error = "state-file " + path + ": not a state this proxy can read: " + e.what();
+    return false;
+  }
+  if (in_progress(record_.status)) {
+    // Stopped while paused: nothing runs until the orchestrator commits or aborts this attempt.
+    record_.status = LMS_CUTOVER_PAUSED;
+    record_.trigger_time_ns = record_.paused_time_ns = now_ns();
+    for (Worker* w : workers_) w->start_paused();
+    spdlog::warn("cutover {} was in progress when this proxy stopped: traffic stays paused until it is committed "
+                 "or aborted",
+                 record_.id);
+  }
+  spdlog::info("state-file {}: the source of truth is the {} (last cutover {}: {})", path, truth_role(), record_.id,
+               record_.status);
+  return true;
+}
+
 bool CutoverController::begin(const control::BeginOptions& options, control::Cutover* out, std::string* error) {
   std::lock_guard op(op_mutex_);
   if (shared_.target == nullptr) {
@@ -132,11 +190,16 @@ bool CutoverController::begin(const control::BeginOptions& options, control::Cut
                std::to_string(record_.id) + ")";
       return false;
     }
+    const control::Cutover previous = record_;
     record_ = control::Cutover{};
     record_.id = options.id;
     record_.status = LMS_CUTOVER_BEGAN;
     record_.trigger_time_ns = now_ns();
     busy_.assign(workers_.size(), kUnreported);
+    if (!persist_locked(shared_.truth.load(), error)) {
+      record_ = previous;
+      return false;
+    }
   }
   if (watcher_.joinable()) watcher_.join();
   spdlog::info("cutover {}: pausing traffic (begin-timeout {})", options.id,
@@ -158,6 +221,8 @@ void CutoverController::watch(uint64_t id, uint32_t timeout_ms, bool abort_on_ti
                       " sessions still busy; the cutover was abandoned and traffic resumed untouched";
       record_.commit_time_ns = now_ns();
       spdlog::warn("cutover {}: {}", id, record_.error);
+      std::string error;
+      persist_locked(shared_.truth.load(), &error);  // a restart would find it paused and wait: still safe
       lock.unlock();
       on_every_worker([](Worker& w) { w.resume(); });
       return;
@@ -193,6 +258,16 @@ bool CutoverController::commit(uint64_t id, control::Cutover* out, std::string* 
     }
   }
   const uint8_t next = shared_.truth.load() == kTargetRole ? kSourceRole : kTargetRole;
+  {
+    // Written down before anything switches: a proxy that restarts after this serves from the new
+    // source of truth, never from the old one while the others use the new.
+    std::lock_guard lock(mutex_);
+    const std::string status = record_.status;
+    record_.status = LMS_CUTOVER_COMMITTED;
+    const bool persisted = persist_locked(next, error);
+    record_.status = status;
+    if (!persisted) return false;
+  }
   shared_.truth.store(next);
   on_every_worker([](Worker& w) { w.resume(); });
   {
@@ -224,6 +299,8 @@ bool CutoverController::abort(uint64_t id, control::Cutover* out, std::string* e
     }
     record_.status = LMS_CUTOVER_ABORTED;
     record_.commit_time_ns = now_ns();
+    std::string ignored;
+    persist_locked(shared_.truth.load(), &ignored);  // if this fails, a restart comes back paused: safe
   }
   changed_.notify_all();
   on_every_worker([](Worker& w) { w.resume(); });

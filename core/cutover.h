@@ -39,6 +39,12 @@ class CutoverController {
   // Prometheus lines for the cutover state.
   std::string render_metrics() const;
 
+  // With a state file (the state-file setting): takes up the source of truth and any cutover in
+  // progress a previous run of this proxy left. Call before the workers start: a proxy that was
+  // paused comes back paused, for the orchestrator to commit or abort. False with *error when the
+  // file exists but cannot be read.
+  bool restore(std::string* error);
+
   // Worker `index` has `busy` sessions still busy (while paused). Any worker thread.
   void report_busy(unsigned index, uint32_t busy);
   // Ends the watch of a pausing attempt (process shutdown).
@@ -52,6 +58,8 @@ class CutoverController {
   bool all_idle_locked() const;
   uint32_t busy_locked() const;
   void fill_truth_locked(control::Cutover* c) const;
+  // Writes the attempt and the source of truth (`truth`) to the state file, durably, if there is one.
+  bool persist_locked(uint8_t truth, std::string* error) const;
 
   ProxyShared& shared_;
   std::vector<Worker*> workers_;

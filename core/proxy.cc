@@ -82,6 +82,7 @@ bool Proxy::start(std::string* error) {
   for (auto& w : workers_) workers.push_back(w.get());
   cutover_ = std::make_unique<CutoverController>(shared_, workers);
   shared_.cutover = cutover_.get();
+  if (!cutover_->restore(error)) return false;
   control_ = std::make_unique<ControlService>(shared_, workers, *cutover_,
                                               [this](std::string* reason) { return probe_source(reason); });
   http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return render_metrics(); },

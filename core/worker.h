@@ -76,6 +76,8 @@ class Worker {
   // clients' next requests and new sessions wait before connecting; the controller hears how many
   // sessions are still busy each time that number may have changed.
   void pause();
+  // Before start(): the worker begins paused (a restarted proxy in the middle of a cutover).
+  void start_paused() { paused_ = true; }
   void resume();
   void end_busy_sessions();
   bool paused() const { return paused_; }

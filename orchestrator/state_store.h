@@ -1,6 +1,5 @@
 // Where the orchestrator writes its cutover history down: one JSON file in --state-dir, replaced
-// atomically (written beside, synced, renamed, directory synced), so that a crash leaves either the
-// old history or the new one, never half of it.
+// durably (control/durable_file.h), so that a crash leaves either the old history or the new one.
 #pragma once
 
 #include <mutex>

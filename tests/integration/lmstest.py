@@ -138,9 +138,9 @@ class Lms:
     """One lms process. Its stderr goes to a file the test can read; stopping it checks that it
     exited cleanly (a crash or a sanitizer report fails the test)."""
 
-    def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2):
-        self.port = free_port()
-        self.http_port = free_port()
+    def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2, port=None, http_port=None):
+        self.port = port or free_port()
+        self.http_port = http_port or free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-proxy-")
         self.log_path = os.path.join(self.dir, "lms.log")
         args = [LMS_BIN, "--source-dialect", "postgres", "--listen", f"127.0.0.1:{self.port}",

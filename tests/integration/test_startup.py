@@ -17,6 +17,14 @@ def run_lms(*args, env=None):
     return subprocess.run([LMS_BIN, *args], capture_output=True, text=True, timeout=30, env=full_env)
 
 
+def abi_minor():
+    """The plugin ABI's minor version, as the SDK header declares it."""
+    import re
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "sdk", "include", "lms", "plugin.h")
+    with open(header) as f:
+        return int(re.search(r"#define LMS_PLUGIN_ABI_MINOR (\d+)u", f.read()).group(1))
+
+
 class Misconfiguration(unittest.TestCase):
     """lms refuses to start, with one clear line and a non-zero exit."""
 
@@ -59,8 +67,9 @@ class Misconfiguration(unittest.TestCase):
                 f.write("not a shared object")
             self.assert_refused(self.base + ["--plugin-dir", d], f"plugin {target}: cannot be loaded", 1)
             shutil.copy(os.path.join(BUILD_DIR, "tests", "fixture_1.so"), target)
+            minor = abi_minor()
             self.assert_refused(self.base + ["--plugin-dir", d],
-                                f"plugin {target}: built for plugin ABI 2.0, this host speaks 1.0", 1)
+                                f"plugin {target}: built for plugin ABI 2.{minor}, this host speaks 1.{minor}", 1)
 
     def test_port_in_use(self):
         with socket.socket() as busy:
