@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "http_json.h"
 #include "json.h"
 
 namespace lms::core {
@@ -11,26 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
-}
-
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-  reply(res, status, json{{"error", message}});
-}
-
-// Parses the request's JSON body; answers 400 and returns false when it is not JSON.
-bool parse_body(const httplib::Request& req, httplib::Response& res, json* body) {
-  try {
-    *body = req.body.empty() ? json::object() : json::parse(req.body);
-    if (!body->is_object()) throw std::invalid_argument("not an object");
-    return true;
-  } catch (const std::exception&) {
-    reply_error(res, 400, "the request body must be a JSON object");
-    return false;
-  }
-}
+using control::parse_body;
+using control::reply;
+using control::reply_error;
 
 // Runs one cutover step named by the body's "id" and answers with the attempt's record.
 template <typename Step>

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "http_json.h"
 #include "json.h"
 
 namespace lms::orchestrator {
@@ -11,27 +12,9 @@ namespace {
 
 using nlohmann::json;
 
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
-}
-
-void reply_error(httplib::Response& res, int status, const std::string& message, const json& extra = nullptr) {
-  json body{{"error", message}};
-  if (!extra.is_null()) body["cutover"] = extra;
-  reply(res, status, body);
-}
-
-bool parse_body(const httplib::Request& req, httplib::Response& res, json* body) {
-  try {
-    *body = req.body.empty() ? json::object() : json::parse(req.body);
-    if (!body->is_object()) throw std::invalid_argument("not an object");
-    return true;
-  } catch (const std::exception&) {
-    reply_error(res, 400, "the request body must be a JSON object");
-    return false;
-  }
-}
+using control::parse_body;
+using control::reply;
+using control::reply_error;
 
 // ?lms=a,b,c (GET) or "lms_addresses": [...] (POST): the proxies a request is about.
 std::vector<std::string> requested_proxies(const httplib::Request& req, const json* body) {

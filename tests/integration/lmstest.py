@@ -205,8 +205,10 @@ class Orchestrator:
         self.log_path = os.path.join(self.state_dir, "orchestrator.log")
         addresses = ",".join(f"127.0.0.1:{p.http_port}" for p in proxies)
         self.args = [ORCHESTRATOR_BIN, "--listen", f"127.0.0.1:{self.port}",
-                     "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--lms-addresses", addresses,
-                     "--state-dir", self.state_dir, *extra]
+                     "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--state-dir", self.state_dir]
+        if addresses:
+            self.args += ["--lms-addresses", addresses]
+        self.args += list(extra)
         self.start()
 
     def start(self):

@@ -190,6 +190,10 @@ class CutoverControl(CutoverHarness):
         out, err = self.finish_session(idle, "SELECT current_setting('application_name'), inet_server_port();")
         self.assertEqual(err, "")
         self.assertEqual(out.strip().splitlines()[-1], f"survivor|{self.target.port}")
+        metrics = {p: p.http_get("/metrics")[1] for p in self.proxies}
+        self.assertIn("lms_cutover_sessions_ended_total 1", metrics[self.proxies[0]])
+        self.assertIn("lms_cutover_sessions_switched_total 1", metrics[self.proxies[1]])
+        self.assertIn("lms_cutover_source_of_truth 1", metrics[self.proxies[2]])
 
     def test_begin_timeout_with_abort_fails_and_keeps_the_transaction(self):
         self.start_system()
@@ -259,13 +263,15 @@ class CutoverControl(CutoverHarness):
             self.assertNotIn(self.proxy_cutover(p)["status"], ("Began", "TrafficPaused"))
             self.assertEqual(psql(p.url(), "-qAtc", "SELECT 1").stdout.strip(), "1")
 
-    def restart_killed(self, index, extra):
-        """SIGKILLs proxy `index` and starts it again with the same ports and settings."""
+    def restart_killed(self, index, extra, down_for=0.0):
+        """SIGKILLs proxy `index` and, `down_for` seconds later, starts it again with the same ports
+        and settings."""
         from lmstest import Lms
         old = self.proxies[index]
         old.killed = True
         old.proc.kill()
         old.proc.wait()
+        time.sleep(down_for)
         new = Lms(self.source.url(), workers=1, port=old.port, http_port=old.http_port,
                   extra=["--target", self.target.url(), "--target-dialect", "postgres", *extra])
         self.addCleanup(self._stop_proxy, new)
@@ -284,6 +290,20 @@ class CutoverControl(CutoverHarness):
         out = psql(revived.url(), "-qAtc", "SELECT inet_server_port()")
         self.assertEqual((out.stdout.strip(), out.stderr), (str(self.target.port), ""))
         self.assertEqual(self.roles(), ["target"] * 3)
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.orch.metrics_port}/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        self.assertIn('lms_orchestrator_cutovers_total{result="committed"} 1', metrics)
+        self.assertIn("lms_orchestrator_last_cutover_id 1", metrics)
+
+    def test_proxies_found_through_dns(self):
+        self.start_system()
+        orch = Orchestrator([], extra=["--lms-dns", "127.0.0.1", "--lms-port", str(self.proxies[0].http_port)])
+        self.addCleanup(self._stop_orchestrator, orch)
+        r = orch.cli("status", "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual([p["sql_address"] for p in json.loads(r.stdout)["proxies"]],
+                         [f"127.0.0.1:{self.proxies[0].port}"])
 
     def test_a_proxy_killed_while_paused_fails_the_attempt_and_comes_back_on_the_source(self):
         state = os.path.join(self.source.dir, "paused-proxy.state")
@@ -291,7 +311,8 @@ class CutoverControl(CutoverHarness):
         self.restart_killed(1, ["--state-file", state])
         r = self.orch.cli("cutover", "consistent", "begin")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        revived = self.restart_killed(1, ["--state-file", state])
+        # Down long enough for the orchestrator's watch (every 25 ms) to see it gone.
+        revived = self.restart_killed(1, ["--state-file", state], down_for=0.5)
         # It came back paused (it might have missed a commit), and the orchestrator, which saw it
         # go away, aborted the attempt everywhere.
         self.assertIn("was in progress when this proxy stopped", revived.log())

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -11,8 +12,8 @@ namespace lms::pgwire {
 
 uint32_t execute_statement(const lms_kv* params, size_t count, const std::string& sql, uint32_t timeout_ms,
                            uint64_t* rows, std::string* error) {
-  std::vector<std::string> storage;
-  storage.reserve(2 * count + 4);
+  // A deque never moves what it holds: the c_str() pointers below stay valid as it grows.
+  std::deque<std::string> storage;
   std::vector<const char*> keys;
   std::vector<const char*> values;
   auto add = [&](std::string key, std::string value) {
