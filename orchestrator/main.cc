@@ -4,7 +4,10 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -60,7 +63,13 @@ int main(int argc, char** argv) {
                  "--lms-addresses are given");
   app.add_option("--lms-port", config.lms_port, "the proxies' HTTP control port for --lms-dns and bare hosts")
       ->capture_default_str();
-  app.add_option("--state-dir", state_dir, "where the cutover history is written")->capture_default_str();
+  app.add_option("--state-dir", state_dir, "where the cutover history is written (unless CRDB_URL is set)")
+      ->capture_default_str();
+  std::string config_file;
+  app.add_option("--config-file", config_file,
+                 "the deployment's config.json; its CRDB_URL (or the CRDB_URL environment variable) puts the "
+                 "cutover history in a table of that database instead of --state-dir")
+      ->envname("ORCH_READ_CONFIG_FILE");
   app.add_option("--replication-timeout", replication_timeout,
                  "how long commit waits for the replication marker to reach the other database")
       ->capture_default_str();
@@ -98,7 +107,7 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
-  if (ec) {
+  if (ec && std::getenv("CRDB_URL") == nullptr && config_file.empty()) {
     spdlog::error("cannot create --state-dir {}: {}", state_dir, ec.message());
     return 2;
   }
@@ -110,8 +119,24 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  StateStore store(state_dir);
-  Coordinator coordinator(config, store);
+  std::string crdb_url = std::getenv("CRDB_URL") != nullptr ? std::getenv("CRDB_URL") : "";
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    try {
+      const auto secrets = nlohmann::json::parse(in);
+      if (secrets.contains("CRDB_URL")) crdb_url = secrets.at("CRDB_URL").get<std::string>();
+    } catch (const std::exception& e) {
+      spdlog::error("--config-file {}: not a config.json this orchestrator can read: {}", config_file, e.what());
+      return 2;
+    }
+  }
+  std::unique_ptr<StateStore> store;
+  if (crdb_url.empty()) {
+    store = std::make_unique<FileStateStore>(state_dir);
+  } else {
+    store = std::make_unique<DatabaseStateStore>(crdb_url);
+  }
+  Coordinator coordinator(config, *store);
   std::string error;
   if (!coordinator.start(&error)) {
     spdlog::error("{}", error);
@@ -136,7 +161,7 @@ int main(int argc, char** argv) {
   std::thread api_thread([&] { api.listen_after_bind(); });
   std::thread metrics_thread([&] { metrics.listen_after_bind(); });
   spdlog::info("lms-orchestrator {} listening on {} (metrics on {}), history in {}, proxies: {}", LMS_VERSION, listen,
-               metrics_listen, store.path(),
+               metrics_listen, store->describe(),
                !addresses.empty() ? addresses : (!config.lms_dns.empty() ? "DNS " + config.lms_dns : "given per request"));
   int signal = 0;
   sigwait(&signals, &signal);

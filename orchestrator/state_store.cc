@@ -9,9 +9,9 @@
 
 namespace lms::orchestrator {
 
-StateStore::StateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/cutover-state.json") {}
+FileStateStore::FileStateStore(std::string dir) : dir_(std::move(dir)), path_(dir_ + "/cutover-state.json") {}
 
-bool StateStore::load(std::vector<Attempt>* attempts, std::string* error) {
+bool FileStateStore::load(std::vector<Attempt>* attempts, std::string* error) {
   std::ifstream in(path_);
   if (!in) {
     if (errno == ENOENT) return true;  // a first start
@@ -30,7 +30,7 @@ bool StateStore::load(std::vector<Attempt>* attempts, std::string* error) {
   }
 }
 
-bool StateStore::save(const std::vector<Attempt>& attempts, std::string* error) {
+bool FileStateStore::save(const std::vector<Attempt>& attempts, std::string* error) {
   const std::string text = nlohmann::json{{"version", 1}, {"attempts", attempts}}.dump(2) + "\n";
   return control::replace_file_durably(path_, text, error);
 }

@@ -20,7 +20,7 @@ class StateStoreTest : public ::testing::Test {
 };
 
 TEST_F(StateStoreTest, AFirstStartHasNoHistory) {
-  StateStore store(dir_);
+  FileStateStore store(dir_);
   std::vector<Attempt> attempts;
   std::string error;
   ASSERT_TRUE(store.load(&attempts, &error)) << error;
@@ -28,7 +28,7 @@ TEST_F(StateStoreTest, AFirstStartHasNoHistory) {
 }
 
 TEST_F(StateStoreTest, WhatIsSavedIsWhatLoads) {
-  StateStore store(dir_);
+  FileStateStore store(dir_);
   Attempt a;
   a.id = 4;
   a.decision = kDecisionCommit;
@@ -57,7 +57,7 @@ TEST_F(StateStoreTest, WhatIsSavedIsWhatLoads) {
 }
 
 TEST_F(StateStoreTest, ACorruptHistoryIsAnErrorNotAFreshStart) {
-  StateStore store(dir_);
+  FileStateStore store(dir_);
   std::ofstream(store.path()) << "{\"attempts\": [";
   std::vector<Attempt> attempts;
   std::string error;
@@ -66,7 +66,7 @@ TEST_F(StateStoreTest, ACorruptHistoryIsAnErrorNotAFreshStart) {
 }
 
 TEST_F(StateStoreTest, ADirectoryThatIsGoneIsReported) {
-  StateStore store(dir_ + "/gone");
+  FileStateStore store(dir_ + "/gone");
   std::string error;
   EXPECT_FALSE(store.save({}, &error));
   EXPECT_NE(error.find("gone"), std::string::npos);

@@ -198,7 +198,8 @@ class Lms:
 class Orchestrator:
     """One lms-orchestrator process driving the given proxies (through their HTTP ports)."""
 
-    def __init__(self, proxies, extra=(), state_dir=None):
+    def __init__(self, proxies, extra=(), state_dir=None, env=None):
+        self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.metrics_port = free_port()
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="lms-orch-")
@@ -213,7 +214,7 @@ class Orchestrator:
 
     def start(self):
         self.log_file = open(self.log_path, "a")
-        self.proc = subprocess.Popen(self.args, stdout=self.log_file, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args, stdout=self.log_file, stderr=subprocess.STDOUT, env=self.env)
         wait_for_port(self.port)
 
     @property

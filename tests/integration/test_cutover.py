@@ -252,6 +252,31 @@ class CutoverControl(CutoverHarness):
         self.assertIn("restarted before the cutover was committed",
                       self.cli_json("cutover", "get_metadata", "-i", "1")["error"])
 
+    def test_history_in_the_target_database_survives_an_orchestrator_restart(self):
+        self.proxies = cs.proxies_for(self.source, self.target)
+        for p in self.proxies:
+            self.addCleanup(self._stop_proxy, p)
+        self.orch = Orchestrator(self.proxies, env={"CRDB_URL": self.target.url()})
+        self.addCleanup(self._stop_orchestrator, self.orch)
+        self.addCleanup(self.target.admin, "DROP TABLE IF EXISTS lms_orchestrator_history", db=DATABASE)
+        deadline = time.time() + 10
+        while time.time() < deadline and "listening" not in self.orch.log():
+            time.sleep(0.05)
+        self.assertIn("table lms_orchestrator_history at 127.0.0.1:", self.orch.log())
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        history = "SELECT attempt::json->>'decision' FROM lms_orchestrator_history WHERE id = 1"
+        self.assertEqual(self.target.admin(history, db=DATABASE), "begin")
+        self.orch.kill()
+        self.orch.start()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(self.proxy_cutover(p)["status"] != "Aborted" for p in self.proxies):
+            time.sleep(0.05)
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "Aborted")
+        self.assertEqual(self.target.admin(history, db=DATABASE), "abort")
+        self.assertFalse(os.path.exists(os.path.join(self.orch.state_dir, "cutover-state.json")))
+
     def test_a_proxy_unreachable_at_begin_pauses_nobody(self):
         self.start_system()
         down = self.proxies.pop()
