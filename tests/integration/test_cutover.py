@@ -252,6 +252,28 @@ class CutoverControl(CutoverHarness):
         self.assertIn("restarted before the cutover was committed",
                       self.cli_json("cutover", "get_metadata", "-i", "1")["error"])
 
+    def test_commit_waits_for_replication_and_refuses_when_it_lags(self):
+        self.start_system(orchestrator_extra=["--replication-timeout", "1s"])
+        self.target.admin("ALTER SUBSCRIPTION lms_forward DISABLE", db=DATABASE)
+        self.addCleanup(self.target.admin, "ALTER SUBSCRIPTION lms_forward ENABLE", db=DATABASE)
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.orch.cli("cutover", "consistent", "commit")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("replication has not caught up within 1000 ms", r.stderr)
+        for p in self.proxies:  # still paused, ready for a commit or an abort
+            self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
+        self.target.admin("ALTER SUBSCRIPTION lms_forward ENABLE", db=DATABASE)
+        deadline = time.time() + 60
+        while True:  # what an operator does: commit again once replication runs
+            r = self.orch.cli("cutover", "consistent", "commit", "-o", "json")
+            if r.returncode == 0 or time.time() > deadline:
+                break
+            self.assertIn("replication has not caught up", r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["status"], "CommitCompleted")
+        self.assertEqual(self.roles(), ["target"] * 3)
+
     def test_history_in_the_target_database_survives_an_orchestrator_restart(self):
         self.proxies = cs.proxies_for(self.source, self.target)
         for p in self.proxies:
