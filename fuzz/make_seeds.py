@@ -72,6 +72,13 @@ def main():
         "fuzz_back_handshake": BACK,
         "fuzz_scram": SCRAM,
         "fuzz_connection_string": CONNSTR,
+        "fuzz_inspect": [b"\0" + c for c in CLIENT] + [b"\1" + s for s in SERVER] + [
+            b"\0" + msg(b"Q", cstr("SET search_path = a; -- x")),
+            b"\0" + msg(b"Q", cstr("/* c */ DEALLOCATE PREPARE p1")),
+            b"\0" + msg(b"Q", cstr("PREPARE q (int) AS SELECT $1; SELECT 'x;y'")),
+            b"\0" + msg(b"P", cstr("P0_1") + cstr("SELECT 1") + b"\0\0"),
+            b"\0" + msg(b"C", b"S" + cstr("P0_1")),
+        ],
     }
     for target, seeds in corpora.items():
         d = os.path.join(out, target)
