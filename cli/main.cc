@@ -193,7 +193,7 @@ int cmd_begin(const Options& o) {
       std::cerr << "\rwaiting for " << busy << " busy session" << (busy == 1 ? "" : "s") << " on " << waiting
                 << " of " << attempt.at("proxies").size() << " proxies...   " << std::flush;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const Reply r = client.get("/v1/cutover/" + std::to_string(id));
     if (!r.ok()) {
       if (g_interrupted) return abort_after_interrupt(o, client, id, static_cast<uint32_t>(*abort_ms));

@@ -103,12 +103,12 @@ bool ControlService::replication_mark(const std::string& token, std::string* err
   }
   const uint8_t truth = shared_.truth.load();
   uint64_t rows = 0;
+  // One round trip on one connection: the marker's latency is part of the cutover's stall.
   return execute(truth,
                  std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
-                     " (token TEXT PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                 &rows, error) &&
-         execute(truth, std::string("INSERT INTO ") + kMarkerTable + " (token) VALUES ('" + token + "')", &rows,
-                 error);
+                     " (token TEXT PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now()); INSERT INTO " +
+                     kMarkerTable + " (token) VALUES ('" + token + "')",
+                 &rows, error);
 }
 
 bool ControlService::replication_seen(const std::string& token, bool* seen, std::string* error) {

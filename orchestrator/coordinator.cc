@@ -346,7 +346,7 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
       return true;
     }
     if (Clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   *error = "replication has not caught up within " + std::to_string(config_.replication_timeout_ms) +
            " ms: the marker row is not on the other database yet" +
