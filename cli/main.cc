@@ -43,7 +43,9 @@ int fail(const Reply& reply) {
   return reply.reached ? kExitFailed : kExitUnreachable;
 }
 
-std::string proxies_query(const Options& o) { return o.lms_addresses.empty() ? "" : "?lms=" + o.lms_addresses; }
+std::string proxies_query(const Options& o) {
+  return o.lms_addresses.empty() ? "" : "?lms=" + o.lms_addresses;
+}
 
 json proxies_list(const Options& o) {
   json list = json::array();
@@ -61,7 +63,8 @@ std::string title(std::string word) {
 
 // The per-proxy cutover table of the documentation ("LMS-Specific Consistent Cutover Metadata").
 std::string proxy_cutover_table(const json& attempt) {
-  Table t({"LMS ADDRESS", "SOURCE OF TRUTH", "STATUS", "TRIGGER TIME", "TRAFFIC PAUSED TIME", "COMMIT TIME", "ERROR"});
+  Table t({"LMS ADDRESS", "SOURCE OF TRUTH", "STATUS", "TRIGGER TIME", "TRAFFIC PAUSED TIME", "COMMIT TIME",
+           "ERROR"});
   for (const auto& p : attempt.at("proxies")) {
     t.add({p.value("lms_address", ""), p.value("source_of_truth", ""), p.value("status", ""),
            time_cell(p.value("trigger_time", "")), time_cell(p.value("traffic_paused_time", "")),
@@ -99,8 +102,8 @@ int cmd_status(const Options& o) {
     Table settings({"SOURCE DIALECT", "TARGET DIALECT", "SOURCE OF TRUTH", "TRANSITIONING"});
     settings.add({source_dialect, target_dialect, truth, transitioning ? "true" : "false"});
     std::cout << settings.render() << "Proxy Settings Table.\n";
-    Table each({"LMS ADDRESS", "SHADOW MODE", "SOURCE DIALECT", "TARGET DIALECT", "SOURCE ADDRESS", "TARGET ADDRESS",
-                "SOURCE OF TRUTH", "ERROR"});
+    Table each({"LMS ADDRESS", "SHADOW MODE", "SOURCE DIALECT", "TARGET DIALECT", "SOURCE ADDRESS",
+                "TARGET ADDRESS", "SOURCE OF TRUTH", "ERROR"});
     for (const auto& p : proxies) {
       each.add({p.value("sql_address", p.value("control_address", "")), title(p.value("shadow_mode", "")),
                 p.value("source_dialect", ""), p.value("target_dialect", ""), p.value("source_address", ""),
@@ -121,7 +124,8 @@ int cmd_connections(const Options& o) {
   if (o.output == "json") {
     std::cout << r.body.at("connections").dump(2) << "\n";
   } else {
-    Table t({"LMS ADDRESS", "CLIENT ADDRESS", "USER", "DATABASE", "SOURCE OF TRUTH", "STATE", "LAST QUERY", "ERROR"});
+    Table t({"LMS ADDRESS", "CLIENT ADDRESS", "USER", "DATABASE", "SOURCE OF TRUTH", "STATE", "LAST QUERY",
+             "ERROR"});
     for (const auto& c : r.body.at("connections")) {
       std::string query = c.value("last_query", "");
       for (auto& ch : query) ch = ch == '\n' || ch == '\t' ? ' ' : ch;
@@ -140,7 +144,8 @@ int cmd_connections(const Options& o) {
 
 int abort_after_interrupt(const Options& o, OrchestratorClient& client, uint64_t id, uint32_t timeout_ms) {
   std::cerr << "\nInterrupted: aborting cutover " << id << " and resuming traffic...\n";
-  const Reply r = client.post("/v1/cutover/abort", json{{"id", id}, {"timeout_ms", timeout_ms}}, timeout_ms + 2000);
+  const Reply r =
+      client.post("/v1/cutover/abort", json{{"id", id}, {"timeout_ms", timeout_ms}}, timeout_ms + 2000);
   if (!r.ok()) {
     std::cerr << "error: the abort did not complete: " << r.error << "\n";
     return kExitFailed;
@@ -169,12 +174,14 @@ int cmd_begin(const Options& o) {
     return kExitUsage;
   }
   OrchestratorClient client(o.client);
-  if (o.output != "json") std::cout << "Pausing traffic, press Ctrl-C to exit cutover and resume the traffic.\n" << std::flush;
+  if (o.output != "json")
+    std::cout << "Pausing traffic, press Ctrl-C to exit cutover and resume the traffic.\n" << std::flush;
   json request{{"begin_timeout_ms", begin_timeout_ms}, {"on_begin_timeout", o.on_begin_timeout}};
   if (!o.lms_addresses.empty()) request["lms_addresses"] = proxies_list(o);
   const Reply begun = client.post("/v1/cutover/begin", request);
   if (!begun.ok()) {
-    if (begun.body.contains("cutover") && o.output != "json") std::cout << proxy_cutover_table(begun.body["cutover"]);
+    if (begun.body.contains("cutover") && o.output != "json")
+      std::cout << proxy_cutover_table(begun.body["cutover"]);
     return fail(begun);
   }
   const uint64_t id = begun.body.at("id").get<uint64_t>();
@@ -203,7 +210,8 @@ int cmd_begin(const Options& o) {
   }
   if (o.output != "json") std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
   if (attempt.value("status", "") != "TrafficPaused") {
-    std::cerr << "error: cutover " << id << " failed: " << attempt.value("error", attempt.value("status", "")) << "\n";
+    std::cerr << "error: cutover " << id << " failed: " << attempt.value("error", attempt.value("status", ""))
+              << "\n";
     if (o.output == "json") {
       std::cout << attempt.dump(2) << "\n";
     } else {
@@ -282,7 +290,8 @@ int main(int argc, char** argv) {
   app.add_option("--orchestrator-url", o.client.url, "the orchestrator's URL, e.g. http://127.0.0.1:4200")
       ->envname("CLI_ORCHESTRATOR_URL");
   app.add_option("--tls-ca-cert", o.client.tls_ca_cert, "CA certificate")->envname("CLI_TLS_CA_CERT");
-  app.add_option("--tls-client-cert", o.client.tls_client_cert, "client certificate")->envname("CLI_TLS_CLIENT_CERT");
+  app.add_option("--tls-client-cert", o.client.tls_client_cert, "client certificate")
+      ->envname("CLI_TLS_CLIENT_CERT");
   app.add_option("--tls-client-key", o.client.tls_client_key, "client key")->envname("CLI_TLS_CLIENT_KEY");
   auto output = [&o](CLI::App* cmd) {
     cmd->add_option("-o,--output-type", o.output, "json or table")
@@ -290,8 +299,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
   };
   auto lms = [&o](CLI::App* cmd) {
-    cmd->add_option("-l,--lms-addresses", o.lms_addresses,
-                    "proxies to run the command against, comma-separated (default: every proxy the orchestrator knows)");
+    cmd->add_option(
+        "-l,--lms-addresses", o.lms_addresses,
+        "proxies to run the command against, comma-separated (default: every proxy the orchestrator knows)");
   };
   int (*action)(const Options&) = nullptr;
 
@@ -304,14 +314,17 @@ int main(int argc, char** argv) {
   auto* cutover = app.add_subcommand("cutover", "cutover commands")->require_subcommand(1);
   auto* consistent = cutover->add_subcommand("consistent", "a consistent cutover")->require_subcommand(1);
   auto* begin = consistent->add_subcommand("begin", "pause traffic on every proxy");
-  begin->add_option("--begin-timeout", o.begin_timeout,
-                    "longest wait for transactions and queries to finish (e.g. 30s); none: wait as long as it takes");
-  begin->add_option("--on-begin-timeout", o.on_begin_timeout,
-                    "when --begin-timeout expires: end-sessions (end the busy ones with an error) or abort")
+  begin->add_option(
+      "--begin-timeout", o.begin_timeout,
+      "longest wait for transactions and queries to finish (e.g. 30s); none: wait as long as it takes");
+  begin
+      ->add_option("--on-begin-timeout", o.on_begin_timeout,
+                   "when --begin-timeout expires: end-sessions (end the busy ones with an error) or abort")
       ->check(CLI::IsMember({"end-sessions", "abort"}))
       ->capture_default_str();
-  begin->add_option("--abort-begin-timeout", o.abort_begin_timeout,
-                    "after Ctrl-C, how long to wait for every proxy to confirm the abort")
+  begin
+      ->add_option("--abort-begin-timeout", o.abort_begin_timeout,
+                   "after Ctrl-C, how long to wait for every proxy to confirm the abort")
       ->capture_default_str();
   output(begin);
   lms(begin);

@@ -17,7 +17,8 @@ void set_timeouts(httplib::Client& client, uint32_t ms) {
 
 OrchestratorClient::OrchestratorClient(const ClientSettings& settings) : settings_(settings) {
   if (!settings.tls_client_cert.empty() || !settings.tls_client_key.empty()) {
-    client_ = std::make_unique<httplib::Client>(settings.url, settings.tls_client_cert, settings.tls_client_key);
+    client_ =
+        std::make_unique<httplib::Client>(settings.url, settings.tls_client_cert, settings.tls_client_key);
   } else {
     client_ = std::make_unique<httplib::Client>(settings.url);
   }
@@ -43,7 +44,8 @@ Reply OrchestratorClient::finish(const void* opaque) {
   const auto& result = *static_cast<const httplib::Result*>(opaque);
   Reply reply;
   if (!result) {
-    reply.error = "cannot reach the orchestrator at " + settings_.url + ": " + httplib::to_string(result.error());
+    reply.error =
+        "cannot reach the orchestrator at " + settings_.url + ": " + httplib::to_string(result.error());
     return reply;
   }
   reply.reached = true;
@@ -51,7 +53,8 @@ Reply OrchestratorClient::finish(const void* opaque) {
   try {
     reply.body = nlohmann::json::parse(result->body);
   } catch (const std::exception&) {
-    reply.error = "the orchestrator answered " + std::to_string(result->status) + " with something that is not JSON";
+    reply.error =
+        "the orchestrator answered " + std::to_string(result->status) + " with something that is not JSON";
     reply.status = 502;
     return reply;
   }

@@ -4,7 +4,8 @@
 
 namespace lms::control {
 
-bool normalize_address(const std::string& address, uint16_t default_port, std::string* url, std::string* error) {
+bool normalize_address(const std::string& address, uint16_t default_port, std::string* url,
+                       std::string* error) {
   std::string scheme = "http";
   std::string rest = address;
   if (const size_t at = rest.find("://"); at != std::string::npos) {

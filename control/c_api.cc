@@ -139,7 +139,9 @@ lms_control_status* lms_control_get_status(lms_control* control, char** errptr) 
   return &holder.release()->c;
 }
 
-void lms_control_status_destroy(lms_control_status* status) { delete reinterpret_cast<StatusHolder*>(status); }
+void lms_control_status_destroy(lms_control_status* status) {
+  delete reinterpret_cast<StatusHolder*>(status);
+}
 
 lms_control_connections* lms_control_list_connections(lms_control* control, char** errptr) {
   auto holder = std::make_unique<ConnectionsHolder>();
@@ -180,13 +182,15 @@ lms_control_cutover* lms_control_cutover_begin(lms_control* control, const lms_c
   begin.begin_timeout_ms = options->begin_timeout_ms;
   begin.abort_on_timeout = options->on_begin_timeout == LMS_ON_BEGIN_TIMEOUT_ABORT;
   Cutover out;
-  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.begin(begin, &out, e); })) return nullptr;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.begin(begin, &out, e); }))
+    return nullptr;
   return make_cutover(std::move(out));
 }
 
 lms_control_cutover* lms_control_cutover_commit(lms_control* control, uint64_t id, char** errptr) {
   Cutover out;
-  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.commit(id, &out, e); })) return nullptr;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.commit(id, &out, e); }))
+    return nullptr;
   return make_cutover(std::move(out));
 }
 
@@ -202,7 +206,9 @@ lms_control_cutover* lms_control_cutover_get(lms_control* control, char** errptr
   return make_cutover(std::move(out));
 }
 
-void lms_control_cutover_destroy(lms_control_cutover* cutover) { delete reinterpret_cast<CutoverHolder*>(cutover); }
+void lms_control_cutover_destroy(lms_control_cutover* cutover) {
+  delete reinterpret_cast<CutoverHolder*>(cutover);
+}
 
 uint8_t lms_control_replication_mark(lms_control* control, const char* token, char** errptr) {
   const std::string t = token == nullptr ? "" : token;
@@ -212,7 +218,8 @@ uint8_t lms_control_replication_mark(lms_control* control, const char* token, ch
 uint8_t lms_control_replication_seen(lms_control* control, const char* token, char** errptr) {
   const std::string t = token == nullptr ? "" : token;
   bool seen = false;
-  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.replication_seen(t, &seen, e); })) return 0;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.replication_seen(t, &seen, e); }))
+    return 0;
   return seen ? 1 : 0;
 }
 

@@ -61,9 +61,11 @@ TEST(Json, CutoverRoundTripsAndToleratesMissingFields) {
 }
 
 TEST(Json, BeginOptionsRefuseAnUnknownTimeoutPolicy) {
-  EXPECT_TRUE(nlohmann::json({{"id", 1}, {"on_begin_timeout", "abort"}}).get<BeginOptions>().abort_on_timeout);
+  EXPECT_TRUE(
+      nlohmann::json({{"id", 1}, {"on_begin_timeout", "abort"}}).get<BeginOptions>().abort_on_timeout);
   EXPECT_FALSE(nlohmann::json({{"id", 1}}).get<BeginOptions>().abort_on_timeout);
-  EXPECT_THROW(nlohmann::json({{"id", 1}, {"on_begin_timeout", "later"}}).get<BeginOptions>(), std::exception);
+  EXPECT_THROW(nlohmann::json({{"id", 1}, {"on_begin_timeout", "later"}}).get<BeginOptions>(),
+               std::exception);
 }
 
 TEST(Json, TimesReadAsTheTablesShowThem) {

@@ -96,10 +96,10 @@ class HttpBackend final : public Backend {
     return call("POST", path, &request, &body, error) && decode(body, out, error);
   }
 
-  bool call(const char* method, const std::string& path, const json* request, json* body, std::string* error) {
-    const httplib::Result result = request == nullptr
-                                       ? client_->Get(path)
-                                       : client_->Post(path, request->dump(), "application/json");
+  bool call(const char* method, const std::string& path, const json* request, json* body,
+            std::string* error) {
+    const httplib::Result result =
+        request == nullptr ? client_->Get(path) : client_->Post(path, request->dump(), "application/json");
     if (!result) {
       *error = url_ + ": " + httplib::to_string(result.error());
       return false;

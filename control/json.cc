@@ -103,8 +103,8 @@ void from_json(const nlohmann::json& j, BeginOptions& o) {
   std::string on_timeout = "end-sessions";
   read(j, "on_begin_timeout", on_timeout);
   if (on_timeout != "abort" && on_timeout != "end-sessions") {
-    throw std::invalid_argument("on_begin_timeout must be \"abort\" or \"end-sessions\", not \"" + on_timeout +
-                                "\"");
+    throw std::invalid_argument("on_begin_timeout must be \"abort\" or \"end-sessions\", not \"" +
+                                on_timeout + "\"");
   }
   o.abort_on_timeout = on_timeout == "abort";
 }

@@ -87,10 +87,10 @@ bool ControlService::execute(uint8_t role, const std::string& sql, uint64_t* row
   }
   const auto params = shared_.endpoint(role).kvs();
   char reason[512] = {};
-  if (dialect->execute(params.data(), params.size(), sql.data(), sql.size(), kStatementTimeoutMs, rows, reason,
-                       sizeof reason) != LMS_OK) {
-    *error = std::string(role == kTargetRole ? "target" : "source") + " " + shared_.endpoint(role).describe() +
-             ": " + reason;
+  if (dialect->execute(params.data(), params.size(), sql.data(), sql.size(), kStatementTimeoutMs, rows,
+                       reason, sizeof reason) != LMS_OK) {
+    *error = std::string(role == kTargetRole ? "target" : "source") + " " +
+             shared_.endpoint(role).describe() + ": " + reason;
     return false;
   }
   return true;
@@ -104,11 +104,12 @@ bool ControlService::replication_mark(const std::string& token, std::string* err
   const uint8_t truth = shared_.truth.load();
   uint64_t rows = 0;
   // One round trip on one connection: the marker's latency is part of the cutover's stall.
-  return execute(truth,
-                 std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
-                     " (token TEXT PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now()); INSERT INTO " +
-                     kMarkerTable + " (token) VALUES ('" + token + "')",
-                 &rows, error);
+  return execute(
+      truth,
+      std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
+          " (token TEXT PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now()); INSERT INTO " +
+          kMarkerTable + " (token) VALUES ('" + token + "')",
+      &rows, error);
 }
 
 bool ControlService::replication_seen(const std::string& token, bool* seen, std::string* error) {

@@ -22,11 +22,14 @@ constexpr uint32_t kUnreported = UINT32_MAX;
 constexpr auto kWorkerAnswerTimeout = std::chrono::seconds(10);
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-bool in_progress(const std::string& status) { return status == LMS_CUTOVER_BEGAN || status == LMS_CUTOVER_PAUSED; }
+bool in_progress(const std::string& status) {
+  return status == LMS_CUTOVER_BEGAN || status == LMS_CUTOVER_PAUSED;
+}
 
 }  // namespace
 
@@ -139,7 +142,8 @@ bool CutoverController::restore(std::string* error) {
     record_.id = state.at("id").get<uint64_t>();
     record_.status = state.at("status").get<std::string>();
     const std::string role = state.at("source_of_truth_role").get<std::string>();
-    if (role != "source" && role != "target") throw std::invalid_argument("unknown source_of_truth_role " + role);
+    if (role != "source" && role != "target")
+      throw std::invalid_argument("unknown source_of_truth_role " + role);
     if (role == "target" && shared_.target == nullptr) {
       *error = "state-file " + path + " says the target is the source of truth, but no target is configured";
       return false;
@@ -154,16 +158,18 @@ bool CutoverController::restore(std::string* error) {
     record_.status = LMS_CUTOVER_PAUSED;
     record_.trigger_time_ns = record_.paused_time_ns = now_ns();
     for (Worker* w : workers_) w->start_paused();
-    spdlog::warn("cutover {} was in progress when this proxy stopped: traffic stays paused until it is committed "
-                 "or aborted",
-                 record_.id);
+    spdlog::warn(
+        "cutover {} was in progress when this proxy stopped: traffic stays paused until it is committed "
+        "or aborted",
+        record_.id);
   }
-  spdlog::info("state-file {}: the source of truth is the {} (last cutover {}: {})", path, truth_role(), record_.id,
-               record_.status);
+  spdlog::info("state-file {}: the source of truth is the {} (last cutover {}: {})", path, truth_role(),
+               record_.id, record_.status);
   return true;
 }
 
-bool CutoverController::begin(const control::BeginOptions& options, control::Cutover* out, std::string* error) {
+bool CutoverController::begin(const control::BeginOptions& options, control::Cutover* out,
+                              std::string* error) {
   std::lock_guard op(op_mutex_);
   if (shared_.target == nullptr) {
     *error = "no target database is configured: a cutover needs --target (or INIT_TARGET)";
@@ -202,22 +208,27 @@ bool CutoverController::begin(const control::BeginOptions& options, control::Cut
     }
   }
   if (watcher_.joinable()) watcher_.join();
-  spdlog::info("cutover {}: pausing traffic (begin-timeout {})", options.id,
-               options.begin_timeout_ms == 0 ? std::string("none") : std::to_string(options.begin_timeout_ms) + " ms");
+  spdlog::info(
+      "cutover {}: pausing traffic (begin-timeout {})", options.id,
+      options.begin_timeout_ms == 0 ? std::string("none") : std::to_string(options.begin_timeout_ms) + " ms");
   on_every_worker([](Worker& w) { w.pause(); });
-  watcher_ = std::thread([this, options] { watch(options.id, options.begin_timeout_ms, options.abort_on_timeout); });
+  watcher_ =
+      std::thread([this, options] { watch(options.id, options.begin_timeout_ms, options.abort_on_timeout); });
   *out = current();
   return true;
 }
 
 void CutoverController::watch(uint64_t id, uint32_t timeout_ms, bool abort_on_timeout) {
   std::unique_lock lock(mutex_);
-  auto settled = [&] { return stopping_ || record_.id != id || record_.status != LMS_CUTOVER_BEGAN || all_idle_locked(); };
+  auto settled = [&] {
+    return stopping_ || record_.id != id || record_.status != LMS_CUTOVER_BEGAN || all_idle_locked();
+  };
   if (timeout_ms > 0 && !changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), settled)) {
     const uint32_t busy = busy_locked();
     if (abort_on_timeout) {
       record_.status = LMS_CUTOVER_ERROR;
-      record_.error = "begin-timeout of " + std::to_string(timeout_ms) + " ms expired with " + std::to_string(busy) +
+      record_.error = "begin-timeout of " + std::to_string(timeout_ms) + " ms expired with " +
+                      std::to_string(busy) +
                       " sessions still busy; the cutover was abandoned and traffic resumed untouched";
       record_.commit_time_ns = now_ns();
       spdlog::warn("cutover {}: {}", id, record_.error);

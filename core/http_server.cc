@@ -96,10 +96,14 @@ void HttpServer::add_control_routes() {
     reply(res, 200, out);
   });
   server_->Post("/v1/cutover/commit", [&control](const httplib::Request& req, httplib::Response& res) {
-    cutover_step(req, res, [&](uint64_t id, control::Cutover* out, std::string* e) { return control.commit(id, out, e); });
+    cutover_step(req, res, [&](uint64_t id, control::Cutover* out, std::string* e) {
+      return control.commit(id, out, e);
+    });
   });
   server_->Post("/v1/cutover/abort", [&control](const httplib::Request& req, httplib::Response& res) {
-    cutover_step(req, res, [&](uint64_t id, control::Cutover* out, std::string* e) { return control.abort(id, out, e); });
+    cutover_step(req, res, [&](uint64_t id, control::Cutover* out, std::string* e) {
+      return control.abort(id, out, e);
+    });
   });
   server_->Post("/v1/replication/mark", [&control](const httplib::Request& req, httplib::Response& res) {
     json body;
@@ -111,7 +115,8 @@ void HttpServer::add_control_routes() {
   server_->Get("/v1/replication/seen", [&control](const httplib::Request& req, httplib::Response& res) {
     bool seen = false;
     std::string error;
-    if (!control.replication_seen(req.get_param_value("token"), &seen, &error)) return reply_error(res, 502, error);
+    if (!control.replication_seen(req.get_param_value("token"), &seen, &error))
+      return reply_error(res, 502, error);
     reply(res, 200, json{{"seen", seen}});
   });
 }

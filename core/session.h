@@ -234,7 +234,7 @@ class Session final : private ShadowLinkOwner {
   uint8_t truth_ = kSourceRole;  // the database server_ is connected (or connecting) to
   bool switching_ = false;       // server_ is being replaced by a connection to the new one
   std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
-  uint32_t replay_pending_ = 0;  // answers the replayed state still owes
+  uint32_t replay_pending_ = 0;                          // answers the replayed state still owes
   uint32_t replay_failed_ = 0;
   // What the session set up, to carry over: each setting's last SET (in first-set order) and each
   // named statement's Parse (or PREPARE), as the client sent them.

@@ -52,7 +52,8 @@ void Session::release_paused_input() {
     }
     forward_from_client(chunk, len);
   }
-  if (phase_ == Phase::kForwarding && paused_input_.empty() && to_source_.queued <= shared_.config->buffer_limit) {
+  if (phase_ == Phase::kForwarding && paused_input_.empty() &&
+      to_source_.queued <= shared_.config->buffer_limit) {
     start_reading(to_source_);
   }
 }
@@ -148,7 +149,8 @@ void Session::on_switched_backend(const lms_back_result& result) {
   replay_failed_ = 0;
   if (has_inspect(back_dialect_)) {
     auto add = [&](const std::string& message) {
-      back_dialect_->encode_request(reinterpret_cast<const uint8_t*>(message.data()), message.size(), &collect);
+      back_dialect_->encode_request(reinterpret_cast<const uint8_t*>(message.data()), message.size(),
+                                    &collect);
       ++replay_pending_;
     };
     for (const auto& [name, message] : settings_) add(message);
@@ -201,9 +203,10 @@ void Session::finish_switch() {
   phase_ = Phase::kForwarding;
   worker_.mutable_metrics().cutover_sessions_switched.add();
   if (replay_failed_ > 0) {
-    spdlog::warn("session={} {} of the settings and statements carried to {} failed there; they fail again "
-                 "when used",
-                 id_, replay_failed_, shared_.endpoint(truth_).describe());
+    spdlog::warn(
+        "session={} {} of the settings and statements carried to {} failed there; they fail again "
+        "when used",
+        id_, replay_failed_, shared_.endpoint(truth_).describe());
   }
   spdlog::debug("session={} now served by {} ({} settings, {} statements carried)", id_,
                 shared_.endpoint(truth_).describe(), settings_.size(), statements_.size());
@@ -232,7 +235,8 @@ void Session::on_client_inspected() {
       statements_.clear();
       break;
     case LMS_EFFECT_SETTING: {
-      auto it = std::find_if(settings_.begin(), settings_.end(), [&](const auto& s) { return s.first == name; });
+      auto it =
+          std::find_if(settings_.begin(), settings_.end(), [&](const auto& s) { return s.first == name; });
       if (it == settings_.end()) {
         settings_.emplace_back(name, client_inspected_);
       } else {
@@ -285,8 +289,7 @@ control::Connection Session::describe() const {
   }
   c.user = client_user_;
   c.database = client_database_;
-  const std::string& dialect_name =
-      truth_ == kTargetRole ? config.target_dialect : config.source_dialect;
+  const std::string& dialect_name = truth_ == kTargetRole ? config.target_dialect : config.source_dialect;
   c.source_of_truth = control::display_dialect(dialect_name);
   switch (phase_) {
     case Phase::kFrontHandshake:

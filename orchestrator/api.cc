@@ -35,13 +35,13 @@ uint64_t id_of(const json& body) { return body.contains("id") ? body.at("id").ge
 }  // namespace
 
 void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
+  server.Get("/healthz",
+             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   server.Get("/v1/status", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
     std::string error;
-    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error)) return reply_error(res, 400, error);
+    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
+      return reply_error(res, 400, error);
     json proxies = json::array();
     for (const auto& p : coordinator.status(urls)) {
       json entry = p.status;
@@ -54,7 +54,8 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
   server.Get("/v1/connections", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
     std::string error;
-    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error)) return reply_error(res, 400, error);
+    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
+      return reply_error(res, 400, error);
     json connections = json::array();
     json errors = json::array();
     for (const auto& p : coordinator.connections(urls)) {
@@ -108,7 +109,8 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
   server.Get(R"(/v1/cutover/(\d+))", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     Attempt attempt;
     std::string error;
-    if (!coordinator.get(std::stoull(req.matches[1].str()), &attempt, &error)) return reply_error(res, 404, error);
+    if (!coordinator.get(std::stoull(req.matches[1].str()), &attempt, &error))
+      return reply_error(res, 404, error);
     reply(res, 200, attempt);
   });
   server.Get("/v1/cutover", [&coordinator](const httplib::Request&, httplib::Response& res) {

@@ -17,7 +17,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -62,7 +63,8 @@ void decide(Attempt& a, const char* decision) {
 
 }  // namespace
 
-Coordinator::Coordinator(CoordinatorConfig config, StateStore& store) : config_(std::move(config)), store_(store) {}
+Coordinator::Coordinator(CoordinatorConfig config, StateStore& store)
+    : config_(std::move(config)), store_(store) {}
 
 Coordinator::~Coordinator() { stop(); }
 
@@ -73,7 +75,8 @@ bool Coordinator::start(std::string* error) {
     Attempt& last = attempts_.back();
     if (last.decision == kDecisionBegin) {
       // Begun but never committed: undo it, so that no proxy stays paused and none switches.
-      spdlog::warn("cutover {} was begun by an earlier run and not committed: aborting it on every proxy", last.id);
+      spdlog::warn("cutover {} was begun by an earlier run and not committed: aborting it on every proxy",
+                   last.id);
       decide(last, kDecisionAbort);
       last.error = "the orchestrator restarted before the cutover was committed";
       if (!persist_locked(error)) return false;
@@ -112,10 +115,12 @@ bool Coordinator::resolve(const std::vector<std::string>& requested, std::vector
     }
     for (addrinfo* a = result; a != nullptr; a = a->ai_next) {
       char host[NI_MAXHOST];
-      if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) continue;
+      if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
+        continue;
       const std::string h = a->ai_family == AF_INET6 ? "[" + std::string(host) + "]" : host;
       const std::string address = h + ":" + std::to_string(config_.lms_port);
-      if (std::find(addresses.begin(), addresses.end(), address) == addresses.end()) addresses.push_back(address);
+      if (std::find(addresses.begin(), addresses.end(), address) == addresses.end())
+        addresses.push_back(address);
     }
     freeaddrinfo(result);
   }
@@ -197,8 +202,9 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
       return false;
     }
     if (!truth_role.empty() && s.status.source_of_truth_role != truth_role) {
-      *error = "cannot begin: the proxies disagree on the source of truth (" + s.control_address + " serves from its " +
-               s.status.source_of_truth_role + ", others from their " + truth_role + ")";
+      *error = "cannot begin: the proxies disagree on the source of truth (" + s.control_address +
+               " serves from its " + s.status.source_of_truth_role + ", others from their " + truth_role +
+               ")";
       return false;
     }
     truth_role = s.status.source_of_truth_role;
@@ -342,7 +348,8 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
   while (true) {
     bool seen = false;
     if (client.replication_seen(token, &seen, &last_error) && seen) {
-      spdlog::info("cutover {}: replication caught up (marker {} seen on the other database)", attempt.id, token);
+      spdlog::info("cutover {}: replication caught up (marker {} seen on the other database)", attempt.id,
+                   token);
       return true;
     }
     if (Clock::now() >= deadline) break;
@@ -386,8 +393,9 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
         if (p.cutover.id != id || p.cutover.status != LMS_CUTOVER_PAUSED) {
           *error = "cannot commit cutover " + std::to_string(id) + ": proxy " + p.sql_address + " is " +
                    (p.cutover.id != id ? "not in this cutover" : p.cutover.status) +
-                   (p.cutover.busy_sessions > 0 ? " (" + std::to_string(p.cutover.busy_sessions) + " sessions busy)"
-                                                : "");
+                   (p.cutover.busy_sessions > 0
+                        ? " (" + std::to_string(p.cutover.busy_sessions) + " sessions busy)"
+                        : "");
           return false;
         }
       }
@@ -490,7 +498,8 @@ void Coordinator::run_monitor() {
           } else if (p.cutover.id != id) {
             why = "proxy " + p.sql_address + " is no longer in this cutover (restarted?)";
           } else if (p.cutover.status == LMS_CUTOVER_ERROR || p.cutover.status == LMS_CUTOVER_ABORTED) {
-            why = "proxy " + p.sql_address + ": " + (p.cutover.error.empty() ? p.cutover.status : p.cutover.error);
+            why = "proxy " + p.sql_address + ": " +
+                  (p.cutover.error.empty() ? p.cutover.status : p.cutover.error);
           }
           if (!why.empty()) {
             fail_locked(*a, why);
@@ -513,15 +522,18 @@ std::string Coordinator::render_metrics() {
   std::string out;
   out += "# HELP lms_orchestrator_cutovers_total Cutover attempts, by how they ended.\n";
   out += "# TYPE lms_orchestrator_cutovers_total counter\n";
-  out += "lms_orchestrator_cutovers_total{result=\"committed\"} " + std::to_string(committed_total_.load()) + "\n";
-  out += "lms_orchestrator_cutovers_total{result=\"aborted\"} " + std::to_string(aborted_total_.load()) + "\n";
+  out += "lms_orchestrator_cutovers_total{result=\"committed\"} " + std::to_string(committed_total_.load()) +
+         "\n";
+  out +=
+      "lms_orchestrator_cutovers_total{result=\"aborted\"} " + std::to_string(aborted_total_.load()) + "\n";
   out += "# HELP lms_orchestrator_cutover_in_progress Whether a cutover is begun and not committed.\n";
   out += "# TYPE lms_orchestrator_cutover_in_progress gauge\n";
   const bool in_progress = !attempts_.empty() && attempts_.back().decision == kDecisionBegin;
   out += "lms_orchestrator_cutover_in_progress " + std::to_string(in_progress ? 1 : 0) + "\n";
   out += "# HELP lms_orchestrator_last_cutover_id The latest attempt's ID.\n";
   out += "# TYPE lms_orchestrator_last_cutover_id gauge\n";
-  out += "lms_orchestrator_last_cutover_id " + std::to_string(attempts_.empty() ? 0 : attempts_.back().id) + "\n";
+  out += "lms_orchestrator_last_cutover_id " + std::to_string(attempts_.empty() ? 0 : attempts_.back().id) +
+         "\n";
   return out;
 }
 

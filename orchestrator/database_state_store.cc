@@ -49,8 +49,8 @@ std::string DatabaseStateStore::describe() const {
   Connection conn(nullptr, PQfinish);
   std::string error;
   if (!connect(url_, &conn, &error)) return "table lms_orchestrator_history (database unreachable)";
-  return std::string("table lms_orchestrator_history at ") + PQhost(conn.get()) + ":" + PQport(conn.get()) + "/" +
-         PQdb(conn.get());
+  return std::string("table lms_orchestrator_history at ") + PQhost(conn.get()) + ":" + PQport(conn.get()) +
+         "/" + PQdb(conn.get());
 }
 
 bool DatabaseStateStore::load(std::vector<Attempt>* attempts, std::string* error) {
@@ -74,7 +74,8 @@ bool DatabaseStateStore::load(std::vector<Attempt>* attempts, std::string* error
 
 bool DatabaseStateStore::save(const std::vector<Attempt>& attempts, std::string* error) {
   Connection conn(nullptr, PQfinish);
-  if (!connect(url_, &conn, error) || !run(conn.get(), kCreateTable, error) || !run(conn.get(), "BEGIN", error)) {
+  if (!connect(url_, &conn, error) || !run(conn.get(), kCreateTable, error) ||
+      !run(conn.get(), "BEGIN", error)) {
     return false;
   }
   for (const Attempt& a : attempts) {

@@ -55,9 +55,10 @@ int main(int argc, char** argv) {
   bool version = false;
   app.add_option("--listen", listen, "host:port of the API lms-cli calls")->capture_default_str();
   app.add_option("--metrics-listen", metrics_listen, "host:port of /metrics")->capture_default_str();
-  app.add_option("--lms-addresses", addresses,
-                 "the proxies' HTTP control addresses, comma-separated: host, host:port or http(s)://host:port "
-                 "(port 9044 when none is given)");
+  app.add_option(
+      "--lms-addresses", addresses,
+      "the proxies' HTTP control addresses, comma-separated: host, host:port or http(s)://host:port "
+      "(port 9044 when none is given)");
   app.add_option("--lms-dns", config.lms_dns,
                  "a DNS name resolving to every proxy (a Kubernetes headless service), used when no "
                  "--lms-addresses are given");
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--skip-replication-check", config.skip_replication_check,
                "commit without checking that replication caught up (the operator checked)");
-  app.add_option("--proxy-timeout", proxy_timeout, "how long one call to a proxy may take")->capture_default_str();
+  app.add_option("--proxy-timeout", proxy_timeout, "how long one call to a proxy may take")
+      ->capture_default_str();
   app.add_option("--tls-ca-cert", config.tls.ca_cert, "CA certificate to verify the proxies with")
       ->envname("ORCH_CA_TLS_CERT");
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
@@ -101,7 +103,8 @@ int main(int argc, char** argv) {
   std::string metrics_host;
   int api_port = 0;
   int metrics_port = 0;
-  if (!split_host_port(listen, &api_host, &api_port) || !split_host_port(metrics_listen, &metrics_host, &metrics_port)) {
+  if (!split_host_port(listen, &api_host, &api_port) ||
+      !split_host_port(metrics_listen, &metrics_host, &metrics_port)) {
     spdlog::error("--listen and --metrics-listen take host:port");
     return 2;
   }
@@ -126,7 +129,8 @@ int main(int argc, char** argv) {
       const auto secrets = nlohmann::json::parse(in);
       if (secrets.contains("CRDB_URL")) crdb_url = secrets.at("CRDB_URL").get<std::string>();
     } catch (const std::exception& e) {
-      spdlog::error("--config-file {}: not a config.json this orchestrator can read: {}", config_file, e.what());
+      spdlog::error("--config-file {}: not a config.json this orchestrator can read: {}", config_file,
+                    e.what());
       return 2;
     }
   }
@@ -160,14 +164,17 @@ int main(int argc, char** argv) {
   }
   std::thread api_thread([&] { api.listen_after_bind(); });
   std::thread metrics_thread([&] { metrics.listen_after_bind(); });
-  spdlog::info("lms-orchestrator {} listening on {} (metrics on {}), history in {}, proxies: {}", LMS_VERSION, listen,
-               metrics_listen, store->describe(),
-               !addresses.empty() ? addresses : (!config.lms_dns.empty() ? "DNS " + config.lms_dns : "given per request"));
+  spdlog::info("lms-orchestrator {} listening on {} (metrics on {}), history in {}, proxies: {}", LMS_VERSION,
+               listen, metrics_listen, store->describe(),
+               !addresses.empty()
+                   ? addresses
+                   : (!config.lms_dns.empty() ? "DNS " + config.lms_dns : "given per request"));
   int signal = 0;
   sigwait(&signals, &signal);
   spdlog::info("received {}, stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
   // Wait until both servers run, so stop() cannot come before listen and be lost.
-  while (!api.is_running() || !metrics.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!api.is_running() || !metrics.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   api.stop();
   metrics.stop();
   api_thread.join();

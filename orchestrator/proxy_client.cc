@@ -26,8 +26,8 @@ control::Cutover to_model(const lms_control_cutover& c) {
 
 // Runs a call returning an lms_control_cutover*, converting and destroying it.
 template <typename Call>
-bool cutover_call(lms_control* handle, const std::string& open_error, control::Cutover* out, std::string* error,
-                  Call&& call) {
+bool cutover_call(lms_control* handle, const std::string& open_error, control::Cutover* out,
+                  std::string* error, Call&& call) {
   if (handle == nullptr) {
     *error = open_error;
     return false;
@@ -112,7 +112,8 @@ bool ProxyClient::begin(const control::BeginOptions& options, control::Cutover* 
   o.struct_size = sizeof o;
   o.id = options.id;
   o.begin_timeout_ms = options.begin_timeout_ms;
-  o.on_begin_timeout = options.abort_on_timeout ? LMS_ON_BEGIN_TIMEOUT_ABORT : LMS_ON_BEGIN_TIMEOUT_END_SESSIONS;
+  o.on_begin_timeout =
+      options.abort_on_timeout ? LMS_ON_BEGIN_TIMEOUT_ABORT : LMS_ON_BEGIN_TIMEOUT_END_SESSIONS;
   return cutover_call(handle_, open_error_, out, error,
                       [&](lms_control* h, char** e) { return lms_control_cutover_begin(h, &o, e); });
 }

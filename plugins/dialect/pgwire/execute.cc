@@ -35,7 +35,8 @@ uint32_t execute_statement(const lms_kv* params, size_t count, const std::string
   keys.push_back(nullptr);
   values.push_back(nullptr);
 
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0), PQfinish);
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdbParams(keys.data(), values.data(), 0),
+                                                    PQfinish);
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     *error = conn ? PQerrorMessage(conn.get()) : "out of memory";
     while (!error->empty() && error->back() == '\n') error->pop_back();

@@ -23,7 +23,9 @@ Detail inspect(lms_direction direction, const std::vector<uint8_t>& message) {
           std::string(d.text.data == nullptr ? "" : std::string(d.text.data, d.text.len))};
 }
 
-std::vector<uint8_t> query(std::string_view sql) { return MessageBuilder().begin('Q').cstr(sql).end().take(); }
+std::vector<uint8_t> query(std::string_view sql) {
+  return MessageBuilder().begin('Q').cstr(sql).end().take();
+}
 
 struct SqlCase {
   const char* sql;
@@ -85,8 +87,17 @@ TEST(Inspect, ParseAndCloseNameStatements) {
 }
 
 TEST(Inspect, ServerErrorsGiveTheirMessage) {
-  const auto error =
-      MessageBuilder().begin('E').u8('S').cstr("ERROR").u8('C').cstr("42P01").u8('M').cstr("no table").u8(0).end().take();
+  const auto error = MessageBuilder()
+                         .begin('E')
+                         .u8('S')
+                         .cstr("ERROR")
+                         .u8('C')
+                         .cstr("42P01")
+                         .u8('M')
+                         .cstr("no table")
+                         .u8(0)
+                         .end()
+                         .take();
   const Detail d = inspect(LMS_FROM_SERVER, error);
   EXPECT_EQ(d.effect, static_cast<uint32_t>(LMS_EFFECT_ERROR));
   EXPECT_EQ(d.text, "no table");

@@ -51,17 +51,17 @@ typedef struct lms_control_options {
 } lms_control_options;
 
 /* Cutover statuses, as they appear in `status` strings. */
-#define LMS_CUTOVER_BEGAN "Began"                     /* pausing: waiting for busy sessions */
-#define LMS_CUTOVER_PAUSED "TrafficPaused"            /* every session idle, requests queued */
-#define LMS_CUTOVER_COMMITTED "CommitCompleted"       /* the source of truth switched, traffic resumed */
-#define LMS_CUTOVER_ABORTED "Aborted"                 /* traffic resumed on the old source of truth */
-#define LMS_CUTOVER_ERROR "Error"                     /* the attempt failed; see `error` */
+#define LMS_CUTOVER_BEGAN "Began"               /* pausing: waiting for busy sessions */
+#define LMS_CUTOVER_PAUSED "TrafficPaused"      /* every session idle, requests queued */
+#define LMS_CUTOVER_COMMITTED "CommitCompleted" /* the source of truth switched, traffic resumed */
+#define LMS_CUTOVER_ABORTED "Aborted"           /* traffic resumed on the old source of truth */
+#define LMS_CUTOVER_ERROR "Error"               /* the attempt failed; see `error` */
 
 typedef struct lms_control_cutover {
   uint32_t struct_size;
-  uint64_t id;                     /* the attempt's ID, chosen by whoever began it; 0: none yet */
-  const char* status;              /* one of LMS_CUTOVER_*, or "" when there was no attempt */
-  const char* source_of_truth;     /* the database serving now, by dialect: "PostgreSQL", "Cockroach" */
+  uint64_t id;                      /* the attempt's ID, chosen by whoever began it; 0: none yet */
+  const char* status;               /* one of LMS_CUTOVER_*, or "" when there was no attempt */
+  const char* source_of_truth;      /* the database serving now, by dialect: "PostgreSQL", "Cockroach" */
   const char* source_of_truth_role; /* "source" or "target", as the proxy's configuration names them */
   int64_t trigger_time_ns;
   int64_t paused_time_ns;
@@ -89,8 +89,8 @@ typedef struct lms_control_status {
 
 typedef struct lms_control_connection {
   uint32_t struct_size;
-  const char* remote_address;  /* the proxy's SQL address */
-  const char* source_address;  /* the client's address */
+  const char* remote_address; /* the proxy's SQL address */
+  const char* source_address; /* the client's address */
   const char* user;
   const char* database;
   const char* source_of_truth; /* the database this session is served by */
@@ -152,10 +152,12 @@ LMS_CONTROL_EXPORT void lms_control_cutover_destroy(lms_control_cutover* cutover
 /* Replication catch-up: writes a row with `token` into the marker table (lms_cutover_marker,
  * created if missing) on the proxy's source of truth, over a connection of the proxy's own (not
  * subject to the pause). Returns 1 on success. */
-LMS_CONTROL_EXPORT uint8_t lms_control_replication_mark(lms_control* control, const char* token, char** errptr);
+LMS_CONTROL_EXPORT uint8_t lms_control_replication_mark(lms_control* control, const char* token,
+                                                        char** errptr);
 /* Whether the other database already shows the row with `token`. Returns 1 when it does, 0 when
  * not yet (or on error, with *errptr set). */
-LMS_CONTROL_EXPORT uint8_t lms_control_replication_seen(lms_control* control, const char* token, char** errptr);
+LMS_CONTROL_EXPORT uint8_t lms_control_replication_seen(lms_control* control, const char* token,
+                                                        char** errptr);
 
 #ifdef __cplusplus
 }
