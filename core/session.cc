@@ -30,6 +30,7 @@ Session::Session(Worker& worker)
       shared_(worker.shared()),
       dialect_(worker.shared().dialect),
       back_dialect_(worker.shared().dialect),
+      inspects_(has_inspect(worker.shared().dialect)),
       id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
       to_source_{this, reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&server_),
                  FrameScanner(dialect_, LMS_FROM_CLIENT)},
@@ -643,7 +644,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
   // list` shows and what a cutover carries to the other database.
   const bool inspect = (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE ||
                         f.msg_class == LMS_MSG_CLOSE) &&
-                       has_inspect(dialect_) && f.length <= kMaxInspectedBytes;
+                       inspects_ && f.length <= kMaxInspectedBytes;
   client_inspected_.clear();
   client_inspect_left_ = inspect ? f.length : 0;
   if (!in_request_) {
@@ -707,7 +708,7 @@ unsigned Session::on_server_message(const lms_frame& f) {
   copy_into_ = nullptr;
   server_inspected_.clear();
   server_inspect_left_ = 0;
-  if (f.msg_class == LMS_MSG_ERROR && has_inspect(dialect_) && f.length <= kMaxInspectedBytes) {
+  if (f.msg_class == LMS_MSG_ERROR && inspects_ && f.length <= kMaxInspectedBytes) {
     server_inspect_left_ = f.length;  // for `connections list`
     action = kCopy;
   }

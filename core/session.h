@@ -172,6 +172,7 @@ class Session final : private ShadowLinkOwner {
   ProxyShared& shared_;
   const lms_dialect_functions* dialect_;       // the client's protocol
   const lms_dialect_functions* back_dialect_;  // the protocol of the database behind server_
+  const bool inspects_;                        // the client's dialect can inspect messages (ABI 1.1)
   uint64_t id_;
   Phase phase_ = Phase::kFrontHandshake;
 

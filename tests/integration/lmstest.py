@@ -55,6 +55,19 @@ def _as_postgres():
     return demote if os.getuid() == 0 else None
 
 
+def terminate(proc, log_file):
+    """Stops a process of ours with SIGTERM (SIGKILL after 30 s), closes its log, returns its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log_file.close()
+    return proc.returncode
+
+
 class PostgresServer:
     """A throwaway PostgreSQL 15 cluster with one user and one database for the tests."""
 
@@ -172,15 +185,7 @@ class Lms:
 
     def stop(self):
         """Stops with SIGTERM and returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-        return self.proc.returncode
+        return terminate(self.proc, self.log_file)
 
     def url(self, user=USER, password=PASSWORD, db=DATABASE):
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{db}"
@@ -231,15 +236,7 @@ class Orchestrator:
         self.log_file.close()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log_file.close()
-        return self.proc.returncode
+        return terminate(self.proc, self.log_file)
 
     def cli(self, *args, timeout=120):
         """Runs lms-cli against this orchestrator; returns the CompletedProcess."""
