@@ -113,11 +113,11 @@ bool CutoverController::on_every_worker(const std::function<void(Worker&)>& task
   return all;
 }
 
-bool CutoverController::persist_locked(uint8_t truth, std::string* error) const {
+bool CutoverController::persist(uint64_t id, const char* status, uint8_t truth, std::string* error) const {
   const std::string& path = shared_.config->state_file;
   if (path.empty()) return true;
-  const nlohmann::json state{{"id", record_.id},
-                             {"status", record_.status},
+  const nlohmann::json state{{"id", id},
+                             {"status", status},
                              {"source_of_truth_role", truth == kTargetRole ? "target" : "source"}};
   if (control::replace_file_durably(path, state.dump() + "\n", error)) return true;
   *error = "cannot write the state file, so the cutover step was not taken: " + *error;
@@ -196,16 +196,17 @@ bool CutoverController::begin(const control::BeginOptions& options, control::Cut
                std::to_string(record_.id) + ")";
       return false;
     }
-    const control::Cutover previous = record_;
+  }
+  // Written down first (op_mutex_ keeps every other step out meanwhile), without holding mutex_:
+  // workers report to it while paused, and must not wait on a disk.
+  if (!persist(options.id, LMS_CUTOVER_BEGAN, shared_.truth.load(), error)) return false;
+  {
+    std::lock_guard lock(mutex_);
     record_ = control::Cutover{};
     record_.id = options.id;
     record_.status = LMS_CUTOVER_BEGAN;
     record_.trigger_time_ns = now_ns();
     busy_.assign(workers_.size(), kUnreported);
-    if (!persist_locked(shared_.truth.load(), error)) {
-      record_ = previous;
-      return false;
-    }
   }
   if (watcher_.joinable()) watcher_.join();
   spdlog::info(
@@ -232,9 +233,9 @@ void CutoverController::watch(uint64_t id, uint32_t timeout_ms, bool abort_on_ti
                       " sessions still busy; the cutover was abandoned and traffic resumed untouched";
       record_.commit_time_ns = now_ns();
       spdlog::warn("cutover {}: {}", id, record_.error);
-      std::string error;
-      persist_locked(shared_.truth.load(), &error);  // a restart would find it paused and wait: still safe
       lock.unlock();
+      std::string error;
+      persist(id, LMS_CUTOVER_ERROR, shared_.truth.load(), &error);  // if not, a restart waits paused: safe
       on_every_worker([](Worker& w) { w.resume(); });
       return;
     }
@@ -269,16 +270,9 @@ bool CutoverController::commit(uint64_t id, control::Cutover* out, std::string* 
     }
   }
   const uint8_t next = shared_.truth.load() == kTargetRole ? kSourceRole : kTargetRole;
-  {
-    // Written down before anything switches: a proxy that restarts after this serves from the new
-    // source of truth, never from the old one while the others use the new.
-    std::lock_guard lock(mutex_);
-    const std::string status = record_.status;
-    record_.status = LMS_CUTOVER_COMMITTED;
-    const bool persisted = persist_locked(next, error);
-    record_.status = status;
-    if (!persisted) return false;
-  }
+  // Written down before anything switches: a proxy that restarts after this serves from the new
+  // source of truth, never from the old one while the others use the new.
+  if (!persist(id, LMS_CUTOVER_COMMITTED, next, error)) return false;
   shared_.truth.store(next);
   on_every_worker([](Worker& w) { w.resume(); });
   {
@@ -310,9 +304,9 @@ bool CutoverController::abort(uint64_t id, control::Cutover* out, std::string* e
     }
     record_.status = LMS_CUTOVER_ABORTED;
     record_.commit_time_ns = now_ns();
-    std::string ignored;
-    persist_locked(shared_.truth.load(), &ignored);  // if this fails, a restart comes back paused: safe
   }
+  std::string ignored;
+  persist(id, LMS_CUTOVER_ABORTED, shared_.truth.load(), &ignored);  // if not, a restart waits paused: safe
   changed_.notify_all();
   on_every_worker([](Worker& w) { w.resume(); });
   spdlog::info("cutover {}: aborted; traffic resumed on the {}", id, truth_role());

@@ -58,8 +58,9 @@ class CutoverController {
   bool all_idle_locked() const;
   uint32_t busy_locked() const;
   void fill_truth_locked(control::Cutover* c) const;
-  // Writes the attempt and the source of truth (`truth`) to the state file, durably, if there is one.
-  bool persist_locked(uint8_t truth, std::string* error) const;
+  // Writes attempt `id`, its status and the source of truth to the state file, durably, if there is
+  // one. Called without mutex_: a disk must never hold up a worker's report.
+  bool persist(uint64_t id, const char* status, uint8_t truth, std::string* error) const;
 
   ProxyShared& shared_;
   std::vector<Worker*> workers_;

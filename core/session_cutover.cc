@@ -14,6 +14,19 @@ namespace {
 
 constexpr size_t kMaxLastQueryBytes = 1024;
 
+// host:port, [host]:port for IPv6.
+std::string address_text(const sockaddr_storage& address) {
+  char host[64] = {};
+  if (address.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&address);
+    uv_ip6_name(a, host, sizeof host);
+    return "[" + std::string(host) + "]:" + std::to_string(ntohs(a->sin6_port));
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in*>(&address);
+  uv_ip4_name(a, host, sizeof host);
+  return std::string(host) + ":" + std::to_string(ntohs(a->sin_port));
+}
+
 std::string view_of(lms_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.len); }
 
 }  // namespace
@@ -269,23 +282,15 @@ void Session::on_server_inspected() {
 control::Connection Session::describe() const {
   control::Connection c;
   const Config& config = *shared_.config;
-  c.remote_address = config.listen.host + ":" + std::to_string(config.listen.port);
-  sockaddr_storage peer{};
-  int len = sizeof peer;
-  if (uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&peer), &len) == 0) {
-    char host[64] = {};
-    uint16_t port = 0;
-    if (peer.ss_family == AF_INET6) {
-      const auto* a = reinterpret_cast<const sockaddr_in6*>(&peer);
-      uv_ip6_name(a, host, sizeof host);
-      port = ntohs(a->sin6_port);
-      c.source_address = "[" + std::string(host) + "]:" + std::to_string(port);
-    } else {
-      const auto* a = reinterpret_cast<const sockaddr_in*>(&peer);
-      uv_ip4_name(a, host, sizeof host);
-      port = ntohs(a->sin_port);
-      c.source_address = std::string(host) + ":" + std::to_string(port);
-    }
+  // The proxy's address as this client reached it (not a wildcard listen address), and the client's.
+  sockaddr_storage address{};
+  int len = sizeof address;
+  if (uv_tcp_getsockname(&client_, reinterpret_cast<sockaddr*>(&address), &len) == 0) {
+    c.remote_address = address_text(address);
+  }
+  len = sizeof address;
+  if (uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&address), &len) == 0) {
+    c.source_address = address_text(address);
   }
   c.user = client_user_;
   c.database = client_database_;
