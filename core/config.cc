@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -30,6 +31,14 @@ const std::vector<Setting> kSettings = {
     {"connect-timeout", "10000", "milliseconds to wait for a database connection"},
     {"buffer-limit", "262144", "bytes queued toward a slow peer before the proxy stops reading its feeder"},
     {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
+    {"shadow-validate", "on",
+     "compare the two databases' answers to every shadowed request (on or off): the compatibility "
+     "report, lms_shadow_mismatches_total and the mismatch file"},
+    {"shadow-ignore-statements", "",
+     "regular expression (ECMAScript, case-insensitive) over normalized statements whose answers are "
+     "not compared, for values that legitimately differ (now(), random(), sequences)"},
+    {"shadow-ignore-columns", "", "comma-separated column names whose values do not enter the comparison"},
+    {"mismatch-file", "", "file that receives one JSON line per request whose answers differed (empty: none)"},
     {"state-file", "",
      "file where the proxy keeps its source of truth and a cutover in progress, so a restart resumes "
      "them (empty: not kept; a restarted proxy serves from the source)"},
@@ -269,6 +278,24 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   if (!shadow_timeout) return bad("shadow-timeout", "must be milliseconds from 1 to 3600000");
   c.shadow_timeout_ms = *shadow_timeout;
   c.state_file = values["state-file"].value;
+  const std::string validate = values["shadow-validate"].value;
+  if (!one_of(validate, {"on", "off"})) return bad("shadow-validate", "'" + validate + "' is not on or off");
+  c.shadow_validate = validate == "on";
+  c.shadow_ignore_statements = values["shadow-ignore-statements"].value;
+  if (!c.shadow_ignore_statements.empty()) {
+    try {
+      std::regex check(c.shadow_ignore_statements, std::regex::ECMAScript | std::regex::icase);
+    } catch (const std::regex_error& e) {
+      return bad("shadow-ignore-statements", "'" + c.shadow_ignore_statements + "' is not a regular expression: " + e.what());
+    }
+  }
+  std::stringstream columns(values["shadow-ignore-columns"].value);
+  for (std::string column; std::getline(columns, column, ',');) {
+    const size_t first = column.find_first_not_of(" \t");
+    const size_t last = column.find_last_not_of(" \t");
+    if (first != std::string::npos) c.shadow_ignore_columns.push_back(column.substr(first, last - first + 1));
+  }
+  c.mismatch_file = values["mismatch-file"].value;
   return c;
 }
 

@@ -58,6 +58,11 @@ HttpServer::HttpServer(HttpHandlers handlers)
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(handlers_.metrics(), "text/plain; version=0.0.4");
   });
+  if (handlers_.shadow_report) {
+    server_->Get("/v1/shadow/report", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(handlers_.shadow_report() + "\n", "application/json");
+    });
+  }
   if (handlers_.control != nullptr) add_control_routes();
 }
 

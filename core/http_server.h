@@ -1,5 +1,6 @@
 // The proxy's HTTP port: /healthz (the process is up), /readyz (the source of truth answers),
-// /metrics (Prometheus text), and the control API under /v1 (lms/control.h as JSON). It runs on
+// /metrics (Prometheus text), the control API under /v1 (lms/control.h as JSON), and the shadow
+// compatibility report (/v1/shadow/report). It runs on
 // threads of its own and never touches a worker loop.
 #pragma once
 
@@ -23,6 +24,8 @@ struct HttpHandlers {
   // True when ready; *reason says why not.
   std::function<bool(std::string* reason)> ready;
   control::Backend* control = nullptr;  // outlives the server
+  // The compatibility report as JSON (/v1/shadow/report).
+  std::function<std::string()> shadow_report;
 };
 
 class HttpServer {

@@ -72,6 +72,14 @@ struct alignas(64) WorkerMetrics {
   Counter shadow_target_errors;  // requests the target failed (its error, its death, its deadline)
   Counter shadow_timeouts;       // targets that missed shadow-timeout
   Counter shadow_waits;          // client answers held for the target
+  // Validation
+  Counter shadow_comparisons;  // requests whose two answers were judged
+  Counter shadow_mismatches;   // of those, the ones whose answers differed
+  Counter shadow_diff_target_error;  // by kind of difference (one request may have several)
+  Counter shadow_diff_row_count;
+  Counter shadow_diff_checksum;
+  Counter shadow_diff_columns;
+  Counter shadow_diff_tag;
   // Cutover
   Counter cutover_sessions_switched;  // sessions moved to the new source of truth
   Counter cutover_sessions_ended;     // busy sessions ended when begin-timeout expired

@@ -137,4 +137,14 @@ bool has_execute(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, execute) && f->execute != nullptr;
 }
 
+bool has_summary(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, normalize) && f->summary_create != nullptr &&
+         f->summary_feed != nullptr && f->summary_get != nullptr && f->summary_reset != nullptr &&
+         f->summary_destroy != nullptr && f->normalize != nullptr;
+}
+
+bool has_compare(const lms_shadow_functions* f) {
+  return LMS_HAS_FIELD(f, lms_shadow_functions, compare) && f->compare != nullptr;
+}
+
 }  // namespace lms::core

@@ -52,5 +52,8 @@ bool has_encode_terminate(const lms_dialect_functions* f);
 // cutover, nor write the replication marker.
 bool has_inspect(const lms_dialect_functions* f);
 bool has_execute(const lms_dialect_functions* f);
+// ABI 1.2: validation needs both dialects to summarize answers and the shadow plugin to compare.
+bool has_summary(const lms_dialect_functions* f);
+bool has_compare(const lms_shadow_functions* f);
 
 }  // namespace lms::core

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <future>
+
 namespace lms::core {
 
 Proxy::Proxy(Config config) : config_(std::move(config)) {}
@@ -23,7 +26,10 @@ bool Proxy::load_plugins(std::string* error) {
   }
   shadow_ = load_plugin(plugin_path(dir, LMS_PLUGIN_SHADOW, config_.shadow_mode), LMS_PLUGIN_SHADOW, error);
   if (!shadow_) return false;
-  shadow_state_ = shadow_->shadow()->create(nullptr, 0);
+  // Options every shadow plugin is given; the shipped modes read `validate`.
+  const std::string validate = config_.shadow_validate ? "on" : "off";
+  const lms_kv options[] = {{{"validate", 8}, {validate.data(), validate.size()}}};
+  shadow_state_ = shadow_->shadow()->create(options, 1);
   if (shadow_state_ == nullptr) {
     *error = "plugin " + shadow_->path() + ": could not create its state";
     return false;
@@ -61,6 +67,7 @@ bool Proxy::start(std::string* error) {
     shared_.target = &*target_;
     shared_.shadow = shadow_->shadow();
     shared_.shadow_state = shadow_state_;
+    if (!setup_validation(error)) return false;
   }
   // Clients authenticate as the source's user with the source's password, unless configured
   // otherwise; the dialect runs the exchange.
@@ -87,7 +94,7 @@ bool Proxy::start(std::string* error) {
                                               [this](std::string* reason) { return probe_source(reason); });
   http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return render_metrics(); },
                                                     [this](std::string* reason) { return probe_source(reason); },
-                                                    control_.get()});
+                                                    control_.get(), [this] { return render_shadow_report(); }});
   if (!http_->bind(config_.http_listen, error)) return false;
 
   std::string reason;
@@ -110,6 +117,41 @@ void Proxy::stop() {
   if (cutover_) cutover_->stop();
   for (auto& w : workers_) w->stop();
   workers_.clear();
+}
+
+bool Proxy::setup_validation(std::string* error) {
+  ValidationSettings& v = shared_.validation;
+  v.enabled = config_.shadow_validate && has_compare(shared_.shadow) && has_summary(shared_.dialect) &&
+              has_summary(shared_.target_dialect);
+  if (config_.shadow_validate && config_.shadow_mode != "none" && !v.enabled) {
+    spdlog::info("answers are not compared: the shadow mode or a dialect predates validation (ABI 1.2)");
+  }
+  v.ignored_columns = config_.shadow_ignore_columns;
+  for (const std::string& c : v.ignored_columns) v.ignored_column_views.push_back({c.data(), c.size()});
+  if (!config_.shadow_ignore_statements.empty()) {
+    v.ignored_statements.emplace(config_.shadow_ignore_statements, std::regex::ECMAScript | std::regex::icase);
+  }
+  if (!config_.mismatch_file.empty()) {
+    v.mismatch_log = MismatchLog::open(config_.mismatch_file, error);
+    if (!v.mismatch_log) return false;
+  }
+  return true;
+}
+
+std::string Proxy::render_shadow_report() {
+  CompatReport merged;
+  std::vector<std::future<CompatReport>> parts;
+  for (auto& w : workers_) {
+    auto promise = std::make_shared<std::promise<CompatReport>>();
+    parts.push_back(promise->get_future());
+    Worker* worker = w.get();
+    worker->post([worker, promise] { promise->set_value(worker->validator().report()); });
+  }
+  for (auto& part : parts) {
+    // A worker that cannot answer in time is left out rather than hold the caller.
+    if (part.wait_for(std::chrono::seconds(5)) == std::future_status::ready) merge_report(merged, part.get());
+  }
+  return render_report_json(merged, config_.shadow_mode);
 }
 
 bool Proxy::probe_source(std::string* reason) {

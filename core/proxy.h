@@ -30,6 +30,9 @@ class Proxy {
   bool load_plugins(std::string* error);
   bool probe_source(std::string* reason);
   std::string render_metrics();
+  bool setup_validation(std::string* error);
+  // The compatibility report, merged from every worker's share.
+  std::string render_shadow_report();
 
   Config config_;
   std::optional<LoadedPlugin> source_dialect_;

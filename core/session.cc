@@ -475,7 +475,7 @@ bool Session::gate_front_answer(const uint8_t* data, size_t len) {
     const size_t n = static_cast<size_t>(front.staged_end - staged_base_);
     if (link_ && link_->available()) {
       link_->send(reinterpret_cast<const uint8_t*>(staged_.data()), n);
-      link_->expect_answer(front.id, front.wait);
+      link_->expect_answer(front.id, front.wait, front.compare);
     } else if (!front.target_done) {
       front.target_done = true;
       front.target_failed = true;
@@ -519,6 +519,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
         chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_server_message(f); },
         [this](const uint8_t* data, size_t n) {
           if (copy_into_ != nullptr) copy_into_->append(reinterpret_cast<const char*>(data), n);
+          if (summarizing_) source_summary_->feed(data, n);
           if (server_inspect_left_ > 0) {
             server_inspected_.append(reinterpret_cast<const char*>(data), n);
             server_inspect_left_ -= n;
@@ -611,6 +612,7 @@ Session::Route Session::decide(const lms_frame& first) {
   route.unavailable = !link_->available();
   route.send = !route.unavailable;
   route.wait = decision.wait_for_target != 0;
+  route.compare = route.send && decision.compare != 0 && shared_.validation.enabled;
   return route;
 }
 
@@ -640,17 +642,19 @@ unsigned Session::on_client_message(const lms_frame& f) {
     default:
       break;
   }
-  // Queries and statement definitions are looked into once whole: they are what `connections
-  // list` shows and what a cutover carries to the other database.
-  const bool inspect = (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE ||
-                        f.msg_class == LMS_MSG_CLOSE) &&
-                       inspects_ && f.length <= kMaxInspectedBytes;
-  client_inspected_.clear();
-  client_inspect_left_ = inspect ? f.length : 0;
   if (!in_request_) {
     in_request_ = true;
     route_ = decide(f);
   }
+  // Queries and statement definitions are looked into once whole: they are what `connections
+  // list` shows and what a cutover carries to the other database. A request to be validated has
+  // its Binds looked into too, to know which statement it runs.
+  const bool inspect = (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE ||
+                        f.msg_class == LMS_MSG_CLOSE || (f.msg_class == LMS_MSG_EXTENDED && route_.compare)) &&
+                       inspects_ && f.length <= kMaxInspectedBytes;
+  client_inspected_.clear();
+  client_inspect_left_ = inspect ? f.length : 0;
+  client_inspected_class_ = f.msg_class;
   // Statements are defined and dropped on the target even in a request it does not run, so a
   // later request it does run finds them.
   const bool defines_state = f.msg_class == LMS_MSG_PREPARE || f.msg_class == LMS_MSG_CLOSE;
@@ -676,13 +680,15 @@ unsigned Session::on_client_message(const lms_frame& f) {
       ++shadow_sent_;
       m.shadow_requests.add();
       if (r.wait) m.shadow_waits.add();
+      r.compare = route_.compare;
+      if (r.compare) open_comparison(r.id);
       if (stage) {
         r.staged = true;
         r.staged_end = staged_base_ + staged_.size() + f.length;
         ++undispatched_;
       } else {
         r.dispatched = true;
-        link_->expect_answer(r.id, false);
+        link_->expect_answer(r.id, false, r.compare);
       }
     } else if (route_.unavailable) {
       // The target is gone for this session: a waiting mode gets its defined outcome at once.
@@ -696,6 +702,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
       m.shadow_dropped.add();
     }
     requests_.push_back(std::move(r));
+    request_statement_.clear();
     in_request_ = false;
   }
   mirror_ = copy;
@@ -705,6 +712,8 @@ unsigned Session::on_client_message(const lms_frame& f) {
 unsigned Session::on_server_message(const lms_frame& f) {
   if (!requests_.empty()) answer_started_ = true;
   unsigned action = kPass;
+  summarizing_ = !requests_.empty() && requests_.front().compare && f.msg_class != LMS_MSG_READY;
+  if (summarizing_) action = kCopy;
   copy_into_ = nullptr;
   server_inspected_.clear();
   server_inspect_left_ = 0;
@@ -728,6 +737,7 @@ unsigned Session::on_server_message(const lms_frame& f) {
     if (!requests_.empty()) {
       Request& done = requests_.front();
       worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done.sent_ns);
+      if (done.compare) source_answered(done);
       if (replacing_) requests_front_error_ = std::move(done.target_error);
       requests_.pop_front();
     }
@@ -741,8 +751,9 @@ unsigned Session::on_server_message(const lms_frame& f) {
   return action;
 }
 
-void Session::on_target_answered(uint64_t id, bool ok, const std::string& error) {
+void Session::on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) {
   if (!ok) ++shadow_failed_;
+  if (answer != nullptr) target_answered(id, answer);
   for (Request& r : requests_) {
     if (r.id != id) continue;
     r.target_done = true;

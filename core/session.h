@@ -77,6 +77,7 @@ class Session final : private ShadowLinkOwner {
     bool wait = false;  // the client's answer waits for the target's
     uint32_t answer = LMS_ANSWER_SOURCE;
     bool flow = false;  // waits no more (the source asked the client for COPY data)
+    bool compare = false;  // both answers are summarized and judged (validation)
     bool target_done = false;
     bool target_failed = false;
     std::string target_error;  // for the client, in its protocol
@@ -92,6 +93,7 @@ class Session final : private ShadowLinkOwner {
     bool send = false;
     bool wait = false;
     uint32_t answer = LMS_ANSWER_SOURCE;
+    bool compare = false;      // the plugin wants both answers compared
     bool dropped = false;      // the plugin held it back from a busy target
     bool unavailable = false;  // the plugin wanted it sent, but the target link is broken
   };
@@ -100,7 +102,7 @@ class Session final : private ShadowLinkOwner {
   ~Session();
 
   // ShadowLinkOwner
-  void on_target_answered(uint64_t id, bool ok, const std::string& error) override;
+  void on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) override;
   void on_link_handle_opened() override { ++handles_open_; }
   void on_link_handle_closed() override {
     --handles_open_;
@@ -135,6 +137,13 @@ class Session final : private ShadowLinkOwner {
   // Session state carried through a cutover, from the client's messages as inspected.
   void on_client_inspected();
   void on_server_inspected();
+  // Validation (session_validation.cc): which statement a request runs, from its inspected
+  // messages; the source's answer summarized as it streams; both answers judged once in.
+  void note_statement(const lms_message_detail& detail);
+  void open_comparison(uint64_t id);
+  void source_answered(const Request& done);
+  void target_answered(uint64_t id, AnswerDigest* answer);
+  void judge_if_complete(std::deque<PendingComparison>::iterator it);
   void start_backend();
   void on_peer_gone(Pump& pump, int status);
   void run_front();
@@ -249,6 +258,14 @@ class Session final : private ShadowLinkOwner {
   uint64_t server_inspect_left_ = 0;
   std::string last_query_;
   std::string last_error_;
+  uint32_t client_inspected_class_ = LMS_MSG_OTHER;
+
+  // Validation.
+  std::unique_ptr<AnswerSummarizer> source_summary_;  // made when a first answer is to be compared
+  bool summarizing_ = false;                          // the source message being walked is fed to it
+  std::deque<PendingComparison> comparisons_;         // by request id, oldest first
+  std::string request_statement_;  // the statement of the extended request being sent
+  std::string unnamed_statement_;  // the text of the last unnamed Parse (a Bind of "" runs it)
 };
 
 }  // namespace lms::core

@@ -236,6 +236,7 @@ void Session::on_client_inspected() {
   dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(client_inspected_.data()),
                     client_inspected_.size(), &d);
   if (d.text.len > 0) last_query_.assign(d.text.data, std::min(d.text.len, kMaxLastQueryBytes));
+  note_statement(d);
   const std::string name = view_of(d.name);
   switch (d.effect) {
     case LMS_EFFECT_PREPARE:

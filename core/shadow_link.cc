@@ -205,8 +205,9 @@ void ShadowLink::on_write(uv_write_t* req, int status) {
   }
 }
 
-void ShadowLink::expect_answer(uint64_t id, bool waited) {
-  pending_.push_back({id, waited, uv_hrtime()});
+void ShadowLink::expect_answer(uint64_t id, bool waited, bool compare) {
+  if (compare && !summary_) summary_ = std::make_unique<AnswerSummarizer>(dialect_, shared_.validation);
+  pending_.push_back({id, waited, compare, uv_hrtime()});
   if (waited && state_ == State::kReady && !uv_is_active(reinterpret_cast<uv_handle_t*>(&deadline_))) {
     arm_deadline();
   }
@@ -248,23 +249,30 @@ void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
   }
   if (state_ != State::kReady) return;
   bool oversized_error = false;
+  bool keep_error = false;  // the message being walked is the request's first error
+  bool summarize = false;   // it is part of an answer to be compared
   const auto walked = scanner_.walk(
       data, len,
       [&](const lms_frame& f) -> unsigned {
+        keep_error = false;
+        summarize = !pending_.empty() && pending_.front().compare && f.msg_class != LMS_MSG_READY;
         if (f.msg_class == LMS_MSG_ERROR && error_.empty() && !oversized_error) {
           if (f.length > kMaxKeptError) {
             oversized_error = true;
-            return kPass;
+          } else {
+            keep_error = true;
           }
-          return kCopy;
         }
-        if (f.msg_class != LMS_MSG_READY) return kPass;
+        if (f.msg_class != LMS_MSG_READY) return keep_error || summarize ? kCopy : kPass;
         if (pending_.empty()) return kPass;  // an answer to nothing we counted: ignore it
         const Pending done = pending_.front();
         pending_.pop_front();
         if (oversized_error) error_ = client_error("lms: the target database failed the request", "XX000");
         auto& m = worker_.mutable_metrics();
-        m.target_latency.observe(uv_hrtime() - done.sent_ns);
+        const uint64_t latency = uv_hrtime() - done.sent_ns;
+        m.target_latency.observe(latency);
+        std::optional<AnswerDigest> answer;
+        if (done.compare) answer = summary_->take(latency);
         if (!error_.empty()) m.shadow_target_errors.add();
         const std::string error = std::move(error_);
         error_.clear();
@@ -277,11 +285,14 @@ void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
             break;
           }
         }
-        owner_.on_target_answered(done.id, error.empty(), error);
+        owner_.on_target_answered(done.id, error.empty(), error, answer ? &*answer : nullptr);
         if (draining_ && pending_.empty()) close();
         return kPass;
       },
-      [&](const uint8_t* bytes, size_t n) { error_.append(reinterpret_cast<const char*>(bytes), n); });
+      [&](const uint8_t* bytes, size_t n) {
+        if (keep_error) error_.append(reinterpret_cast<const char*>(bytes), n);
+        if (summarize) summary_->feed(bytes, n);
+      });
   if (!walked) {
     fail(std::string("invalid message from the target: ") + scanner_.error(),
          "lms: invalid message from the target database", "08P01");
@@ -322,9 +333,12 @@ void ShadowLink::fail(const std::string& reason, const std::string& message, con
   failed.swap(pending_);
   before_ready_.clear();
   close_handles();
+  const uint64_t now = uv_hrtime();
   for (const Pending& p : failed) {
     m.shadow_target_errors.add();
-    owner_.on_target_answered(p.id, false, error);
+    std::optional<AnswerDigest> answer;
+    if (p.compare) answer = AnswerDigest::failure(code, message, now - p.sent_ns);
+    owner_.on_target_answered(p.id, false, error, answer ? &*answer : nullptr);
   }
 }
 

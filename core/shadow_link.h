@@ -13,12 +13,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "chunk_pool.h"
 #include "frame_scanner.h"
+#include "validation.h"
 #include "worker.h"
 
 namespace lms::core {
@@ -27,8 +29,9 @@ class ShadowLinkOwner {
  public:
   // The target finished request `id`. `error` holds an error message for the client, in the
   // client's protocol, when the target failed it (its own ErrorResponse, or one LMS made when the
-  // target died or missed the deadline); empty when it succeeded.
-  virtual void on_target_answered(uint64_t id, bool ok, const std::string& error) = 0;
+  // target died or missed the deadline); empty when it succeeded. `answer`: the summary of what
+  // the target answered, for a request expected with `compare`; else null.
+  virtual void on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) = 0;
   virtual void on_link_handle_opened() = 0;
   virtual void on_link_handle_closed() = 0;
 
@@ -55,8 +58,8 @@ class ShadowLink {
   // Queues client bytes for the target.
   void send(const uint8_t* data, size_t len);
   // The bytes sent so far end a request that the target will answer. `waited`: the client's
-  // answer waits for it, so it runs against the deadline.
-  void expect_answer(uint64_t id, bool waited);
+  // answer waits for it, so it runs against the deadline. `compare`: its answer is summarized.
+  void expect_answer(uint64_t id, bool waited, bool compare);
   // Stops shadowing this session: pending requests fail with `message`.
   void abandon(const std::string& reason, const std::string& message) { fail(reason, message, "54000"); }
   // The client is gone: what was sent still runs on the target (so short sessions are shadowed
@@ -70,6 +73,7 @@ class ShadowLink {
   struct Pending {
     uint64_t id;
     bool waited;
+    bool compare;
     uint64_t sent_ns;
   };
 
@@ -121,6 +125,7 @@ class ShadowLink {
   FrameScanner scanner_;
   std::deque<Pending> pending_;
   std::string error_;  // the first error of the request being answered
+  std::unique_ptr<AnswerSummarizer> summary_;  // made when a first answer is to be compared
   std::string failure_;
   Chunk* read_chunk_ = nullptr;
 };

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "endpoint.h"
 #include "metrics.h"
+#include "validation.h"
 
 namespace lms::core {
 
@@ -48,6 +49,7 @@ struct ProxyShared {
   const lms_shadow_functions* shadow = nullptr;
   void* shadow_state = nullptr;
   std::vector<lms_kv> front_settings;  // auth_method, user, password for the client handshake
+  ValidationSettings validation;
   CancelRegistry cancels;
   std::atomic<uint32_t> open_sessions{0};
 };
@@ -96,6 +98,7 @@ class Worker {
   ChunkPool& pool() { return pool_; }
   WorkerMetrics& mutable_metrics() { return metrics_; }
   ProxyShared& shared() { return shared_; }
+  Validator& validator() { return validator_; }
   void attach(Session* s);
   void detach(Session* s);
 
@@ -117,6 +120,7 @@ class Worker {
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
   WorkerMetrics metrics_;
+  Validator validator_{shared_, metrics_};
   std::vector<Session*> sessions_;  // for shutdown; a session knows its own index
   std::thread thread_;
   bool bound_ = false;

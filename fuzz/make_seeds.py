@@ -79,6 +79,8 @@ def main():
             b"\0" + msg(b"P", cstr("P0_1") + cstr("SELECT 1") + b"\0\0"),
             b"\0" + msg(b"C", b"S" + cstr("P0_1")),
         ],
+        "fuzz_summary": [b"\3" + s for s in SERVER] + [b"\0" + b"".join(SERVER),
+                         b"\5SELECT 'a', $$b$$, 1.5e3 /* c */ FROM \"t\" -- d"],
     }
     for target, seeds in corpora.items():
         d = os.path.join(out, target)

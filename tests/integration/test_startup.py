@@ -41,6 +41,9 @@ class Misconfiguration(unittest.TestCase):
         self.assert_refused(["--source-dialect", "db2", "--source", "x"], "invalid source-dialect from flag", 2)
         self.assert_refused(self.base + ["--auth-method", "kerberos"], "invalid auth-method", 2)
         self.assert_refused(self.base + ["--bogus", "1"], "unknown flag --bogus", 2)
+        self.assert_refused(self.base + ["--shadow-ignore-statements", "(unclosed"],
+                            "invalid shadow-ignore-statements from flag", 2)
+        self.assert_refused(self.base + ["--shadow-validate", "maybe"], "invalid shadow-validate", 2)
 
     def test_unparseable_connection_string(self):
         self.assert_refused(["--source-dialect", "postgres", "--source", "host=x port", "--plugin-dir", PLUGIN_DIR],

@@ -15,6 +15,8 @@
 #include "framing.h"
 #include "front_handshake.h"
 #include "inspect.h"
+#include "normalize.h"
+#include "summary.h"
 #include "wire.h"
 
 // Every function here is called from C through the descriptor, so none may let an exception out:
@@ -180,6 +182,29 @@ uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t s
   }
 }
 
+void* summary_create_c(const lms_str* ignored, size_t count) {
+  return sdk::guard([&]() -> void* { return new ResultSummarizer(ignored, count); }, static_cast<void*>(nullptr));
+}
+
+void summary_feed_c(void* summary, const uint8_t* data, size_t len) {
+  static_cast<ResultSummarizer*>(summary)->feed(data, len);
+}
+
+void summary_get_c(void* summary, lms_result_summary* out) {
+  sdk::guard_void([&] { static_cast<ResultSummarizer*>(summary)->get(out); });
+}
+
+void summary_reset_c(void* summary) { static_cast<ResultSummarizer*>(summary)->reset(); }
+
+void summary_destroy_c(void* summary) { delete static_cast<ResultSummarizer*>(summary); }
+
+void normalize_c(const char* sql, size_t len, const lms_emitter* out) {
+  sdk::guard_void([&] {
+    const std::string normalized = normalize_sql({sql, len});
+    out->emit(out->ctx, reinterpret_cast<const uint8_t*>(normalized.data()), normalized.size());
+  });
+}
+
 }  // namespace
 
 lms_dialect_functions make_dialect_functions(uint16_t default_port) {
@@ -204,6 +229,12 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port) {
   f.inspect = inspect_c;
   f.encode_request = encode_request_c;
   f.execute = execute_c;
+  f.summary_create = summary_create_c;
+  f.summary_feed = summary_feed_c;
+  f.summary_get = summary_get_c;
+  f.summary_reset = summary_reset_c;
+  f.summary_destroy = summary_destroy_c;
+  f.normalize = normalize_c;
   return f;
 }
 

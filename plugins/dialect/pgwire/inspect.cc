@@ -177,6 +177,14 @@ void inspect_message(lms_direction direction, const uint8_t* message, size_t len
       }
       return;
     }
+    case 'B': {  // Bind: portal name, then the statement it runs
+      std::string_view portal;
+      std::string_view name;
+      if (!body.cstr(portal) || !body.cstr(name)) return;
+      out->effect = LMS_EFFECT_BIND;
+      out->name = str(name);
+      return;
+    }
     case 'C': {  // Close: 'S' statement or 'P' portal, then its name
       std::string_view kind;
       std::string_view name;

@@ -11,7 +11,7 @@ void decide(void*, const lms_request_info*, lms_shadow_decision* out) {
 }
 
 const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), lms::sdk::stateless_create,
-                                         lms::sdk::stateless_destroy, decide};
+                                         lms::sdk::stateless_destroy, decide, nullptr};
 
 }  // namespace
 

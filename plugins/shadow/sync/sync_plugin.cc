@@ -1,17 +1,18 @@
 // The `sync` shadow mode: every request runs on both databases and the client's answer waits for
 // both; the client gets the source of truth's result, whatever the target answered.
-#include <lms/plugin.hpp>
+#include "../validating.hpp"
 
 namespace {
 
-void decide(void*, const lms_request_info* request, lms_shadow_decision* out) {
+void decide(void* self, const lms_request_info* request, lms_shadow_decision* out) {
   out->send_to_target = request->target_available != 0;
   out->wait_for_target = out->send_to_target;
   out->answer = LMS_ANSWER_SOURCE;
+  out->compare = lms::shadow::validates(self);
 }
 
-const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), lms::sdk::stateless_create,
-                                         lms::sdk::stateless_destroy, decide};
+const lms_shadow_functions kFunctions = {sizeof(lms_shadow_functions), lms::shadow::create_mode,
+                                         lms::shadow::destroy_mode, decide, lms::shadow::compare_mode};
 
 }  // namespace
 

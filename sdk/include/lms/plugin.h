@@ -21,6 +21,9 @@
  *   1.1  dialect functions for a cutover: inspect (what a message does to session state),
  *        encode_request (replaying that state on another database), execute (one statement on a
  *        fresh connection, for the replication marker).
+ *   1.2  validation: dialect functions that summarize a request's answer in a neutral form
+ *        (lms_result_summary) and normalize a statement's text; LMS_EFFECT_BIND; a shadow decision
+ *        may ask for both answers to be compared, and a shadow plugin's compare function judges them.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -33,7 +36,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 1u
+#define LMS_PLUGIN_ABI_MINOR 2u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -220,7 +223,8 @@ typedef enum lms_state_effect {
   LMS_EFFECT_SETTING = 4,       /* from the client: sets session setting `name` (not for one transaction) */
   LMS_EFFECT_RESET_SETTINGS = 5,/* from the client: every setting back to its default */
   LMS_EFFECT_DISCARD_ALL = 6,   /* from the client: settings and statements dropped */
-  LMS_EFFECT_ERROR = 7          /* from the server: an error; `text` is its message */
+  LMS_EFFECT_ERROR = 7,         /* from the server: an error; `text` is its message */
+  LMS_EFFECT_BIND = 8           /* 1.2, from the client: runs the named statement `name` (Bind) */
 } lms_state_effect;
 
 typedef struct lms_message_detail {
@@ -229,6 +233,27 @@ typedef struct lms_message_detail {
   lms_str name;    /* borrowed from the message */
   lms_str text;    /* the SQL text a client message carries, or an error's message; borrowed */
 } lms_message_detail;
+
+/* One column of a result set. Frozen: it is an array element, so it never grows. */
+typedef struct lms_column {
+  lms_str name;
+  lms_str type; /* the type's name as the database reports it (PostgreSQL: int4, text, ...) */
+} lms_column;
+
+/* A request's answer in a form no protocol shapes (1.2). A request may hold several statements:
+ * columns, rows, the checksum and the tags then cover every result set, in order. */
+typedef struct lms_result_summary {
+  uint32_t struct_size;
+  uint32_t result_sets;      /* row descriptions seen */
+  const lms_column* columns; /* of every result set, in order */
+  size_t column_count;
+  uint64_t rows;     /* rows returned, over every result set */
+  uint64_t checksum; /* of the rows' values, independent of their order within a result set */
+  lms_str tag;       /* completion tags ("SELECT 3", "UPDATE 1"), joined with ';' */
+  lms_str error_code;    /* PostgreSQL SQLSTATE of the first error; empty when none */
+  lms_str error_message; /* its message */
+  uint8_t complete;      /* 0: something was too large to summarize in full; do not trust it */
+} lms_result_summary;
 
 /* An error the core wants a client to see, encoded by the dialect. */
 typedef struct lms_error {
@@ -312,7 +337,25 @@ typedef struct lms_dialect_functions {
    * LMS_OK, or a status with a reason. */
   uint32_t (*execute)(const lms_kv* params, size_t param_count, const char* sql, size_t sql_len,
                       uint32_t timeout_ms, uint64_t* rows, char* error, size_t error_cap);
+
+  /* 1.2 ------------------------------------------------------------------------------------------ */
+
+  /* A summarizer turns one request's answer from the database into an lms_result_summary. The core
+   * creates one per connection it validates and feeds it the answer's messages, in pieces of any
+   * size; `summary_get` reads the summary of everything fed since the last reset; `summary_reset`
+   * starts the next answer. Values of the columns named in `ignored_columns` (case-insensitive) do
+   * not enter the checksum. All on the calling loop; memory stays bounded whatever is fed. */
+  void* (*summary_create)(const lms_str* ignored_columns, size_t ignored_count);
+  void (*summary_feed)(void* summary, const uint8_t* data, size_t len);
+  /* Fills `out`; what it points to is borrowed until the next feed, reset or destroy. */
+  void (*summary_get)(void* summary, lms_result_summary* out);
+  void (*summary_reset)(void* summary);
+  void (*summary_destroy)(void* summary);
+  /* Emits `sql` with its literals (strings, numbers) replaced by `?` and its whitespace collapsed,
+   * so that executions of one statement with different values group together in a report. */
+  void (*normalize)(const char* sql, size_t len, const lms_emitter* out);
 } lms_dialect_functions;
+
 
 /* ------------------------------------------------------------------------------------------------
  * Shadow plugins: the policy for one request. The core does the I/O; the plugin decides.
@@ -342,7 +385,38 @@ typedef struct lms_shadow_decision {
   uint8_t send_to_target;  /* run the request on the non-source-of-truth database too */
   uint8_t wait_for_target; /* hold the client's answer until the target answered */
   uint32_t answer;         /* lms_shadow_answer, used when waiting */
+  /* 1.2: summarize both databases' answers to this request and call `compare` once both are in
+   * (ignored by a core without validation, or when the plugin has no compare function). */
+  uint8_t compare;
 } lms_shadow_decision;
+
+/* What the databases answered to one request, for a shadow plugin to judge (1.2). */
+typedef struct lms_comparison {
+  uint32_t struct_size;
+  lms_str statement; /* the request's statement, normalized by the dialect; empty when unknown */
+  const lms_result_summary* source; /* the source of truth's answer */
+  const lms_result_summary* target; /* the target's; a target that failed without answering (dead,
+                                       too slow) has error_code set and nothing else */
+  uint64_t source_ns; /* from the request to the end of each answer */
+  uint64_t target_ns;
+} lms_comparison;
+
+/* The kinds of difference a verdict can name; a bit mask. */
+typedef enum lms_difference {
+  LMS_DIFF_TARGET_ERROR = 1u << 0, /* the target failed where the source did not (or differently) */
+  LMS_DIFF_ROW_COUNT = 1u << 1,
+  LMS_DIFF_CHECKSUM = 1u << 2,
+  LMS_DIFF_COLUMNS = 1u << 3,
+  LMS_DIFF_TAG = 1u << 4,
+  LMS_DIFF_OTHER = 1u << 31 /* a plugin's own kind */
+} lms_difference;
+
+typedef struct lms_verdict {
+  uint32_t struct_size;
+  uint32_t differences; /* lms_difference bits; 0: the answers agree */
+  char* detail;         /* the core's buffer: one line saying what differs, NUL-terminated */
+  size_t detail_cap;
+} lms_verdict;
 
 typedef struct lms_shadow_functions {
   uint32_t struct_size;
@@ -352,6 +426,10 @@ typedef struct lms_shadow_functions {
   /* Decides one request. Called on a worker loop, concurrently from several loops: a plugin that
    * keeps mutable state in `self` must make it thread-safe. */
   void (*decide)(void* self, const lms_request_info* request, lms_shadow_decision* out);
+  /* 1.2, optional. Judges one comparison the plugin asked for: sets out->differences and, when
+   * they are not 0, out->detail. The core counts every verdict in its compatibility report and
+   * writes each difference to the mismatch file. Same threading as decide. */
+  void (*compare)(void* self, const lms_comparison* comparison, lms_verdict* out);
 } lms_shadow_functions;
 
 #ifdef __cplusplus

@@ -1,0 +1,86 @@
+// Validation inside a session: each compared request gets a PendingComparison when it is sent;
+// the source's answer is summarized as it streams to the client (on_server_message marks its
+// messages for copying into the summarizer), the target's by the shadow link; whichever comes
+// second has the worker's validator judge the pair.
+#include <lms/plugin.h>
+
+#include "session.h"
+
+namespace lms::core {
+namespace {
+
+// A session keeps at most this many comparisons open. Only an async target that never answers
+// leaves one behind (its link breaks at shadow-timeout and fails it), so this only bounds the
+// worst case.
+constexpr size_t kMaxOpenComparisons = 64;
+
+std::string text_of(lms_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.len); }
+
+}  // namespace
+
+void Session::note_statement(const lms_message_detail& d) {
+  switch (client_inspected_class_) {
+    case LMS_MSG_QUERY:
+      // The request was opened when the query's first bytes arrived; its text is whole now.
+      if (!comparisons_.empty() && comparisons_.back().id + 1 == next_request_id_ &&
+          comparisons_.back().statement.empty()) {
+        comparisons_.back().statement = text_of(d.text);
+      }
+      return;
+    case LMS_MSG_PREPARE:
+      request_statement_ = text_of(d.text);
+      if (d.name.len == 0) unnamed_statement_ = request_statement_;
+      return;
+    default:
+      break;
+  }
+  if (d.effect != LMS_EFFECT_BIND) return;
+  if (d.name.len == 0) {
+    request_statement_ = unnamed_statement_;
+    return;
+  }
+  const auto it = statements_.find(text_of(d.name));
+  if (it == statements_.end()) return;
+  // The statement's Parse (or SQL PREPARE) as the client sent it: its text is in the message.
+  lms_message_detail parse{};
+  parse.struct_size = sizeof parse;
+  dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(it->second.data()), it->second.size(),
+                    &parse);
+  request_statement_ = text_of(parse.text);
+}
+
+void Session::open_comparison(uint64_t id) {
+  if (!source_summary_) source_summary_ = std::make_unique<AnswerSummarizer>(dialect_, shared_.validation);
+  if (comparisons_.size() >= kMaxOpenComparisons) comparisons_.pop_front();
+  PendingComparison c;
+  c.id = id;
+  c.statement = request_statement_;
+  comparisons_.push_back(std::move(c));
+}
+
+void Session::source_answered(const Request& done) {
+  AnswerDigest answer = source_summary_->take(uv_hrtime() - done.sent_ns);
+  for (auto it = comparisons_.begin(); it != comparisons_.end(); ++it) {
+    if (it->id != done.id) continue;
+    it->source = std::move(answer);
+    judge_if_complete(it);
+    return;
+  }
+}
+
+void Session::target_answered(uint64_t id, AnswerDigest* answer) {
+  for (auto it = comparisons_.begin(); it != comparisons_.end(); ++it) {
+    if (it->id != id) continue;
+    it->target = std::move(*answer);
+    judge_if_complete(it);
+    return;
+  }
+}
+
+void Session::judge_if_complete(std::deque<PendingComparison>::iterator it) {
+  if (!it->source || !it->target) return;
+  worker_.validator().judge(*it, id_);
+  comparisons_.erase(it);
+}
+
+}  // namespace lms::core
