@@ -16,6 +16,7 @@
 #include <cstring>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 namespace lms::core {
 
@@ -59,7 +60,10 @@ class FrameScanner {
       if (held_ == 0) {
         dialect_->frame(direction_, data + pos, len - pos, &f);
         if (f.result == LMS_FRAME_COMPLETE) {
+          visible_ = data + pos;
+          visible_len_ = len - pos;
           begin_message(on_message(static_cast<const lms_frame&>(f)), f.length);
+          visible_len_ = 0;
           continue;
         }
         if (f.result != LMS_FRAME_NEED_MORE || len - pos > kMaxHeader) return broken(f);
@@ -104,6 +108,9 @@ class FrameScanner {
   // True between messages: nothing of a message has been passed on without its end. Only then can
   // the proxy insert a message of its own (an error) into the stream.
   bool at_boundary() const { return remaining_ == 0 && held_ == 0; }
+  // Inside on_message: the message's bytes already in the buffer being walked (it may continue in
+  // the next read); empty when its header was split across reads.
+  std::pair<const uint8_t*, size_t> visible() const { return {visible_, visible_len_}; }
   const char* error() const { return error_; }
 
  private:
@@ -126,6 +133,8 @@ class FrameScanner {
   bool copying_ = false;
   bool stop_pending_ = false;
   const char* error_ = nullptr;
+  const uint8_t* visible_ = nullptr;
+  size_t visible_len_ = 0;
 };
 
 }  // namespace lms::core

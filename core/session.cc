@@ -596,6 +596,8 @@ Session::Route Session::decide(const lms_frame& first) {
   request.txn_state = txn_state_;
   request.target_busy = link_ && link_->outstanding() > 0;
   request.target_available = !link_ || link_->available();
+  const std::string_view statement = statement_at_start(first);
+  request.statement = {statement.data(), statement.size()};
   lms_shadow_decision decision{};
   decision.struct_size = sizeof decision;
   shared_.shadow->decide(shared_.shadow_state, &request, &decision);

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -140,6 +141,10 @@ class Session final : private ShadowLinkOwner {
   // Validation (session_validation.cc): which statement a request runs, from its inspected
   // messages; the source's answer summarized as it streams; both answers judged once in.
   void note_statement(const lms_message_detail& detail);
+  // The SQL a request starting with `first` runs, if known now (for the shadow plugin's decision).
+  std::string_view statement_at_start(const lms_frame& first);
+  // The SQL text of a named statement the session prepared; empty when unknown.
+  std::string_view prepared_text(std::string_view name);
   void open_comparison(uint64_t id);
   void source_answered(const Request& done);
   void target_answered(uint64_t id, AnswerDigest* answer);

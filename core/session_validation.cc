@@ -39,14 +39,34 @@ void Session::note_statement(const lms_message_detail& d) {
     request_statement_ = unnamed_statement_;
     return;
   }
-  const auto it = statements_.find(text_of(d.name));
-  if (it == statements_.end()) return;
+  request_statement_ = prepared_text({d.name.data, d.name.len});
+}
+
+std::string_view Session::prepared_text(std::string_view name) {
+  const auto it = statements_.find(std::string(name));
+  if (it == statements_.end()) return {};
   // The statement's Parse (or SQL PREPARE) as the client sent it: its text is in the message.
   lms_message_detail parse{};
   parse.struct_size = sizeof parse;
   dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(it->second.data()), it->second.size(),
                     &parse);
-  request_statement_ = text_of(parse.text);
+  return {parse.text.data == nullptr ? "" : parse.text.data, parse.text.len};
+}
+
+std::string_view Session::statement_at_start(const lms_frame& first) {
+  if (!inspects_) return {};
+  const auto [bytes, available] = to_source_.scanner.visible();
+  if (available < first.length) return {};  // the rest comes in a later read
+  lms_message_detail d{};
+  d.struct_size = sizeof d;
+  dialect_->inspect(LMS_FROM_CLIENT, bytes, static_cast<size_t>(first.length), &d);
+  if (d.effect == LMS_EFFECT_BIND) {
+    return d.name.len == 0 ? std::string_view(unnamed_statement_) : prepared_text({d.name.data, d.name.len});
+  }
+  if (first.msg_class == LMS_MSG_QUERY || first.msg_class == LMS_MSG_PREPARE) {
+    return {d.text.data == nullptr ? "" : d.text.data, d.text.len};
+  }
+  return {};
 }
 
 void Session::open_comparison(uint64_t id) {

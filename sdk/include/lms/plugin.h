@@ -376,6 +376,10 @@ typedef struct lms_request_info {
   uint32_t txn_state;       /* the session's transaction state before the request */
   uint8_t target_busy;      /* a previous request is still running on the target */
   uint8_t target_available; /* the session's target connection is up (or not tried yet) */
+  /* 1.2: the SQL text the request runs, when the core knows it as the request starts (a simple
+   * query that arrived whole, a Parse, a Bind of a statement the session prepared); else empty.
+   * Borrowed for the call. */
+  lms_str statement;
 } lms_request_info;
 
 /* The plugin's answer. When the core waits for the target and the target does not answer within the
