@@ -475,7 +475,7 @@ bool Session::gate_front_answer(const uint8_t* data, size_t len) {
     const size_t n = static_cast<size_t>(front.staged_end - staged_base_);
     if (link_ && link_->available()) {
       link_->send(reinterpret_cast<const uint8_t*>(staged_.data()), n);
-      link_->expect_answer(front.id, front.wait, front.compare);
+      link_->expect_answer(front.id, front.wait, front.compare, front.keeps_state);
     } else if (!front.target_done) {
       front.target_done = true;
       front.target_failed = true;
@@ -587,48 +587,6 @@ void Session::forward_copy(Pump& pump, const std::string& bytes) {
   }
 }
 
-Session::Route Session::decide(const lms_frame& first) {
-  Route route;
-  if (shared_.shadow == nullptr) return route;
-  lms_request_info request{};
-  request.struct_size = sizeof request;
-  request.msg_class = first.msg_class;
-  request.txn_state = txn_state_;
-  request.target_busy = link_ && link_->outstanding() > 0;
-  request.target_available = !link_ || link_->available();
-  const std::string_view statement = statement_at_start(first);
-  request.statement = {statement.data(), statement.size()};
-  lms_shadow_decision decision{};
-  decision.struct_size = sizeof decision;
-  shared_.shadow->decide(shared_.shadow_state, &request, &decision);
-  route.answer = decision.answer;
-  if (decision.send_to_target == 0) {
-    route.dropped = request.target_busy != 0;
-    return route;
-  }
-  if (!link_) {
-    const uint8_t other = truth_ == kTargetRole ? kSourceRole : kTargetRole;
-    link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_,
-                                         other);
-  }
-  route.unavailable = !link_->available();
-  route.send = !route.unavailable;
-  route.wait = decision.wait_for_target != 0;
-  route.compare = route.send && decision.compare != 0 && shared_.validation.enabled;
-  return route;
-}
-
-std::string Session::shadow_unavailable_error() const {
-  std::string out;
-  const std::string message = "lms: the target database is not available";
-  const lms_error error{sizeof(lms_error), {"ERROR", 5}, {"08006", 5}, {message.data(), message.size()}};
-  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
-  dialect_->encode_error(&error, &collect);
-  return out;
-}
-
 unsigned Session::on_client_message(const lms_frame& f) {
   mirror_ = false;
   switch (f.msg_class) {
@@ -683,6 +641,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
       m.shadow_requests.add();
       if (r.wait) m.shadow_waits.add();
       r.compare = route_.compare;
+      r.keeps_state = route_.keeps_state;
       if (r.compare) open_comparison(r.id);
       if (stage) {
         r.staged = true;
@@ -690,7 +649,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
         ++undispatched_;
       } else {
         r.dispatched = true;
-        link_->expect_answer(r.id, false, r.compare);
+        link_->expect_answer(r.id, false, r.compare, r.keeps_state);
       }
     } else if (route_.unavailable) {
       // The target is gone for this session: a waiting mode gets its defined outcome at once.
@@ -751,19 +710,6 @@ unsigned Session::on_server_message(const lms_frame& f) {
     if (replacing_ || next_is_gated) action |= kStopAfter;
   }
   return action;
-}
-
-void Session::on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) {
-  if (!ok) ++shadow_failed_;
-  if (answer != nullptr) target_answered(id, answer);
-  for (Request& r : requests_) {
-    if (r.id != id) continue;
-    r.target_done = true;
-    r.target_failed = !ok;
-    r.target_error = error;
-    break;
-  }
-  resume_source();
 }
 
 // ---- writing ------------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ class Session final : private ShadowLinkOwner {
     uint32_t answer = LMS_ANSWER_SOURCE;
     bool flow = false;  // waits no more (the source asked the client for COPY data)
     bool compare = false;  // both answers are summarized and judged (validation)
+    bool keeps_state = false;  // sent only to keep the target's session state in step
     bool target_done = false;
     bool target_failed = false;
     std::string target_error;  // for the client, in its protocol
@@ -95,6 +96,7 @@ class Session final : private ShadowLinkOwner {
     bool wait = false;
     uint32_t answer = LMS_ANSWER_SOURCE;
     bool compare = false;      // the plugin wants both answers compared
+    bool keeps_state = false;  // the plugin did not want it, but it changes session state
     bool dropped = false;      // the plugin held it back from a busy target
     bool unavailable = false;  // the plugin wanted it sent, but the target link is broken
   };
@@ -170,7 +172,9 @@ class Session final : private ShadowLinkOwner {
   void protocol_error(bool from_client, const char* reason);
   unsigned on_client_message(const lms_frame& f);
   unsigned on_server_message(const lms_frame& f);
+  // Shadowing (session_shadow.cc).
   Route decide(const lms_frame& first);
+  void open_shadow_link();
   std::string shadow_unavailable_error() const;
   void write_chunk(Pump& pump, Chunk* chunk);
   void send_copy(Pump& pump, const uint8_t* data, size_t len);
@@ -271,6 +275,7 @@ class Session final : private ShadowLinkOwner {
   std::deque<PendingComparison> comparisons_;         // by request id, oldest first
   std::string request_statement_;  // the statement of the extended request being sent
   std::string unnamed_statement_;  // the text of the last unnamed Parse (a Bind of "" runs it)
+  uint32_t first_effect_ = LMS_EFFECT_NONE;  // what the first message of the request being decided does
 };
 
 }  // namespace lms::core

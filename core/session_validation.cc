@@ -54,12 +54,14 @@ std::string_view Session::prepared_text(std::string_view name) {
 }
 
 std::string_view Session::statement_at_start(const lms_frame& first) {
+  first_effect_ = LMS_EFFECT_NONE;
   if (!inspects_) return {};
   const auto [bytes, available] = to_source_.scanner.visible();
   if (available < first.length) return {};  // the rest comes in a later read
   lms_message_detail d{};
   d.struct_size = sizeof d;
   dialect_->inspect(LMS_FROM_CLIENT, bytes, static_cast<size_t>(first.length), &d);
+  first_effect_ = d.effect;
   if (d.effect == LMS_EFFECT_BIND) {
     return d.name.len == 0 ? std::string_view(unnamed_statement_) : prepared_text({d.name.data, d.name.len});
   }

@@ -205,9 +205,24 @@ void ShadowLink::on_write(uv_write_t* req, int status) {
   }
 }
 
-void ShadowLink::expect_answer(uint64_t id, bool waited, bool compare) {
+void ShadowLink::replay(const std::vector<std::string>& messages) {
+  std::string requests;
+  lms_emitter collect{sizeof(lms_emitter), &requests, [](void* ctx, const uint8_t* d, size_t n) {
+                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                      }};
+  for (const std::string& m : messages) {
+    if (dialect_->encode_request == nullptr || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request)) return;
+    requests.clear();
+    dialect_->encode_request(reinterpret_cast<const uint8_t*>(m.data()), m.size(), &collect);
+    send(reinterpret_cast<const uint8_t*>(requests.data()), requests.size());
+    expect_answer(kNoRequest, false, false, true);
+  }
+}
+
+void ShadowLink::expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state) {
   if (compare && !summary_) summary_ = std::make_unique<AnswerSummarizer>(dialect_, shared_.validation);
-  pending_.push_back({id, waited, compare, uv_hrtime()});
+  pending_.push_back({id, waited, compare, keeps_state, uv_hrtime()});
+  if (!keeps_state) ++busy_;
   if (waited && state_ == State::kReady && !uv_is_active(reinterpret_cast<uv_handle_t*>(&deadline_))) {
     arm_deadline();
   }
@@ -267,6 +282,7 @@ void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
         if (pending_.empty()) return kPass;  // an answer to nothing we counted: ignore it
         const Pending done = pending_.front();
         pending_.pop_front();
+        if (!done.keeps_state) --busy_;
         if (oversized_error) error_ = client_error("lms: the target database failed the request", "XX000");
         auto& m = worker_.mutable_metrics();
         const uint64_t latency = uv_hrtime() - done.sent_ns;
@@ -331,6 +347,7 @@ void ShadowLink::fail(const std::string& reason, const std::string& message, con
   const std::string& error = failure_;
   std::deque<Pending> failed;
   failed.swap(pending_);
+  busy_ = 0;
   before_ready_.clear();
   close_handles();
   const uint64_t now = uv_hrtime();
@@ -356,6 +373,7 @@ void ShadowLink::close() {
   if (closed_) return;
   closed_ = true;
   std::deque<Pending>().swap(pending_);  // the session is ending: nobody waits for these
+  busy_ = 0;
   close_handles();
   state_ = State::kBroken;
 }

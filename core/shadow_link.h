@@ -41,6 +41,8 @@ class ShadowLinkOwner {
 
 class ShadowLink {
  public:
+  // The id of an answer the link expects for itself (a replayed setting): it matches no request.
+  static constexpr uint64_t kNoRequest = 0;
   // `role`: which configured database the link shadows to (the one that is not the source of
   // truth when the session made it).
   ShadowLink(ShadowLinkOwner& owner, Worker& worker, std::vector<std::pair<std::string, std::string>> startup,
@@ -53,13 +55,17 @@ class ShadowLink {
   bool available() const { return state_ != State::kBroken; }
   // Once broken: the error a request that needed the target gets, in the client's protocol.
   const std::string& failure() const { return failure_; }
-  // Requests sent whose answer has not come.
-  size_t outstanding() const { return pending_.size(); }
+  // Requests sent whose answer has not come, but for those that only keep session state in step
+  // (a SET, a replayed statement): they are too small to make the target count as busy.
+  size_t outstanding() const { return busy_; }
   // Queues client bytes for the target.
   void send(const uint8_t* data, size_t len);
+  // Runs whole client messages that set up session state (SET, Parse, PREPARE), each as a request
+  // of its own whose answer nobody waits for.
+  void replay(const std::vector<std::string>& messages);
   // The bytes sent so far end a request that the target will answer. `waited`: the client's
   // answer waits for it, so it runs against the deadline. `compare`: its answer is summarized.
-  void expect_answer(uint64_t id, bool waited, bool compare);
+  void expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state = false);
   // Stops shadowing this session: pending requests fail with `message`.
   void abandon(const std::string& reason, const std::string& message) { fail(reason, message, "54000"); }
   // The client is gone: what was sent still runs on the target (so short sessions are shadowed
@@ -74,6 +80,7 @@ class ShadowLink {
     uint64_t id;
     bool waited;
     bool compare;
+    bool keeps_state;
     uint64_t sent_ns;
   };
 
@@ -124,6 +131,7 @@ class ShadowLink {
 
   FrameScanner scanner_;
   std::deque<Pending> pending_;
+  size_t busy_ = 0;  // pending requests that do more than keep state in step
   std::string error_;  // the first error of the request being answered
   std::unique_ptr<AnswerSummarizer> summary_;  // made when a first answer is to be compared
   std::string failure_;

@@ -118,6 +118,11 @@ class ExampleValidationPlugin(LmsTestCase):
             server.admin("DROP TABLE IF EXISTS items", db=DATABASE)
             server.admin(f"CREATE TABLE items (id int PRIMARY KEY, name text); ALTER TABLE items OWNER TO {USER}; "
                          "INSERT INTO items SELECT i, 'item' || i FROM generate_series(1, 10) i", db=DATABASE)
+        for server in (self.pg, self.target):
+            server.admin("DROP SCHEMA IF EXISTS s2 CASCADE; CREATE SCHEMA s2; "
+                         "CREATE TABLE s2.items (id int PRIMARY KEY, name text); "
+                         f"INSERT INTO s2.items SELECT i, 'other' || i FROM generate_series(101, 103) i; "
+                         f"GRANT USAGE ON SCHEMA s2 TO {USER}; GRANT SELECT ON s2.items TO {USER}", db=DATABASE)
         self.target.admin("UPDATE items SET name = 'different' WHERE id = 4", db=DATABASE)
         proxy = self.start_lms(extra=["--plugin-dir", plugins, "--target", self.target.url(),
                                       "--shadow-mode", "read-validator"])
@@ -134,15 +139,28 @@ class ExampleValidationPlugin(LmsTestCase):
             r = psql(proxy.url(), "-Atc", sql)
             self.assertEqual(r.stdout.strip(), expected, r.stderr)
 
+        # Session state reaches the target although the plugin shadows no SET: what the session
+        # set before its first read is replayed when the target link opens, and a SET after that
+        # is sent along.
+        # (The pause lets the target finish the first read: the plugin drops a read while the
+        # target is busy, as `async` does.)
+        r = psql(proxy.url(), "-At", "-c", "SET search_path = s2, public", "-c", "SELECT count(*) AS n FROM items",
+                 "-c", "\\! sleep 1", "-c", "SET search_path = public",
+                 "-c", "SELECT count(*) AS k FROM items WHERE id < 4")
+        self.assertEqual(r.stdout.split(), ["SET", "3", "SET", "3"], r.stderr)
+
         def entries():
             rep = json.loads(proxy.http_get("/v1/shadow/report")[1])
             return {e["statement"]: e for e in rep["statements"]}
         deadline = time.time() + 10
-        while time.time() < deadline and len(entries()) < 3:
+        while time.time() < deadline and len(entries()) < 5:
             time.sleep(0.05)
         seen = entries()
-        self.assertEqual(sorted(seen), ["SELECT count(*) FROM items", "SELECT name FROM items WHERE id = ?",
+        self.assertEqual(sorted(seen), ["SELECT count(*) AS k FROM items WHERE id < ?", "SELECT count(*) AS n FROM items",
+                                        "SELECT count(*) FROM items", "SELECT name FROM items WHERE id = ?",
                                         "select name from items where id = ?"], seen)
+        self.assertEqual(seen["SELECT count(*) AS n FROM items"]["mismatches"], 0)
+        self.assertEqual(seen["SELECT count(*) AS k FROM items WHERE id < ?"]["mismatches"], 0)
         self.assertEqual(seen["SELECT name FROM items WHERE id = ?"]["differences"]["checksum"], 1)
         self.assertEqual(seen["select name from items where id = ?"]["mismatches"], 0)
         self.assertEqual(seen["SELECT count(*) FROM items"]["differences"]["checksum"], 1)

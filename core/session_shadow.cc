@@ -1,0 +1,78 @@
+// Shadowing inside a session: the shadow plugin's decision for each request, the link to the
+// target opened on the first request sent there (and brought to the session's state), and the
+// target's answers.
+#include "session.h"
+
+namespace lms::core {
+
+Session::Route Session::decide(const lms_frame& first) {
+  Route route;
+  if (shared_.shadow == nullptr) return route;
+  lms_request_info request{};
+  request.struct_size = sizeof request;
+  request.msg_class = first.msg_class;
+  request.txn_state = txn_state_;
+  request.target_busy = link_ && link_->outstanding() > 0;
+  request.target_available = !link_ || link_->available();
+  const std::string_view statement = statement_at_start(first);
+  request.statement = {statement.data(), statement.size()};
+  lms_shadow_decision decision{};
+  decision.struct_size = sizeof decision;
+  shared_.shadow->decide(shared_.shadow_state, &request, &decision);
+  route.answer = decision.answer;
+  if (decision.send_to_target == 0) {
+    // A simple query that changes session state reaches a target the session already shadows to,
+    // whatever the plugin decided, so that what runs there later runs in the same state.
+    const bool keeps_state_in_step = first_effect_ != LMS_EFFECT_NONE && first_effect_ != LMS_EFFECT_BIND &&
+                                     first.msg_class == LMS_MSG_QUERY && link_ && link_->available();
+    if (!keeps_state_in_step) {
+      route.dropped = request.target_busy != 0;
+      return route;
+    }
+    route.keeps_state = true;
+  }
+  if (!link_) open_shadow_link();
+  route.unavailable = !link_->available();
+  route.send = !route.unavailable;
+  // A request sent only to keep state in step is nobody's answer to wait for or compare.
+  route.wait = decision.wait_for_target != 0 && !route.keeps_state;
+  route.compare = route.send && decision.compare != 0 && !route.keeps_state && shared_.validation.enabled;
+  return route;
+}
+
+std::string Session::shadow_unavailable_error() const {
+  std::string out;
+  const std::string message = "lms: the target database is not available";
+  const lms_error error{sizeof(lms_error), {"ERROR", 5}, {"08006", 5}, {message.data(), message.size()}};
+  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
+                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                      }};
+  dialect_->encode_error(&error, &collect);
+  return out;
+}
+
+void Session::open_shadow_link() {
+  const uint8_t other = truth_ == kTargetRole ? kSourceRole : kTargetRole;
+  link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_, other);
+  // What the session set up before shadowing began (settings, named statements) runs on the target
+  // first, as a cutover replays it on the new source of truth.
+  std::vector<std::string> state;
+  for (const auto& [name, message] : settings_) state.push_back(message);
+  for (const auto& [name, message] : statements_) state.push_back(message);
+  link_->replay(state);
+}
+
+void Session::on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) {
+  if (!ok) ++shadow_failed_;
+  if (answer != nullptr) target_answered(id, answer);
+  for (Request& r : requests_) {
+    if (r.id != id) continue;
+    r.target_done = true;
+    r.target_failed = !ok;
+    r.target_error = error;
+    break;
+  }
+  resume_source();
+}
+
+}  // namespace lms::core
