@@ -9,7 +9,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integ
 import lmstest  # noqa: E402
 from pgbench_overhead import REPEAT, SECONDS, pgbench  # noqa: E402
 
-MODES = ["none", "async", "sync", "strict-sync"]
+# (label, shadow mode, validation): each mode as shipped (validation on), and the modes that run
+# the target once more without validation, to show what comparing the answers costs.
+MODES = [("none", "none", "on"), ("async", "async", "on"), ("sync", "sync", "on"),
+         ("strict-sync", "strict-sync", "on"), ("async/noval", "async", "off"), ("sync/noval", "sync", "off")]
 
 
 def main():
@@ -22,10 +25,11 @@ def main():
             subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(server.port), "-U", lmstest.USER, "-i", "-s",
                             "10", "-q", lmstest.DATABASE], check=True, capture_output=True, env=env)
         targets = [("direct", source.port)]
-        for mode in MODES:
-            proxy = lmstest.Lms(source.url(), extra=["--target", target.url(), "--shadow-mode", mode])
+        for label, mode, validate in MODES:
+            proxy = lmstest.Lms(source.url(), extra=["--target", target.url(), "--shadow-mode", mode,
+                                                     "--shadow-validate", validate])
             proxies.append(proxy)
-            targets.append((mode, proxy.port))
+            targets.append((label, proxy.port))
         args = ["-S", "-M", "prepared", "-c", "16", "-j", "2"]
         runs = {name: [] for name, _ in targets}
         for _ in range(REPEAT):
@@ -39,6 +43,7 @@ def main():
         for name, _ in targets:
             tps = statistics.median(runs[name])
             print(f"{name:12} {tps:9.0f} {tps / direct:8.2f} {tps / none:7.2f}")
+        print("noval: --shadow-validate off (answers not compared)")
     finally:
         for proxy in proxies:
             proxy.stop()

@@ -278,3 +278,26 @@ class LmsTestCase(unittest.TestCase):
         self.assertNotIn("AddressSanitizer", log)
         self.assertNotIn("runtime error:", log)  # UBSan
         self.assertEqual(code, 0, f"lms exited with {code}; its log:\n{log[-4000:]}")
+
+
+class TargetTestCase(LmsTestCase):
+    """A test case with a second PostgreSQL server, the target (standing in for CockroachDB)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.target = PostgresServer()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.destroy()
+        super().tearDownClass()
+
+    def eventually(self, predicate, timeout=10):
+        """Polls `predicate` until it holds or `timeout` seconds pass; returns its last value."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return predicate()

@@ -11,7 +11,7 @@ import tempfile
 import time
 import unittest
 
-from lmstest import BUILD_DIR, DATABASE, USER, LmsTestCase, PostgresServer, free_port, psql
+from lmstest import BUILD_DIR, DATABASE, USER, TargetTestCase, free_port, psql
 
 PLUGIN_SOURCE = r"""
 #include <lms/plugin.hpp>
@@ -93,19 +93,8 @@ class InstalledSdk(unittest.TestCase):
         self.assertIn(f"from {installed_plugins}/dialect_postgres.so; shadow mode thirdparty", log)
 
 
-class ExampleValidationPlugin(LmsTestCase):
+class ExampleValidationPlugin(TargetTestCase):
     """sdk/examples/read-validator, built by its own meson.build against the installed SDK only."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.target = PostgresServer()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.target.destroy()
-        super().tearDownClass()
-
     def test_builds_from_the_installed_sdk_shadows_reads_only_and_compares_rows(self):
         _, env, plugins = install_sdk(self)
         build = os.path.join(self.dir, "example-build")

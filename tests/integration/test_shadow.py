@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, PostgresServer, psql
+from lmstest import DATABASE, PASSWORD, USER, TargetTestCase, psql
 
 
 def metric(proxy, name):
@@ -21,17 +21,7 @@ def pgbench(port, *args):
                           capture_output=True, text=True, env=env, timeout=300)
 
 
-class ShadowTestCase(LmsTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.target = PostgresServer()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.target.destroy()
-        super().tearDownClass()
-
+class ShadowTestCase(TargetTestCase):
     def setUp(self):
         for server in (self.pg, self.target):
             server.admin("DROP TABLE IF EXISTS t, only_on_source", db=DATABASE)
@@ -44,13 +34,6 @@ class ShadowTestCase(LmsTestCase):
     def count(self, server, table="t"):
         return int(server.admin(f"SELECT count(*) FROM {table}", db=DATABASE))
 
-    def eventually(self, predicate, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return predicate()
 
 
 class ModesAgainstTheTable(ShadowTestCase):

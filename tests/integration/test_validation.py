@@ -4,11 +4,9 @@ metrics and the mismatch file; ignored columns and statements do not; every shad
 the target compares, async included."""
 import json
 import os
-import re
 import tempfile
-import time
 
-from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, PostgresServer, psql
+from lmstest import DATABASE, USER, TargetTestCase, psql
 from test_shadow import metric, pgbench
 
 
@@ -31,17 +29,7 @@ def mismatch_lines(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-class Validation(LmsTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.target = PostgresServer()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.target.destroy()
-        super().tearDownClass()
-
+class Validation(TargetTestCase):
     def setUp(self):
         for server in (self.pg, self.target):
             server.admin("DROP TABLE IF EXISTS accounts, only_on_source", db=DATABASE)
@@ -58,13 +46,6 @@ class Validation(LmsTestCase):
         return self.start_lms(extra=["--target", self.target.url(), "--shadow-mode", mode,
                                      "--mismatch-file", self.mismatches, *extra])
 
-    def eventually(self, predicate, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.05)
-        return predicate()
 
     def test_identical_databases_report_no_mismatch(self):
         proxy = self.shadow("sync")
