@@ -77,7 +77,8 @@ void to_json(nlohmann::json& j, const Connection& c) {
        {"source_of_truth", c.source_of_truth},
        {"state", c.state},
        {"last_query", c.last_query},
-       {"error", c.error}};
+       {"error", c.error},
+       {"shadow", {{"sent", c.shadow_sent}, {"dropped", c.shadow_dropped}, {"failed", c.shadow_failed}}}};
 }
 
 void from_json(const nlohmann::json& j, Connection& c) {
@@ -89,6 +90,11 @@ void from_json(const nlohmann::json& j, Connection& c) {
   read(j, "state", c.state);
   read(j, "last_query", c.last_query);
   read(j, "error", c.error);
+  if (const auto it = j.find("shadow"); it != j.end() && it->is_object()) {
+    read(*it, "sent", c.shadow_sent);
+    read(*it, "dropped", c.shadow_dropped);
+    read(*it, "failed", c.shadow_failed);
+  }
 }
 
 void to_json(nlohmann::json& j, const BeginOptions& o) {

@@ -47,6 +47,11 @@ struct Connection {
   std::string state;
   std::string last_query;
   std::string error;
+  // Shadowing of this session: requests sent to the target, dropped by the shadow mode (target
+  // busy), and failed there. In the proxy's JSON; the C ABI's struct predates them.
+  uint64_t shadow_sent = 0;
+  uint64_t shadow_dropped = 0;
+  uint64_t shadow_failed = 0;
 };
 
 struct BeginOptions {

@@ -326,6 +326,9 @@ control::Connection Session::describe() const {
   }
   c.last_query = last_query_;
   c.error = last_error_;
+  c.shadow_sent = shadow_sent_;
+  c.shadow_dropped = shadow_dropped_;
+  c.shadow_failed = shadow_failed_;
   return c;
 }
 
