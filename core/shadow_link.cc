@@ -210,8 +210,11 @@ void ShadowLink::replay(const std::vector<std::string>& messages) {
   lms_emitter collect{sizeof(lms_emitter), &requests, [](void* ctx, const uint8_t* d, size_t n) {
                         static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
                       }};
+  if (!available() || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request) ||
+      dialect_->encode_request == nullptr) {
+    return;
+  }
   for (const std::string& m : messages) {
-    if (dialect_->encode_request == nullptr || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request)) return;
     requests.clear();
     dialect_->encode_request(reinterpret_cast<const uint8_t*>(m.data()), m.size(), &collect);
     send(reinterpret_cast<const uint8_t*>(requests.data()), requests.size());

@@ -10,6 +10,17 @@ namespace lms::core {
 namespace {
 
 constexpr size_t kDetailCap = 1024;
+// Report keys and texts are cut here: a report holds thousands of them.
+constexpr size_t kMaxStatementText = 2048;
+constexpr size_t kMaxErrorText = 1024;
+
+std::string cut(std::string s, size_t max) {
+  if (s.size() > max) {
+    s.resize(max);
+    s += "...";
+  }
+  return s;
+}
 
 // In the order of kDifferenceNames.
 constexpr Counter WorkerMetrics::*kDifferenceCounters[kDifferenceKinds] = {
@@ -100,7 +111,7 @@ std::string Validator::normalize(const std::string& statement) const {
                         static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
                       }};
   shared_.dialect->normalize(statement.data(), statement.size(), &collect);
-  return out;
+  return cut(std::move(out), kMaxStatementText);
 }
 
 StatementStats& Validator::stats_for(const std::string& normalized) {
@@ -144,7 +155,7 @@ void Validator::judge(const PendingComparison& c, uint64_t session_id) {
   if (!c.target->error_code.empty() && c.source->error_code.empty()) {
     stats.target_errors += 1;
     if (stats.first_target_error.empty()) {
-      stats.first_target_error = c.target->error_code + ": " + c.target->error_message;
+      stats.first_target_error = cut(c.target->error_code + ": " + c.target->error_message, kMaxErrorText);
     }
   }
   if (verdict.differences == 0) return;

@@ -131,8 +131,8 @@ class SlowAndDeadTargets(ShadowTestCase):
                     if c["shadow"]["sent"] + c["shadow"]["dropped"] > 0]
         self.assertEqual(len(sessions), 1, sessions)
         self.assertGreaterEqual(sessions[0]["shadow"]["dropped"], 40, sessions)
-        watcher.stdin.close()
-        self.assertEqual(watcher.wait(timeout=30), 0, watcher.stderr.read())
+        _, err = watcher.communicate(timeout=30)
+        self.assertEqual(watcher.returncode, 0, err)
         self.assertGreaterEqual(metric(proxy, "lms_shadow_dropped_total"), 40)
 
     def test_sync_with_a_locked_target_ends_the_wait_at_shadow_timeout(self):
