@@ -39,10 +39,26 @@ const std::vector<Setting> kSettings = {
      "not compared, for values that legitimately differ (now(), random(), sequences)"},
     {"shadow-ignore-columns", "", "comma-separated column names whose values do not enter the comparison"},
     {"mismatch-file", "", "file that receives one JSON line per request whose answers differed (empty: none)"},
+    {"control-tls-cert", "", "certificate of the HTTP port (PEM; with its chain): it then speaks HTTPS"},
+    {"control-tls-key", "", "key of control-tls-cert (PEM)"},
+    {"control-tls-ca", "",
+     "CA whose client certificates may call the control API (/v1); without it, with TLS, any caller may"},
+    {"allow-insecure-control", "false",
+     "serve the control API without TLS to callers on other machines (otherwise, without a "
+     "certificate, only this machine may call it)"},
     {"state-file", "",
      "file where the proxy keeps its source of truth and a cutover in progress, so a restart resumes "
      "them (empty: not kept; a restarted proxy serves from the source)"},
 };
+
+// Settings that are switches: a bare --name means true.
+bool is_switch(const std::string& name) { return name == "allow-insecure-control"; }
+
+std::optional<bool> parse_bool(const std::string& text) {
+  if (text == "true" || text == "on" || text == "yes" || text == "1") return true;
+  if (text == "false" || text == "off" || text == "no" || text == "0") return false;
+  return std::nullopt;
+}
 
 bool known(const std::string& name) {
   for (const auto& s : kSettings) {
@@ -172,6 +188,8 @@ std::optional<CommandLine> parse_command_line(int argc, const char* const* argv,
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
+    } else if (is_switch(name)) {
+      value = "true";
     } else if (i + 1 < argc) {
       value = argv[++i];
     } else {
@@ -296,6 +314,19 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
     if (first != std::string::npos) c.shadow_ignore_columns.push_back(column.substr(first, last - first + 1));
   }
   c.mismatch_file = values["mismatch-file"].value;
+  c.control_tls_cert = values["control-tls-cert"].value;
+  c.control_tls_key = values["control-tls-key"].value;
+  c.control_tls_ca = values["control-tls-ca"].value;
+  if (c.control_tls_cert.empty() != c.control_tls_key.empty()) {
+    return bad(c.control_tls_cert.empty() ? "control-tls-key" : "control-tls-cert",
+               "control-tls-cert and control-tls-key go together");
+  }
+  if (!c.control_tls_ca.empty() && c.control_tls_cert.empty()) {
+    return bad("control-tls-ca", "client certificates need TLS: set control-tls-cert and control-tls-key too");
+  }
+  const auto insecure = parse_bool(values["allow-insecure-control"].value);
+  if (!insecure) return bad("allow-insecure-control", "'" + values["allow-insecure-control"].value + "' is not true or false");
+  c.allow_insecure_control = *insecure;
   return c;
 }
 

@@ -38,6 +38,10 @@ struct Config {
   std::string shadow_ignore_statements;  // regex over normalized statements; empty: none
   std::vector<std::string> shadow_ignore_columns;
   std::string mismatch_file;  // JSON lines of mismatches; empty: none
+  std::string control_tls_cert;  // HTTPS on the HTTP port; empty: plain HTTP
+  std::string control_tls_key;
+  std::string control_tls_ca;  // CA of the client certificates the control API requires
+  bool allow_insecure_control = false;
 };
 
 struct Setting {

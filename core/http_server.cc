@@ -6,6 +6,7 @@
 
 #include "http_json.h"
 #include "json.h"
+#include "tls_server.h"
 
 namespace lms::core {
 namespace {
@@ -39,10 +40,21 @@ void cutover_step(const httplib::Request& req, httplib::Response& res, Step&& st
 
 }  // namespace
 
-HttpServer::HttpServer(HttpHandlers handlers)
-    : handlers_(std::move(handlers)), server_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(HttpHandlers handlers, const HttpSecurity& security)
+    : handlers_(std::move(handlers)), access_(security.access) {
+  server_ = control::make_http_server(security.files, &setup_error_);
+  if (!server_) return;
   // Probes and scrapes need few threads; the default pool is sized for web traffic.
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // /healthz, /readyz and /metrics answer anyone who reaches the port; the control API (/v1)
+  // only the callers access_ admits.
+  server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.rfind("/v1/", 0) != 0) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string why = access_.refuse(req);
+    if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    reply_error(res, 403, why);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
@@ -129,6 +141,10 @@ void HttpServer::add_control_routes() {
 HttpServer::~HttpServer() { stop(); }
 
 bool HttpServer::bind(const HostPort& address, std::string* error) {
+  if (!server_) {
+    *error = "HTTP port: " + setup_error_;
+    return false;
+  }
   if (!server_->bind_to_port(address.host, address.port)) {
     *error = "cannot listen for HTTP on " + address.host + ":" + std::to_string(address.port);
     return false;

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "model.h"
+#include "tls_server.h"
 
 namespace httplib {
 class Server;
@@ -28,9 +29,15 @@ struct HttpHandlers {
   std::function<std::string()> shadow_report;
 };
 
+// TLS on the HTTP port and who may call its control routes.
+struct HttpSecurity {
+  control::TlsServerFiles files;
+  control::ControlAccess access;
+};
+
 class HttpServer {
  public:
-  explicit HttpServer(HttpHandlers handlers);
+  HttpServer(HttpHandlers handlers, const HttpSecurity& security);
   ~HttpServer();
   bool bind(const HostPort& address, std::string* error);
   void start();
@@ -39,6 +46,8 @@ class HttpServer {
  private:
   void add_control_routes();
   HttpHandlers handlers_;
+  control::ControlAccess access_;
+  std::string setup_error_;  // why server_ could not be made
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -92,9 +92,15 @@ bool Proxy::start(std::string* error) {
   if (!cutover_->restore(error)) return false;
   control_ = std::make_unique<ControlService>(shared_, workers, *cutover_,
                                               [this](std::string* reason) { return probe_source(reason); });
+  HttpSecurity security;
+  security.files = {config_.control_tls_cert, config_.control_tls_key, config_.control_tls_ca};
+  security.access.tls = !config_.control_tls_cert.empty();
+  security.access.client_certs = !config_.control_tls_ca.empty();
+  security.access.insecure = config_.allow_insecure_control;
   http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return render_metrics(); },
                                                     [this](std::string* reason) { return probe_source(reason); },
-                                                    control_.get(), [this] { return render_shadow_report(); }});
+                                                    control_.get(), [this] { return render_shadow_report(); }},
+                                       security);
   if (!http_->bind(config_.http_listen, error)) return false;
 
   std::string reason;
@@ -105,9 +111,13 @@ bool Proxy::start(std::string* error) {
   for (auto& w : workers_) w->start();
   http_->start();
   spdlog::info(
-      "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, {} workers, HTTP on {}:{})",
+      "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, {} workers, {} on {}:{})",
       LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
-      target_ ? target_->describe() : "none", config_.shadow_mode, config_.workers, config_.http_listen.host,
+      target_ ? target_->describe() : "none", config_.shadow_mode, config_.workers,
+      config_.control_tls_cert.empty()          ? "HTTP"
+      : config_.control_tls_ca.empty()          ? "HTTPS"
+                                                : "HTTPS with client certificates for /v1",
+      config_.http_listen.host,
       config_.http_listen.port);
   return true;
 }

@@ -14,7 +14,9 @@
 #include "api.h"
 #include "coordinator.h"
 #include "duration.h"
+#include "http_json.h"
 #include "state_store.h"
+#include "tls_server.h"
 
 namespace {
 
@@ -78,8 +80,19 @@ int main(int argc, char** argv) {
                "commit without checking that replication caught up (the operator checked)");
   app.add_option("--proxy-timeout", proxy_timeout, "how long one call to a proxy may take")
       ->capture_default_str();
-  app.add_option("--tls-ca-cert", config.tls.ca_cert, "CA certificate to verify the proxies with")
+  lms::control::TlsServerFiles api_tls;
+  bool insecure = false;
+  app.add_option("--tls-cert", api_tls.cert,
+                 "certificate (PEM, with its chain) the API serves HTTPS with, and presents to the proxies")
+      ->envname("ORCH_TLS_CERT");
+  app.add_option("--tls-key", api_tls.key, "key of --tls-cert")->envname("ORCH_TLS_KEY");
+  app.add_option("--tls-ca-cert", config.tls.ca_cert,
+                 "CA certificate: lms-cli callers must present a client certificate it signed, and the "
+                 "proxies' HTTPS certificates are verified with it")
       ->envname("ORCH_CA_TLS_CERT");
+  app.add_flag("--allow-insecure-control", insecure,
+               "serve the API over plain HTTP to callers on other machines (without TLS, only this machine "
+               "may call it otherwise)");
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.add_flag("--version", version, "print the version and exit");
   CLI11_PARSE(app, argc, argv);
@@ -91,6 +104,11 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
 
   config.lms_addresses = split_list(addresses);
+  if (api_tls.enabled()) {
+    api_tls.client_ca = config.tls.ca_cert;
+    config.tls.client_cert = api_tls.cert;  // the orchestrator is the proxies' control client
+    config.tls.client_key = api_tls.key;
+  }
   const auto replication_ms = lms::control::parse_duration_ms(replication_timeout);
   const auto proxy_ms = lms::control::parse_duration_ms(proxy_timeout);
   if (!replication_ms || !proxy_ms || *proxy_ms == 0) {
@@ -146,8 +164,26 @@ int main(int argc, char** argv) {
     spdlog::error("{}", error);
     return 1;
   }
-  httplib::Server api;
+  if (api_tls.cert.empty() != api_tls.key.empty()) {
+    spdlog::error("--tls-cert and --tls-key (ORCH_TLS_CERT, ORCH_TLS_KEY) go together");
+    return 2;
+  }
+  std::string tls_error;
+  std::unique_ptr<httplib::Server> api_server = lms::control::make_http_server(api_tls, &tls_error);
+  if (!api_server) {
+    spdlog::error("cannot serve HTTPS: {}", tls_error);
+    return 2;
+  }
+  httplib::Server& api = *api_server;
   api.new_task_queue = [] { return new httplib::ThreadPool(4); };
+  lms::control::ControlAccess access{api_tls.enabled(), !api_tls.client_ca.empty(), insecure};
+  api.set_pre_routing_handler([access](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+    const std::string why = access.refuse(req);
+    if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    lms::control::reply_error(res, 403, why);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   add_api_routes(api, coordinator);
   httplib::Server metrics;
   metrics.new_task_queue = [] { return new httplib::ThreadPool(1); };
@@ -164,8 +200,10 @@ int main(int argc, char** argv) {
   }
   std::thread api_thread([&] { api.listen_after_bind(); });
   std::thread metrics_thread([&] { metrics.listen_after_bind(); });
-  spdlog::info("lms-orchestrator {} listening on {} (metrics on {}), history in {}, proxies: {}", LMS_VERSION,
-               listen, metrics_listen, store->describe(),
+  spdlog::info("lms-orchestrator {} listening on {} ({}; metrics on {}), history in {}, proxies: {}", LMS_VERSION,
+               listen,
+               !api_tls.enabled() ? "plain HTTP" : api_tls.client_ca.empty() ? "HTTPS" : "HTTPS, client certificates required",
+               metrics_listen, store->describe(),
                !addresses.empty()
                    ? addresses
                    : (!config.lms_dns.empty() ? "DNS " + config.lms_dns : "given per request"));

@@ -1,0 +1,177 @@
+"""TLS and who may drive the control plane, with certificates from packaging/make-certs.sh: the CLI
+against an HTTPS orchestrator that requires client certificates, the proxies' HTTPS control API,
+and certificates re-read when their files change."""
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from lmstest import CLI_BIN, LmsTestCase, Orchestrator
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def make_certs(directory, hosts=""):
+    env = dict(os.environ, LMS_CERT_HOSTS=hosts)
+    subprocess.run([os.path.join(ROOT, "packaging", "make-certs.sh"), directory], check=True, capture_output=True,
+                   env=env)
+    return directory
+
+
+def https_get(url, ca, cert=None, key=None):
+    """(status, body) of a GET over HTTPS, verifying the server with `ca`."""
+    context = ssl.create_default_context(cafile=ca)
+    if cert:
+        context.load_cert_chain(cert, key)
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def served_certificate(port):
+    """The serial number of the certificate the server on `port` presents."""
+    pem = ssl.get_server_certificate(("127.0.0.1", port))
+    r = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=pem, capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+class ControlPlaneTls(LmsTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.certs = make_certs(tempfile.mkdtemp(prefix="lms-certs-"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+        super().tearDownClass()
+
+    def cert(self, name):
+        return os.path.join(self.certs, name)
+
+    def tls_proxy(self, certs=None):
+        c = certs or self.certs
+        return self.start_lms(extra=["--control-tls-cert", os.path.join(c, "server.crt"),
+                                     "--control-tls-key", os.path.join(c, "server.key"),
+                                     "--control-tls-ca", os.path.join(c, "ca.crt")])
+
+    def test_proxy_control_api_needs_a_client_certificate_but_probes_do_not(self):
+        proxy = self.tls_proxy()
+        base = f"https://127.0.0.1:{proxy.http_port}"
+        ca = self.cert("ca.crt")
+        self.assertEqual(https_get(base + "/healthz", ca)[0], 200)
+        self.assertEqual(https_get(base + "/readyz", ca)[0], 200)
+        status, body = https_get(base + "/metrics", ca)
+        self.assertEqual(status, 200)
+        self.assertIn("lms_client_connections_open", body)
+        status, body = https_get(base + "/v1/status", ca)
+        self.assertEqual(status, 403)
+        self.assertIn("client certificate", json.loads(body)["error"])
+        status, body = https_get(base + "/v1/status", ca, self.cert("client.crt"), self.cert("client.key"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["source_dialect"], "PostgreSQL")
+        for bad in ("expired-client", "other-client"):
+            with self.assertRaises((ssl.SSLError, urllib.error.URLError, ConnectionError), msg=bad):
+                https_get(base + "/v1/status", ca, self.cert(bad + ".crt"), self.cert(bad + ".key"))
+        # Plain HTTP on an HTTPS port gets nothing.
+        with self.assertRaises((urllib.error.URLError, ConnectionError, OSError)):
+            urllib.request.urlopen(f"http://127.0.0.1:{proxy.http_port}/v1/status", timeout=5).read()
+        self.assertIn("HTTPS with client certificates for /v1", proxy.log())
+
+    def orchestrator(self, proxies):
+        addresses = ",".join(f"https://127.0.0.1:{p.http_port}" for p in proxies)
+        env = {"ORCH_TLS_CERT": self.cert("server.crt"), "ORCH_TLS_KEY": self.cert("server.key"),
+               "ORCH_CA_TLS_CERT": self.cert("ca.crt")}
+        orch = Orchestrator([], extra=["--lms-addresses", addresses], env=env)
+        self.addCleanup(orch.stop)
+        return orch
+
+    def cli(self, orch, *args, client="client", ca="ca.crt"):
+        env = dict(os.environ, CLI_ORCHESTRATOR_URL=f"https://127.0.0.1:{orch.port}",
+                   CLI_TLS_CA_CERT=self.cert(ca))
+        if client:
+            env.update(CLI_TLS_CLIENT_CERT=self.cert(client + ".crt"), CLI_TLS_CLIENT_KEY=self.cert(client + ".key"))
+        return subprocess.run([CLI_BIN, *args], capture_output=True, text=True, env=env, timeout=60)
+
+    def test_cli_to_orchestrator_to_proxies_all_over_mutual_tls(self):
+        proxies = [self.tls_proxy(), self.tls_proxy()]
+        orch = self.orchestrator(proxies)
+        r = self.cli(orch, "status", "-o", "json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(len(json.loads(r.stdout)["proxies"]), 2, r.stdout)
+        self.assertEqual([p["error"] for p in json.loads(r.stdout)["proxies"]], ["", ""], r.stdout)
+        # Refused: no client certificate, an expired one, one from another CA.
+        r = self.cli(orch, "status", client=None)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("client certificate", r.stderr + r.stdout)
+        for bad in ("expired-client", "other-client"):
+            r = self.cli(orch, "status", client=bad)
+            self.assertNotEqual(r.returncode, 0, bad)
+            self.assertNotIn('"proxies"', r.stdout, bad)
+        # The CLI refuses a server its CA did not sign.
+        r = self.cli(orch, "status", ca="other-ca.crt")
+        self.assertNotEqual(r.returncode, 0)
+        # The orchestrator, whose client certificate the proxies check, is refused by a proxy that
+        # trusts another CA.
+        other = make_certs(tempfile.mkdtemp(prefix="lms-certs-other-"))
+        self.addCleanup(shutil.rmtree, other, True)
+        stranger = self.start_lms(extra=["--control-tls-cert", os.path.join(other, "server.crt"),
+                                         "--control-tls-key", os.path.join(other, "server.key"),
+                                         "--control-tls-ca", os.path.join(other, "ca.crt")])
+        orch2 = self.orchestrator([stranger])
+        r = self.cli(orch2, "status", "-o", "json")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertNotEqual(json.loads(r.stdout)["proxies"][0]["error"], "", r.stdout)
+
+    def test_rotated_certificates_are_used_without_a_restart(self):
+        live = tempfile.mkdtemp(prefix="lms-certs-live-")
+        self.addCleanup(shutil.rmtree, live, True)
+        for name in ("server.crt", "server.key", "ca.crt"):
+            shutil.copy(self.cert(name), live)
+        proxy = self.tls_proxy(live)
+        before = served_certificate(proxy.http_port)
+        # Kubernetes swaps a mounted secret's files: new ones appear under the same names.
+        fresh = make_certs(tempfile.mkdtemp(prefix="lms-certs-new-"))
+        self.addCleanup(shutil.rmtree, fresh, True)
+        for name in ("server.crt", "server.key", "ca.crt"):
+            shutil.copy(os.path.join(fresh, name), os.path.join(live, name + ".new"))
+            os.replace(os.path.join(live, name + ".new"), os.path.join(live, name))
+        after = served_certificate(proxy.http_port)
+        self.assertNotEqual(before, after)
+        # The new CA is in force too: the old client certificate no longer passes, the new one does.
+        base = f"https://127.0.0.1:{proxy.http_port}/v1/status"
+        with self.assertRaises((ssl.SSLError, urllib.error.URLError, ConnectionError)):
+            https_get(base, os.path.join(fresh, "ca.crt"), self.cert("client.crt"), self.cert("client.key"))
+        status, _ = https_get(base, os.path.join(fresh, "ca.crt"), os.path.join(fresh, "client.crt"),
+                              os.path.join(fresh, "client.key"))
+        self.assertEqual(status, 200)
+        self.assertIn("re-read", proxy.log())
+
+    def test_without_certificates_the_control_api_is_for_this_machine(self):
+        proxy = self.start_lms()
+        self.assertIn(" HTTP on ", proxy.log())
+        self.assertEqual(proxy.http_get("/v1/status")[0], 200)  # from 127.0.0.1
+
+    def test_half_configured_tls_is_refused_at_start(self):
+        from test_startup import run_lms
+        r = run_lms("--source-dialect", "postgres", "--source", "postgresql://a:b@127.0.0.1:1/db",
+                    "--control-tls-cert", self.cert("server.crt"))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("control-tls-cert and control-tls-key go together", r.stderr)
+        r = run_lms("--source-dialect", "postgres", "--source", "postgresql://a:b@127.0.0.1:1/db",
+                    "--control-tls-cert", self.cert("server.crt"), "--control-tls-key", self.cert("client.key"),
+                    "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("does not belong to the certificate", r.stderr)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
