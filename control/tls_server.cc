@@ -23,6 +23,8 @@ std::string openssl_error() {
   return text;
 }
 
+}  // namespace
+
 // What identifies a version of a file: a swapped or rewritten file changes at least one of these.
 struct FileStamp {
   dev_t device = 0;
@@ -35,7 +37,7 @@ struct FileStamp {
   }
 };
 
-FileStamp stamp(const std::string& path) {
+static FileStamp stamp(const std::string& path) {
   struct stat st {};
   FileStamp s;
   if (path.empty() || ::stat(path.c_str(), &st) != 0) return s;
@@ -45,6 +47,8 @@ FileStamp stamp(const std::string& path) {
   s.modified = st.st_mtim;
   return s;
 }
+
+namespace {
 
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
@@ -56,6 +60,8 @@ BioPtr open_pem(const std::string& path, std::string* error) {
   if (!bio) *error = "cannot read " + path + ": " + openssl_error();
   return bio;
 }
+
+}  // namespace
 
 // One consistent set of certificate, chain, key and client CA store, loaded together.
 struct Credentials {
@@ -107,67 +113,7 @@ struct Credentials {
   }
 };
 
-// The files and what was last loaded from them; consulted by every handshake, on the server's
-// threads.
-class ReloadingCredentials {
- public:
-  explicit ReloadingCredentials(TlsServerFiles files) : files_(std::move(files)) {}
-
-  bool load(std::string* error) {
-    auto fresh = std::make_shared<Credentials>();
-    const auto stamps = current_stamps();
-    if (!fresh->load(files_, error)) return false;
-    std::lock_guard<std::mutex> lock(mutex_);
-    loaded_ = std::move(fresh);
-    stamps_ = stamps;
-    return true;
-  }
-
-  // The credentials for a handshake starting now, re-read first if a file changed. A file caught
-  // half-written keeps the previous credentials, and is tried again at the next handshake.
-  std::shared_ptr<Credentials> current() {
-    const auto stamps = current_stamps();
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stamps != stamps_) {
-      auto fresh = std::make_shared<Credentials>();
-      std::string error;
-      if (fresh->load(files_, &error)) {
-        loaded_ = std::move(fresh);
-        spdlog::info("TLS certificate, key and CA re-read from {}", files_.cert);
-      } else {
-        spdlog::warn("TLS files changed but cannot be used yet ({}); keeping the previous ones", error);
-      }
-      stamps_ = stamps;
-    }
-    return loaded_;
-  }
-
- private:
-  std::array<FileStamp, 3> current_stamps() const {
-    return {stamp(files_.cert), stamp(files_.key), stamp(files_.client_ca)};
-  }
-
-  TlsServerFiles files_;
-  std::mutex mutex_;
-  std::shared_ptr<Credentials> loaded_;
-  std::array<FileStamp, 3> stamps_{};
-};
-
-int apply_credentials(SSL* ssl, void* arg) {
-  const auto credentials = static_cast<ReloadingCredentials*>(arg)->current();
-  if (!credentials) return 0;
-  if (SSL_use_certificate(ssl, credentials->cert) != 1 || SSL_use_PrivateKey(ssl, credentials->key) != 1 ||
-      SSL_set1_chain(ssl, credentials->chain) != 1) {
-    return 0;
-  }
-  if (credentials->client_ca != nullptr) {
-    // A certificate is asked for, and if one is sent it must verify; none at all is allowed, and
-    // the routes decide (verified_client).
-    SSL_set1_verify_cert_store(ssl, credentials->client_ca);
-    SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-  }
-  return 1;
-}
+namespace {
 
 // The credentials outlive the server's SSL_CTX, which points at them: they are constructed first
 // (a base before the server) and destroyed last.
@@ -180,7 +126,7 @@ class ReloadingSslServer : private CredentialsHolder, public httplib::SSLServer 
   explicit ReloadingSslServer(std::unique_ptr<ReloadingCredentials> c)
       : CredentialsHolder{std::move(c)}, httplib::SSLServer([p = credentials.get()](SSL_CTX& ctx) {
           SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-          SSL_CTX_set_cert_cb(&ctx, apply_credentials, p);
+          p->install(&ctx);
           return true;
         }) {}
 };
@@ -201,6 +147,62 @@ std::unique_ptr<httplib::Server> make_http_server(const TlsServerFiles& files, s
     return nullptr;
   }
   return server;
+}
+
+ReloadingCredentials::ReloadingCredentials(TlsServerFiles files, bool require_client_cert)
+    : files_(std::move(files)), require_client_cert_(require_client_cert) {}
+
+ReloadingCredentials::~ReloadingCredentials() = default;
+
+bool ReloadingCredentials::load(std::string* error) {
+  auto fresh = std::make_shared<Credentials>();
+  const auto stamps = current_stamps();
+  if (!fresh->load(files_, error)) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  loaded_ = std::move(fresh);
+  stamps_ = stamps;
+  return true;
+}
+
+std::shared_ptr<Credentials> ReloadingCredentials::current() {
+  const auto stamps = current_stamps();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stamps != stamps_) {
+    auto fresh = std::make_shared<Credentials>();
+    std::string error;
+    if (fresh->load(files_, &error)) {
+      loaded_ = std::move(fresh);
+      spdlog::info("TLS certificate, key and CA re-read from {}", files_.cert);
+    } else {
+      spdlog::warn("TLS files changed but cannot be used yet ({}); keeping the previous ones", error);
+    }
+    stamps_ = stamps;
+  }
+  return loaded_;
+}
+
+std::vector<FileStamp> ReloadingCredentials::current_stamps() const {
+  return {stamp(files_.cert), stamp(files_.key), stamp(files_.client_ca)};
+}
+
+void ReloadingCredentials::install(SSL_CTX* ctx) { SSL_CTX_set_cert_cb(ctx, &ReloadingCredentials::apply, this); }
+
+int ReloadingCredentials::apply(SSL* ssl, void* arg) {
+  auto* self = static_cast<ReloadingCredentials*>(arg);
+  const auto credentials = self->current();
+  if (!credentials) return 0;
+  if (SSL_use_certificate(ssl, credentials->cert) != 1 || SSL_use_PrivateKey(ssl, credentials->key) != 1 ||
+      SSL_set1_chain(ssl, credentials->chain) != 1) {
+    return 0;
+  }
+  if (credentials->client_ca != nullptr) {
+    // A certificate is asked for, and if one is sent it must verify. Without require_client_cert
+    // none at all is allowed too, and the caller decides (verified_client).
+    SSL_set1_verify_cert_store(ssl, credentials->client_ca);
+    SSL_set_verify(ssl, SSL_VERIFY_PEER | (self->require_client_cert_ ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                   nullptr);
+  }
+  return 1;
 }
 
 bool verified_client(const httplib::Request& req) {

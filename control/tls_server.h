@@ -11,8 +11,12 @@
 // operator says otherwise (`ControlAccess::insecure`).
 #pragma once
 
+#include <openssl/ssl.h>
+
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -26,6 +30,37 @@ struct TlsServerFiles {
   std::string key;
   std::string client_ca;  // empty: client certificates are not asked for
   bool enabled() const { return !cert.empty() || !key.empty(); }
+};
+
+struct Credentials;
+struct FileStamp;
+
+// A certificate, its key and a client CA, re-read (at the next handshake) whenever one of the files
+// changes; a file caught half-written keeps the previous set. Shared by every TLS server of LMS:
+// install() hooks it into an SSL_CTX, which must not outlive it.
+class ReloadingCredentials {
+ public:
+  // require_client_cert: with a client CA, a client without a certificate fails the handshake
+  // (otherwise it may connect and the server decides, as with verified_client).
+  explicit ReloadingCredentials(TlsServerFiles files, bool require_client_cert = false);
+  ~ReloadingCredentials();
+  ReloadingCredentials(const ReloadingCredentials&) = delete;
+  ReloadingCredentials& operator=(const ReloadingCredentials&) = delete;
+
+  // The first load; its errors are the caller's to report.
+  bool load(std::string* error);
+  void install(SSL_CTX* ctx);
+
+ private:
+  static int apply(SSL* ssl, void* self);
+  std::shared_ptr<Credentials> current();
+  std::vector<FileStamp> current_stamps() const;
+
+  TlsServerFiles files_;
+  bool require_client_cert_;
+  std::mutex mutex_;
+  std::shared_ptr<Credentials> loaded_;
+  std::vector<FileStamp> stamps_;
 };
 
 // Makes an HTTP server, with TLS when `files` name a certificate. Fails with *error when a file

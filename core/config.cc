@@ -39,6 +39,15 @@ const std::vector<Setting> kSettings = {
      "not compared, for values that legitimately differ (now(), random(), sequences)"},
     {"shadow-ignore-columns", "", "comma-separated column names whose values do not enter the comparison"},
     {"mismatch-file", "", "file that receives one JSON line per request whose answers differed (empty: none)"},
+    {"ssl-cert", "", "certificate (PEM, with its chain) clients' TLS is served with; also LMS_SSL_CERT"},
+    {"ssl-key", "", "key of ssl-cert (PEM); also LMS_SSL_KEY"},
+    {"ssl-ca", "", "CA of the client certificates client-tls verify requires; also LMS_SSL_CA"},
+    {"client-tls", "",
+     "TLS with clients: off, on (offered; plain clients accepted), require (plain clients refused) or "
+     "verify (and a client certificate signed by ssl-ca); default on with ssl-cert, else off"},
+    {"allow-tls-mode-disable", "false",
+     "allow sslmode=disable or allow in a database connection string (TLS to the databases is otherwise "
+     "required to be at least attempted)"},
     {"control-tls-cert", "", "certificate of the HTTP port (PEM; with its chain): it then speaks HTTPS"},
     {"control-tls-key", "", "key of control-tls-cert (PEM)"},
     {"control-tls-ca", "",
@@ -52,7 +61,9 @@ const std::vector<Setting> kSettings = {
 };
 
 // Settings that are switches: a bare --name means true.
-bool is_switch(const std::string& name) { return name == "allow-insecure-control"; }
+bool is_switch(const std::string& name) {
+  return name == "allow-insecure-control" || name == "allow-tls-mode-disable";
+}
 
 std::optional<bool> parse_bool(const std::string& text) {
   if (text == "true" || text == "on" || text == "yes" || text == "1") return true;
@@ -225,6 +236,10 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   if (const char* level = std::getenv("LMS_LOGGING"); level && *level) {
     values["log-level"] = {level, "LMS_LOGGING"};
   }
+  for (const auto& [variable, key] : {std::pair{"LMS_SSL_CERT", "ssl-cert"}, std::pair{"LMS_SSL_KEY", "ssl-key"},
+                                      std::pair{"LMS_SSL_CA", "ssl-ca"}}) {
+    if (const char* path = std::getenv(variable); path && *path) values[key] = {path, variable};
+  }
   for (const auto& [name, value] : command_line.values) values[name] = {value, "flag --" + name};
 
   for (const auto& s : kSettings) {
@@ -327,6 +342,16 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto insecure = parse_bool(values["allow-insecure-control"].value);
   if (!insecure) return bad("allow-insecure-control", "'" + values["allow-insecure-control"].value + "' is not true or false");
   c.allow_insecure_control = *insecure;
+  c.ssl_cert = values["ssl-cert"].value;
+  c.ssl_key = values["ssl-key"].value;
+  c.ssl_ca = values["ssl-ca"].value;
+  c.client_tls = values["client-tls"].value;
+  if (!c.client_tls.empty() && !one_of(c.client_tls, {"off", "on", "require", "verify"})) {
+    return bad("client-tls", "'" + c.client_tls + "' is not off, on, require or verify");
+  }
+  const auto tls_disable = parse_bool(values["allow-tls-mode-disable"].value);
+  if (!tls_disable) return bad("allow-tls-mode-disable", "'" + values["allow-tls-mode-disable"].value + "' is not true or false");
+  c.allow_tls_mode_disable = *tls_disable;
   return c;
 }
 

@@ -42,6 +42,11 @@ struct Config {
   std::string control_tls_key;
   std::string control_tls_ca;  // CA of the client certificates the control API requires
   bool allow_insecure_control = false;
+  std::string ssl_cert;  // TLS with clients
+  std::string ssl_key;
+  std::string ssl_ca;
+  std::string client_tls;  // off | on | require | verify; empty: on with a certificate
+  bool allow_tls_mode_disable = false;
 };
 
 struct Setting {

@@ -5,6 +5,7 @@
 #include <lms/plugin.h>
 #include <sys/socket.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,12 +13,16 @@
 
 namespace lms::core {
 
+struct DatabaseTls;
+
 struct Endpoint {
   std::vector<std::pair<std::string, std::string>> params;
   std::string host;
   uint16_t port = 0;
   // Set when host is an address literal, so sessions connect without a DNS lookup.
   std::optional<sockaddr_storage> address;
+  // TLS toward it, from the connection string's ssl* parameters (set up at start).
+  std::shared_ptr<const DatabaseTls> tls;
 
   std::string param(const std::string& key) const;
   // host:port/dbname as user; never the password.

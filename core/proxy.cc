@@ -58,6 +58,7 @@ bool Proxy::start(std::string* error) {
     *error = "invalid source connection string: it names no user (clients log in as that user)";
     return false;
   }
+  if (!setup_tls(error)) return false;
 
   shared_.config = &config_;
   shared_.dialect = source_dialect_->dialect();
@@ -127,6 +128,34 @@ void Proxy::stop() {
   if (cutover_) cutover_->stop();
   for (auto& w : workers_) w->stop();
   workers_.clear();
+}
+
+bool Proxy::setup_tls(std::string* error) {
+  for (auto [endpoint, which] : {std::pair{&source_, "source"}, std::pair{target_ ? &*target_ : nullptr, "target"}}) {
+    if (endpoint == nullptr) continue;
+    auto tls = make_database_tls(*endpoint, error);
+    if (!tls) {
+      *error = std::string("invalid ") + which + " connection string: " + *error;
+      return false;
+    }
+    if (!tls->wanted() && !config_.allow_tls_mode_disable) {
+      *error = std::string("the ") + which + " connection string has sslmode=" + tls->mode +
+               ": TLS to the databases is the default; start with --allow-tls-mode-disable to go without it";
+      return false;
+    }
+    if (!tls->wanted()) spdlog::warn("TLS to the {} is disabled (sslmode={})", which, tls->mode);
+    endpoint->tls = std::move(tls);
+  }
+  client_tls_ = make_client_tls(config_.ssl_cert, config_.ssl_key, config_.ssl_ca, config_.client_tls, error);
+  if (!client_tls_) return false;
+  shared_.client_tls = client_tls_.get();
+  static constexpr std::string_view kTls = "tls";
+  const std::string_view mode = client_tls_->mode == ClientTlsMode::kOff       ? "off"
+                                : client_tls_->mode == ClientTlsMode::kOn      ? "on"
+                                                                               : "require";
+  tls_setting_ = std::string(mode);
+  shared_.front_settings.push_back({{kTls.data(), kTls.size()}, {tls_setting_.data(), tls_setting_.size()}});
+  return true;
 }
 
 bool Proxy::setup_validation(std::string* error) {

@@ -31,6 +31,8 @@ class Proxy {
   bool probe_source(std::string* reason);
   std::string render_metrics();
   bool setup_validation(std::string* error);
+  // TLS toward each database and with clients.
+  bool setup_tls(std::string* error);
   // The compatibility report, merged from every worker's share.
   std::string render_shadow_report();
 
@@ -39,6 +41,8 @@ class Proxy {
   std::optional<LoadedPlugin> target_dialect_;
   std::optional<LoadedPlugin> shadow_;
   void* shadow_state_ = nullptr;
+  std::unique_ptr<ClientTls> client_tls_;
+  std::string tls_setting_;  // the front handshake's "tls" setting, borrowed by shared_
   Endpoint source_;
   std::optional<Endpoint> target_;
   ProxyShared shared_;

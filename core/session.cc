@@ -102,6 +102,10 @@ void Session::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
     if (nread < 0) s->on_peer_gone(p, static_cast<int>(nread));
     return;
   }
+  if (s->tls_on(stream) != nullptr) {
+    s->read_through_tls(p, chunk, static_cast<size_t>(nread));
+    return;
+  }
   s->on_bytes(p, chunk, static_cast<size_t>(nread));
 }
 
@@ -241,6 +245,13 @@ void Session::run_front() {
     case LMS_HS_CLOSE:
       close_now();
       return;
+    case LMS_HS_START_TLS:
+      if (!shared_.client_tls || !shared_.client_tls->ctx) {
+        close_now();  // a dialect that offers what the proxy cannot do
+        return;
+      }
+      start_client_tls();
+      return;
     default:
       worker_.mutable_metrics().client_auth_failures.add();
       spdlog::info("session={} client handshake failed: {}", id_,
@@ -356,6 +367,14 @@ void Session::run_back() {
                                               back_in_.size(), &consumed, &to_source_.emitter, &result);
   back_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
+  if (status == LMS_HS_START_TLS) {
+    if (!shared_.endpoint(truth_).tls || !shared_.endpoint(truth_).tls->wanted()) {
+      fail_connect("the dialect asked for TLS the configuration does not provide");
+      return;
+    }
+    start_server_tls();
+    return;
+  }
   if (status != LMS_HS_DONE) {
     // The source's own error (a missing database, a wrong password in the connection string)
     // reaches the client with its own code.
@@ -727,6 +746,14 @@ void Session::send_copy(Pump& pump, const uint8_t* data, size_t len) {
 }
 
 void Session::write_chunk(Pump& pump, Chunk* chunk) {
+  if (tls_on(pump.to) != nullptr && !uv_is_closing(reinterpret_cast<uv_handle_t*>(pump.to))) {
+    write_through_tls(pump, chunk);
+    return;
+  }
+  write_raw(pump, chunk);
+}
+
+void Session::write_raw(Pump& pump, Chunk* chunk) {
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(pump.to))) {
     worker_.pool().put(chunk);
     return;

@@ -20,6 +20,7 @@
 #include "frame_scanner.h"
 #include "model.h"
 #include "shadow_link.h"
+#include "tls_channel.h"
 #include "worker.h"
 
 namespace lms::core {
@@ -176,7 +177,18 @@ class Session final : private ShadowLinkOwner {
   Route decide(const lms_frame& first);
   void open_shadow_link();
   std::string shadow_unavailable_error() const;
+  // Writes through the socket's TLS when it has one.
   void write_chunk(Pump& pump, Chunk* chunk);
+  void write_raw(Pump& pump, Chunk* chunk);
+  // TLS (session_tls.cc).
+  TlsChannel* tls_on(const uv_stream_t* socket) const;
+  Pump& pump_writing_to(const uv_stream_t* socket);
+  void start_client_tls();
+  void start_server_tls();
+  void read_through_tls(Pump& pump, Chunk* cipher, size_t len);
+  void write_through_tls(Pump& pump, Chunk* chunk);
+  void flush_tls(Pump& pump);
+  void tls_failed(bool client_side);
   void send_copy(Pump& pump, const uint8_t* data, size_t len);
   void send_client_error(const char* severity, const std::string& code, const std::string& message);
   void start_reading(Pump& pump);
@@ -248,6 +260,10 @@ class Session final : private ShadowLinkOwner {
   uint64_t shadow_dropped_ = 0;
   uint64_t shadow_failed_ = 0;
   std::vector<std::unique_ptr<ShadowLink>> retired_links_;  // closing, after a switch
+
+  // TLS on either socket; null for plain text.
+  std::unique_ptr<TlsChannel> client_tls_;
+  std::unique_ptr<TlsChannel> server_tls_;
 
   // Cutover.
   uint8_t truth_ = kSourceRole;  // the database server_ is connected (or connecting) to

@@ -133,6 +133,7 @@ void Session::on_closed_for_switch(uv_handle_t* handle) {
   auto* s = static_cast<Session*>(handle->data);
   --s->handles_open_;
   s->server_open_ = false;
+  s->server_tls_.reset();  // the new database gets a TLS session of its own
   if (s->phase_ == Phase::kClosing) {
     s->maybe_destroy();
     return;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "endpoint.h"
 #include "metrics.h"
+#include "tls_context.h"
 #include "validation.h"
 
 namespace lms::core {
@@ -50,6 +51,7 @@ struct ProxyShared {
   void* shadow_state = nullptr;
   std::vector<lms_kv> front_settings;  // auth_method, user, password for the client handshake
   ValidationSettings validation;
+  const ClientTls* client_tls = nullptr;  // TLS with clients; never null once running
   CancelRegistry cancels;
   std::atomic<uint32_t> open_sessions{0};
 };

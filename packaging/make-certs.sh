@@ -5,7 +5,8 @@
 #   ca.crt, ca.key                  the CA every certificate below is signed by
 #   server.crt, server.key          for lms (SQL port and HTTP port), lms-orchestrator and PostgreSQL:
 #                                   localhost, 127.0.0.1, 127.0.0.2, ::1 (and $LMS_CERT_HOSTS, comma-
-#                                   separated); usable as a client certificate too (the orchestrator
+#                                   separated; LMS_CERT_NAMES replaces them all); usable as a client
+#                                   certificate too (the orchestrator
 #                                   presents it to the proxies)
 #   client.crt, client.key          an operator's client certificate (lms-cli)
 #   expired-client.crt, .key        the same, expired yesterday
@@ -38,7 +39,8 @@ sign() {  # name, subject, CA, days, extensions file
 ca ca "/CN=LMS local CA"
 ca other-ca "/CN=Another CA"
 
-names="DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:::1"
+# LMS_CERT_NAMES replaces the default names entirely (a subjectAltName list, e.g. DNS:db.example).
+names=${LMS_CERT_NAMES:-DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:::1}
 hosts=${LMS_CERT_HOSTS:-}
 for h in ${hosts//,/ }; do
   if [[ $h =~ ^[0-9.:]+$ ]]; then names+=",IP:$h"; else names+=",DNS:$h"; fi

@@ -11,13 +11,15 @@ import time
 import urllib.error
 import urllib.request
 
-from lmstest import CLI_BIN, LmsTestCase, Orchestrator
+from lmstest import CLI_BIN, DATABASE, PASSWORD, USER, LmsTestCase, Orchestrator, PostgresServer, psql
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
-def make_certs(directory, hosts=""):
+def make_certs(directory, hosts="", names=None):
     env = dict(os.environ, LMS_CERT_HOSTS=hosts)
+    if names:
+        env["LMS_CERT_NAMES"] = names
     subprocess.run([os.path.join(ROOT, "packaging", "make-certs.sh"), directory], check=True, capture_output=True,
                    env=env)
     return directory
@@ -170,6 +172,154 @@ class ControlPlaneTls(LmsTestCase):
                     "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0")
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("does not belong to the certificate", r.stderr)
+
+
+def postgres_with_tls(certs):
+    """A PostgreSQL server with ssl=on, serving certs/server.crt; the files are handed to its user."""
+    import pwd
+    pg_certs = tempfile.mkdtemp(prefix="lms-pg-certs-")
+    for name in ("server.crt", "server.key"):
+        shutil.copy(os.path.join(certs, name), pg_certs)
+    if os.getuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        for path in (pg_certs, *(os.path.join(pg_certs, n) for n in os.listdir(pg_certs))):
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+    server = PostgresServer(settings={"ssl": "on", "ssl_cert_file": f"'{pg_certs}/server.crt'",
+                                      "ssl_key_file": f"'{pg_certs}/server.key'"})
+    server.certs_dir = pg_certs
+    return server
+
+
+class DataPlaneTls(LmsTestCase):
+    """psql to lms to PostgreSQL, TLS on both hops, with every sslmode that matters."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = make_certs(tempfile.mkdtemp(prefix="lms-certs-"))
+        cls.pg = postgres_with_tls(cls.certs)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.destroy()
+        shutil.rmtree(cls.pg.certs_dir, ignore_errors=True)
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def cert(self, name):
+        return os.path.join(self.certs, name)
+
+    def source(self, mode, rootcert=None, host="127.0.0.1"):
+        url = f"postgresql://{USER}:{PASSWORD}@{host}:{self.pg.port}/{DATABASE}?sslmode={mode}"
+        if rootcert:
+            url += f"&sslrootcert={rootcert}"
+        return url
+
+    def tls_proxy(self, source, *extra, check_ready=True):
+        return self.start_lms(source, extra=["--ssl-cert", self.cert("server.crt"), "--ssl-key", self.cert("server.key"),
+                                             *extra], check_ready=check_ready)
+
+    def client_url(self, proxy, mode, **params):
+        url = f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{proxy.port}/{DATABASE}?sslmode={mode}"
+        for k, v in params.items():
+            url += f"&{k}={v}"
+        return url
+
+    # What the database says about the connection it got from lms.
+    WHO = "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+
+    def test_verify_full_on_both_hops(self):
+        proxy = self.tls_proxy(self.source("verify-full", self.cert("ca.crt")))
+        r = psql(self.client_url(proxy, "verify-full", sslrootcert=self.cert("ca.crt")), "-Atc", self.WHO)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ssl_on, version = r.stdout.strip().split("|")
+        self.assertEqual(ssl_on, "t")
+        self.assertTrue(version.startswith("TLSv1."), version)
+        # The client's side really is TLS too: psql reports it.
+        r = psql(self.client_url(proxy, "verify-full", sslrootcert=self.cert("ca.crt")), "-c", "\\conninfo")
+        self.assertIn("SSL connection", r.stdout, r.stdout + r.stderr)
+        # Enough data to cross many TLS records both ways.
+        r = psql(self.client_url(proxy, "require"), "-Atc",
+                 "SELECT count(*), sum(length(repeat(md5(i::text), 50))) FROM generate_series(1, 20000) i")
+        self.assertEqual(r.stdout.strip(), "20000|32000000", r.stderr)
+
+    def test_a_wrong_ca_or_host_name_fails_with_a_clear_message(self):
+        other = make_certs(tempfile.mkdtemp(prefix="lms-certs-other-"))
+        self.addCleanup(shutil.rmtree, other, True)
+        proxy = self.tls_proxy(self.source("verify-full", os.path.join(other, "ca.crt")))
+        r = psql(self.client_url(proxy, "require"), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("certificate verification failed", r.stderr)
+        self.assertIn("unable to get local issuer certificate", r.stderr)
+        # The right CA, but a certificate for another name: verify-ca passes, verify-full does not.
+        wrong_name = make_certs(tempfile.mkdtemp(prefix="lms-certs-name-"), names="DNS:db.example")
+        self.addCleanup(shutil.rmtree, wrong_name, True)
+        named = postgres_with_tls(wrong_name)
+        self.addCleanup(shutil.rmtree, named.certs_dir, True)
+        self.addCleanup(named.destroy)
+        base = f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{named.port}/{DATABASE}"
+        ca = os.path.join(wrong_name, "ca.crt")
+        full = self.tls_proxy(base + f"?sslmode=verify-full&sslrootcert={ca}")
+        r = psql(self.client_url(full, "require"), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("hostname mismatch", r.stderr)
+        verify_ca = self.tls_proxy(base + f"?sslmode=verify-ca&sslrootcert={ca}")
+        r = psql(self.client_url(verify_ca, "require"), "-Atc", self.WHO)
+        self.assertEqual(r.stdout.strip().split("|")[0], "t", r.stderr)
+
+    def test_client_tls_require_refuses_plain_clients(self):
+        proxy = self.tls_proxy(self.source("require"), "--client-tls", "require")
+        r = psql(self.client_url(proxy, "disable"), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("lms accepts only TLS connections", r.stderr)
+        r = psql(self.client_url(proxy, "require"), "-Atc", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+
+    def test_client_certificates_when_verify(self):
+        proxy = self.tls_proxy(self.source("require"), "--client-tls", "verify", "--ssl-ca", self.cert("ca.crt"))
+        r = psql(self.client_url(proxy, "require"), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0, "no client certificate must be refused")
+        good = self.client_url(proxy, "require", sslcert=self.cert("client.crt"), sslkey=self.cert("client.key"))
+        r = psql(good, "-Atc", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+        for bad in ("expired-client", "other-client"):
+            url = self.client_url(proxy, "require", sslcert=self.cert(bad + ".crt"), sslkey=self.cert(bad + ".key"))
+            r = psql(url, "-Atc", "SELECT 1")
+            self.assertNotEqual(r.returncode, 0, bad)
+        self.assertTrue(proxy.alive())
+
+    def test_prefer_uses_tls_when_offered_and_disable_needs_the_flag(self):
+        proxy = self.start_lms(self.source("prefer"))
+        r = psql(proxy.url(), "-Atc", self.WHO)
+        self.assertEqual(r.stdout.strip().split("|")[0], "t", r.stderr)
+        from test_startup import run_lms
+        r = run_lms("--source-dialect", "postgres", "--source", self.source("disable"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--allow-tls-mode-disable", r.stderr)
+        plain = self.start_lms(self.source("disable"), extra=["--allow-tls-mode-disable"])
+        r = psql(plain.url(), "-Atc", self.WHO)
+        self.assertEqual(r.stdout.strip().split("|")[0], "f", r.stderr)
+
+    def test_require_against_a_plain_server_is_refused_clearly(self):
+        plain = PostgresServer()
+        self.addCleanup(plain.destroy)
+        proxy = self.start_lms(plain.url() + "?sslmode=require")
+        r = psql(proxy.url(), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("does not support TLS", r.stderr)
+        self.assertIn("sslmode=require", r.stderr)
+
+    def test_wrong_passwords_are_refused_on_both_hops(self):
+        proxy = self.tls_proxy(self.source("require"))
+        bad_client = f"postgresql://{USER}:wrong@127.0.0.1:{proxy.port}/{DATABASE}?sslmode=require"
+        for _ in range(20):  # repeated failures exhaust nothing
+            r = psql(bad_client, "-Atc", "SELECT 1")
+            self.assertIn("password authentication failed", r.stderr)
+        r = psql(self.client_url(proxy, "require"), "-Atc", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+        wrong_source = self.tls_proxy(f"postgresql://{USER}:nope@127.0.0.1:{self.pg.port}/{DATABASE}?sslmode=require")
+        r = psql(self.client_url(wrong_source, "require", password="nope"), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("password authentication failed", r.stderr)
+        self.assertNotIn("nope", wrong_source.log())
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ BackHandshake::BackHandshake(const lms_kv* params, size_t count) {
       if (password_.empty()) password_ = value;
       continue;
     }
+    if (key == "sslmode") sslmode_ = value;
     if (is_transport_key(key)) continue;
     bool replaced = false;
     for (auto& [k, v] : startup_params_) {
@@ -51,6 +52,21 @@ BackHandshake::BackHandshake(const lms_kv* params, size_t count) {
 }
 
 void BackHandshake::start(const lms_emitter* out) {
+  const std::string mode = sslmode_.empty() ? "prefer" : sslmode_;  // libpq's default
+  tls_wanted_ = mode == "prefer" || mode == "require" || mode == "verify-ca" || mode == "verify-full";
+  tls_required_ = tls_wanted_ && mode != "prefer";
+  if (tls_wanted_) {
+    uint8_t request[8];
+    write_u32(request, 8);
+    write_u32(request + 4, kSslRequestCode);
+    out->emit(out->ctx, request, sizeof request);
+    tls_ = Tls::kAsked;
+    return;
+  }
+  send_startup(out);
+}
+
+void BackHandshake::send_startup(const lms_emitter* out) {
   MessageBuilder m;
   m.begin_untyped().u32(kProtocolV3).cstr("user").cstr(user_);
   for (const auto& [k, v] : startup_params_) m.cstr(k).cstr(v);
@@ -61,6 +77,27 @@ void BackHandshake::start(const lms_emitter* out) {
 uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
                              lms_back_result* result) {
   *consumed = 0;
+  if (tls_ == Tls::kAsked) {
+    if (len == 0) return LMS_HS_NEED_INPUT;
+    *consumed = 1;
+    if (data[0] == 'S') {
+      tls_ = Tls::kStarting;
+      return LMS_HS_START_TLS;
+    }
+    tls_ = Tls::kNone;
+    if (data[0] != 'N') return fail(result, "the server answered the SSL request with neither S nor N");
+    if (tls_required_) {
+      return fail(result, "the server does not support TLS, but sslmode=" + sslmode_ + " requires it", "08004");
+    }
+    send_startup(out);  // prefer: plain text, as libpq does
+    return LMS_HS_NEED_INPUT;
+  }
+  if (tls_ == Tls::kStarting) {
+    // TLS is up: the startup packet goes through it.
+    tls_ = Tls::kNone;
+    send_startup(out);
+    if (len == 0) return LMS_HS_NEED_INPUT;
+  }
   while (true) {
     if (failed_) return LMS_HS_FAILED;
     const size_t avail = len - *consumed;

@@ -28,6 +28,7 @@ class BackHandshake {
                       lms_back_result* result);
   uint32_t on_auth_request(const uint8_t* body, size_t len, const lms_emitter* out, lms_back_result* result);
   uint32_t fail(lms_back_result* result, std::string message, std::string code = {});
+  void send_startup(const lms_emitter* out);
 
   std::string user_;
   std::string password_;
@@ -37,6 +38,13 @@ class BackHandshake {
   uint8_t cancel_key_[8] = {};
   bool have_cancel_key_ = false;
   bool failed_ = false;
+  // TLS: asked for (sslmode prefer or stronger), required (require or stronger), and where the
+  // exchange is: the SSLRequest awaits its one-byte answer, or TLS runs and the startup packet is
+  // still to be sent.
+  bool tls_wanted_ = false;
+  bool tls_required_ = false;
+  enum class Tls { kNone, kAsked, kStarting } tls_ = Tls::kNone;
+  std::string sslmode_;
   std::string error_;
   std::string error_code_;
 };

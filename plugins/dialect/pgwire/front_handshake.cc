@@ -52,6 +52,9 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
       expected_user_ = value;
     } else if (key == "password") {
       expected_password_ = value;
+    } else if (key == "tls") {
+      tls_offered_ = value == "on" || value == "require";
+      tls_required_ = value == "require";
     }
   }
 }
@@ -100,9 +103,16 @@ uint32_t FrontHandshake::on_startup_packet(const uint8_t* body, size_t len, cons
   BodyReader r(body, len);
   uint32_t code = 0;
   r.u32(code);
+  if (code == kSslRequestCode && tls_offered_ && !tls_started_) {
+    // 'S', in plain text; the TLS handshake follows, and the startup packet comes through it.
+    const uint8_t yes = 'S';
+    out->emit(out->ctx, &yes, 1);
+    tls_started_ = true;
+    return LMS_HS_START_TLS;
+  }
   if (code == kSslRequestCode || code == kGssEncRequestCode) {
-    // Encryption is not offered on this listener: 'N' tells the client to go on in plain text
-    // (or to give up, if its sslmode requires encryption).
+    // Not offered (or asked twice): 'N' tells the client to go on as it is (or to give up, if its
+    // sslmode requires encryption).
     const uint8_t no = 'N';
     out->emit(out->ctx, &no, 1);
     return LMS_HS_NEED_INPUT;
@@ -118,6 +128,10 @@ uint32_t FrontHandshake::on_startup_packet(const uint8_t* body, size_t len, cons
     result->cancel_key = cancel_key_;
     result->cancel_key_len = kCancelKeyLength;
     return LMS_HS_CANCEL;
+  }
+  if (tls_required_ && !tls_started_ && code != kCancelRequestCode) {
+    return fail(out, result, "28000", "lms accepts only TLS connections: connect with sslmode=require or stronger",
+                "a plain-text connection where TLS is required");
   }
   if ((code >> 16) != 3) {
     return fail(out, result, kFeatureNotSupported,

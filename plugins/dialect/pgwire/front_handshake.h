@@ -49,6 +49,9 @@ class FrontHandshake {
   std::vector<lms_kv> params_;
   uint8_t cancel_key_[8] = {};
   std::string error_;
+  bool tls_offered_ = false;   // the core can run TLS with the client
+  bool tls_required_ = false;  // and refuses clients that do not ask for it
+  bool tls_started_ = false;
 };
 
 }  // namespace lms::pgwire

@@ -180,7 +180,11 @@ typedef enum lms_handshake_status {
   LMS_HS_DONE = 1,       /* the handshake succeeded; see the result */
   LMS_HS_FAILED = 2,     /* it failed; an error was emitted to the peer where the protocol allows */
   LMS_HS_CANCEL = 3,     /* front only: the peer sent a cancel request; see the result's cancel key */
-  LMS_HS_CLOSE = 4       /* front only: the peer asked to close before starting (nothing to log) */
+  LMS_HS_CLOSE = 4,      /* front only: the peer asked to close before starting (nothing to log) */
+  LMS_HS_START_TLS = 5   /* 1.2: the bytes emitted so far go out in plain text; from here on the
+                            core runs TLS on this connection (front: as the server; back: as the
+                            client, with the connection string's ssl* settings) and calls step
+                            again once it is established (back: with no input) */
 } lms_handshake_status;
 
 /* The front handshake is the proxy acting as the database for an application. */
@@ -284,7 +288,9 @@ typedef struct lms_dialect_functions {
   void (*frame)(uint32_t direction, const uint8_t* data, size_t len, lms_frame* out);
 
   /* Front handshake. `settings`: auth_method (trust | password | md5 | scram-sha-256), user,
-   * password: who may connect. Returns NULL only when out of memory. */
+   * password: who may connect; tls (1.2): off (decline a client's request for TLS), on (accept
+   * it), require (and refuse a client that starts without it). Returns NULL only when out of
+   * memory. */
   void* (*front_create)(const lms_kv* settings, size_t setting_count);
   /* Consumes bytes the client sent; sets *consumed; may emit replies. On DONE the client is
    * authenticated and waits: the core connects the database, then calls front_finish or
@@ -299,7 +305,9 @@ typedef struct lms_dialect_functions {
 
   /* Back handshake. `params` are the database's connection parameters (as parse_connection_string
    * gives them) followed by the client's startup parameters; later keys override earlier ones
-   * except user and password, which always come from the connection string. */
+   * except user and password, which always come from the connection string. With sslmode prefer,
+   * require, verify-ca or verify-full (1.2; prefer when absent) the handshake first asks for TLS
+   * and answers LMS_HS_START_TLS when the database agrees. */
   void* (*back_create)(const lms_kv* params, size_t param_count);
   /* Emits the first bytes to the database (the startup message). */
   void (*back_start)(void* back, const lms_emitter* out);
