@@ -260,7 +260,7 @@ class DataPlaneTls(LmsTestCase):
         full = self.tls_proxy(base + f"?sslmode=verify-full&sslrootcert={ca}")
         r = psql(self.client_url(full, "require"), "-Atc", "SELECT 1")
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("hostname mismatch", r.stderr)
+        self.assertIn("IP address mismatch", r.stderr)
         verify_ca = self.tls_proxy(base + f"?sslmode=verify-ca&sslrootcert={ca}")
         r = psql(self.client_url(verify_ca, "require"), "-Atc", self.WHO)
         self.assertEqual(r.stdout.strip().split("|")[0], "t", r.stderr)
