@@ -117,6 +117,12 @@ void ShadowLink::run_handshake() {
                                               handshake_in_.size(), &consumed, &emitter_, &result);
   handshake_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
+  if (status == LMS_HS_START_TLS && target_.tls && target_.tls->wanted() && !tls_) {
+    tls_ = std::make_unique<TlsChannel>(target_.tls->ctx.get(), TlsChannel::Role::kClient, target_.tls->verify_host);
+    flush_tls();  // the ClientHello
+    if (tls_->failed()) fail("TLS: " + tls_->error(), "lms: could not connect to the target database", "08006");
+    return;
+  }
   if (status != LMS_HS_DONE) {
     const std::string message = result.error != nullptr ? result.error : "handshake failed";
     fail("the target refused the session: " + message,
@@ -156,6 +162,24 @@ void ShadowLink::send(const uint8_t* data, size_t len) {
 }
 
 void ShadowLink::write_now(const uint8_t* data, size_t len) {
+  if (tls_) {
+    tls_->send(data, len);
+    flush_tls();
+    return;
+  }
+  write_raw(data, len);
+}
+
+void ShadowLink::flush_tls() {
+  uint8_t buf[16 * 1024];
+  while (tls_ && state_ != State::kBroken && tls_->output_pending() > 0) {
+    const size_t n = tls_->take_output(buf, sizeof buf);
+    if (n == 0) return;
+    write_raw(buf, n);
+  }
+}
+
+void ShadowLink::write_raw(const uint8_t* data, size_t len) {
   auto* stream = reinterpret_cast<uv_stream_t*>(&socket_);
   while (len > 0 && state_ != State::kBroken) {
     uv_buf_t buf =
@@ -247,7 +271,11 @@ void ShadowLink::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
   auto* link = static_cast<ShadowLink*>(stream->data);
   Chunk* chunk = link->read_chunk_;
   link->read_chunk_ = nullptr;
-  if (nread > 0) link->on_bytes(chunk->data, static_cast<size_t>(nread));
+  if (nread > 0 && link->tls_) {
+    link->read_through_tls(chunk->data, static_cast<size_t>(nread));
+  } else if (nread > 0) {
+    link->on_bytes(chunk->data, static_cast<size_t>(nread));
+  }
   if (chunk != nullptr) link->worker_.pool().put(chunk);
   if (nread < 0) {
     link->fail(std::string("the target closed the connection (") + uv_err_name(static_cast<int>(nread)) + ")",
@@ -316,6 +344,25 @@ void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
     fail(std::string("invalid message from the target: ") + scanner_.error(),
          "lms: invalid message from the target database", "08P01");
   }
+}
+
+void ShadowLink::read_through_tls(const uint8_t* data, size_t len) {
+  const bool was_established = tls_->established();
+  tls_->receive(data, len);
+  uint8_t plain[16 * 1024];
+  while (state_ != State::kBroken) {
+    const size_t n = tls_->read_plain(plain, sizeof plain);
+    if (n == 0) break;
+    on_bytes(plain, n);
+  }
+  flush_tls();
+  if (state_ == State::kBroken) return;
+  if (tls_->failed()) {
+    fail("TLS: " + tls_->error(), "lms: lost the connection to the target database", "08006");
+    return;
+  }
+  // TLS is up: the handshake goes on with the startup packet.
+  if (!was_established && tls_->established() && state_ == State::kHandshake) run_handshake();
 }
 
 // ---- failing and closing ------------------------------------------------------------------------

@@ -20,6 +20,8 @@
 
 #include "chunk_pool.h"
 #include "frame_scanner.h"
+#include "tls_channel.h"
+#include "tls_context.h"
 #include "validation.h"
 #include "worker.h"
 
@@ -97,7 +99,10 @@ class ShadowLink {
   void connect_to(const sockaddr* address);
   void on_bytes(const uint8_t* data, size_t len);
   void run_handshake();
-  void write_now(const uint8_t* data, size_t len);
+  void write_now(const uint8_t* data, size_t len);  // through TLS when the target has it
+  void write_raw(const uint8_t* data, size_t len);
+  void flush_tls();
+  void read_through_tls(const uint8_t* data, size_t len);
   void arm_deadline();
   // Breaks the link: every pending request fails with `message` (SQLSTATE `code`).
   void fail(const std::string& reason, const std::string& message, const char* code);
@@ -133,7 +138,8 @@ class ShadowLink {
   std::deque<Pending> pending_;
   size_t busy_ = 0;  // pending requests that do more than keep state in step
   std::string error_;  // the first error of the request being answered
-  std::unique_ptr<AnswerSummarizer> summary_;  // made when a first answer is to be compared
+  std::unique_ptr<AnswerSummarizer> summary_;
+  std::unique_ptr<TlsChannel> tls_;  // when the target's sslmode asks for TLS and it agreed  // made when a first answer is to be compared
   std::string failure_;
   Chunk* read_chunk_ = nullptr;
 };

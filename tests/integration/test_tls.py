@@ -307,6 +307,32 @@ class DataPlaneTls(LmsTestCase):
         self.assertIn("does not support TLS", r.stderr)
         self.assertIn("sslmode=require", r.stderr)
 
+    def test_shadowing_and_validation_to_a_tls_target(self):
+        target = postgres_with_tls(self.certs)
+        self.addCleanup(shutil.rmtree, target.certs_dir, True)
+        self.addCleanup(target.destroy)
+        for server in (self.pg, target):
+            server.admin(f"DROP TABLE IF EXISTS t; CREATE TABLE t (v int); ALTER TABLE t OWNER TO {USER}", db=DATABASE)
+        # The target takes TCP connections over TLS only: shadowing works only if lms speaks it.
+        hba = os.path.join(target.data, "pg_hba.conf")
+        with open(hba) as f:
+            lines = [("hostssl" + line[4:]) if line.startswith("host ") else line for line in f]
+        with open(hba, "w") as f:
+            f.writelines(lines)
+        target.admin("SELECT pg_reload_conf()")
+        target_url = (f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{target.port}/{DATABASE}"
+                      f"?sslmode=verify-full&sslrootcert={self.cert('ca.crt')}")
+        proxy = self.tls_proxy(self.source("verify-full", self.cert("ca.crt")), "--target", target_url,
+                               "--shadow-mode", "sync")
+        r = psql(self.client_url(proxy, "require"), "-Atc", "INSERT INTO t SELECT generate_series(1, 500)")
+        self.assertEqual(r.stdout.strip(), "INSERT 0 500", r.stderr)
+        self.assertEqual(target.admin("SELECT count(*) FROM t", db=DATABASE), "500")
+        r = psql(self.client_url(proxy, "require"), "-Atc", "SELECT sum(v) FROM t")
+        self.assertEqual(r.stdout.strip(), "125250", r.stderr)
+        report = json.loads(proxy.http_get("/v1/shadow/report")[1])
+        self.assertEqual(report["mismatches"], 0, report)
+        self.assertEqual(report["compared"], 2, report)
+
     def test_wrong_passwords_are_refused_on_both_hops(self):
         proxy = self.tls_proxy(self.source("require"))
         bad_client = f"postgresql://{USER}:wrong@127.0.0.1:{proxy.port}/{DATABASE}?sslmode=require"
