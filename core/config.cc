@@ -39,6 +39,10 @@ const std::vector<Setting> kSettings = {
      "not compared, for values that legitimately differ (now(), random(), sequences)"},
     {"shadow-ignore-columns", "", "comma-separated column names whose values do not enter the comparison"},
     {"mismatch-file", "", "file that receives one JSON line per request whose answers differed (empty: none)"},
+    {"auth-file", "",
+     "file of the users who may log in, one per line: \"name\" \"SCRAM-SHA-256$...\" (PostgreSQL's stored "
+     "verifier, as in pg_authid or a PgBouncer userlist; never a password). Without it, clients log in as "
+     "the source connection string's user"},
     {"ssl-cert", "", "certificate (PEM, with its chain) clients' TLS is served with; also LMS_SSL_CERT"},
     {"ssl-key", "", "key of ssl-cert (PEM); also LMS_SSL_KEY"},
     {"ssl-ca", "", "CA of the client certificates client-tls verify requires; also LMS_SSL_CA"},
@@ -342,6 +346,10 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto insecure = parse_bool(values["allow-insecure-control"].value);
   if (!insecure) return bad("allow-insecure-control", "'" + values["allow-insecure-control"].value + "' is not true or false");
   c.allow_insecure_control = *insecure;
+  c.auth_file = values["auth-file"].value;
+  if (!c.auth_file.empty() && c.auth_method != "scram-sha-256") {
+    return bad("auth-file", "holds SCRAM verifiers: it needs auth-method scram-sha-256");
+  }
   c.ssl_cert = values["ssl-cert"].value;
   c.ssl_key = values["ssl-key"].value;
   c.ssl_ca = values["ssl-ca"].value;

@@ -42,6 +42,7 @@ struct Config {
   std::string control_tls_key;
   std::string control_tls_ca;  // CA of the client certificates the control API requires
   bool allow_insecure_control = false;
+  std::string auth_file;  // users and SCRAM verifiers; empty: the source's user only
   std::string ssl_cert;  // TLS with clients
   std::string ssl_key;
   std::string ssl_ca;

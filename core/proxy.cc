@@ -1,5 +1,7 @@
 #include "proxy.h"
 
+#include "auth_file.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -59,6 +61,18 @@ bool Proxy::start(std::string* error) {
     return false;
   }
   if (!setup_tls(error)) return false;
+  if (!config_.auth_file.empty()) {
+    auto users = read_auth_file(config_.auth_file, error);
+    if (!users) return false;
+    auth_users_ = std::move(*users);
+    static constexpr std::string_view kUser = "auth_user";
+    static constexpr std::string_view kVerifier = "auth_verifier";
+    for (const auto& [name, verifier] : auth_users_) {
+      shared_.front_settings.push_back({{kUser.data(), kUser.size()}, {name.data(), name.size()}});
+      shared_.front_settings.push_back({{kVerifier.data(), kVerifier.size()}, {verifier.data(), verifier.size()}});
+    }
+    spdlog::info("{} users may log in (auth file {})", auth_users_.size(), config_.auth_file);
+  }
 
   shared_.config = &config_;
   shared_.dialect = source_dialect_->dialect();

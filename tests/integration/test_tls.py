@@ -348,6 +348,57 @@ class DataPlaneTls(LmsTestCase):
         self.assertNotIn("nope", wrong_source.log())
 
 
+def scram_verifier(password, iterations=4096):
+    """PostgreSQL's stored form of a SCRAM-SHA-256 secret (RFC 5802 / 7677)."""
+    import base64
+    import hashlib
+    import hmac
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = lambda b: base64.b64encode(b).decode()
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(hashlib.sha256(client_key).digest())}:{b64(server_key)}"
+
+
+class AuthFile(LmsTestCase):
+    """Several client users, each with a SCRAM verifier in an auth file; none with a password."""
+
+    def write(self, text):
+        fd, path = tempfile.mkstemp(prefix="lms-users-")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def url(self, proxy, user, password):
+        return f"postgresql://{user}:{password}@127.0.0.1:{proxy.port}/{DATABASE}"
+
+    def test_listed_users_log_in_with_their_own_passwords(self):
+        users = self.write('; operators\n"alice" "%s"\n\n"bob" "%s"\n' % (scram_verifier("alice-pw"),
+                                                                          scram_verifier("bob pw", 10000)))
+        proxy = self.start_lms(extra=["--auth-file", users])
+        for user, password in (("alice", "alice-pw"), ("bob", "bob pw")):
+            r = psql(self.url(proxy, user, password), "-Atc", "SELECT current_user")
+            # The database session is the source connection string's account.
+            self.assertEqual(r.stdout.strip(), USER, r.stderr)
+        for user, password in (("alice", "bob pw"), ("carol", "x"), (USER, PASSWORD)):
+            r = psql(self.url(proxy, user, password), "-Atc", "SELECT 1")
+            self.assertIn(f'password authentication failed for user "{user}"', r.stderr)
+        self.assertIn("2 users may log in", proxy.log())
+
+    def test_passwords_in_the_file_are_refused_at_start(self):
+        from test_startup import run_lms
+        for secret in ("hunter2", "md5" + "0" * 32):
+            users = self.write(f'"alice" "{secret}"\n')
+            r = run_lms("--source-dialect", "postgres", "--source", self.pg.url(), "--auth-file", users)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("line 1: user alice has no SCRAM-SHA-256 verifier", r.stderr)
+            self.assertNotIn(secret, r.stderr)
+        r = run_lms("--source-dialect", "postgres", "--source", self.pg.url(), "--auth-file", "/nonexistent")
+        self.assertIn("cannot read the auth file /nonexistent", r.stderr)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()

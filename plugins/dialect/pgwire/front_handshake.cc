@@ -52,6 +52,10 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
       expected_user_ = value;
     } else if (key == "password") {
       expected_password_ = value;
+    } else if (key == "auth_user") {
+      listed_users_.emplace_back(value, std::string());
+    } else if (key == "auth_verifier" && !listed_users_.empty()) {
+      listed_users_.back().second = value;
     } else if (key == "tls") {
       tls_offered_ = value == "on" || value == "require";
       tls_required_ = value == "require";
@@ -187,7 +191,7 @@ uint32_t FrontHandshake::on_startup_packet(const uint8_t* body, size_t len, cons
     case AuthMethod::kScram:
       // An unknown user still goes through the whole exchange (against the known verifier), so a
       // client cannot tell a wrong user from a wrong password.
-      verifier_ = cached_verifier(expected_user_, expected_password_);
+      verifier_ = verifier_for(client_user_);
       scram_ = std::make_unique<ScramServer>(*verifier_);
       send(out, m.begin('R').u32(kAuthSasl).cstr(kScramMechanism).u8(0).end().take());
       state_ = State::kSaslInitial;
@@ -196,11 +200,25 @@ uint32_t FrontHandshake::on_startup_packet(const uint8_t* body, size_t len, cons
   return LMS_HS_NEED_INPUT;
 }
 
+std::shared_ptr<const ScramVerifier> FrontHandshake::verifier_for(const std::string& user) {
+  if (listed_users_.empty()) return cached_verifier(expected_user_, expected_password_);
+  for (const auto& [name, text] : listed_users_) {
+    if (name != user) continue;
+    if (auto parsed = parse_scram_verifier(text)) {
+      user_listed_ = true;
+      return std::make_shared<const ScramVerifier>(std::move(*parsed));
+    }
+    break;  // a verifier that does not parse lets nobody in
+  }
+  // An unlisted user goes through the whole exchange against a verifier no password matches.
+  return cached_verifier("\x01unlisted", "\x01unlisted");
+}
+
 uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len, const lms_emitter* out,
                                              lms_front_result* result) {
   BodyReader r(body, len);
   const std::string auth_failed = "password authentication failed for user \"" + client_user_ + "\"";
-  const bool right_user = client_user_ == expected_user_;
+  const bool right_user = listed_users_.empty() ? client_user_ == expected_user_ : user_listed_;
   if (state_ == State::kPassword) {
     std::string_view given;
     if (!r.cstr(given)) {

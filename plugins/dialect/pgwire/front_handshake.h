@@ -49,6 +49,11 @@ class FrontHandshake {
   std::vector<lms_kv> params_;
   uint8_t cancel_key_[8] = {};
   std::string error_;
+  // From an auth file: user names and their SCRAM verifiers, in PostgreSQL's stored form. When
+  // present, they, not expected_user_, say who may log in.
+  std::vector<std::pair<std::string, std::string>> listed_users_;
+  bool user_listed_ = false;
+  std::shared_ptr<const ScramVerifier> verifier_for(const std::string& user);
   bool tls_offered_ = false;   // the core can run TLS with the client
   bool tls_required_ = false;  // and refuses clients that do not ask for it
   bool tls_started_ = false;

@@ -201,3 +201,37 @@ bool ScramClient::on_server_final(std::string_view message, std::string* error) 
 }
 
 }  // namespace lms::pgwire
+
+namespace lms::pgwire {
+
+std::optional<ScramVerifier> parse_scram_verifier(std::string_view text) {
+  constexpr std::string_view kPrefix = "SCRAM-SHA-256$";
+  if (text.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  text.remove_prefix(kPrefix.size());
+  const size_t colon = text.find(':');
+  const size_t dollar = text.find('$');
+  if (colon == std::string_view::npos || dollar == std::string_view::npos || dollar < colon) return std::nullopt;
+  const size_t colon2 = text.find(':', dollar);
+  if (colon2 == std::string_view::npos) return std::nullopt;
+  ScramVerifier v;
+  uint32_t iterations = 0;
+  for (const char c : text.substr(0, colon)) {
+    if (c < '0' || c > '9' || iterations > 100000000) return std::nullopt;
+    iterations = iterations * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (iterations == 0) return std::nullopt;
+  v.iterations = iterations;
+  const auto salt = base64_decode(text.substr(colon + 1, dollar - colon - 1));
+  const auto stored = base64_decode(text.substr(dollar + 1, colon2 - dollar - 1));
+  const auto server = base64_decode(text.substr(colon2 + 1));
+  if (!salt || salt->empty() || !stored || !server || stored->size() != v.stored_key.size() ||
+      server->size() != v.server_key.size()) {
+    return std::nullopt;
+  }
+  v.salt = *salt;
+  std::copy(stored->begin(), stored->end(), v.stored_key.begin());
+  std::copy(server->begin(), server->end(), v.server_key.begin());
+  return v;
+}
+
+}  // namespace lms::pgwire

@@ -28,6 +28,10 @@ struct ScramVerifier {
 
 ScramVerifier make_scram_verifier(std::string_view password, std::string_view salt, uint32_t iterations);
 
+// Reads a verifier in PostgreSQL's stored form (pg_authid.rolpassword, PgBouncer's userlist):
+// SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>, base64 throughout.
+std::optional<ScramVerifier> parse_scram_verifier(std::string_view text);
+
 // One server-side exchange. Each call returns the next message to send, or nullopt with *error set.
 class ScramServer {
  public:

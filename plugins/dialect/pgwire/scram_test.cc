@@ -85,3 +85,27 @@ TEST(Scram, MalformedMessagesAreErrors) {
 
 }  // namespace
 }  // namespace lms::pgwire
+
+namespace lms::pgwire {
+namespace {
+
+TEST(ScramVerifierText, ParsesPostgresStoredFormAndRefusesAnythingElse) {
+  const ScramVerifier made = make_scram_verifier("pencil", "salt-bytes", 4096);
+  const std::string text = "SCRAM-SHA-256$4096:" + base64_encode(made.salt) + "$" +
+                           base64_encode({reinterpret_cast<const char*>(made.stored_key.data()), made.stored_key.size()}) +
+                           ":" +
+                           base64_encode({reinterpret_cast<const char*>(made.server_key.data()), made.server_key.size()});
+  const auto parsed = parse_scram_verifier(text);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(parsed->iterations, 4096u);
+  EXPECT_EQ(parsed->salt, "salt-bytes");
+  EXPECT_EQ(parsed->stored_key, made.stored_key);
+  EXPECT_EQ(parsed->server_key, made.server_key);
+  for (const char* bad : {"", "pencil", "md5abc", "SCRAM-SHA-256$0:c2FsdA==$AAAA:AAAA", "SCRAM-SHA-256$4096:c2FsdA==$AAAA:AAAA",
+                          "SCRAM-SHA-256$x:c2FsdA==$AAAA:AAAA", "SCRAM-SHA-256$4096:c2FsdA=="}) {
+    EXPECT_FALSE(parse_scram_verifier(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace lms::pgwire
