@@ -144,6 +144,7 @@ class Session final : private ShadowLinkOwner {
   // Validation (session_validation.cc): which statement a request runs, from its inspected
   // messages; the source's answer summarized as it streams; both answers judged once in.
   void note_statement(const lms_message_detail& detail);
+  void note_last_query(lms_str text);
   // The SQL a request starting with `first` runs, if known now (for the shadow plugin's decision).
   std::string_view statement_at_start(const lms_frame& first);
   // The SQL text of a named statement the session prepared; empty when unknown.

@@ -236,7 +236,7 @@ void Session::on_client_inspected() {
   d.struct_size = sizeof d;
   dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(client_inspected_.data()),
                     client_inspected_.size(), &d);
-  if (d.text.len > 0) last_query_.assign(d.text.data, std::min(d.text.len, kMaxLastQueryBytes));
+  if (d.text.len > 0) note_last_query(d.text);
   note_statement(d);
   const std::string name = view_of(d.name);
   switch (d.effect) {
@@ -270,6 +270,23 @@ void Session::on_client_inspected() {
       break;
   }
   client_inspected_.clear();
+}
+
+void Session::note_last_query(lms_str text) {
+  // `connections list` shows the statement's shape, literals replaced: a literal can be a
+  // password (ALTER ROLE ... PASSWORD '...').
+  const size_t len = std::min(text.len, kMaxLastQueryBytes);
+  if (!has_summary(dialect_)) {
+    last_query_.assign(text.data, len);
+    return;
+  }
+  last_query_.clear();
+  lms_emitter collect{sizeof(lms_emitter), &last_query_, [](void* ctx, const uint8_t* d, size_t n) {
+                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                      }};
+  // Only the start is shown: the rest is not worth normalizing on every query.
+  dialect_->normalize(text.data, std::min(text.len, 2 * kMaxLastQueryBytes), &collect);
+  if (last_query_.size() > kMaxLastQueryBytes) last_query_.resize(kMaxLastQueryBytes);
 }
 
 void Session::on_server_inspected() {

@@ -85,7 +85,7 @@ class ControlPlaneTls(LmsTestCase):
         # Plain HTTP on an HTTPS port gets nothing.
         with self.assertRaises((urllib.error.URLError, ConnectionError, OSError)):
             urllib.request.urlopen(f"http://127.0.0.1:{proxy.http_port}/v1/status", timeout=5).read()
-        self.assertIn("HTTPS with client certificates for /v1", proxy.log())
+        self.assertIn("HTTPS with client certificates for /v1", proxy.log())  # logged before the HTTP port answers
 
     def orchestrator(self, proxies):
         addresses = ",".join(f"https://127.0.0.1:{p.http_port}" for p in proxies)
@@ -158,6 +158,9 @@ class ControlPlaneTls(LmsTestCase):
 
     def test_without_certificates_the_control_api_is_for_this_machine(self):
         proxy = self.start_lms()
+        deadline = time.time() + 10
+        while "serving" not in proxy.log() and time.time() < deadline:  # logged once every worker runs
+            time.sleep(0.05)
         self.assertIn(" HTTP on ", proxy.log())
         self.assertEqual(proxy.http_get("/v1/status")[0], 200)  # from 127.0.0.1
 
