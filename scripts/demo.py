@@ -2,8 +2,15 @@
 """The demo's story, told with the same harness the integration tests use: a live migration with
 a consistent cutover. Two PostgreSQL 15 servers (the target stands in for CockroachDB) with logical
 replication from source to target, three lms proxies, lms-orchestrator, a pgbench load spread over
-the proxies, and a cutover through lms-cli while the load runs."""
+the proxies, and a cutover through lms-cli while the load runs.
+
+--tls: the same with TLS on every hop, from certificates packaging/make-certs.sh makes for the run:
+pgbench to lms (required), lms to both databases (verify-full), lms-cli to the orchestrator and the
+orchestrator to the proxies (HTTPS with client certificates)."""
+import argparse
 import os
+import shutil
+import tempfile
 import subprocess
 import sys
 import time
@@ -30,12 +37,22 @@ def cli(orch, *args):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tls", action="store_true", help="TLS on every hop")
+    args = parser.parse_args()
     started = []
+    certs = None
     try:
+        if args.tls:
+            step("a throwaway CA and certificates (packaging/make-certs.sh)")
+            certs = tempfile.mkdtemp(prefix="lms-demo-certs-")
+            root = os.path.join(os.path.dirname(__file__), "..")
+            subprocess.run([os.path.join(root, "packaging", "make-certs.sh"), certs], check=True)
+            os.environ["PGSSLMODE"] = "require"  # pgbench and psql to lms (Unix sockets ignore it)
         step("two PostgreSQL 15 servers in temporary directories: the source, and the target")
-        source = cs.logical_server()
+        source = cs.logical_server(tls_dir=certs)
         started.append(source)
-        target = cs.logical_server()
+        target = cs.logical_server(tls_dir=certs)
         started.append(target)
         print(f"source on 127.0.0.1:{source.port}, target on 127.0.0.1:{target.port}")
 
@@ -47,12 +64,14 @@ def main():
 
         step("three lms proxies (source of truth: the source) and lms-orchestrator")
         # The target speaks for CockroachDB here: the cockroach dialect is PostgreSQL's protocol.
-        proxies = cs.proxies_for(source, target, target_dialect="cockroach")
+        proxies = cs.proxies_for(source, target, target_dialect="cockroach", tls_dir=certs)
         started.extend(proxies)
-        orch = lmstest.Orchestrator(proxies)
+        orch = lmstest.Orchestrator(proxies, tls_dir=certs)
         started.append(orch)
+        http = "HTTPS" if certs else "HTTP"
         for p in proxies:
-            print(f"lms: SQL on 127.0.0.1:{p.port}, HTTP on 127.0.0.1:{p.http_port}")
+            print(f"lms: SQL on 127.0.0.1:{p.port}{' (TLS required)' if certs else ''}, {http} on "
+                  f"127.0.0.1:{p.http_port}")
         print(f"lms-orchestrator: {orch.url}")
         cli(orch, "status")
 
@@ -89,6 +108,8 @@ def main():
                 thing.destroy()
             else:
                 thing.stop()
+        if certs:
+            shutil.rmtree(certs, ignore_errors=True)
         print("every process stopped, every directory removed")
 
 

@@ -1,6 +1,7 @@
 """Shared setup of the cutover tests: PostgreSQL servers with logical replication between them
 (the target stands in for CockroachDB, with PostgreSQL's own replication as the replication tool),
 proxies that know both, and a pgbench load spread over the proxies."""
+import os
 import re
 import subprocess
 import time
@@ -14,8 +15,8 @@ MARKER_TABLE = ("CREATE TABLE IF NOT EXISTS lms_cutover_marker "
 PGBENCH_TABLES = "pgbench_history, pgbench_accounts, pgbench_branches, pgbench_tellers"
 
 
-def logical_server():
-    return PostgresServer(settings=LOGICAL)
+def logical_server(tls_dir=None):
+    return PostgresServer(settings=LOGICAL, tls_dir=tls_dir)
 
 
 def socket_conninfo(server):
@@ -56,9 +57,20 @@ def count(server, table="pgbench_history"):
     return int(server.admin(f"SELECT count(*) FROM {table}", db=DATABASE))
 
 
-def proxies_for(source, target, n=3, extra=(), target_dialect="postgres"):
-    return [Lms(source.url(), extra=["--target", target.url(), "--target-dialect", target_dialect, *extra],
-                workers=1) for _ in range(n)]
+def proxies_for(source, target, n=3, extra=(), target_dialect="postgres", tls_dir=None):
+    """`n` proxies from source to target. tls_dir: TLS everywhere with that directory's
+    certificates: verify-full to both databases, TLS required of clients, HTTPS with client
+    certificates on the control port."""
+    suffix = ""
+    if tls_dir:
+        ca = os.path.join(tls_dir, "ca.crt")
+        suffix = f"?sslmode=verify-full&sslrootcert={ca}"
+        extra = ["--ssl-cert", os.path.join(tls_dir, "server.crt"), "--ssl-key", os.path.join(tls_dir, "server.key"),
+                 "--client-tls", "require", "--control-tls-cert", os.path.join(tls_dir, "server.crt"),
+                 "--control-tls-key", os.path.join(tls_dir, "server.key"), "--control-tls-ca", ca, *extra]
+    return [Lms(source.url() + suffix,
+                extra=["--target", target.url() + suffix, "--target-dialect", target_dialect, *extra], workers=1)
+            for _ in range(n)]
 
 
 class Load:

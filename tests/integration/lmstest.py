@@ -71,7 +71,9 @@ def terminate(proc, log_file):
 class PostgresServer:
     """A throwaway PostgreSQL 15 cluster with one user and one database for the tests."""
 
-    def __init__(self, auth="scram-sha-256", settings=None):
+    def __init__(self, auth="scram-sha-256", settings=None, tls_dir=None):
+        """tls_dir: a packaging/make-certs.sh directory; the server then has ssl=on with its
+        server.crt and server.key (copied to files its own user owns, as PostgreSQL demands)."""
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -94,6 +96,17 @@ class PostgresServer:
             "shared_buffers": "128MB",
             "log_min_messages": "warning",
         }
+        if tls_dir:
+            certs = os.path.join(self.dir, "certs")
+            os.makedirs(certs)
+            for name in ("server.crt", "server.key"):
+                shutil.copy(os.path.join(tls_dir, name), certs)
+            if os.getuid() == 0:
+                pw = pwd.getpwnam("postgres")
+                for path in (certs, os.path.join(certs, "server.crt"), os.path.join(certs, "server.key")):
+                    os.chown(path, pw.pw_uid, pw.pw_gid)
+            conf.update({"ssl": "on", "ssl_cert_file": f"'{certs}/server.crt'",
+                         "ssl_key_file": f"'{certs}/server.key'"})
         conf.update(settings or {})
         with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
             for k, v in conf.items():
@@ -203,13 +216,21 @@ class Lms:
 class Orchestrator:
     """One lms-orchestrator process driving the given proxies (through their HTTP ports)."""
 
-    def __init__(self, proxies, extra=(), state_dir=None, env=None):
+    def __init__(self, proxies, extra=(), state_dir=None, env=None, tls_dir=None):
+        """tls_dir: a packaging/make-certs.sh directory; the API then serves HTTPS and requires
+        client certificates, the proxies are reached over HTTPS, and cli() presents client.crt."""
+        self.tls_dir = tls_dir
+        if tls_dir:
+            env = dict(env or {}, ORCH_TLS_CERT=os.path.join(tls_dir, "server.crt"),
+                       ORCH_TLS_KEY=os.path.join(tls_dir, "server.key"),
+                       ORCH_CA_TLS_CERT=os.path.join(tls_dir, "ca.crt"))
         self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.metrics_port = free_port()
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="lms-orch-")
         self.log_path = os.path.join(self.state_dir, "orchestrator.log")
-        addresses = ",".join(f"127.0.0.1:{p.http_port}" for p in proxies)
+        scheme = "https://" if tls_dir else ""
+        addresses = ",".join(f"{scheme}127.0.0.1:{p.http_port}" for p in proxies)
         self.args = [ORCHESTRATOR_BIN, "--listen", f"127.0.0.1:{self.port}",
                      "--metrics-listen", f"127.0.0.1:{self.metrics_port}", "--state-dir", self.state_dir]
         if addresses:
@@ -224,7 +245,7 @@ class Orchestrator:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_dir else 'http'}://127.0.0.1:{self.port}"
 
     def log(self):
         with open(self.log_path) as f:
@@ -240,8 +261,13 @@ class Orchestrator:
 
     def cli(self, *args, timeout=120):
         """Runs lms-cli against this orchestrator; returns the CompletedProcess."""
+        env = dict(os.environ)
+        if self.tls_dir:
+            env.update(CLI_TLS_CA_CERT=os.path.join(self.tls_dir, "ca.crt"),
+                       CLI_TLS_CLIENT_CERT=os.path.join(self.tls_dir, "client.crt"),
+                       CLI_TLS_CLIENT_KEY=os.path.join(self.tls_dir, "client.key"))
         return subprocess.run([CLI_BIN, "--orchestrator-url", self.url, *args], capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, env=env)
 
 
 def psql(url, *args, input=None, check=False, timeout=120):

@@ -178,19 +178,8 @@ class ControlPlaneTls(LmsTestCase):
 
 
 def postgres_with_tls(certs):
-    """A PostgreSQL server with ssl=on, serving certs/server.crt; the files are handed to its user."""
-    import pwd
-    pg_certs = tempfile.mkdtemp(prefix="lms-pg-certs-")
-    for name in ("server.crt", "server.key"):
-        shutil.copy(os.path.join(certs, name), pg_certs)
-    if os.getuid() == 0:
-        pw = pwd.getpwnam("postgres")
-        for path in (pg_certs, *(os.path.join(pg_certs, n) for n in os.listdir(pg_certs))):
-            os.chown(path, pw.pw_uid, pw.pw_gid)
-    server = PostgresServer(settings={"ssl": "on", "ssl_cert_file": f"'{pg_certs}/server.crt'",
-                                      "ssl_key_file": f"'{pg_certs}/server.key'"})
-    server.certs_dir = pg_certs
-    return server
+    """A PostgreSQL server with ssl=on, serving certs/server.crt."""
+    return PostgresServer(tls_dir=certs)
 
 
 class DataPlaneTls(LmsTestCase):
@@ -204,7 +193,6 @@ class DataPlaneTls(LmsTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.pg.destroy()
-        shutil.rmtree(cls.pg.certs_dir, ignore_errors=True)
         shutil.rmtree(cls.certs, ignore_errors=True)
 
     def cert(self, name):
@@ -256,7 +244,6 @@ class DataPlaneTls(LmsTestCase):
         wrong_name = make_certs(tempfile.mkdtemp(prefix="lms-certs-name-"), names="DNS:db.example")
         self.addCleanup(shutil.rmtree, wrong_name, True)
         named = postgres_with_tls(wrong_name)
-        self.addCleanup(shutil.rmtree, named.certs_dir, True)
         self.addCleanup(named.destroy)
         base = f"postgresql://{USER}:{PASSWORD}@127.0.0.1:{named.port}/{DATABASE}"
         ca = os.path.join(wrong_name, "ca.crt")
@@ -312,7 +299,6 @@ class DataPlaneTls(LmsTestCase):
 
     def test_shadowing_and_validation_to_a_tls_target(self):
         target = postgres_with_tls(self.certs)
-        self.addCleanup(shutil.rmtree, target.certs_dir, True)
         self.addCleanup(target.destroy)
         for server in (self.pg, target):
             server.admin(f"DROP TABLE IF EXISTS t; CREATE TABLE t (v int); ALTER TABLE t OWNER TO {USER}", db=DATABASE)
@@ -349,6 +335,45 @@ class DataPlaneTls(LmsTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("password authentication failed", r.stderr)
         self.assertNotIn("nope", wrong_source.log())
+
+
+class CutoverOverTls(LmsTestCase):
+    """The whole migration with TLS on every hop: pgbench to lms (required), lms to both databases
+    (verify-full), lms-cli to the orchestrator and the orchestrator to the proxies (client
+    certificates), a consistent cutover under load."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = make_certs(tempfile.mkdtemp(prefix="lms-certs-"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def test_consistent_cutover_under_load_with_tls_everywhere(self):
+        import cutover_setup as cs
+        source = cs.logical_server(tls_dir=self.certs)
+        self.addCleanup(source.destroy)
+        target = cs.logical_server(tls_dir=self.certs)
+        self.addCleanup(target.destroy)
+        cs.prepare_pgbench(source, target)
+        cs.replicate(source, target, "lms_tls")
+        proxies = cs.proxies_for(source, target, n=2, tls_dir=self.certs)
+        for p in proxies:
+            self.addCleanup(self._stop_and_check, p)
+        orch = Orchestrator(proxies, tls_dir=self.certs)
+        self.addCleanup(orch.stop)
+        os.environ["PGSSLMODE"] = "require"
+        self.addCleanup(os.environ.pop, "PGSSLMODE", None)
+        load = cs.Load(proxies, seconds=8, clients=4)
+        time.sleep(2)
+        for step in ("begin", "commit"):
+            r = orch.cli("cutover", "consistent", step)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        processed, failed, _ = load.wait()
+        self.assertEqual(failed, 0)
+        self.assertGreater(processed, 0)
+        self.assertEqual(cs.count(target), processed)
 
 
 def scram_verifier(password, iterations=4096):
