@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "emit_into.h"
 #include "json.h"
 #include "plugin_loader.h"
 #include "session.h"
@@ -118,9 +119,7 @@ void Session::begin_switch() {
   }
   if (has_encode_terminate(back_dialect_)) {
     std::string goodbye;
-    lms_emitter collect{sizeof(lms_emitter), &goodbye, [](void* ctx, const uint8_t* d, size_t n) {
-                          static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                        }};
+    const lms_emitter collect = emit_into(&goodbye);
     back_dialect_->encode_terminate(&collect);
     uv_buf_t buf = uv_buf_init(goodbye.data(), static_cast<unsigned>(goodbye.size()));
     uv_try_write(reinterpret_cast<uv_stream_t*>(&server_), &buf, 1);
@@ -156,9 +155,7 @@ void Session::on_switched_backend(const lms_back_result& result) {
   back_in_.clear();
 
   std::string replay;
-  lms_emitter collect{sizeof(lms_emitter), &replay, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
+  const lms_emitter collect = emit_into(&replay);
   replay_pending_ = 0;
   replay_failed_ = 0;
   if (has_inspect(back_dialect_)) {
@@ -281,9 +278,7 @@ void Session::note_last_query(lms_str text) {
     return;
   }
   last_query_.clear();
-  lms_emitter collect{sizeof(lms_emitter), &last_query_, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
+  const lms_emitter collect = emit_into(&last_query_);
   // Only the start is shown: the rest is not worth normalizing on every query.
   dialect_->normalize(text.data, std::min(text.len, 2 * kMaxLastQueryBytes), &collect);
   if (last_query_.size() > kMaxLastQueryBytes) last_query_.resize(kMaxLastQueryBytes);

@@ -1,6 +1,7 @@
 // Shadowing inside a session: the shadow plugin's decision for each request, the link to the
 // target opened on the first request sent there (and brought to the session's state), and the
 // target's answers.
+#include "emit_into.h"
 #include "session.h"
 
 namespace lms::core {
@@ -41,14 +42,7 @@ Session::Route Session::decide(const lms_frame& first) {
 }
 
 std::string Session::shadow_unavailable_error() const {
-  std::string out;
-  const std::string message = "lms: the target database is not available";
-  const lms_error error{sizeof(lms_error), {"ERROR", 5}, {"08006", 5}, {message.data(), message.size()}};
-  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
-  dialect_->encode_error(&error, &collect);
-  return out;
+  return encode_client_error(dialect_, "08006", "lms: the target database is not available");
 }
 
 void Session::open_shadow_link() {

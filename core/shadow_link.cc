@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "emit_into.h"
+
 namespace lms::core {
 namespace {
 
@@ -231,9 +233,7 @@ void ShadowLink::on_write(uv_write_t* req, int status) {
 
 void ShadowLink::replay(const std::vector<std::string>& messages) {
   std::string requests;
-  lms_emitter collect{sizeof(lms_emitter), &requests, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
+  const lms_emitter collect = emit_into(&requests);
   if (!available() || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request) ||
       dialect_->encode_request == nullptr) {
     return;
@@ -377,14 +377,7 @@ void ShadowLink::on_deadline(uv_timer_t* timer) {
 
 std::string ShadowLink::client_error(const std::string& message, const char* code) const {
   // Errors go to the client in the source's protocol, so the source dialect encodes them.
-  std::string out;
-  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
-  const lms_error error{
-      sizeof(lms_error), {"ERROR", 5}, {code, std::strlen(code)}, {message.data(), message.size()}};
-  shared_.dialect->encode_error(&error, &collect);
-  return out;
+  return encode_client_error(shared_.dialect, code, message);
 }
 
 void ShadowLink::fail(const std::string& reason, const std::string& message, const char* code) {

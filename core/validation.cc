@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "emit_into.h"
 #include "json.h"
 #include "worker.h"
 
@@ -107,9 +108,7 @@ AnswerDigest AnswerSummarizer::take(uint64_t latency_ns) {
 std::string Validator::normalize(const std::string& statement) const {
   if (statement.empty()) return "(unknown statement)";
   std::string out;
-  lms_emitter collect{sizeof(lms_emitter), &out, [](void* ctx, const uint8_t* d, size_t n) {
-                        static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
-                      }};
+  const lms_emitter collect = emit_into(&out);
   shared_.dialect->normalize(statement.data(), statement.size(), &collect);
   return cut(std::move(out), kMaxStatementText);
 }

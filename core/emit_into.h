@@ -1,0 +1,29 @@
+// Collecting what a plugin emits into a string, for the places the core wants a dialect's bytes
+// in hand rather than on a socket (an error to insert later, a replay, a normalized statement).
+#pragma once
+
+#include <lms/plugin.h>
+
+#include <string>
+
+namespace lms::core {
+
+// An emitter appending to *out; *out must outlive every use of the emitter.
+inline lms_emitter emit_into(std::string* out) {
+  return {sizeof(lms_emitter), out, [](void* ctx, const uint8_t* data, size_t len) {
+            static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(data), len);
+          }};
+}
+
+// An ERROR message for a client, in `dialect`'s protocol.
+inline std::string encode_client_error(const lms_dialect_functions* dialect, const std::string& code,
+                                       const std::string& message) {
+  std::string out;
+  const lms_emitter collect = emit_into(&out);
+  const lms_error error{
+      sizeof(lms_error), {"ERROR", 5}, {code.data(), code.size()}, {message.data(), message.size()}};
+  dialect->encode_error(&error, &collect);
+  return out;
+}
+
+}  // namespace lms::core
