@@ -148,6 +148,11 @@ void Session::on_bytes(Pump& pump, Chunk* chunk, size_t len) {
 void Session::start_reading(Pump& pump) {
   if (pump.reading) return;
   if (uv_read_start(pump.from, &Session::on_alloc, &Session::on_read) == 0) pump.reading = true;
+  // Bytes TLS decrypted but the session did not take when it stopped reading: no socket read may
+  // ever come for them, so they go on now.
+  if (pump.reading && tls_on(pump.from) != nullptr && tls_on(pump.from)->has_buffered()) {
+    read_through_tls(pump, nullptr, 0);
+  }
 }
 
 void Session::stop_reading(Pump& pump) {

@@ -42,11 +42,21 @@ void Session::read_through_tls(Pump& pump, Chunk* cipher, size_t len) {
   const bool from_client = &pump == &to_source_;
   TlsChannel& tls = *(from_client ? client_tls_ : server_tls_);
   const bool was_established = tls.established();
-  tls.receive(cipher->data, len);
-  worker_.pool().put(cipher);
-  while (phase_ != Phase::kClosing) {
+  if (cipher != nullptr) {
+    tls.receive(cipher->data, len);
+    worker_.pool().put(cipher);
+  }
+  // One read of ciphertext can hold more plaintext than one chunk. The session may stop reading
+  // after any chunk (backpressure, an answer held for the target): the rest then waits inside
+  // the TLS session until start_reading, exactly as unread bytes wait in the socket.
+  while (phase_ != Phase::kClosing && pump.reading) {
     Chunk* plain = worker_.pool().get();
-    const size_t n = tls.read_plain(plain->data, Chunk::kCapacity);
+    size_t n = 0;
+    while (n < Chunk::kCapacity) {
+      const size_t got = tls.read_plain(plain->data + n, Chunk::kCapacity - n);
+      if (got == 0) break;
+      n += got;
+    }
     if (n == 0) {
       worker_.pool().put(plain);
       break;

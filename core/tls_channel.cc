@@ -136,6 +136,10 @@ size_t TlsChannel::take_output(uint8_t* buf, size_t cap) {
   return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
+bool TlsChannel::has_buffered() const {
+  return ssl_ != nullptr && (SSL_pending(ssl_) > 0 || (in_ != nullptr && BIO_ctrl_pending(in_) > 0));
+}
+
 bool TlsChannel::peer_verified() const {
   if (ssl_ == nullptr || !established_) return false;
   X509* peer = SSL_get_peer_certificate(ssl_);

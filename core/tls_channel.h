@@ -37,6 +37,8 @@ class TlsChannel {
   bool established() const { return established_; }
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
+  // Plaintext (or ciphertext not yet decrypted) is waiting inside: read_plain has more to give.
+  bool has_buffered() const;
   // The peer sent close_notify.
   bool closed_by_peer() const { return closed_by_peer_; }
   // After the handshake: whether the peer presented a certificate that verified.
