@@ -24,6 +24,7 @@
  *   1.2  validation: dialect functions that summarize a request's answer in a neutral form
  *        (lms_result_summary) and normalize a statement's text; LMS_EFFECT_BIND; a shadow decision
  *        may ask for both answers to be compared, and a shadow plugin's compare function judges them.
+ *        TLS: LMS_HS_START_TLS from either handshake, the front's `tls` setting, the back's sslmode.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
