@@ -172,6 +172,23 @@ class Validation(TargetTestCase):
             self.assertTrue(self.eventually(
                 lambda: (entry(report(proxy), "SELECT owner FROM accounts") or {}).get("mismatches") == 1), mode)
 
+    def test_the_report_is_bounded(self):
+        # More statement shapes than a worker keeps: the rest are counted together, and the
+        # statement texts are cut.
+        proxy = self.shadow("sync", "--workers", "1")
+        script = "SELECT '" + "x" * 5000 + "' AS " + "y" * 60 + ", " + ", ".join(f"{i} AS z{i}" for i in range(600)) + ";\n"
+        script += "".join(f"SELECT 1 AS c{i};\n" for i in range(2010))
+        r = psql(proxy.url(), "-q", input=script)
+        self.assertEqual(r.returncode, 0, r.stderr[-500:])
+        statements = report(proxy)["statements"]
+        self.assertEqual(len(statements), 2001)
+        other = entry(report(proxy), "(other statements)")
+        self.assertEqual(other["executions"], 11)
+        self.assertTrue(all(len(e["statement"]) <= 2051 for e in statements))
+        long = [e for e in statements if e["statement"].startswith("SELECT ? AS yyy")]
+        self.assertEqual(len(long), 1)
+        self.assertTrue(long[0]["statement"].endswith("..."), long[0]["statement"][-40:])
+
     def test_validation_can_be_turned_off(self):
         self.target.admin("UPDATE accounts SET owner = 'changed' WHERE id = 2", db=DATABASE)
         proxy = self.shadow("sync", "--shadow-validate", "off")
