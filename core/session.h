@@ -183,7 +183,6 @@ class Session final : private ShadowLinkOwner {
   void write_raw(Pump& pump, Chunk* chunk);
   // TLS (session_tls.cc).
   TlsChannel* tls_on(const uv_stream_t* socket) const;
-  Pump& pump_writing_to(const uv_stream_t* socket);
   void start_client_tls();
   void start_server_tls();
   void read_through_tls(Pump& pump, Chunk* cipher, size_t len);

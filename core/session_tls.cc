@@ -14,10 +14,6 @@ TlsChannel* Session::tls_on(const uv_stream_t* socket) const {
   return server_tls_.get();
 }
 
-Session::Pump& Session::pump_writing_to(const uv_stream_t* socket) {
-  return socket == reinterpret_cast<const uv_stream_t*>(&client_) ? to_client_ : to_source_;
-}
-
 void Session::start_client_tls() {
   client_tls_ = std::make_unique<TlsChannel>(shared_.client_tls->ctx.get(), TlsChannel::Role::kServer);
   // Whatever the client sent after its SSLRequest is already the start of its TLS handshake.

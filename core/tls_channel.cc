@@ -140,12 +140,4 @@ bool TlsChannel::has_buffered() const {
   return ssl_ != nullptr && (SSL_pending(ssl_) > 0 || (in_ != nullptr && BIO_ctrl_pending(in_) > 0));
 }
 
-bool TlsChannel::peer_verified() const {
-  if (ssl_ == nullptr || !established_) return false;
-  X509* peer = SSL_get_peer_certificate(ssl_);
-  if (peer == nullptr) return false;
-  X509_free(peer);
-  return SSL_get_verify_result(ssl_) == X509_V_OK;
-}
-
 }  // namespace lms::core

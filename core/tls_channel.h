@@ -41,8 +41,6 @@ class TlsChannel {
   bool has_buffered() const;
   // The peer sent close_notify.
   bool closed_by_peer() const { return closed_by_peer_; }
-  // After the handshake: whether the peer presented a certificate that verified.
-  bool peer_verified() const;
 
  private:
   void advance_handshake();
