@@ -59,6 +59,9 @@ const std::vector<Setting> kSettings = {
     {"allow-insecure-control", "false",
      "serve the control API without TLS to callers on other machines (otherwise, without a "
      "certificate, only this machine may call it)"},
+    {"shutdown-grace", "25000",
+     "milliseconds a SIGTERM waits for sessions inside a transaction or a query to finish (idle ones "
+     "end at once, new clients are refused); then the rest are ended and the proxy exits"},
     {"state-file", "",
      "file where the proxy keeps its source of truth and a cutover in progress, so a restart resumes "
      "them (empty: not kept; a restarted proxy serves from the source)"},
@@ -314,6 +317,9 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto shadow_timeout = parse_unsigned(values["shadow-timeout"].value, 1, 3600000);
   if (!shadow_timeout) return bad("shadow-timeout", "must be milliseconds from 1 to 3600000");
   c.shadow_timeout_ms = *shadow_timeout;
+  const auto shutdown_grace = parse_unsigned(values["shutdown-grace"].value, 0, 3600000);
+  if (!shutdown_grace) return bad("shutdown-grace", "must be milliseconds from 0 to 3600000");
+  c.shutdown_grace_ms = *shutdown_grace;
   c.state_file = values["state-file"].value;
   const std::string validate = values["shadow-validate"].value;
   if (!one_of(validate, {"on", "off"})) return bad("shadow-validate", "'" + validate + "' is not on or off");

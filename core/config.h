@@ -33,6 +33,7 @@ struct Config {
   uint32_t connect_timeout_ms = 0;
   uint32_t buffer_limit = 0;       // bytes queued toward one peer before its feeder stops being read
   uint32_t shadow_timeout_ms = 0;  // how long a client's answer may wait for the target
+  uint32_t shutdown_grace_ms = 0;  // how long a SIGTERM waits for busy sessions
   std::string state_file;          // where the cutover state survives a restart; empty: nowhere
   bool shadow_validate = true;     // the shadow plugin is asked to compare answers
   std::string shadow_ignore_statements;  // regex over normalized statements; empty: none

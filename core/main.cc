@@ -1,4 +1,5 @@
-// lms: one proxy instance. Parses its configuration, starts, and runs until SIGINT or SIGTERM.
+// lms: one proxy instance. Parses its configuration, starts, and runs until SIGINT (stop now) or
+// SIGTERM (drain the sessions first).
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -65,7 +66,16 @@ int main(int argc, char** argv) {
   }
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  spdlog::info("received {}, stopping", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (signal_number == SIGTERM) {
+    // Kubernetes stops a pod with SIGTERM: finish what clients started, then go.
+    spdlog::info("received SIGTERM, draining");
+    proxy.drain([&stop_signals](uint32_t wait_ms) {
+      const timespec wait = {static_cast<time_t>(wait_ms / 1000), static_cast<long>(wait_ms % 1000) * 1000000};
+      return sigtimedwait(&stop_signals, nullptr, &wait) > 0;
+    });
+  } else {
+    spdlog::info("received SIGINT, stopping");
+  }
   proxy.stop();
   return 0;
 }

@@ -43,6 +43,10 @@ constexpr Family kFamilies[] = {
     {"lms_cutover_sessions_switched_total", "counter", "Sessions moved to the new source of truth by a cutover."},
     {"lms_cutover_sessions_ended_total", "counter",
      "Busy sessions ended because a cutover's begin-timeout expired."},
+    {"lms_cutover_held_sessions", "gauge",
+     "Sessions whose next request is held until the cutover's pause ends (the pause's queue)."},
+    {"lms_shutdown_sessions_ended_total", "counter",
+     "Sessions still inside a transaction or a query when shutdown-grace expired, ended."},
 };
 
 const Series kSeries[] = {
@@ -73,6 +77,8 @@ const Series kSeries[] = {
     {"lms_shadow_differences_total", R"(kind="tag")", &WorkerMetrics::shadow_diff_tag},
     {"lms_cutover_sessions_switched_total", "", &WorkerMetrics::cutover_sessions_switched},
     {"lms_cutover_sessions_ended_total", "", &WorkerMetrics::cutover_sessions_ended},
+    {"lms_cutover_held_sessions", "", &WorkerMetrics::cutover_held_sessions},
+    {"lms_shutdown_sessions_ended_total", "", &WorkerMetrics::shutdown_sessions_ended},
 };
 
 void histogram(std::ostringstream& out, const std::vector<const WorkerMetrics*>& workers,

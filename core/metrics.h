@@ -83,6 +83,8 @@ struct alignas(64) WorkerMetrics {
   // Cutover
   Counter cutover_sessions_switched;  // sessions moved to the new source of truth
   Counter cutover_sessions_ended;     // busy sessions ended when begin-timeout expired
+  Counter cutover_held_sessions;      // gauge: sessions whose next request waits for the pause to end
+  Counter shutdown_sessions_ended;    // busy sessions ended when shutdown-grace expired
   Histogram source_latency;      // request to ReadyForQuery, per database
   Histogram target_latency;
 };

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <future>
+#include <thread>
 
 namespace lms::core {
 
@@ -144,6 +145,41 @@ void Proxy::stop() {
   workers_.clear();
 }
 
+void Proxy::drain(const std::function<bool(uint32_t wait_ms)>& hurry) {
+  using Clock = std::chrono::steady_clock;
+  draining_ = true;
+  source_ready_ = false;
+  const auto started = Clock::now();
+  spdlog::info("draining: {} sessions open; new clients are refused; busy sessions get up to {} ms",
+               shared_.open_sessions.load(), config_.shutdown_grace_ms);
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->post([worker] { worker->drain(); });
+  }
+  const auto deadline = started + std::chrono::milliseconds(config_.shutdown_grace_ms);
+  constexpr uint32_t kPollMs = 50;
+  while (shared_.open_sessions.load() > 0 && Clock::now() < deadline) {
+    if (hurry(kPollMs)) {
+      spdlog::warn("second stop signal: ending {} sessions now", shared_.open_sessions.load());
+      break;
+    }
+  }
+  if (shared_.open_sessions.load() > 0) {
+    spdlog::warn("ending {} sessions still busy", shared_.open_sessions.load());
+    for (auto& w : workers_) {
+      Worker* worker = w.get();
+      worker->post([worker] { worker->end_sessions_for_shutdown(); });
+    }
+    // Their clients are sent the reason before the sockets close (bounded by the close deadline).
+    const auto flushed = Clock::now() + std::chrono::seconds(2);
+    while (shared_.open_sessions.load() > 0 && Clock::now() < flushed) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(kPollMs));
+    }
+  }
+  spdlog::info("drained in {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+}
+
 bool Proxy::setup_tls(std::string* error) {
   for (auto [endpoint, which] : {std::pair{&source_, "source"}, std::pair{target_ ? &*target_ : nullptr, "target"}}) {
     if (endpoint == nullptr) continue;
@@ -208,6 +244,10 @@ std::string Proxy::render_shadow_report() {
 }
 
 bool Proxy::probe_source(std::string* reason) {
+  if (draining_) {
+    *reason = "lms is shutting down";
+    return false;
+  }
   // Ready means the database serving now answers: the source, or the target after a cutover.
   const uint8_t truth = shared_.truth.load();
   const auto* dialect = truth == kTargetRole ? target_dialect_->dialect() : source_dialect_->dialect();

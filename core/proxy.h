@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@ class Proxy {
   // Everything that can fail at start fails here, with one line in *error.
   bool start(std::string* error);
   void stop();
+  // SIGTERM: new clients are refused and /readyz fails; idle sessions end at once and busy ones
+  // when they go idle, or when shutdown-grace expires. Returns once every session has ended (or
+  // `hurry` returns true: a second signal), before stop().
+  void drain(const std::function<bool(uint32_t wait_ms)>& hurry);
 
  private:
   bool load_plugins(std::string* error);
@@ -52,6 +57,7 @@ class Proxy {
   std::unique_ptr<ControlService> control_;
   std::unique_ptr<HttpServer> http_;
   std::atomic<bool> source_ready_{false};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace lms::core

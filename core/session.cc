@@ -51,6 +51,7 @@ Session::~Session() {
                  shadow_sent_, shadow_dropped_, shadow_failed_);
   }
   if (held_ != nullptr) worker_.pool().put(held_);
+  count_as_held(false);
   for (auto& [chunk, len] : paused_input_) worker_.pool().put(chunk);
   if (front_ != nullptr) dialect_->front_destroy(front_);
   if (back_ != nullptr) back_dialect_->back_destroy(back_);
@@ -223,6 +224,7 @@ void Session::run_front() {
       // decided yet: it waits for the pause to end (resume_after_cutover).
       if (worker_.paused()) {
         phase_ = Phase::kAwaitingResume;
+        count_as_held(true);
         return;
       }
       start_backend();

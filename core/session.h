@@ -46,6 +46,12 @@ class Session final : private ShadowLinkOwner {
   void resume_after_cutover();
   // begin-timeout expired while busy: the client gets an error, the database rolls back.
   void end_for_cutover();
+  // Graceful shutdown: nothing of the client's is under way or waiting (a request held by a
+  // cutover's pause is waiting), so ending the session now loses nothing.
+  bool idle_for_shutdown() const;
+  // The client is told the proxy is shutting down (the protocol's "admin shutdown" error), then
+  // the session closes; a transaction still open rolls back on the database.
+  void end_for_shutdown();
   // For `connections list`.
   control::Connection describe() const;
 
@@ -132,6 +138,9 @@ class Session final : private ShadowLinkOwner {
   // Cutover (session_cutover.cc).
   bool quiescent() const;
   void hold_while_paused(Chunk* chunk, size_t len);
+  // Keeps lms_cutover_held_sessions: this session waits for the pause (held bytes, or logged in
+  // during it and not yet connected).
+  void count_as_held(bool held);
   void release_paused_input();
   void begin_switch();
   static void on_closed_for_switch(uv_handle_t* handle);
@@ -269,6 +278,7 @@ class Session final : private ShadowLinkOwner {
   uint8_t truth_ = kSourceRole;  // the database server_ is connected (or connecting) to
   bool switching_ = false;       // server_ is being replaced by a connection to the new one
   std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
+  bool counted_as_held_ = false;
   uint32_t replay_pending_ = 0;                          // answers the replayed state still owes
   uint32_t replay_failed_ = 0;
   // What the session set up, to carry over: each setting's last SET (in first-set order) and each

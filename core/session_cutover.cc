@@ -52,11 +52,13 @@ bool Session::busy() const {
 
 void Session::hold_while_paused(Chunk* chunk, size_t len) {
   paused_input_.emplace_back(chunk, len);
+  count_as_held(true);
   // Nothing more is read until the pause ends: the kernel's buffer is the queue.
   stop_reading(to_source_);
 }
 
 void Session::release_paused_input() {
+  count_as_held(false);
   auto input = std::move(paused_input_);
   paused_input_.clear();
   for (auto& [chunk, len] : input) {
@@ -72,9 +74,20 @@ void Session::release_paused_input() {
   }
 }
 
+void Session::count_as_held(bool held) {
+  if (held == counted_as_held_) return;
+  counted_as_held_ = held;
+  if (held) {
+    worker_.mutable_metrics().cutover_held_sessions.add();
+  } else {
+    worker_.mutable_metrics().cutover_held_sessions.sub();
+  }
+}
+
 void Session::resume_after_cutover() {
   switch (phase_) {
     case Phase::kAwaitingResume:
+      count_as_held(false);
       start_backend();
       return;
     case Phase::kForwarding:
@@ -96,6 +109,35 @@ void Session::end_for_cutover() {
     send_client_error("FATAL", "57P01",
                       "lms: this session was ended for a cutover: it was still inside a transaction or a "
                       "query when begin-timeout expired; its transaction was rolled back");
+  }
+  close_after_flush();
+}
+
+bool Session::idle_for_shutdown() const {
+  switch (phase_) {
+    case Phase::kFrontHandshake:
+    case Phase::kAwaitingResume:
+      return true;
+    case Phase::kForwarding:
+      return quiescent() && paused_input_.empty();
+    default:
+      return false;
+  }
+}
+
+void Session::end_for_shutdown() {
+  if (phase_ == Phase::kClosing) return;
+  const bool idle = idle_for_shutdown();
+  if (!idle) worker_.mutable_metrics().shutdown_sessions_ended.add();
+  spdlog::info("session={} ended: lms is shutting down{}", id_,
+               idle ? "" : " (still busy when shutdown-grace expired)");
+  if (to_client_.scanner.at_boundary()) {
+    send_client_error("FATAL", "57P01",
+                      idle ? "terminating connection because lms is shutting down: reconnect to be served by "
+                             "another instance"
+                           : "terminating connection because lms is shutting down: this session was still "
+                             "inside a transaction or a query when shutdown-grace expired; its transaction "
+                             "was rolled back");
   }
   close_after_flush();
 }

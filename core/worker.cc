@@ -119,7 +119,9 @@ void Worker::on_stop(uv_async_t* async) {
     w->stopped_ = true;
     w->mail_.clear();
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&w->listener_), nullptr);
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&w->listener_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->listener_), nullptr);
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&w->stop_async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->mail_async_), nullptr);
   // Sessions detach themselves as they finish closing; shut down a copy of the list.
@@ -164,6 +166,31 @@ void Worker::end_busy_sessions() {
     if (s->busy()) s->end_for_cutover();
   }
   report_busy();
+}
+
+void Worker::drain() {
+  if (draining_) return;
+  draining_ = true;
+  // Closing the listening socket refuses new clients (Kubernetes has stopped sending them by now).
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&listener_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  }
+  end_idle_sessions();
+}
+
+void Worker::end_idle_sessions() {
+  if (ending_idle_) return;
+  ending_idle_ = true;
+  const std::vector<Session*> sessions = sessions_;
+  for (Session* s : sessions) {
+    if (s->idle_for_shutdown()) s->end_for_shutdown();
+  }
+  ending_idle_ = false;
+}
+
+void Worker::end_sessions_for_shutdown() {
+  const std::vector<Session*> sessions = sessions_;
+  for (Session* s : sessions) s->end_for_shutdown();
 }
 
 void Worker::report_busy() {

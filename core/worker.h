@@ -85,9 +85,15 @@ class Worker {
   void resume();
   void end_busy_sessions();
   bool paused() const { return paused_; }
+  // Graceful shutdown (SIGTERM), on this worker's thread: new clients are no longer accepted and
+  // every session ends at its first idle moment, never inside a transaction or a query.
+  void drain();
+  // shutdown-grace expired: the sessions still busy end too (their transactions roll back).
+  void end_sessions_for_shutdown();
   // A session may have stopped being busy (or started closing).
   void session_changed() {
     if (paused_) report_busy();
+    if (draining_) end_idle_sessions();
   }
   // Visits every session (control plane snapshots).
   template <typename Visit>
@@ -109,6 +115,7 @@ class Worker {
   static void on_stop(uv_async_t* async);
   static void on_mail(uv_async_t* async);
   void report_busy();
+  void end_idle_sessions();
 
   ProxyShared& shared_;
   unsigned index_;
@@ -119,6 +126,8 @@ class Worker {
   std::mutex mail_mutex_;
   std::vector<std::function<void()>> mail_;
   bool paused_ = false;
+  bool draining_ = false;
+  bool ending_idle_ = false;  // end_idle_sessions is running (ending a session calls it again)
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
   WorkerMetrics metrics_;

@@ -174,6 +174,9 @@ class Lms:
                 "--workers", str(workers)]
         if source_url is not None:
             args += ["--source", source_url]
+        if "--shutdown-grace" not in extra:
+            # stop() sends SIGTERM, which waits for busy sessions: keep a test's leftovers short.
+            args += ["--shutdown-grace", "3000"]
         args += list(extra)
         full_env = dict(os.environ)
         full_env.update(env or {})
