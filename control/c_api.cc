@@ -1,5 +1,6 @@
 // lms/control.h over a Backend. Each object handed to the caller is one allocation that owns
 // copies of its strings, so the caller frees it with one call and nothing points into the backend.
+#include <cstddef>
 #include <lms/control.h>
 
 #include <cstdlib>
@@ -97,6 +98,10 @@ lms_control* lms_control_open(const char* address, const lms_control_options* op
       if (options->tls_ca_cert != nullptr) client.tls_ca_cert = options->tls_ca_cert;
       if (options->tls_client_cert != nullptr) client.tls_client_cert = options->tls_client_cert;
       if (options->tls_client_key != nullptr) client.tls_client_key = options->tls_client_key;
+      if (options->struct_size >= offsetof(lms_control_options, tls_server_name) + sizeof(const char*) &&
+          options->tls_server_name != nullptr) {
+        client.tls_server_name = options->tls_server_name;
+      }
     }
     std::string url;
     std::string error;

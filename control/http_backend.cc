@@ -1,5 +1,6 @@
 #include "http_backend.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 
 #include "json.h"
@@ -25,14 +26,39 @@ std::string percent_encode(const std::string& text) {
   return out;
 }
 
+// "https://10.1.2.3:9044" → "10.1.2.3", "https://[fd00::5]:9044" → "fd00::5"; false for http and
+// host names.
+bool split_https_ip(const std::string& url, std::string* ip) {
+  static constexpr std::string_view kScheme = "https://";
+  if (url.rfind(kScheme, 0) != 0) return false;
+  const size_t colon = url.rfind(':');
+  if (colon == std::string::npos || colon < kScheme.size()) return false;
+  std::string host = url.substr(kScheme.size(), colon - kScheme.size());
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  in6_addr parsed{};
+  if (inet_pton(AF_INET, host.c_str(), &parsed) != 1 && inet_pton(AF_INET6, host.c_str(), &parsed) != 1) {
+    return false;
+  }
+  *ip = host;
+  return true;
+}
+
 class HttpBackend final : public Backend {
  public:
   HttpBackend(std::string url, const ClientOptions& options) : url_(std::move(url)) {
-    if (!options.tls_client_cert.empty() || !options.tls_client_key.empty()) {
-      client_ = std::make_unique<httplib::Client>(url_, options.tls_client_cert, options.tls_client_key);
-    } else {
-      client_ = std::make_unique<httplib::Client>(url_);
+    // An https URL naming a pod by its IP address: the client is made for the certificate's name
+    // (so SNI and the host check use it) and told to connect to the IP address.
+    std::string client_url = url_;
+    std::string ip;
+    if (!options.tls_server_name.empty() && split_https_ip(url_, &ip)) {
+      client_url = "https://" + options.tls_server_name + url_.substr(url_.rfind(':'));
     }
+    if (!options.tls_client_cert.empty() || !options.tls_client_key.empty()) {
+      client_ = std::make_unique<httplib::Client>(client_url, options.tls_client_cert, options.tls_client_key);
+    } else {
+      client_ = std::make_unique<httplib::Client>(client_url);
+    }
+    if (!ip.empty()) client_->set_hostname_addr_map({{options.tls_server_name, ip}});
     if (!options.tls_ca_cert.empty()) client_->set_ca_cert_path(options.tls_ca_cert.c_str());
     const auto seconds = static_cast<time_t>(options.timeout_ms / 1000);
     const auto micros = static_cast<time_t>((options.timeout_ms % 1000) * 1000);

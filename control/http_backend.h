@@ -14,6 +14,7 @@ struct ClientOptions {
   std::string tls_ca_cert;
   std::string tls_client_cert;
   std::string tls_client_key;
+  std::string tls_server_name;  // for an https URL whose host is an IP address: the certificate's name
 };
 
 std::unique_ptr<Backend> make_http_backend(const std::string& url, const ClientOptions& options);

@@ -33,6 +33,9 @@ struct Attempt {
   int64_t created_ns = 0;
   std::string error;  // why the attempt failed, if it did
   std::vector<ProxyRecord> proxies;
+  // Its proxies came from DNS discovery: one that appears later is not paused, and stops a commit.
+  // (Not stored: an attempt that outlives its orchestrator while begun is aborted anyway.)
+  bool discovered = false;
 
   // One status for the whole attempt, from the decision and the proxies' own statuses.
   std::string status() const;

@@ -64,7 +64,17 @@ void decide(Attempt& a, const char* decision) {
 }  // namespace
 
 Coordinator::Coordinator(CoordinatorConfig config, StateStore& store)
-    : config_(std::move(config)), store_(store) {}
+    : config_(std::move(config)), store_(store) {
+  std::string name = config_.lms_dns;
+  dns_scheme_ = "http";
+  if (const size_t at = name.find("://"); at != std::string::npos) {
+    dns_scheme_ = name.substr(0, at);
+    name = name.substr(at + 3);
+  }
+  // Pods are reached by IP address; over HTTPS their certificates carry the service's name.
+  if (dns_scheme_ == "https" && config_.tls.server_name.empty()) config_.tls.server_name = name;
+  discovery_ = std::make_unique<ProxyDiscovery>(name, config_.lms_port, config_.lms_dns_interval_ms);
+}
 
 Coordinator::~Coordinator() { stop(); }
 
@@ -88,6 +98,11 @@ bool Coordinator::start(std::string* error) {
       }
     }
   }
+  if (dns_scheme_ != "http" && dns_scheme_ != "https") {
+    *error = "--lms-dns " + config_.lms_dns + ": the scheme must be http or https";
+    return false;
+  }
+  discovery_->start();
   monitor_ = std::thread([this] { run_monitor(); });
   return true;
 }
@@ -99,30 +114,15 @@ void Coordinator::stop() {
   }
   wake_.notify_all();
   if (monitor_.joinable()) monitor_.join();
+  discovery_->stop();
 }
 
 bool Coordinator::resolve(const std::vector<std::string>& requested, std::vector<std::string>* urls,
                           std::string* error) {
   std::vector<std::string> addresses = requested.empty() ? config_.lms_addresses : requested;
-  if (addresses.empty() && !config_.lms_dns.empty()) {
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* result = nullptr;
-    const int rc = getaddrinfo(config_.lms_dns.c_str(), nullptr, &hints, &result);
-    if (rc != 0) {
-      *error = "cannot resolve " + config_.lms_dns + ": " + gai_strerror(rc);
-      return false;
-    }
-    for (addrinfo* a = result; a != nullptr; a = a->ai_next) {
-      char host[NI_MAXHOST];
-      if (getnameinfo(a->ai_addr, a->ai_addrlen, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
-        continue;
-      const std::string h = a->ai_family == AF_INET6 ? "[" + std::string(host) + "]" : host;
-      const std::string address = h + ":" + std::to_string(config_.lms_port);
-      if (std::find(addresses.begin(), addresses.end(), address) == addresses.end())
-        addresses.push_back(address);
-    }
-    freeaddrinfo(result);
+  if (addresses.empty() && discovery_->enabled()) {
+    if (!discovery_->resolve(&addresses, error)) return false;
+    return discovered_urls(addresses, urls, error);
   }
   if (addresses.empty()) {
     *error = "no proxies: give --lms-addresses (or --lms-dns) to the orchestrator, or -l to the command";
@@ -134,6 +134,26 @@ bool Coordinator::resolve(const std::vector<std::string>& requested, std::vector
     urls->push_back(url);
   }
   return true;
+}
+
+bool Coordinator::discovered_urls(const std::vector<std::string>& addresses, std::vector<std::string>* urls,
+                                  std::string* error) const {
+  urls->clear();
+  for (const auto& a : addresses) {
+    std::string url;
+    if (!control::normalize_address(dns_scheme_ + "://" + a, config_.lms_port, &url, error)) return false;
+    urls->push_back(url);
+  }
+  return true;
+}
+
+std::string Coordinator::newcomer(const Attempt& attempt, const std::vector<std::string>& urls) {
+  for (const auto& url : urls) {
+    const bool known = std::any_of(attempt.proxies.begin(), attempt.proxies.end(),
+                                   [&url](const ProxyRecord& p) { return p.control_address == url; });
+    if (!known) return url;
+  }
+  return "";
 }
 
 std::vector<ProxyStatus> Coordinator::status(const std::vector<std::string>& urls) {
@@ -223,6 +243,7 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
     a.begin_timeout_ms = request.begin_timeout_ms;
     a.abort_on_timeout = request.abort_on_timeout;
     a.created_ns = now_ns();
+    a.discovered = request.lms_addresses.empty() && config_.lms_addresses.empty() && discovery_->enabled();
     for (size_t i = 0; i < urls.size(); ++i) {
       ProxyRecord p;
       p.control_address = urls[i];
@@ -404,6 +425,25 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
   }
   if (snapshot.decision == kDecisionBegin) {
     if (!config_.skip_replication_check && !check_replication(snapshot, error)) return false;
+    if (snapshot.discovered) {
+      // A pod that started after begin serves from the old database: switching the others now
+      // would split the writes. Resolve afresh, not from the background loop's last look.
+      std::vector<std::string> addresses;
+      std::vector<std::string> urls;
+      if (!discovery_->resolve(&addresses, error) || !discovered_urls(addresses, &urls, error)) {
+        *error = "cannot commit cutover " + std::to_string(id) + ": cannot check the proxies: " + *error;
+        return false;
+      }
+      if (const std::string added = newcomer(snapshot, urls); !added.empty()) {
+        std::lock_guard lock(mutex_);
+        Attempt& a = *find_locked(id);
+        fail_locked(a, "proxy " + added + " appeared during the cutover and is not paused");
+        ++aborted_total_;
+        *out = a;
+        *error = a.error + "; the cutover was aborted on every proxy";
+        return false;
+      }
+    }
     std::lock_guard lock(mutex_);
     Attempt& a = *find_locked(id);
     decide(a, kDecisionCommit);
@@ -490,6 +530,15 @@ void Coordinator::run_monitor() {
       refresh(id);
       lock.lock();
       Attempt* a = find_locked(id);
+      std::vector<std::string> discovered;
+      std::string ignored;
+      if (a != nullptr && a->discovered) discovered_urls(discovery_->last(), &discovered, &ignored);
+      if (a != nullptr && a->decision == kDecisionBegin) {
+        if (const std::string added = newcomer(*a, discovered); !added.empty()) {
+          fail_locked(*a, "proxy " + added + " appeared during the cutover and is not paused");
+          ++aborted_total_;
+        }
+      }
       if (a != nullptr && a->decision == kDecisionBegin) {
         for (const auto& p : a->proxies) {
           std::string why;
@@ -534,6 +583,17 @@ std::string Coordinator::render_metrics() {
   out += "# TYPE lms_orchestrator_last_cutover_id gauge\n";
   out += "lms_orchestrator_last_cutover_id " + std::to_string(attempts_.empty() ? 0 : attempts_.back().id) +
          "\n";
+  if (discovery_->enabled()) {
+    out += "# HELP lms_orchestrator_proxies_discovered Proxies the DNS name resolved to at the last look.\n";
+    out += "# TYPE lms_orchestrator_proxies_discovered gauge\n";
+    out += "lms_orchestrator_proxies_discovered " + std::to_string(discovery_->known()) + "\n";
+    out += "# HELP lms_orchestrator_proxy_set_changes_total Times the discovered proxies changed.\n";
+    out += "# TYPE lms_orchestrator_proxy_set_changes_total counter\n";
+    out += "lms_orchestrator_proxy_set_changes_total " + std::to_string(discovery_->changes()) + "\n";
+    out += "# HELP lms_orchestrator_discovery_failures_total Resolutions of the DNS name that failed.\n";
+    out += "# TYPE lms_orchestrator_discovery_failures_total counter\n";
+    out += "lms_orchestrator_discovery_failures_total " + std::to_string(discovery_->failures()) + "\n";
+  }
   return out;
 }
 

@@ -10,12 +10,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "attempt.h"
+#include "discovery.h"
 #include "proxy_client.h"
 #include "state_store.h"
 
@@ -23,7 +25,8 @@ namespace lms::orchestrator {
 
 struct CoordinatorConfig {
   std::vector<std::string> lms_addresses;  // the proxies' control addresses, as configured
-  std::string lms_dns;                     // or a DNS name that resolves to every proxy
+  std::string lms_dns;  // or a DNS name that resolves to every proxy ("https://name" for HTTPS)
+  uint32_t lms_dns_interval_ms = 5000;  // how often the name is resolved again to follow the pods
   uint16_t lms_port = 9044;
   uint32_t replication_timeout_ms = 30000;
   bool skip_replication_check = false;
@@ -82,9 +85,16 @@ class Coordinator {
   // Turns a begun attempt into an abort (written down, then sent) because of `why`.
   void fail_locked(Attempt& attempt, const std::string& why);
   bool check_replication(const Attempt& attempt, std::string* error);
+  // The first of `urls` that is not one of the attempt's proxies ("" when none).
+  static std::string newcomer(const Attempt& attempt, const std::vector<std::string>& urls);
+  // The discovered addresses as control URLs.
+  bool discovered_urls(const std::vector<std::string>& addresses, std::vector<std::string>* urls,
+                       std::string* error) const;
   void run_monitor();
 
   CoordinatorConfig config_;
+  std::string dns_scheme_;  // "http" or "https", from --lms-dns
+  std::unique_ptr<ProxyDiscovery> discovery_;
   StateStore& store_;
   std::mutex op_mutex_;
   std::mutex mutex_;

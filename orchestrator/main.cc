@@ -63,7 +63,12 @@ int main(int argc, char** argv) {
       "(port 9044 when none is given)");
   app.add_option("--lms-dns", config.lms_dns,
                  "a DNS name resolving to every proxy (a Kubernetes headless service), used when no "
-                 "--lms-addresses are given");
+                 "--lms-addresses are given; https://NAME reaches them over HTTPS, checking that their "
+                 "certificates carry NAME")
+      ->envname("ORCH_LMS_DNS");
+  std::string dns_interval = "5s";
+  app.add_option("--lms-dns-interval", dns_interval, "how often --lms-dns is resolved again to follow the pods")
+      ->capture_default_str();
   app.add_option("--lms-port", config.lms_port, "the proxies' HTTP control port for --lms-dns and bare hosts")
       ->capture_default_str();
   app.add_option("--state-dir", state_dir, "where the cutover history is written (unless CRDB_URL is set)")
@@ -93,6 +98,10 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-insecure-control", insecure,
                "serve the API over plain HTTP to callers on other machines (without TLS, only this machine "
                "may call it otherwise)");
+  std::string allow_origin;
+  app.add_option("--allow-origin", allow_origin,
+                 "an origin (https://ops.example.com, or *) whose browser pages may call the API (CORS)")
+      ->envname("ORCH_ALLOW_ORIGIN");
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.add_flag("--version", version, "print the version and exit");
   CLI11_PARSE(app, argc, argv);
@@ -115,6 +124,12 @@ int main(int argc, char** argv) {
     spdlog::error("--replication-timeout and --proxy-timeout take durations such as 30s or 500ms");
     return 2;
   }
+  const auto dns_interval_ms = lms::control::parse_duration_ms(dns_interval);
+  if (!dns_interval_ms || *dns_interval_ms == 0) {
+    spdlog::error("--lms-dns-interval takes a duration such as 5s or 500ms");
+    return 2;
+  }
+  config.lms_dns_interval_ms = static_cast<uint32_t>(*dns_interval_ms);
   config.replication_timeout_ms = static_cast<uint32_t>(*replication_ms);
   config.proxy_timeout_ms = static_cast<uint32_t>(*proxy_ms);
   std::string api_host;
@@ -177,8 +192,19 @@ int main(int argc, char** argv) {
   httplib::Server& api = *api_server;
   api.new_task_queue = [] { return new httplib::ThreadPool(4); };
   lms::control::ControlAccess access{api_tls.enabled(), !api_tls.client_ca.empty(), insecure};
-  api.set_pre_routing_handler([access](const httplib::Request& req, httplib::Response& res) {
+  if (!allow_origin.empty()) {
+    api.set_default_headers({{"Access-Control-Allow-Origin", allow_origin},
+                             {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+                             {"Access-Control-Allow-Headers", "Content-Type"},
+                             {"Vary", "Origin"}});
+  }
+  api.set_pre_routing_handler([access, allow_origin](const httplib::Request& req, httplib::Response& res) {
     if (req.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
+    if (req.method == "OPTIONS" && !allow_origin.empty()) {
+      // A browser's preflight: it carries no credentials and gets no data.
+      res.status = 204;
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const std::string why = access.refuse(req);
     if (why.empty()) return httplib::Server::HandlerResponse::Unhandled;
     lms::control::reply_error(res, 403, why);

@@ -52,6 +52,7 @@ ProxyClient::ProxyClient(const std::string& address, const TlsFiles& tls, uint32
   options.tls_ca_cert = tls.ca_cert.empty() ? nullptr : tls.ca_cert.c_str();
   options.tls_client_cert = tls.client_cert.empty() ? nullptr : tls.client_cert.c_str();
   options.tls_client_key = tls.client_key.empty() ? nullptr : tls.client_key.c_str();
+  options.tls_server_name = tls.server_name.empty() ? nullptr : tls.server_name.c_str();
   char* err = nullptr;
   handle_ = lms_control_open(address.c_str(), &options, &err);
   if (handle_ == nullptr) open_error_ = take(err);

@@ -15,6 +15,7 @@ struct TlsFiles {
   std::string ca_cert;
   std::string client_cert;
   std::string client_key;
+  std::string server_name;  // proxies reached by IP address present a certificate for this name
 };
 
 class ProxyClient {

@@ -164,13 +164,15 @@ class Lms:
     """One lms process. Its stderr goes to a file the test can read; stopping it checks that it
     exited cleanly (a crash or a sanitizer report fails the test)."""
 
-    def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2, port=None, http_port=None):
+    def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2, port=None, http_port=None,
+                 host="127.0.0.1"):
+        self.host = host
         self.port = port or free_port()
         self.http_port = http_port or free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-proxy-")
         self.log_path = os.path.join(self.dir, "lms.log")
-        args = [LMS_BIN, "--source-dialect", "postgres", "--listen", f"127.0.0.1:{self.port}",
-                "--http-listen", f"127.0.0.1:{self.http_port}", "--plugin-dir", PLUGIN_DIR,
+        args = [LMS_BIN, "--source-dialect", "postgres", "--listen", f"{host}:{self.port}",
+                "--http-listen", f"{host}:{self.http_port}", "--plugin-dir", PLUGIN_DIR,
                 "--workers", str(workers)]
         if source_url is not None:
             args += ["--source", source_url]
@@ -183,7 +185,7 @@ class Lms:
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env)
         if check_ready:
-            wait_for_port(self.port)
+            wait_for_port(self.port, host=host)
 
     def log(self):
         with open(self.log_path) as f:
@@ -204,13 +206,13 @@ class Lms:
         return terminate(self.proc, self.log_file)
 
     def url(self, user=USER, password=PASSWORD, db=DATABASE):
-        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{db}"
+        return f"postgresql://{user}:{password}@{self.host}:{self.port}/{db}"
 
     def http_get(self, path):
         import urllib.request
         import urllib.error
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as r:
+            with urllib.request.urlopen(f"http://{self.host}:{self.http_port}{path}", timeout=10) as r:
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
@@ -219,10 +221,14 @@ class Lms:
 class Orchestrator:
     """One lms-orchestrator process driving the given proxies (through their HTTP ports)."""
 
-    def __init__(self, proxies, extra=(), state_dir=None, env=None, tls_dir=None):
+    def __init__(self, proxies, extra=(), state_dir=None, env=None, tls_dir=None, hosts_file=None):
         """tls_dir: a packaging/make-certs.sh directory; the API then serves HTTPS and requires
-        client certificates, the proxies are reached over HTTPS, and cli() presents client.crt."""
+        client certificates, the proxies are reached over HTTPS, and cli() presents client.crt.
+        hosts_file: the orchestrator runs in a mount namespace of its own where this file is
+        /etc/hosts (names that resolve to several loopback addresses, as a headless service's do;
+        the file can be rewritten while it runs)."""
         self.tls_dir = tls_dir
+        self.hosts_file = hosts_file
         if tls_dir:
             env = dict(env or {}, ORCH_TLS_CERT=os.path.join(tls_dir, "server.crt"),
                        ORCH_TLS_KEY=os.path.join(tls_dir, "server.key"),
@@ -243,7 +249,12 @@ class Orchestrator:
 
     def start(self):
         self.log_file = open(self.log_path, "a")
-        self.proc = subprocess.Popen(self.args, stdout=self.log_file, stderr=subprocess.STDOUT, env=self.env)
+        args = self.args
+        if self.hosts_file:
+            # exec keeps one PID, so stopping it stops the orchestrator.
+            args = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /etc/hosts && exec "$@"', self.hosts_file, *self.args]
+        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=self.env)
         wait_for_port(self.port)
 
     @property

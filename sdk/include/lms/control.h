@@ -20,6 +20,8 @@
  *
  * Version history:
  *   1.0  status, connections, cutover begin / commit / abort / get, replication marker.
+ *   1.1  lms_control_options.tls_server_name: reach a proxy by its IP address, check its
+ *        certificate against a name (a Kubernetes headless service's pods).
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -32,7 +34,7 @@ extern "C" {
 #endif
 
 #define LMS_CONTROL_ABI_MAJOR 1u
-#define LMS_CONTROL_ABI_MINOR 0u
+#define LMS_CONTROL_ABI_MINOR 1u
 
 #if defined(_WIN32)
 #define LMS_CONTROL_EXPORT __declspec(dllexport)
@@ -48,6 +50,9 @@ typedef struct lms_control_options {
   const char* tls_ca_cert;     /* NULL: no TLS unless the address says https:// */
   const char* tls_client_cert; /* presented when the proxy asks for a client certificate */
   const char* tls_client_key;
+  /* 1.1: when the address's host is an IP address, the name its HTTPS certificate must carry
+   * (and the SNI sent); NULL: the IP address itself. */
+  const char* tls_server_name;
 } lms_control_options;
 
 /* Cutover statuses, as they appear in `status` strings. */
