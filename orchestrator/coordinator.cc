@@ -221,6 +221,11 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
       *error = "cannot begin: proxy " + s.control_address + " does not answer: " + s.error;
       return false;
     }
+    if (!config_.source_dialect.empty() && s.status.source_dialect != config_.source_dialect) {
+      *error = "cannot begin: proxy " + s.control_address + " has source dialect " + s.status.source_dialect +
+               ", and this orchestrator was configured for " + config_.source_dialect;
+      return false;
+    }
     if (!truth_role.empty() && s.status.source_of_truth_role != truth_role) {
       *error = "cannot begin: the proxies disagree on the source of truth (" + s.control_address +
                " serves from its " + s.status.source_of_truth_role + ", others from their " + truth_role +

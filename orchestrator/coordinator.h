@@ -27,6 +27,7 @@ struct CoordinatorConfig {
   std::vector<std::string> lms_addresses;  // the proxies' control addresses, as configured
   std::string lms_dns;  // or a DNS name that resolves to every proxy ("https://name" for HTTPS)
   uint32_t lms_dns_interval_ms = 5000;  // how often the name is resolved again to follow the pods
+  std::string source_dialect;  // when set, every proxy must serve this dialect's clients
   uint16_t lms_port = 9044;
   uint32_t replication_timeout_ms = 30000;
   bool skip_replication_check = false;

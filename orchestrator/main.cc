@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-insecure-control", insecure,
                "serve the API over plain HTTP to callers on other machines (without TLS, only this machine "
                "may call it otherwise)");
+  app.add_option("--source-dialect", config.source_dialect,
+                 "postgres, mysql or cockroach: a cutover begins only if every proxy has this source dialect")
+      ->check(CLI::IsMember({"postgres", "mysql", "cockroach"}))
+      ->envname("ORCH_SOURCE_DIALECT");
   std::string allow_origin;
   app.add_option("--allow-origin", allow_origin,
                  "an origin (https://ops.example.com, or *) whose browser pages may call the API (CORS)")

@@ -11,6 +11,10 @@ packages=(
   libpq-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev
   # real servers and clients the tests, the demo and the benchmarks drive
   postgresql-15 postgresql-client-15 pgbouncer python3 procps iproute2
+  # the Helm chart's tests: Go's text/template with Sprig (Helm's engine) for the renderer, YAML and
+  # JSON-schema checks, a real Prometheus and promtool
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev
+  yamllint prometheus
 )
 
 missing=()
