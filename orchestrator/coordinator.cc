@@ -10,6 +10,7 @@
 #include <future>
 
 #include "address.h"
+#include "json.h"
 
 namespace lms::orchestrator {
 namespace {
@@ -221,9 +222,11 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
       *error = "cannot begin: proxy " + s.control_address + " does not answer: " + s.error;
       return false;
     }
-    if (!config_.source_dialect.empty() && s.status.source_dialect != config_.source_dialect) {
+    // Status shows dialects by their display names ("PostgreSQL" for postgres).
+    if (!config_.source_dialect.empty() &&
+        s.status.source_dialect != control::display_dialect(config_.source_dialect)) {
       *error = "cannot begin: proxy " + s.control_address + " has source dialect " + s.status.source_dialect +
-               ", and this orchestrator was configured for " + config_.source_dialect;
+               ", and this orchestrator was configured for " + control::display_dialect(config_.source_dialect);
       return false;
     }
     if (!truth_role.empty() && s.status.source_of_truth_role != truth_role) {
