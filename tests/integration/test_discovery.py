@@ -177,3 +177,20 @@ class BrowserAccess(TargetTestCase):
         status, headers = self.request(orch, "GET")
         self.assertEqual(status, 200)
         self.assertNotIn("Access-Control-Allow-Origin", headers)
+
+
+class DialectCheck(TargetTestCase):
+    def test_an_orchestrator_for_another_dialect_refuses_to_begin(self):
+        proxy = self.start_lms(extra=["--target", self.target.url(), "--target-dialect", "postgres"])
+        orch = Orchestrator([proxy], extra=["--source-dialect", "cockroach", "--skip-replication-check"])
+        self.addCleanup(orch.stop)
+        r = orch.cli("cutover", "consistent", "begin")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("has source dialect PostgreSQL, and this orchestrator was configured for Cockroach",
+                      r.stdout + r.stderr)
+        self.assertEqual(proxy.http_get("/readyz")[0], 200)
+        right = Orchestrator([proxy], extra=["--source-dialect", "postgres", "--skip-replication-check"])
+        self.addCleanup(right.stop)
+        r = right.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(right.cli("cutover", "consistent", "abort").returncode, 0)
