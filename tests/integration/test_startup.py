@@ -116,7 +116,8 @@ class Stopping(unittest.TestCase):
                 proc.communicate()
                 self.fail("lms did not stop within 15 s of SIGTERM")
             self.assertEqual(proc.returncode, 0, log + rest)
-            self.assertIn("received SIGTERM, stopping", rest)
+            self.assertIn("received SIGTERM, draining", rest)
+            self.assertIn("drained in", rest)
 
 
 class WaysToConfigure(LmsTestCase):
