@@ -30,10 +30,14 @@ enum ScanAction : unsigned {
 class FrameScanner {
  public:
   // The most header a dialect may need to classify a message; more is a broken plugin.
-  static constexpr size_t kMaxHeader = 16;
+  static constexpr size_t kMaxHeader = 32;
 
   FrameScanner(const lms_dialect_functions* dialect, lms_direction direction)
       : dialect_(dialect), direction_(direction) {}
+
+  // ABI 1.3: from now on messages are delimited by `framer` (shared by both directions of one
+  // connection pair), not by the stateless frame function.
+  void use_framer(void* framer) { framer_ = framer; }
 
   // Walks data[0, len). on_message(const lms_frame&) returns a ScanAction for each message that
   // starts here; on_copy(const uint8_t*, size_t) receives the bytes of messages marked kCopy.
@@ -58,7 +62,7 @@ class FrameScanner {
       lms_frame f{};
       f.struct_size = sizeof f;
       if (held_ == 0) {
-        dialect_->frame(direction_, data + pos, len - pos, &f);
+        classify(data + pos, len - pos, &f);
         if (f.result == LMS_FRAME_COMPLETE) {
           visible_ = data + pos;
           visible_len_ = len - pos;
@@ -75,7 +79,7 @@ class FrameScanner {
       // A header split across reads: top up the held bytes and ask again.
       const size_t take = std::min(kMaxHeader - held_, len - pos);
       std::memcpy(held_bytes_ + held_, data + pos, take);
-      dialect_->frame(direction_, held_bytes_, held_ + take, &f);
+      classify(held_bytes_, held_ + take, &f);
       if (f.result == LMS_FRAME_COMPLETE) {
         begin_message(on_message(static_cast<const lms_frame&>(f)), f.length);
         // The held bytes belong to this message and were passed on with earlier reads; a copy
@@ -120,6 +124,14 @@ class FrameScanner {
     remaining_ = length;
   }
 
+  void classify(const uint8_t* data, size_t len, lms_frame* f) {
+    if (framer_ != nullptr) {
+      dialect_->framer_next(framer_, direction_, data, len, f);
+    } else {
+      dialect_->frame(direction_, data, len, f);
+    }
+  }
+
   std::nullopt_t broken(const lms_frame& f) {
     error_ = f.result == LMS_FRAME_INVALID && f.error != nullptr ? f.error : "message header too long";
     return std::nullopt;
@@ -127,6 +139,7 @@ class FrameScanner {
 
   const lms_dialect_functions* dialect_;
   lms_direction direction_;
+  void* framer_ = nullptr;  // owned by the session
   uint64_t remaining_ = 0;  // bytes of the current message not yet seen
   uint8_t held_bytes_[kMaxHeader] = {};
   size_t held_ = 0;

@@ -143,6 +143,15 @@ bool has_summary(const lms_dialect_functions* f) {
          f->summary_destroy != nullptr && f->normalize != nullptr;
 }
 
+bool has_framer(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, framer_destroy) && f->framer_create != nullptr &&
+         f->framer_next != nullptr && f->framer_destroy != nullptr;
+}
+
+bool has_front_error(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, front_error) && f->front_error != nullptr;
+}
+
 bool has_compare(const lms_shadow_functions* f) {
   return LMS_HAS_FIELD(f, lms_shadow_functions, compare) && f->compare != nullptr;
 }

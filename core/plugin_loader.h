@@ -55,5 +55,8 @@ bool has_execute(const lms_dialect_functions* f);
 // ABI 1.2: validation needs both dialects to summarize answers and the shadow plugin to compare.
 bool has_summary(const lms_dialect_functions* f);
 bool has_compare(const lms_shadow_functions* f);
+// ABI 1.3: messages delimited by a per-connection framer (MySQL); handshake errors from the front.
+bool has_framer(const lms_dialect_functions* f);
+bool has_front_error(const lms_dialect_functions* f);
 
 }  // namespace lms::core

@@ -50,6 +50,14 @@ bool Proxy::start(std::string* error) {
     return false;
   }
   source_ = std::move(*source);
+  if (!config_.target.empty() && has_framer(source_dialect_->dialect())) {
+    // Shadow links and cutover replays delimit the target's answers by the client's protocol;
+    // a MySQL client's requests need translating for a PostgreSQL-protocol target first.
+    *error = "source dialect " + config_.source_dialect +
+             " cannot have a target yet: shadowing and cutover from MySQL need the translation to "
+             "CockroachDB's protocol, which this version does not have";
+    return false;
+  }
   if (!config_.target.empty()) {
     target_ = parse_endpoint(target_dialect_->dialect(), config_.target, error);
     if (!target_) {

@@ -55,6 +55,7 @@ Session::~Session() {
   for (auto& [chunk, len] : paused_input_) worker_.pool().put(chunk);
   if (front_ != nullptr) dialect_->front_destroy(front_);
   if (back_ != nullptr) back_dialect_->back_destroy(back_);
+  if (framer_ != nullptr) dialect_->framer_destroy(framer_);
   if (!proxy_cancel_key_.empty()) shared_.cancels.remove(proxy_cancel_key_);
   shared_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
   worker_.mutable_metrics().connections_open.sub();
@@ -82,6 +83,8 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
     return;
   }
   s->start_reading(s->to_source_);
+  // Where the server speaks first (MySQL's greeting), the front has something to say already.
+  s->run_front();
 }
 
 // ---- reading ------------------------------------------------------------------------------------
@@ -419,6 +422,19 @@ void Session::run_back() {
 
 void Session::start_forwarding() {
   phase_ = Phase::kForwarding;
+  if (framer_ == nullptr && has_framer(dialect_)) {
+    // Both directions are delimited by one framer, made from what the client and lms agreed on.
+    std::vector<lms_kv> params;
+    for (const auto& [k, v] : startup_params_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    framer_ = dialect_->framer_create(params.data(), params.size());
+    if (framer_ == nullptr) {
+      spdlog::error("session={} closed: the dialect could not make its framer", id_);
+      close_now();
+      return;
+    }
+    to_source_.scanner.use_framer(framer_);
+    to_client_.scanner.use_framer(framer_);
+  }
   // The back handshake's state goes; what either side sent beyond its handshake goes on as data.
   back_dialect_->back_destroy(back_);
   back_ = nullptr;
@@ -619,6 +635,9 @@ unsigned Session::on_client_message(const lms_frame& f) {
     case LMS_MSG_TERMINATE:
       client_terminating_ = true;
       return kPass;
+    case LMS_MSG_NO_ANSWER:
+      // Whole, and nothing answers it (MySQL COM_STMT_CLOSE): no request opens.
+      return kPass;
     case LMS_MSG_COPY_DATA:
     case LMS_MSG_COPY_END:
       // COPY data belongs to the request that started the COPY, which the target already has.
@@ -704,7 +723,9 @@ unsigned Session::on_server_message(const lms_frame& f) {
   copy_into_ = nullptr;
   server_inspected_.clear();
   server_inspect_left_ = 0;
-  if (f.msg_class == LMS_MSG_ERROR && inspects_ && f.length <= kMaxInspectedBytes) {
+  const bool failed = f.msg_class == LMS_MSG_ERROR ||
+                      (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
+  if (failed && inspects_ && f.length <= kMaxInspectedBytes) {
     server_inspect_left_ = f.length;  // for `connections list`
     action = kCopy;
   }
@@ -717,9 +738,10 @@ unsigned Session::on_server_message(const lms_frame& f) {
       action = kCopy;
     }
   }
-  if (f.msg_class == LMS_MSG_ERROR) {
+  if (f.msg_class == LMS_MSG_ERROR || (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0)) {
     worker_.mutable_metrics().source_errors.add();
-  } else if (f.msg_class == LMS_MSG_READY) {
+  }
+  if (f.msg_class == LMS_MSG_READY) {
     txn_state_ = f.txn_state;
     if (!requests_.empty()) {
       Request& done = requests_.front();
@@ -813,6 +835,12 @@ void Session::send_client_error(const char* severity, const std::string& code, c
                            {severity, std::strlen(severity)},
                            {code.data(), code.size()},
                            {message.data(), message.size()}};
+  // A client still in its handshake may expect something only its front knows (MySQL: the
+  // packet's sequence id).
+  if (front_ != nullptr && has_front_error(dialect_)) {
+    dialect_->front_error(front_, &error, &to_client_.emitter);
+    return;
+  }
   dialect_->encode_error(&error, &to_client_.emitter);
 }
 

@@ -278,6 +278,7 @@ class Session final : private ShadowLinkOwner {
   uint8_t truth_ = kSourceRole;  // the database server_ is connected (or connecting) to
   bool switching_ = false;       // server_ is being replaced by a connection to the new one
   std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
+  void* framer_ = nullptr;  // ABI 1.3: delimits both directions (MySQL); made when forwarding starts
   bool counted_as_held_ = false;
   uint32_t replay_pending_ = 0;                          // answers the replayed state still owes
   uint32_t replay_failed_ = 0;

@@ -160,6 +160,72 @@ class PostgresServer:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{db}"
 
 
+class MariaDbServer:
+    """A throwaway MariaDB server (the MySQL source in tests) with the same user, password and
+    database as the PostgreSQL servers. It runs as the `mysql` user in a temporary directory, on a
+    free loopback port; root administers it over its Unix socket."""
+
+    def __init__(self, settings=None):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="lms-mariadb-")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        self.socket = os.path.join(self.dir, "mysqld.sock")
+        shutil.chown(self.dir, "mysql", "mysql")
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.data}", "--user=mysql",
+                        "--skip-test-db"], check=True, capture_output=True)
+        self.args = ["mariadbd", "--no-defaults", f"--datadir={self.data}", f"--socket={self.socket}",
+                     f"--port={self.port}", "--bind-address=127.0.0.1", "--user=mysql", "--skip-name-resolve",
+                     f"--log-error={self.dir}/error.log", f"--pid-file={self.dir}/mysqld.pid",
+                     "--max-allowed-packet=64M", "--innodb-buffer-pool-size=64M",
+                     "--innodb-flush-log-at-trx-commit=2"]
+        for key, value in (settings or {}).items():
+            self.args.append(f"--{key}={value}")
+        self.start()
+        self.admin(f"CREATE DATABASE {DATABASE}; CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'; "
+                   f"GRANT ALL ON {DATABASE}.* TO '{USER}'@'%'; "
+                   f"CREATE USER '{USER}'@'localhost' IDENTIFIED BY '{PASSWORD}'; "
+                   f"GRANT ALL ON {DATABASE}.* TO '{USER}'@'localhost'")
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, timeout=60)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def destroy(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def admin(self, sql, db=None):
+        """Runs SQL as root over the Unix socket (not through lms); returns its output."""
+        args = ["mariadb", "--no-defaults", "-uroot", f"--socket={self.socket}", "-N", "-B", "-e", sql]
+        if db:
+            args.append(db)
+        return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+    def url(self, user=USER, password=PASSWORD, db=DATABASE):
+        return f"mysql://{user}:{password}@127.0.0.1:{self.port}/{db}"
+
+
+def mariadb(port, *args, user=USER, password=PASSWORD, db=DATABASE, input=None, timeout=120):
+    """The mariadb client over TCP to 127.0.0.1:port, batch mode; returns the CompletedProcess."""
+    argv = ["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(port), f"-u{user}", "-B",
+            "--max-allowed-packet=64M"]
+    if password is not None:
+        argv.append(f"-p{password}")
+    if db:
+        argv.append(db)
+    return subprocess.run(argv + list(args), input=input, capture_output=True, text=True, timeout=timeout)
+
+
 class Lms:
     """One lms process. Its stderr goes to a file the test can read; stopping it checks that it
     exited cleanly (a crash or a sanitizer report fails the test)."""

@@ -25,6 +25,11 @@
  *        (lms_result_summary) and normalize a statement's text; LMS_EFFECT_BIND; a shadow decision
  *        may ask for both answers to be compared, and a shadow plugin's compare function judges them.
  *        TLS: LMS_HS_START_TLS from either handshake, the front's `tls` setting, the back's sslmode.
+ *   1.3  protocols whose messages are delimited by what came before (MySQL): a framer per
+ *        connection pair (framer_create / framer_next / framer_destroy), LMS_MSG_NO_ANSWER,
+ *        lms_frame.flags (LMS_FRAME_FLAG_ERROR); handshakes where the server speaks first (the core
+ *        calls front_step once with no input when a client connects); front_error. A frame may need up to 32
+ *        bytes to decide (was 16).
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -37,7 +42,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 2u
+#define LMS_PLUGIN_ABI_MINOR 3u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -146,6 +151,7 @@ typedef enum lms_msg_class {
   LMS_MSG_FUNCTION_CALL = 8,
   LMS_MSG_PREPARE = 9, /* part of an extended request that defines a named statement (Parse) */
   LMS_MSG_CLOSE = 10,  /* part of an extended request that drops a statement or portal (Close) */
+  LMS_MSG_NO_ANSWER = 11, /* 1.3: a whole message nothing answers (MySQL COM_STMT_CLOSE) */
   /* from the server */
   LMS_MSG_READY = 20, /* a request is finished; `txn_state` is set */
   LMS_MSG_ERROR = 21,
@@ -167,7 +173,11 @@ typedef struct lms_frame {
   uint32_t msg_class; /* lms_msg_class */
   uint32_t txn_state; /* lms_txn_state, for LMS_MSG_READY */
   const char* error;  /* INVALID: a static NUL-terminated reason */
+  uint32_t flags;     /* 1.3: LMS_FRAME_FLAG_* */
 } lms_frame;
+
+/* This LMS_MSG_READY ends an answer that failed (MySQL's ERR packet is both). */
+#define LMS_FRAME_FLAG_ERROR 1u
 
 /* Where a handshake writes the bytes it wants sent to its peer. `emit` copies them. */
 typedef struct lms_emitter {
@@ -363,6 +373,22 @@ typedef struct lms_dialect_functions {
   /* Emits `sql` with its literals (strings, numbers) replaced by `?` and its whitespace collapsed,
    * so that executions of one statement with different values group together in a report. */
   void (*normalize)(const char* sql, size_t len, const lms_emitter* out);
+
+  /* 1.3 ------------------------------------------------------------------------------------------ */
+
+  /* For protocols whose messages cannot be delimited without their history (MySQL: a result set's
+   * rows and its end look alike): one framer per client connection and its database connection,
+   * made when the handshakes are done from the front handshake's startup parameters (the
+   * capabilities both sides agreed on). framer_next replaces `frame` for that connection pair and
+   * is fed every message of both directions in the order they were sent; it takes a message (and
+   * moves its state on) only when it answers LMS_FRAME_COMPLETE. NULL: `frame` is enough. */
+  void* (*framer_create)(const lms_kv* startup_params, size_t param_count);
+  void (*framer_next)(void* framer, uint32_t direction, const uint8_t* data, size_t len, lms_frame* out);
+  void (*framer_destroy)(void* framer);
+  /* Encodes an error for a client still in its handshake (the core refusing it, or the database
+   * refusing the session), where only the front knows what the client expects next (MySQL: the
+   * packet's sequence id). NULL: encode_error serves. */
+  void (*front_error)(void* front, const lms_error* error, const lms_emitter* out);
 } lms_dialect_functions;
 
 

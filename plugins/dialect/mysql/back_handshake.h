@@ -1,0 +1,44 @@
+// The proxy as a MySQL client of the database: reads the server's greeting, answers with the
+// capabilities the client agreed to with lms (the bytes are forwarded untouched afterwards, so both
+// sides must speak the same dialect of the protocol), the connection string's user and a password
+// proof for the server's plugin, follows an AuthSwitchRequest, and caching_sha2_password's fast or
+// full authentication (the latter with the server's RSA key, as TLS is not used yet).
+#pragma once
+
+#include <lms/plugin.h>
+
+#include <cstdint>
+#include <string>
+
+namespace lms::mysql {
+
+class BackHandshake {
+ public:
+  BackHandshake(const lms_kv* params, size_t count);
+  void start(const lms_emitter*) {}  // the server speaks first
+  uint32_t step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out, lms_back_result* result);
+
+ private:
+  enum class State { kGreeting, kAuth, kDone, kFailed };
+  void emit(const lms_emitter* out, const std::string& payload);
+  uint32_t on_greeting(const uint8_t* payload, size_t len, const lms_emitter* out, lms_back_result* result);
+  uint32_t on_auth_reply(const uint8_t* payload, size_t len, const lms_emitter* out, lms_back_result* result);
+  uint32_t fail(lms_back_result* result, const std::string& message, const std::string& code = "08006");
+
+  State state_ = State::kGreeting;
+  std::string user_;
+  std::string password_;
+  std::string database_;
+  std::string sslmode_ = "prefer";
+  uint32_t client_capabilities_ = 0;
+  uint8_t charset_ = 45;
+  std::string plugin_;
+  std::string nonce_;
+  uint8_t sequence_ = 0;
+  bool asked_for_key_ = false;
+  std::string cancel_key_;
+  std::string failure_;
+  std::string failure_code_;
+};
+
+}  // namespace lms::mysql

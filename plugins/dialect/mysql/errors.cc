@@ -1,0 +1,43 @@
+#include "errors.h"
+
+#include "wire.h"
+
+namespace lms::mysql {
+
+MysqlError map_error(std::string_view sqlstate) {
+  struct Row {
+    std::string_view state;
+    MysqlError error;
+  };
+  static constexpr Row kRows[] = {
+      {"53300", {1040, "08004"}},  // ER_CON_COUNT_ERROR: too many connections
+      {"28000", {1045, "28000"}},  // ER_ACCESS_DENIED_ERROR
+      {"28P01", {1045, "28000"}},
+      {"57P01", {1053, "08S01"}},  // ER_SERVER_SHUTDOWN
+      {"57014", {1317, "70100"}},  // ER_QUERY_INTERRUPTED
+      {"08006", {1158, "08S01"}},  // ER_NET_READ_ERROR: the database connection broke
+      {"08001", {2003, "HY000"}},  // cannot connect to the database
+      {"08P01", {1047, "08S01"}},  // ER_UNKNOWN_COM_ERROR: a protocol violation
+      {"0A000", {1235, "42000"}},  // ER_NOT_SUPPORTED_YET
+  };
+  for (const Row& row : kRows) {
+    if (row.state == sqlstate) return row.error;
+  }
+  return {1105, "HY000"};  // ER_UNKNOWN_ERROR
+}
+
+std::string err_packet(uint16_t code, std::string_view sqlstate, std::string_view message, uint8_t sequence) {
+  Writer w;
+  w.u8(0xFF);
+  w.u16(code);
+  w.u8('#');
+  std::string state(sqlstate.substr(0, 5));
+  state.resize(5, '0');
+  w.bytes(state);
+  w.bytes(message);
+  std::string out;
+  append_packets(out, w.str(), sequence);
+  return out;
+}
+
+}  // namespace lms::mysql

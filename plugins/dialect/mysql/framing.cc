@@ -1,0 +1,303 @@
+#include "framing.h"
+
+#include "wire.h"
+
+namespace lms::mysql {
+namespace {
+
+// Enough of a payload to classify any packet: an OK packet's header byte, two length-encoded
+// integers (up to 9 bytes each) and the status flags; COM_STMT_PREPARE_OK's 12 bytes.
+constexpr size_t kClassifyBytes = 24;
+
+void need(lms_frame* out, size_t bytes) {
+  out->result = LMS_FRAME_NEED_MORE;
+  out->length = bytes;
+}
+
+void invalid(lms_frame* out, const char* why) {
+  out->result = LMS_FRAME_INVALID;
+  out->error = why;
+}
+
+void complete(lms_frame* out, uint32_t payload_len, uint32_t msg_class) {
+  out->result = LMS_FRAME_COMPLETE;
+  out->length = kHeaderSize + payload_len;
+  out->msg_class = msg_class;
+}
+
+// Commands lms refuses: they would change who is logged in behind the proxy's back, or turn the
+// connection into a replication stream.
+const char* refused(uint8_t command) {
+  switch (command) {
+    case kComChangeUser:
+      return "lms does not support COM_CHANGE_USER: open a new connection as the other user";
+    case kComBinlogDump:
+    case kComBinlogDumpGtid:
+    case kComRegisterSlave:
+    case kComTableDump:
+      return "lms does not carry replication connections";
+    case kComConnect:
+    case kComConnectOut:
+    case kComDaemon:
+    case kComDelayedInsert:
+    case kComSleep:
+    case kComTime:
+      return "the client sent a command only the server itself uses";
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+void frame_client_packet(const uint8_t* data, size_t len, lms_frame* out) {
+  if (len < kHeaderSize + 1) return need(out, kHeaderSize + 1);
+  const uint32_t payload_len = read_u24(data);
+  if (payload_len == 0) return invalid(out, "an empty packet from the client");
+  if (payload_len == kMaxPayload) return invalid(out, "a message of 16 MB or more needs the framer");
+  if (const char* why = refused(data[kHeaderSize])) return invalid(out, why);
+  switch (data[kHeaderSize]) {
+    case kComQuit:
+      return complete(out, payload_len, LMS_MSG_TERMINATE);
+    case kComStmtClose:
+    case kComStmtSendLongData:
+      return complete(out, payload_len, LMS_MSG_NO_ANSWER);
+    default:
+      return complete(out, payload_len, LMS_MSG_QUERY);
+  }
+}
+
+Framer::Framer(uint32_t capabilities)
+    : deprecate_eof_((capabilities & kDeprecateEof) != 0) {}
+
+void Framer::next(lms_direction direction, const uint8_t* data, size_t len, lms_frame* out) {
+  out->error = nullptr;
+  out->txn_state = in_transaction_ ? LMS_TXN_IN_TRANSACTION : LMS_TXN_IDLE;
+  out->flags = 0;
+  if (len < kHeaderSize) return need(out, kHeaderSize);
+  const uint32_t payload_len = read_u24(data);
+  if (direction == LMS_FROM_CLIENT) return client(data, len, payload_len, out);
+  return server(data, len, payload_len, out);
+}
+
+void Framer::client(const uint8_t* data, size_t len, uint32_t payload_len, lms_frame* out) {
+  if (client_continues_) {
+    // The rest of a message of 16 MB or more: its last packet completes the command.
+    client_continues_ = payload_len == kMaxPayload;
+    if (client_continues_) return complete(out, payload_len, LMS_MSG_EXTENDED);
+  } else {
+    if (payload_len == 0) return invalid(out, "an empty packet from the client");
+    if (len < kHeaderSize + 1) return need(out, kHeaderSize + 1);
+    continued_command_ = data[kHeaderSize];
+    if (const char* why = refused(continued_command_)) return invalid(out, why);
+    if (payload_len == kMaxPayload) {
+      client_continues_ = true;
+      return complete(out, payload_len, LMS_MSG_EXTENDED);
+    }
+  }
+  const uint8_t command = continued_command_;
+  switch (command) {
+    case kComQuit:
+      return complete(out, payload_len, LMS_MSG_TERMINATE);
+    case kComStmtClose:
+    case kComStmtSendLongData:
+      return complete(out, payload_len, LMS_MSG_NO_ANSWER);
+    case kComQuery:
+      expected_.push_back(Answer::kQuery);
+      break;
+    case kComStmtExecute:
+      expected_.push_back(Answer::kExecute);
+      break;
+    case kComStmtFetch:
+      expected_.push_back(Answer::kFetch);
+      break;
+    case kComStmtPrepare:
+      expected_.push_back(Answer::kPrepare);
+      break;
+    case kComFieldList:
+      expected_.push_back(Answer::kFieldList);
+      break;
+    case kComStatistics:
+      expected_.push_back(Answer::kStatistics);
+      break;
+    default:
+      expected_.push_back(Answer::kGeneric);  // OK, EOF or ERR
+      break;
+  }
+  if (expected_.size() == 1) stage_ = Stage::kFirst;
+  complete(out, payload_len, LMS_MSG_QUERY);
+}
+
+bool Framer::read_status(const uint8_t* payload, size_t len, bool eof_layout, uint16_t* status) const {
+  Reader r(payload, len);
+  r.skip(1);  // 0x00 or 0xFE
+  if (eof_layout) {
+    uint32_t warnings = 0;
+    uint32_t flags = 0;
+    if (!r.u16(warnings) || !r.u16(flags)) return false;
+    *status = static_cast<uint16_t>(flags);
+    return true;
+  }
+  uint64_t affected = 0;
+  uint64_t insert_id = 0;
+  uint32_t flags = 0;
+  if (!r.lenenc(affected) || !r.lenenc(insert_id) || !r.u16(flags)) return false;
+  *status = static_cast<uint16_t>(flags);
+  return true;
+}
+
+void Framer::finish_answer(lms_frame* out, bool failed) {
+  expected_.pop_front();
+  stage_ = Stage::kFirst;
+  out->msg_class = LMS_MSG_READY;
+  out->txn_state = in_transaction_ ? LMS_TXN_IN_TRANSACTION : LMS_TXN_IDLE;
+  if (failed) out->flags |= LMS_FRAME_FLAG_ERROR;
+}
+
+void Framer::server(const uint8_t* data, size_t len, uint32_t payload_len, lms_frame* out) {
+  if (server_continues_) {
+    // The rest of a row of 16 MB or more.
+    server_continues_ = payload_len == kMaxPayload;
+    return complete(out, payload_len, LMS_MSG_ROW);
+  }
+  if (payload_len == 0) return invalid(out, "an empty packet from the server");
+  const size_t wanted = kHeaderSize + (payload_len < kClassifyBytes ? payload_len : kClassifyBytes);
+  if (len < wanted) return need(out, wanted);
+  const uint8_t* payload = data + kHeaderSize;
+  const size_t visible = wanted - kHeaderSize;
+  const uint8_t first = payload[0];
+  if (expected_.empty()) {
+    // Nothing asked: only an error may come (the server ending the connection).
+    if (first == 0xFF) return complete(out, payload_len, LMS_MSG_ERROR);
+    return invalid(out, "the server sent a packet no command asked for");
+  }
+  const Answer answer = expected_.front();
+  // ERR ends any answer, wherever it comes.
+  if (first == 0xFF && payload_len < kMaxPayload) {
+    complete(out, payload_len, LMS_MSG_READY);
+    finish_answer(out, true);
+    return;
+  }
+  // An OK or EOF packet: 0xFE short of a row's length, or 0x00 where a row cannot be.
+  const bool end_marker = first == 0xFE && payload_len < (deprecate_eof_ ? kMaxPayload : 9u);
+  auto ends_with_status = [&](bool eof_layout) {
+    uint16_t status = 0;
+    if (!read_status(payload, visible, eof_layout, &status)) {
+      invalid(out, "a malformed OK or EOF packet from the server");
+      return false;
+    }
+    in_transaction_ = (status & kStatusInTrans) != 0;
+    complete(out, payload_len, LMS_MSG_COMPLETE);
+    if (status & kStatusMoreResults) {
+      stage_ = Stage::kFirst;  // another result of the same command follows
+    } else {
+      finish_answer(out, false);
+    }
+    return true;
+  };
+
+  switch (stage_) {
+    case Stage::kFirst: {
+      if (answer == Answer::kStatistics) {
+        complete(out, payload_len, LMS_MSG_READY);
+        return finish_answer(out, false);
+      }
+      if (answer == Answer::kFieldList) {
+        if (end_marker) {
+          ends_with_status(!deprecate_eof_);
+          return;
+        }
+        return complete(out, payload_len, LMS_MSG_OTHER);  // a column definition
+      }
+      if (answer == Answer::kFetch) {
+        stage_ = Stage::kRows;
+        return server(data, len, payload_len, out);
+      }
+      if (first == 0x00 || (answer == Answer::kGeneric && first == 0xFE)) {
+        if (answer == Answer::kPrepare) {
+          // COM_STMT_PREPARE_OK: id, columns, parameters.
+          Reader r(payload, visible);
+          uint32_t id = 0;
+          uint32_t columns = 0;
+          uint32_t params = 0;
+          if (!r.skip(1) || !r.u32(id) || !r.u16(columns) || !r.u16(params)) {
+            return invalid(out, "a malformed COM_STMT_PREPARE answer from the server");
+          }
+          complete(out, payload_len, LMS_MSG_OTHER);
+          prepare_columns_ = columns;
+          if (params > 0) {
+            stage_ = Stage::kPrepareParams;
+            left_ = params;
+          } else if (columns > 0) {
+            stage_ = Stage::kPrepareColumns;
+            left_ = columns;
+          } else {
+            finish_answer(out, false);
+          }
+          return;
+        }
+        ends_with_status(first == 0xFE && !deprecate_eof_);
+        return;
+      }
+      if (answer == Answer::kGeneric) return invalid(out, "an unexpected answer from the server");
+      if (first == 0xFB) return invalid(out, "the server asked for a local file (LOAD DATA LOCAL is not supported)");
+      // A result set: its column count.
+      Reader r(payload, visible);
+      uint64_t columns = 0;
+      if (!r.lenenc(columns) || columns == 0) return invalid(out, "a malformed result set from the server");
+      stage_ = Stage::kColumns;
+      left_ = columns;
+      return complete(out, payload_len, LMS_MSG_OTHER);
+    }
+    case Stage::kColumns:
+      complete(out, payload_len, LMS_MSG_OTHER);
+      if (--left_ == 0) stage_ = deprecate_eof_ ? Stage::kRows : Stage::kColumnsEof;
+      return;
+    case Stage::kColumnsEof: {
+      if (!end_marker) return invalid(out, "expected the EOF after a result set's columns");
+      uint16_t status = 0;
+      if (!read_status(payload, visible, true, &status)) return invalid(out, "a malformed EOF from the server");
+      in_transaction_ = (status & kStatusInTrans) != 0;
+      complete(out, payload_len, LMS_MSG_OTHER);
+      // A cursor was opened (COM_STMT_EXECUTE with a cursor): the rows come with COM_STMT_FETCH.
+      if (status & kStatusCursorExists) return finish_answer(out, false);
+      stage_ = Stage::kRows;
+      return;
+    }
+    case Stage::kRows:
+      if (end_marker) {
+        ends_with_status(!deprecate_eof_);
+        return;
+      }
+      server_continues_ = payload_len == kMaxPayload;
+      return complete(out, payload_len, LMS_MSG_ROW);
+    case Stage::kPrepareParams:
+    case Stage::kPrepareColumns: {
+      complete(out, payload_len, LMS_MSG_OTHER);
+      if (--left_ > 0) return;
+      const bool params = stage_ == Stage::kPrepareParams;
+      if (!deprecate_eof_) {
+        stage_ = params ? Stage::kPrepareParamsEof : Stage::kPrepareColumnsEof;
+      } else if (params && prepare_columns_ > 0) {
+        stage_ = Stage::kPrepareColumns;
+        left_ = prepare_columns_;
+      } else {
+        finish_answer(out, false);
+      }
+      return;
+    }
+    case Stage::kPrepareParamsEof:
+    case Stage::kPrepareColumnsEof:
+      if (!end_marker) return invalid(out, "expected an EOF in a COM_STMT_PREPARE answer");
+      complete(out, payload_len, LMS_MSG_OTHER);
+      if (stage_ == Stage::kPrepareParamsEof && prepare_columns_ > 0) {
+        stage_ = Stage::kPrepareColumns;
+        left_ = prepare_columns_;
+      } else {
+        finish_answer(out, false);
+      }
+      return;
+  }
+}
+
+}  // namespace lms::mysql

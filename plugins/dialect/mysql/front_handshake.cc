@@ -1,0 +1,210 @@
+#include "front_handshake.h"
+
+#include <string_view>
+
+#include "auth.h"
+#include "errors.h"
+#include "wire.h"
+
+namespace lms::mysql {
+namespace {
+
+constexpr uint8_t kCharsetUtf8mb4 = 45;  // utf8mb4_general_ci: known to MySQL and MariaDB alike
+constexpr const char* kServerVersion = "8.0.36-lms";
+// A HandshakeResponse is small; anything larger is not a client logging in.
+constexpr size_t kMaxResponse = 64 * 1024;
+
+std::string_view view(lms_str s) { return {s.data, s.len}; }
+
+}  // namespace
+
+uint32_t offered_capabilities() {
+  return kLongPassword | kFoundRows | kLongFlag | kConnectWithDb | kNoSchema | kIgnoreSpace | kProtocol41 |
+         kInteractive | kIgnoreSigpipe | kTransactions | kReserved | kSecureConnection | kMultiStatements |
+         kMultiResults | kPsMultiResults | kPluginAuth | kConnectAttrs | kPluginAuthLenencData | kSessionTrack |
+         kDeprecateEof;
+}
+
+FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
+  std::string method = "scram-sha-256";
+  for (size_t i = 0; i < count; ++i) {
+    const std::string_view key = view(settings[i].key);
+    if (key == "user") user_ = std::string(view(settings[i].value));
+    if (key == "password") password_ = std::string(view(settings[i].value));
+    if (key == "auth_method") method = std::string(view(settings[i].value));
+  }
+  // The core's methods by their PostgreSQL names: the strong one is caching_sha2_password here.
+  if (method == "trust") {
+    method_.clear();
+  } else if (method == "md5" || method == "password" || method == kNativePassword) {
+    method_ = kNativePassword;
+  } else {
+    method_ = kCachingSha2;
+  }
+  if (!random_nonce(&nonce_)) nonce_.assign(kNonceSize, 'x');
+}
+
+void FrontHandshake::emit(const lms_emitter* out, const std::string& payload) {
+  std::string packet;
+  sequence_ = append_packets(packet, payload, sequence_);
+  out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
+}
+
+uint32_t FrontHandshake::step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                              lms_front_result* result) {
+  *consumed = 0;
+  if (state_ == State::kGreeting) {
+    const uint32_t caps = offered_capabilities();
+    uint32_t thread_id = 0;
+    for (int i = 0; i < 4; ++i) thread_id = (thread_id << 8) | static_cast<uint8_t>(nonce_[i]);
+    Writer w;
+    w.u8(10);  // protocol version
+    w.cstring(kServerVersion);
+    // Not a database thread: KILL with this id must not reach some other session there.
+    w.u32(thread_id | 0x80000000u);
+    w.bytes(std::string_view(nonce_).substr(0, 8));
+    w.u8(0);
+    w.u16(caps & 0xFFFF);
+    w.u8(kCharsetUtf8mb4);
+    w.u16(kStatusAutocommit);
+    w.u16(caps >> 16);
+    w.u8(kNonceSize + 1);
+    w.zeros(10);
+    w.bytes(std::string_view(nonce_).substr(8));
+    w.u8(0);
+    w.cstring(method_.empty() ? kCachingSha2 : method_);
+    emit(out, w.str());
+    state_ = State::kResponse;
+  }
+  while (state_ == State::kResponse || state_ == State::kAuthSwitch) {
+    const uint8_t* p = data + *consumed;
+    const size_t avail = len - *consumed;
+    if (avail < kHeaderSize) return LMS_HS_NEED_INPUT;
+    const uint32_t payload_len = read_u24(p);
+    if (payload_len > kMaxResponse) {
+      return fail(out, result, 1043, "08S01", "Bad handshake", "client sent an oversized handshake packet");
+    }
+    if (avail < kHeaderSize + payload_len) return LMS_HS_NEED_INPUT;
+    *consumed += kHeaderSize + payload_len;
+    sequence_ = static_cast<uint8_t>(p[3] + 1);
+    const uint8_t* payload = p + kHeaderSize;
+    const uint32_t status = state_ == State::kResponse
+                                ? on_response(payload, payload_len, out, result)
+                                : check_proof({reinterpret_cast<const char*>(payload), payload_len}, out, result);
+    if (status != LMS_HS_NEED_INPUT) return status;
+  }
+  return state_ == State::kDone ? LMS_HS_DONE : LMS_HS_FAILED;
+}
+
+uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const lms_emitter* out,
+                                     lms_front_result* result) {
+  Reader r(payload, len);
+  uint32_t caps = 0;
+  uint32_t max_packet = 0;
+  uint8_t charset = 0;
+  if (!r.u32(caps) || (caps & kProtocol41) == 0) {
+    return fail(out, result, 1043, "08S01", "Bad handshake: lms speaks the 4.1 protocol only",
+                "client sent a pre-4.1 handshake");
+  }
+  if ((caps & kSsl) != 0 && len == 32) {
+    return fail(out, result, 1043, "08S01", "Bad handshake: lms does not offer TLS to MySQL clients yet",
+                "client asked for TLS");
+  }
+  capabilities_ = caps & offered_capabilities();
+  std::string_view user;
+  if (!r.u32(max_packet) || !r.u8(charset) || !r.skip(23) || !r.cstring(user)) {
+    return fail(out, result, 1043, "08S01", "Bad handshake", "client sent a malformed handshake response");
+  }
+  std::string_view proof;
+  if (caps & kPluginAuthLenencData) {
+    r.lenenc_string(proof);
+  } else if (caps & kSecureConnection) {
+    uint8_t n = 0;
+    if (r.u8(n)) r.bytes(n, proof);
+  } else {
+    r.cstring(proof);
+  }
+  std::string_view database;
+  if (caps & kConnectWithDb) r.cstring(database);
+  std::string_view plugin;
+  if ((caps & kPluginAuth) && r.left() > 0) r.cstring(plugin);
+  if (!r.ok()) return fail(out, result, 1043, "08S01", "Bad handshake", "client sent a malformed handshake response");
+  client_user_ = std::string(user);
+  params_ = {{"user", client_user_},
+             {"capabilities", std::to_string(capabilities_)},
+             {"charset", std::to_string(charset)}};
+  if (!database.empty()) params_.emplace_back("database", std::string(database));
+  if (!method_.empty() && plugin != method_) {
+    // The client proved itself for another plugin (or none): ask again, for ours.
+    Writer w;
+    w.u8(0xFE);
+    w.cstring(method_);
+    w.bytes(nonce_);
+    w.u8(0);
+    emit(out, w.str());
+    state_ = State::kAuthSwitch;
+    return LMS_HS_NEED_INPUT;
+  }
+  return check_proof(proof, out, result);
+}
+
+uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* out, lms_front_result* result) {
+  const std::string denied = "Access denied for user '" + client_user_ + "'@'lms' (using password: " +
+                             (proof.empty() ? "NO" : "YES") + ")";
+  if (client_user_ != user_) {
+    return fail(out, result, 1045, "28000", denied, "the client's user is not the one lms serves");
+  }
+  if (!method_.empty()) {
+    // A client without a password sends no proof; neither must we expect one.
+    const std::string expected = password_proof(method_, password_, nonce_);
+    if (!constant_time_equal(std::string(proof), expected)) {
+      return fail(out, result, 1045, "28000", denied, "wrong password");
+    }
+    if (method_ == kCachingSha2) {
+      // fast_auth_success: the proof matched what lms holds; the OK follows at finish().
+      Writer w;
+      w.u8(0x01);
+      w.u8(0x03);
+      emit(out, w.str());
+    }
+  }
+  return done(result);
+}
+
+uint32_t FrontHandshake::done(lms_front_result* result) {
+  state_ = State::kDone;
+  param_views_.clear();
+  for (const auto& [k, v] : params_) param_views_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  result->startup_params = param_views_.data();
+  result->startup_param_count = param_views_.size();
+  return LMS_HS_DONE;
+}
+
+uint32_t FrontHandshake::fail(const lms_emitter* out, lms_front_result* result, uint16_t code, const char* sqlstate,
+                              const std::string& message, const char* why) {
+  const std::string packet = err_packet(code, sqlstate, message, sequence_++);
+  out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
+  state_ = State::kFailed;
+  failure_ = why;
+  result->error = failure_.c_str();
+  return LMS_HS_FAILED;
+}
+
+void FrontHandshake::finish(const lms_emitter* out) {
+  Writer w;
+  w.u8(0x00);
+  w.lenenc(0);  // affected rows
+  w.lenenc(0);  // last insert id
+  w.u16(kStatusAutocommit);
+  w.u16(0);  // warnings
+  emit(out, w.str());
+}
+
+void FrontHandshake::error(const lms_error& error, const lms_emitter* out) {
+  const MysqlError mapped = map_error({error.code.data, error.code.len});
+  const std::string packet =
+      err_packet(mapped.code, mapped.sqlstate, {error.message.data, error.message.len}, sequence_++);
+  out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
+}
+
+}  // namespace lms::mysql

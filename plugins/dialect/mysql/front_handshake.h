@@ -1,0 +1,51 @@
+// The proxy as a MySQL server, for one client: the greeting (the server speaks first), the
+// client's HandshakeResponse41, the password proof (caching_sha2_password by default,
+// mysql_native_password when configured or when the client asks, through an AuthSwitchRequest),
+// and the final OK once the database session is up. Every packet carries the next sequence id.
+#pragma once
+
+#include <lms/plugin.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lms::mysql {
+
+// What lms offers clients: the 4.1 protocol and what every MySQL 5.7+ / MariaDB 10.2+ server
+// also accepts, so the database session can be opened with exactly what the client agreed to.
+// Not offered: compression, LOCAL INFILE, TLS (not yet), MariaDB's and MySQL 8's extensions.
+uint32_t offered_capabilities();
+
+class FrontHandshake {
+ public:
+  FrontHandshake(const lms_kv* settings, size_t count);
+  uint32_t step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                lms_front_result* result);
+  void finish(const lms_emitter* out);
+  void error(const lms_error& error, const lms_emitter* out);
+
+ private:
+  enum class State { kGreeting, kResponse, kAuthSwitch, kDone, kFailed };
+  void emit(const lms_emitter* out, const std::string& payload);
+  uint32_t on_response(const uint8_t* payload, size_t len, const lms_emitter* out, lms_front_result* result);
+  uint32_t check_proof(std::string_view proof, const lms_emitter* out, lms_front_result* result);
+  uint32_t fail(const lms_emitter* out, lms_front_result* result, uint16_t code, const char* sqlstate,
+                const std::string& message, const char* why);
+  uint32_t done(lms_front_result* result);
+
+  State state_ = State::kGreeting;
+  std::string method_;  // the auth plugin clients must use; "" for trust
+  std::string user_;
+  std::string password_;
+  std::string nonce_;
+  uint8_t sequence_ = 0;  // of the next packet lms sends
+  uint32_t capabilities_ = 0;
+  std::string client_user_;
+  std::vector<std::pair<std::string, std::string>> params_;
+  std::vector<lms_kv> param_views_;
+  std::string failure_;
+};
+
+}  // namespace lms::mysql
