@@ -54,6 +54,7 @@ bool has_inspect(const lms_dialect_functions* f);
 bool has_execute(const lms_dialect_functions* f);
 // ABI 1.2: validation needs both dialects to summarize answers and the shadow plugin to compare.
 bool has_summary(const lms_dialect_functions* f);
+bool has_normalize(const lms_dialect_functions* f);
 bool has_compare(const lms_shadow_functions* f);
 // ABI 1.3: messages delimited by a per-connection framer (MySQL); handshake errors from the front.
 bool has_framer(const lms_dialect_functions* f);

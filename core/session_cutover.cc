@@ -315,8 +315,10 @@ void Session::note_last_query(lms_str text) {
   // `connections list` shows the statement's shape, literals replaced: a literal can be a
   // password (ALTER ROLE ... PASSWORD '...').
   const size_t len = std::min(text.len, kMaxLastQueryBytes);
-  if (!has_summary(dialect_)) {
-    last_query_.assign(text.data, len);
+  if (!has_normalize(dialect_)) {
+    // Without a normalizer, only the statement's first word: the rest may hold a literal.
+    const std::string_view whole(text.data, len);
+    last_query_.assign(whole.substr(0, std::min(whole.find_first_of(" \t\r\n("), whole.size())));
     return;
   }
   last_query_.clear();

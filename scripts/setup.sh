@@ -8,9 +8,10 @@ packages=(
   build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
   # libraries the code links
   libuv1-dev libssl-dev libtomlplusplus-dev libspdlog-dev libboost-dev libboost-filesystem-dev
-  libpq-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev
+  libpq-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev libmariadb-dev
   # real servers and clients the tests, the demo and the benchmarks drive
   postgresql-15 postgresql-client-15 pgbouncer python3 procps iproute2
+  mariadb-server mariadb-client sysbench
   # the Helm chart's tests: Go's text/template with Sprig (Helm's engine) for the renderer, YAML and
   # JSON-schema checks, a real Prometheus and promtool
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev

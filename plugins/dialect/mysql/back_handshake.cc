@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "auth.h"
+#include "errors.h"
 #include "front_handshake.h"
 #include "wire.h"
 
@@ -159,8 +160,9 @@ uint32_t BackHandshake::on_auth_reply(const uint8_t* payload, size_t len, const 
         r.bytes(5, state);
       }
       const std::string_view message = r.rest();
-      failure_code_ = state.empty() ? "28000" : std::string(state);
-      return fail(result, std::string(message) + " (MySQL error " + std::to_string(code) + ")", failure_code_);
+      // The server's own number and state reach the client unchanged (see map_error).
+      return fail(result, std::string(message),
+                  native_error_code(static_cast<uint16_t>(code), state.empty() ? "HY000" : state));
     }
     case 0xFE: {
       // AuthSwitchRequest: another plugin, another nonce.

@@ -12,6 +12,7 @@
 #include "execute.h"
 #include "framing.h"
 #include "front_handshake.h"
+#include "normalize.h"
 #include "wire.h"
 
 // Every function is called from C through the table: none lets an exception out.
@@ -167,6 +168,13 @@ void encode_request_c(const uint8_t* messages, size_t len, const lms_emitter* ou
   out->emit(out->ctx, messages, len);
 }
 
+void normalize_c(const char* sql, size_t len, const lms_emitter* out) {
+  sdk::guard_void([&] {
+    const std::string normalized = normalize_sql({sql, len});
+    out->emit(out->ctx, reinterpret_cast<const uint8_t*>(normalized.data()), normalized.size());
+  });
+}
+
 void* framer_create_c(const lms_kv* params, size_t count) {
   return sdk::guard(
       [&]() -> void* {
@@ -211,6 +219,7 @@ lms_dialect_functions make_dialect_functions() {
   f.inspect = inspect_c;
   f.encode_request = encode_request_c;
   f.execute = execute_c;
+  f.normalize = normalize_c;
   f.framer_create = framer_create_c;
   f.framer_next = framer_next_c;
   f.framer_destroy = framer_destroy_c;

@@ -4,24 +4,36 @@
 
 namespace lms::mysql {
 
+std::string native_error_code(uint16_t code, std::string_view sqlstate) {
+  return "MY" + std::to_string(code) + ":" + std::string(sqlstate.substr(0, 5));
+}
+
 MysqlError map_error(std::string_view sqlstate) {
+  if (sqlstate.rfind("MY", 0) == 0) {
+    const size_t colon = sqlstate.find(':');
+    const std::string number(sqlstate.substr(2, colon == std::string_view::npos ? 0 : colon - 2));
+    if (!number.empty() && number.size() <= 5 && number.find_first_not_of("0123456789") == std::string::npos) {
+      return {static_cast<uint16_t>(std::stoul(number)), std::string(sqlstate.substr(colon + 1))};
+    }
+  }
   struct Row {
     std::string_view state;
-    MysqlError error;
+    uint16_t code;
+    const char* mysql_state;
   };
   static constexpr Row kRows[] = {
-      {"53300", {1040, "08004"}},  // ER_CON_COUNT_ERROR: too many connections
-      {"28000", {1045, "28000"}},  // ER_ACCESS_DENIED_ERROR
-      {"28P01", {1045, "28000"}},
-      {"57P01", {1053, "08S01"}},  // ER_SERVER_SHUTDOWN
-      {"57014", {1317, "70100"}},  // ER_QUERY_INTERRUPTED
-      {"08006", {1158, "08S01"}},  // ER_NET_READ_ERROR: the database connection broke
-      {"08001", {2003, "HY000"}},  // cannot connect to the database
-      {"08P01", {1047, "08S01"}},  // ER_UNKNOWN_COM_ERROR: a protocol violation
-      {"0A000", {1235, "42000"}},  // ER_NOT_SUPPORTED_YET
+      {"53300", 1040, "08004"},  // ER_CON_COUNT_ERROR: too many connections
+      {"28000", 1045, "28000"},  // ER_ACCESS_DENIED_ERROR
+      {"28P01", 1045, "28000"},
+      {"57P01", 1053, "08S01"},  // ER_SERVER_SHUTDOWN
+      {"57014", 1317, "70100"},  // ER_QUERY_INTERRUPTED
+      {"08006", 1158, "08S01"},  // ER_NET_READ_ERROR: the database connection broke
+      {"08001", 2003, "HY000"},  // cannot connect to the database
+      {"08P01", 1047, "08S01"},  // ER_UNKNOWN_COM_ERROR: a protocol violation
+      {"0A000", 1235, "42000"},  // ER_NOT_SUPPORTED_YET
   };
   for (const Row& row : kRows) {
-    if (row.state == sqlstate) return row.error;
+    if (row.state == sqlstate) return {row.code, row.mysql_state};
   }
   return {1105, "HY000"};  // ER_UNKNOWN_ERROR
 }

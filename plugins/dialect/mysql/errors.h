@@ -10,11 +10,15 @@ namespace lms::mysql {
 
 struct MysqlError {
   uint16_t code;
-  const char* sqlstate;
+  std::string sqlstate;
 };
 
-// The MySQL error for a core SQLSTATE; a MySQL-style state ("#HY000" without '#') passes through
-// with ER_UNKNOWN_ERROR (1105).
+// A MySQL server's own error number and state, carried through the core's SQLSTATE-shaped error
+// code as "MY<number>:<state>" (the core passes a database's handshake error on as it got it).
+std::string native_error_code(uint16_t code, std::string_view sqlstate);
+
+// The MySQL error for a core SQLSTATE or a native_error_code; anything else is ER_UNKNOWN_ERROR
+// (1105, HY000).
 MysqlError map_error(std::string_view sqlstate);
 
 // One ERR packet (Protocol 4.1 form) numbered `sequence`.
