@@ -64,6 +64,33 @@ CONNSTR = [
 ]
 
 
+def packet(payload, seq=0):
+    return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
+
+
+def lenenc_str(b):
+    return bytes([len(b)]) + b
+
+
+# MySQL: a client's commands and the server's answers, each seed a framer script: a byte per
+# message choosing its direction (0 client, 1 server) before it.
+COLUMN = packet(lenenc_str(b"def") + b"\0\0\0" + lenenc_str(b"x") + b"\0\x0c\x21\0\x0b\0\0\0\x03\0\0\0\0\0")
+EOF_PKT = packet(b"\xfe\0\0\x02\0")
+MYSQL_SCRIPTS = [
+    [(0, packet(b"\x03SELECT 1")), (1, packet(b"\x01")), (1, COLUMN), (1, EOF_PKT), (1, packet(b"\x011")),
+     (1, EOF_PKT)],
+    [(0, packet(b"\x16SELECT ?")), (1, packet(b"\x00\x01\0\0\0\x01\0\x01\0\0\0\0")), (1, COLUMN),
+     (1, EOF_PKT), (1, COLUMN), (1, EOF_PKT), (0, packet(b"\x19\x01\0\0\0")), (0, packet(b"\x0e")),
+     (1, packet(b"\0\0\0\x02\0\0\0"))],
+    [(0, packet(b"\x03SELECT * FROM missing")), (1, packet(b"\xff\x7a\x04#42S02no such table"))],
+    [(0, packet(b"\x09")), (1, packet(b"Uptime: 1")), (0, packet(b"\x01"))],
+]
+MYSQL_GREETING = packet(b"\x0a8.0.36\0\x01\0\0\0abcdefgh\0\xff\xf7\x2d\x02\0\xff\x81\x15" + b"\0" * 10 +
+                        b"ijklmnopqrst\0mysql_native_password\0")
+MYSQL_RESPONSE = packet(struct.pack("<IIB", 0x0aa285, 16777216, 45) + b"\0" * 23 + b"app\0" + bytes([20]) +
+                        b"\x01" * 20 + b"appdb\0caching_sha2_password\0", 1)
+
+
 def main():
     out = sys.argv[1]
     corpora = {
@@ -81,6 +108,15 @@ def main():
         ],
         "fuzz_summary": [b"\3" + s for s in SERVER] + [b"\0" + b"".join(SERVER),
                          b"\5SELECT 'a', $$b$$, 1.5e3 /* c */ FROM \"t\" -- d"],
+        "fuzz_mysql_framer": [bytes([n % 2]) + b"".join(bytes([d]) + p for d, p in script)
+                              for n, script in enumerate(MYSQL_SCRIPTS)],
+        "fuzz_mysql_handshake": [b"\0" + MYSQL_RESPONSE, b"\2" + MYSQL_RESPONSE, b"\1" + MYSQL_GREETING,
+                                 b"\1" + MYSQL_GREETING + packet(b"\x01\x04", 2) + packet(b"\x01-----BEGIN", 4),
+                                 b"\1" + MYSQL_GREETING + packet(b"\xfecaching_sha2_password\0" + b"n" * 20 + b"\0", 2)],
+        "fuzz_mysql_connection_string": [
+            b"mysql://u:p%40w@h:3306/db?sslmode=verify-full?sslrootcert=/ca.crt&sslcert=c&sslkey=k",
+            b"app:secret@tcp(10.0.0.5:3306)/shop?tls=skip-verify", b"app:pw@(lms.ns.svc:9043)/db",
+            b"SELECT 'a\\'b', \"c\", 0x1F, X'ab', 1.5e3 # c\n/* d */ FROM `t` -- e"],
     }
     for target, seeds in corpora.items():
         d = os.path.join(out, target)
