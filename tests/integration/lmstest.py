@@ -362,6 +362,15 @@ class LmsTestCase(unittest.TestCase):
     """A test case with one PostgreSQL server shared by its tests, and helpers that stop what a
     test started."""
 
+    def wait_for(self, predicate, what, timeout=10):
+        """Polls `predicate` every 50 ms; fails the test, naming `what`, if it never holds."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        self.fail(f"timed out waiting for {what}")
+
     pg_auth = "scram-sha-256"
 
     @classmethod

@@ -56,14 +56,6 @@ class Discovery(TargetTestCase):
         found = re.search(rf"^{name} (\S+)$", text, re.M)
         return float(found.group(1)) if found else None
 
-    def wait_for(self, predicate, what, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        self.fail(f"timed out waiting for {what}")
-
     def test_finds_every_proxy_and_follows_pods_that_come_and_go(self):
         proxies = [self.proxy(h) for h in HOSTS]
         self.publish(HOSTS)

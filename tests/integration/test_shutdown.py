@@ -40,14 +40,6 @@ class GracefulShutdown(LmsTestCase):
             where += f" AND state = '{state}'"
         return int(self.pg.admin(f"SELECT count(*) FROM pg_stat_activity WHERE {where}").strip())
 
-    def wait_for(self, predicate, timeout=10, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        self.fail(f"timed out waiting for {what}")
-
     def rows(self):
         out = self.pg.admin(f"SELECT coalesce(string_agg(v::text, ',' ORDER BY v), '') FROM {self.table}",
                             db=DATABASE)
