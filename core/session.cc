@@ -723,6 +723,7 @@ unsigned Session::on_server_message(const lms_frame& f) {
   copy_into_ = nullptr;
   server_inspected_.clear();
   server_inspect_left_ = 0;
+  // An error of its own, or the end of an answer that failed (MySQL's ERR is both).
   const bool failed = f.msg_class == LMS_MSG_ERROR ||
                       (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
   if (failed && inspects_ && f.length <= kMaxInspectedBytes) {
@@ -738,9 +739,7 @@ unsigned Session::on_server_message(const lms_frame& f) {
       action = kCopy;
     }
   }
-  if (f.msg_class == LMS_MSG_ERROR || (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0)) {
-    worker_.mutable_metrics().source_errors.add();
-  }
+  if (failed) worker_.mutable_metrics().source_errors.add();
   if (f.msg_class == LMS_MSG_READY) {
     txn_state_ = f.txn_state;
     if (!requests_.empty()) {
