@@ -48,6 +48,19 @@ const char* refused(uint8_t command) {
   }
 }
 
+// What a client's command is to the core: leaving, unanswered, or a request with an answer.
+uint32_t client_class(uint8_t command) {
+  switch (command) {
+    case kComQuit:
+      return LMS_MSG_TERMINATE;
+    case kComStmtClose:
+    case kComStmtSendLongData:
+      return LMS_MSG_NO_ANSWER;
+    default:
+      return LMS_MSG_QUERY;
+  }
+}
+
 }  // namespace
 
 void frame_client_packet(const uint8_t* data, size_t len, lms_frame* out) {
@@ -56,15 +69,7 @@ void frame_client_packet(const uint8_t* data, size_t len, lms_frame* out) {
   if (payload_len == 0) return invalid(out, "an empty packet from the client");
   if (payload_len == kMaxPayload) return invalid(out, "a message of 16 MB or more needs the framer");
   if (const char* why = refused(data[kHeaderSize])) return invalid(out, why);
-  switch (data[kHeaderSize]) {
-    case kComQuit:
-      return complete(out, payload_len, LMS_MSG_TERMINATE);
-    case kComStmtClose:
-    case kComStmtSendLongData:
-      return complete(out, payload_len, LMS_MSG_NO_ANSWER);
-    default:
-      return complete(out, payload_len, LMS_MSG_QUERY);
-  }
+  complete(out, payload_len, client_class(data[kHeaderSize]));
 }
 
 Framer::Framer(uint32_t capabilities)
@@ -96,12 +101,8 @@ void Framer::client(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
     }
   }
   const uint8_t command = continued_command_;
+  if (client_class(command) != LMS_MSG_QUERY) return complete(out, payload_len, client_class(command));
   switch (command) {
-    case kComQuit:
-      return complete(out, payload_len, LMS_MSG_TERMINATE);
-    case kComStmtClose:
-    case kComStmtSendLongData:
-      return complete(out, payload_len, LMS_MSG_NO_ANSWER);
     case kComQuery:
       expected_.push_back(Answer::kQuery);
       break;
