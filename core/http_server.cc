@@ -44,8 +44,11 @@ HttpServer::HttpServer(HttpHandlers handlers, const HttpSecurity& security)
     : handlers_(std::move(handlers)), access_(security.access) {
   server_ = control::make_http_server(security.files, &setup_error_);
   if (!server_) return;
-  // Probes and scrapes need few threads; the default pool is sized for web traffic.
-  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // A connection holds its thread until it closes, and /readyz and /v1/status wait on a probe of
+  // the database (up to 2 s): with kubelet, Prometheus and the orchestrator calling at once, two
+  // threads left the control API queued past the orchestrator's 5 s deadline. Idle threads cost
+  // no CPU; the default pool (one per core, at least 8) is what a web server sizes, not this.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(8); };
   // /healthz, /readyz and /metrics answer anyone who reaches the port; the control API (/v1)
   // only the callers access_ admits.
   server_->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {

@@ -89,6 +89,12 @@ MYSQL_GREETING = packet(b"\x0a8.0.36\0\x01\0\0\0abcdefgh\0\xff\xf7\x2d\x02\0\xff
                         b"ijklmnopqrst\0mysql_native_password\0")
 MYSQL_RESPONSE = packet(struct.pack("<IIB", 0x0aa285, 16777216, 45) + b"\0" * 23 + b"app\0" + bytes([20]) +
                         b"\x01" * 20 + b"appdb\0caching_sha2_password\0", 1)
+# TLS: a greeting that offers CLIENT_SSL, and a client's SSLRequest followed by its response.
+MYSQL_TLS_GREETING = packet(b"\x0a8.0.36\0\x01\0\0\0abcdefgh\0\xff\xff\x2d\x02\0\xff\x81\x15" + b"\0" * 10 +
+                            b"ijklmnopqrst\0caching_sha2_password\0")
+MYSQL_TLS_RESPONSE = (packet(struct.pack("<IIB", 0x0aaa85, 16777216, 45) + b"\0" * 23, 1) +
+                      packet(struct.pack("<IIB", 0x0aaa85, 16777216, 45) + b"\0" * 23 + b"app\0" + bytes([20]) +
+                             b"\x01" * 20 + b"appdb\0caching_sha2_password\0", 2))
 
 
 def main():
@@ -112,7 +118,9 @@ def main():
                               for n, script in enumerate(MYSQL_SCRIPTS)],
         "fuzz_mysql_handshake": [b"\0" + MYSQL_RESPONSE, b"\2" + MYSQL_RESPONSE, b"\1" + MYSQL_GREETING,
                                  b"\1" + MYSQL_GREETING + packet(b"\x01\x04", 2) + packet(b"\x01-----BEGIN", 4),
-                                 b"\1" + MYSQL_GREETING + packet(b"\xfecaching_sha2_password\0" + b"n" * 20 + b"\0", 2)],
+                                 b"\1" + MYSQL_GREETING + packet(b"\xfecaching_sha2_password\0" + b"n" * 20 + b"\0", 2),
+                                 b"\0" + MYSQL_TLS_RESPONSE, b"\4" + MYSQL_TLS_RESPONSE,
+                                 b"\1" + MYSQL_TLS_GREETING + packet(b"\x01\x04", 3) + packet(b"\0", 5)],
         "fuzz_mysql_connection_string": [
             b"mysql://u:p%40w@h:3306/db?sslmode=verify-full?sslrootcert=/ca.crt&sslcert=c&sslkey=k",
             b"app:secret@tcp(10.0.0.5:3306)/shop?tls=skip-verify", b"app:pw@(lms.ns.svc:9043)/db",

@@ -165,10 +165,17 @@ class MariaDbServer:
     database as the PostgreSQL servers. It runs as the `mysql` user in a temporary directory, on a
     free loopback port; root administers it over its Unix socket."""
 
-    def __init__(self, settings=None):
+    def __init__(self, settings=None, tls_dir=None):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-mariadb-")
         os.chmod(self.dir, 0o755)
+        settings = dict(settings or {})
+        if tls_dir:  # serve tls_dir/server.crt; the server reads its own copies, as the mysql user
+            for name in ("ca.crt", "server.crt", "server.key"):
+                shutil.copy(os.path.join(tls_dir, name), self.dir)
+                shutil.chown(os.path.join(self.dir, name), "mysql", "mysql")
+            settings.update({"ssl-ca": f"{self.dir}/ca.crt", "ssl-cert": f"{self.dir}/server.crt",
+                             "ssl-key": f"{self.dir}/server.key"})
         self.data = os.path.join(self.dir, "data")
         self.socket = os.path.join(self.dir, "mysqld.sock")
         shutil.chown(self.dir, "mysql", "mysql")
@@ -179,7 +186,7 @@ class MariaDbServer:
                      f"--log-error={self.dir}/error.log", f"--pid-file={self.dir}/mysqld.pid",
                      "--max-allowed-packet=64M", "--innodb-buffer-pool-size=64M",
                      "--innodb-flush-log-at-trx-commit=2"]
-        for key, value in (settings or {}).items():
+        for key, value in settings.items():
             self.args.append(f"--{key}={value}")
         self.start()
         self.admin(f"CREATE DATABASE {DATABASE}; CREATE USER '{USER}'@'%' IDENTIFIED BY '{PASSWORD}'; "

@@ -11,7 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
-from lmstest import CLI_BIN, DATABASE, PASSWORD, USER, LmsTestCase, Orchestrator, PostgresServer, psql
+from lmstest import (CLI_BIN, DATABASE, PASSWORD, USER, LmsTestCase, MariaDbServer, Orchestrator, PostgresServer,
+                     mariadb, psql)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -344,6 +345,122 @@ class DataPlaneTls(LmsTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("password authentication failed", r.stderr)
         self.assertNotIn("nope", wrong_source.log())
+
+
+class MysqlTls(LmsTestCase):
+    """The mariadb client to lms to MariaDB, TLS on both hops: the SSL capability on the client's
+    side, an SSLRequest to the database, with the sslmodes of the MySQL connection strings."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = make_certs(tempfile.mkdtemp(prefix="lms-certs-"))
+        cls.db = MariaDbServer(tls_dir=cls.certs)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.destroy()
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def cert(self, name):
+        return os.path.join(self.certs, name)
+
+    def source(self, query, port=None):
+        return f"mysql://{USER}:{PASSWORD}@127.0.0.1:{port or self.db.port}/{DATABASE}?{query}"
+
+    def tls_proxy(self, source, *extra, check_ready=True):
+        return self.start_lms(source, extra=["--source-dialect", "mysql", "--ssl-cert", self.cert("server.crt"),
+                                             "--ssl-key", self.cert("server.key"), *extra], check_ready=check_ready)
+
+    def verified(self, proxy, *args):
+        """The mariadb client through `proxy`, verifying lms's certificate and name."""
+        return mariadb(proxy.port, "--ssl", f"--ssl-ca={self.cert('ca.crt')}", "--ssl-verify-server-cert", *args)
+
+    # What MariaDB says about the connection it got from lms.
+    WHO = "SHOW SESSION STATUS LIKE 'Ssl_version'"
+
+    def database_tls(self, proxy):
+        """The TLS version of lms's connection to the database, through `proxy`; "" for none."""
+        r = self.verified(proxy, "-N", "-e", self.WHO)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        name, _, version = r.stdout.rstrip("\n").partition("\t")
+        self.assertEqual(name, "Ssl_version")
+        return version
+
+    def test_verify_identity_on_both_hops(self):
+        proxy = self.tls_proxy(self.source(f"ssl-mode=VERIFY_IDENTITY&ssl-ca={self.cert('ca.crt')}"))
+        self.assertRegex(self.database_tls(proxy), r"^TLSv1\.[23]$")
+        # The client's own side is TLS too: the client says so.
+        r = self.verified(proxy, "-e", "status")
+        self.assertRegex(r.stdout, r"SSL:\s+Cipher in use is \S+", r.stderr)
+        # Large answers and packets cross many TLS records both ways.
+        r = self.verified(proxy, "-N", "-e", "SELECT LENGTH(REPEAT(MD5('x'), 600000)), MD5(REPEAT('ab', 3000000))")
+        self.assertEqual(r.stdout.split()[0], "19200000", r.stderr)
+        direct = mariadb(self.db.port, "-N", "-e", "SELECT MD5(REPEAT('ab', 3000000))")
+        self.assertEqual(r.stdout.split()[1], direct.stdout.strip())
+        # The go DSN form says the same with tls=true.
+        go = f"{USER}:{PASSWORD}@tcp(127.0.0.1:{self.db.port})/{DATABASE}?tls=true&ssl-ca={self.cert('ca.crt')}"
+        self.assertRegex(self.database_tls(self.tls_proxy(go)), r"^TLSv1\.[23]$")
+
+    def test_a_wrong_ca_or_host_name_fails_with_a_clear_message(self):
+        other = make_certs(tempfile.mkdtemp(prefix="lms-certs-other-"))
+        self.addCleanup(shutil.rmtree, other, True)
+        proxy = self.tls_proxy(self.source(f"ssl-mode=VERIFY_CA&ssl-ca={other}/ca.crt"))
+        r = self.verified(proxy, "-e", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("TLS with the database failed: certificate verification failed", r.stderr)
+        # MariaDB sends its CA along with its certificate; the CA is not the one lms trusts.
+        self.assertIn("self-signed certificate in certificate chain", r.stderr)
+        # The right CA, a certificate for another name: VERIFY_CA passes, VERIFY_IDENTITY does not.
+        wrong_name = make_certs(tempfile.mkdtemp(prefix="lms-certs-name-"), names="DNS:db.example")
+        self.addCleanup(shutil.rmtree, wrong_name, True)
+        named = MariaDbServer(tls_dir=wrong_name)
+        self.addCleanup(named.destroy)
+        ca = os.path.join(wrong_name, "ca.crt")
+        full = self.tls_proxy(self.source(f"ssl-mode=VERIFY_IDENTITY&ssl-ca={ca}", named.port))
+        r = self.verified(full, "-e", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("IP address mismatch", r.stderr)
+        verify_ca = self.tls_proxy(self.source(f"ssl-mode=VERIFY_CA&ssl-ca={ca}", named.port))
+        self.assertRegex(self.database_tls(verify_ca), r"^TLSv1\.[23]$")
+
+    def test_required_tls_refuses_plain_on_both_hops(self):
+        proxy = self.tls_proxy(self.source("ssl-mode=REQUIRED"), "--client-tls", "require")
+        r = mariadb(proxy.port, "--skip-ssl", "-e", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("ERROR 3159 (HY000)", r.stderr)
+        self.assertIn("insecure transport", r.stderr)
+        r = self.verified(proxy, "-N", "-e", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+        # A database without TLS when TLS is required: refused before any password goes out.
+        plain = MariaDbServer()
+        self.addCleanup(plain.destroy)
+        proxy = self.tls_proxy(self.source("ssl-mode=REQUIRED", plain.port))
+        r = self.verified(proxy, "-e", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("sslmode=require but the database offers no TLS", r.stderr)
+        # PREFERRED takes TLS when the database offers it, and goes without when it does not.
+        self.assertRegex(self.database_tls(self.tls_proxy(self.source("ssl-mode=PREFERRED"))), r"^TLSv1\.[23]$")
+        self.assertEqual(self.database_tls(self.tls_proxy(self.source("ssl-mode=PREFERRED", plain.port))), "")
+
+    def test_client_certificates_and_wrong_passwords(self):
+        proxy = self.tls_proxy(self.source("ssl-mode=REQUIRED"), "--client-tls", "verify", "--ssl-ca",
+                               self.cert("ca.crt"))
+        r = self.verified(proxy, "-e", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0, "no client certificate must be refused")
+        with_cert = [f"--ssl-cert={self.cert('client.crt')}", f"--ssl-key={self.cert('client.key')}"]
+        r = self.verified(proxy, *with_cert, "-N", "-e", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+        for bad in ("expired-client", "other-client"):
+            r = self.verified(proxy, f"--ssl-cert={self.cert(bad + '.crt')}", f"--ssl-key={self.cert(bad + '.key')}",
+                              "-e", "SELECT 1")
+            self.assertNotEqual(r.returncode, 0, bad)
+        for _ in range(10):  # repeated failures inside TLS exhaust nothing
+            r = mariadb(proxy.port, "--ssl", *with_cert, "-e", "SELECT 1", password="wrong")
+            self.assertIn("ERROR 1045 (28000): Access denied for user 'app'", r.stderr)
+        r = self.verified(proxy, *with_cert, "-N", "-e", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
+        self.assertTrue(proxy.alive())
+        self.assertNotIn(PASSWORD, proxy.log())
 
 
 class CutoverOverTls(LmsTestCase):

@@ -38,9 +38,21 @@ void BackHandshake::emit(const lms_emitter* out, const std::string& payload) {
   out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
 }
 
+// prefer asks for TLS when the server offers it; the others insist on it.
+bool BackHandshake::wants_tls() const { return sslmode_ != "disable" && sslmode_ != "allow"; }
+bool BackHandshake::needs_tls() const { return wants_tls() && sslmode_ != "prefer"; }
+
 uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
                              lms_back_result* result) {
   *consumed = 0;
+  if (state_ == State::kTls) {
+    // The core calls again, with no input, once TLS is up: the response goes inside it.
+    secure_ = true;
+    emit(out, response_);
+    response_.clear();
+    state_ = State::kAuth;
+    return LMS_HS_NEED_INPUT;
+  }
   while (state_ == State::kGreeting || state_ == State::kAuth) {
     const uint8_t* p = data + *consumed;
     const size_t avail = len - *consumed;
@@ -60,9 +72,6 @@ uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed, 
 uint32_t BackHandshake::on_greeting(const uint8_t* payload, size_t len, const lms_emitter* out,
                                     lms_back_result* result) {
   if (len > 0 && payload[0] == 0xFF) return on_auth_reply(payload, len, out, result);  // refused at once
-  if (sslmode_ == "require" || sslmode_ == "verify-ca" || sslmode_ == "verify-full") {
-    return fail(result, "sslmode=" + sslmode_ + ": TLS to a MySQL database is not supported by this version of lms");
-  }
   Reader r(payload, len);
   uint8_t protocol = 0;
   std::string_view version;
@@ -109,10 +118,15 @@ uint32_t BackHandshake::on_greeting(const uint8_t* payload, size_t len, const lm
                             ")");
   }
   cancel_key_.assign(reinterpret_cast<const char*>(&thread_id), sizeof thread_id);
+  const bool tls = wants_tls() && (server_caps & kSsl) != 0;
+  if (needs_tls() && !tls) {
+    return fail(result, "sslmode=" + sslmode_ + " but the database offers no TLS (its greeting lacks CLIENT_SSL)");
+  }
 
   uint32_t caps = (client_capabilities_ & server_caps) | kProtocol41 | kSecureConnection | kLongPassword;
   caps |= server_caps & (kPluginAuth | kPluginAuthLenencData | kTransactions);
   caps &= ~(kConnectAttrs | kSsl | kCompress | kLocalFiles);
+  if (tls) caps |= kSsl;
   if (!database_.empty() && (server_caps & kConnectWithDb)) {
     caps |= kConnectWithDb;
   } else {
@@ -133,6 +147,13 @@ uint32_t BackHandshake::on_greeting(const uint8_t* payload, size_t len, const lm
   }
   if (caps & kConnectWithDb) w.cstring(database_);
   if (caps & kPluginAuth) w.cstring(plugin_);
+  if (tls) {
+    // The SSLRequest is the response's first 32 bytes; the rest follows inside TLS.
+    response_ = w.str();
+    emit(out, response_.substr(0, 32));
+    state_ = State::kTls;
+    return LMS_HS_START_TLS;
+  }
   emit(out, w.str());
   state_ = State::kAuth;
   return LMS_HS_NEED_INPUT;
@@ -184,7 +205,12 @@ uint32_t BackHandshake::on_auth_reply(const uint8_t* payload, size_t len, const 
       // AuthMoreData, from caching_sha2_password.
       if (len == 2 && payload[1] == 0x03) return LMS_HS_NEED_INPUT;  // fast auth: the OK follows
       if (len == 2 && payload[1] == 0x04) {
-        // Full authentication: without TLS, the password goes RSA-encrypted with the server's key.
+        // Full authentication: inside TLS the password goes as it is (NUL-terminated), as every
+        // MySQL client does; without TLS, RSA-encrypted with the server's key.
+        if (secure_) {
+          emit(out, password_ + std::string(1, '\0'));
+          return LMS_HS_NEED_INPUT;
+        }
         asked_for_key_ = true;
         emit(out, std::string(1, '\x02'));
         return LMS_HS_NEED_INPUT;

@@ -2,7 +2,9 @@
 // capabilities the client agreed to with lms (the bytes are forwarded untouched afterwards, so both
 // sides must speak the same dialect of the protocol), the connection string's user and a password
 // proof for the server's plugin, follows an AuthSwitchRequest, and caching_sha2_password's fast or
-// full authentication (the latter with the server's RSA key, as TLS is not used yet).
+// full authentication. With sslmode prefer (when the server offers TLS), require, verify-ca or
+// verify-full it first sends an SSLRequest and lets the core run TLS; the full authentication then
+// sends the password in the clear inside TLS, and otherwise RSA-encrypted with the server's key.
 #pragma once
 
 #include <lms/plugin.h>
@@ -19,8 +21,10 @@ class BackHandshake {
   uint32_t step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out, lms_back_result* result);
 
  private:
-  enum class State { kGreeting, kAuth, kDone, kFailed };
+  enum class State { kGreeting, kTls, kAuth, kDone, kFailed };
   void emit(const lms_emitter* out, const std::string& payload);
+  bool wants_tls() const;
+  bool needs_tls() const;
   uint32_t on_greeting(const uint8_t* payload, size_t len, const lms_emitter* out, lms_back_result* result);
   uint32_t on_auth_reply(const uint8_t* payload, size_t len, const lms_emitter* out, lms_back_result* result);
   uint32_t fail(lms_back_result* result, const std::string& message, const std::string& code = "08006");
@@ -36,6 +40,8 @@ class BackHandshake {
   std::string nonce_;
   uint8_t sequence_ = 0;
   bool asked_for_key_ = false;
+  bool secure_ = false;     // TLS with the database is up
+  std::string response_;    // the HandshakeResponse, held while TLS starts
   std::string cancel_key_;
   std::string failure_;
   std::string failure_code_;

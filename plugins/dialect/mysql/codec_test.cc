@@ -114,18 +114,24 @@ struct Pipe {
 };
 
 // lms's client side logs in to lms's server side; both are driven to the end.
+// `front_tls` is the server side's tls setting, `sslmode` the client side's; TLS itself is not
+// run here (the core does that), only the packets around it, and *tls_starts counts the switches.
 uint32_t login(const std::string& method, const std::string& server_password, const std::string& client_password,
-               std::string* client_error = nullptr) {
+               std::string* client_error = nullptr, const std::string& front_tls = "off",
+               const std::string& sslmode = "prefer", int* tls_starts = nullptr) {
   const std::string user = "app";
   const lms_kv settings[] = {{{"user", 4}, {user.data(), user.size()}},
                              {{"password", 8}, {server_password.data(), server_password.size()}},
-                             {{"auth_method", 11}, {method.data(), method.size()}}};
-  FrontHandshake server(settings, 3);
+                             {{"auth_method", 11}, {method.data(), method.size()}},
+                             {{"tls", 3}, {front_tls.data(), front_tls.size()}}};
+  FrontHandshake server(settings, 4);
   const std::string caps = std::to_string(offered_capabilities());
   const lms_kv params[] = {{{"user", 4}, {user.data(), user.size()}},
                            {{"password", 8}, {client_password.data(), client_password.size()}},
-                           {{"capabilities", 12}, {caps.data(), caps.size()}}};
-  BackHandshake client(params, 3);
+                           {{"capabilities", 12}, {caps.data(), caps.size()}},
+                           {{"sslmode", 7}, {sslmode.data(), sslmode.size()}}};
+  BackHandshake client(params, 4);
+  int starts = 0;
   Pipe to_client, to_server;
   lms_emitter server_out = to_client.emitter();
   lms_emitter client_out = to_server.emitter();
@@ -146,9 +152,17 @@ uint32_t login(const std::string& method, const std::string& server_password, co
       to_server.bytes.erase(0, consumed);
       if (front == LMS_HS_DONE) server.finish(&server_out);
     }
-    if (back != LMS_HS_NEED_INPUT) break;
+    if (front == LMS_HS_START_TLS && back == LMS_HS_START_TLS) {
+      // Both ends agree; "TLS is up", and the client side goes on with no input, as the core calls it.
+      ++starts;
+      front = LMS_HS_NEED_INPUT;
+      back = client.step(nullptr, 0, &consumed, &client_out, &back_result);
+    }
+    if (back != LMS_HS_NEED_INPUT && back != LMS_HS_START_TLS) break;
   }
   if (client_error != nullptr && back_result.error != nullptr) *client_error = back_result.error;
+  if (tls_starts != nullptr) *tls_starts = starts;
+  if (client_error != nullptr && back == LMS_HS_DONE && front != LMS_HS_DONE) *client_error = "server side not done";
   return back;
 }
 
@@ -161,6 +175,29 @@ TEST(MysqlHandshakes, LmsClientSideLogsInToLmsServerSide) {
   EXPECT_NE(error.find("Access denied for user 'app'"), std::string::npos) << error;
   EXPECT_EQ(login("md5", "pw", "", &error), LMS_HS_FAILED);
   EXPECT_NE(error.find("using password: NO"), std::string::npos) << error;
+}
+
+TEST(MysqlHandshakes, TlsIsAskedForWhenOfferedAndRequiredWhenConfigured) {
+  std::string error;
+  int starts = -1;
+  // Offered and wanted: an SSLRequest, TLS, then the login inside it.
+  EXPECT_EQ(login("scram-sha-256", "pw", "pw", &error, "on", "require", &starts), LMS_HS_DONE) << error;
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(login("md5", "pw", "pw", &error, "require", "verify-full", &starts), LMS_HS_DONE) << error;
+  EXPECT_EQ(starts, 1);
+  // prefer takes TLS when offered and goes without when not; disable never asks.
+  EXPECT_EQ(login("scram-sha-256", "pw", "pw", &error, "on", "prefer", &starts), LMS_HS_DONE) << error;
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(login("scram-sha-256", "pw", "pw", &error, "off", "prefer", &starts), LMS_HS_DONE) << error;
+  EXPECT_EQ(starts, 0);
+  EXPECT_EQ(login("scram-sha-256", "pw", "pw", &error, "on", "disable", &starts), LMS_HS_DONE) << error;
+  EXPECT_EQ(starts, 0);
+  // require against a server that offers nothing: refused before any password is sent.
+  EXPECT_EQ(login("scram-sha-256", "pw", "pw", &error, "off", "require", &starts), LMS_HS_FAILED);
+  EXPECT_NE(error.find("sslmode=require but the database offers no TLS"), std::string::npos) << error;
+  // A server that requires TLS refuses a plain login with MySQL's own error.
+  EXPECT_EQ(login("scram-sha-256", "pw", "pw", &error, "require", "disable", &starts), LMS_HS_FAILED);
+  EXPECT_NE(error.find("insecure transport are prohibited"), std::string::npos) << error;
 }
 
 TEST(MysqlHandshakes, GarbageFromAClientFailsCleanly) {

@@ -32,6 +32,10 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
     if (key == "user") user_ = std::string(view(settings[i].value));
     if (key == "password") password_ = std::string(view(settings[i].value));
     if (key == "auth_method") method = std::string(view(settings[i].value));
+    if (key == "tls") {
+      const std::string_view tls = view(settings[i].value);
+      tls_ = tls == "require" ? Tls::kRequire : tls == "on" ? Tls::kOn : Tls::kOff;
+    }
   }
   // The core's methods by their PostgreSQL names: the strong one is caching_sha2_password here.
   if (method == "trust") {
@@ -54,7 +58,7 @@ uint32_t FrontHandshake::step(const uint8_t* data, size_t len, size_t* consumed,
                               lms_front_result* result) {
   *consumed = 0;
   if (state_ == State::kGreeting) {
-    const uint32_t caps = offered_capabilities();
+    const uint32_t caps = offered_capabilities() | (tls_ != Tls::kOff ? uint32_t{kSsl} : 0u);
     uint32_t thread_id = 0;
     for (int i = 0; i < 4; ++i) thread_id = (thread_id << 8) | static_cast<uint8_t>(nonce_[i]);
     Writer w;
@@ -106,9 +110,21 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
     return fail(out, result, 1043, "08S01", "Bad handshake: lms speaks the 4.1 protocol only",
                 "client sent a pre-4.1 handshake");
   }
+  // An SSLRequest is the response's first 32 bytes alone: TLS starts, then the whole response
+  // comes again (sequence id 2) inside it.
   if ((caps & kSsl) != 0 && len == 32) {
-    return fail(out, result, 1043, "08S01", "Bad handshake: lms does not offer TLS to MySQL clients yet",
-                "client asked for TLS");
+    if (tls_ == Tls::kOff || secure_) {
+      return fail(out, result, 1043, "08S01", "Bad handshake: lms offers no TLS on this port",
+                  "client asked for TLS, which is off");
+    }
+    secure_ = true;
+    return LMS_HS_START_TLS;
+  }
+  if (tls_ == Tls::kRequire && !secure_) {
+    // MySQL's own answer under require_secure_transport, which clients and pools recognise.
+    return fail(out, result, 3159, "HY000",
+                "Connections using insecure transport are prohibited while --require_secure_transport=ON.",
+                "client came without TLS, which is required");
   }
   capabilities_ = caps & offered_capabilities();
   std::string_view user;

@@ -15,7 +15,8 @@ namespace lms::mysql {
 
 // What lms offers clients: the 4.1 protocol and what every MySQL 5.7+ / MariaDB 10.2+ server
 // also accepts, so the database session can be opened with exactly what the client agreed to.
-// Not offered: compression, LOCAL INFILE, TLS (not yet), MariaDB's and MySQL 8's extensions.
+// Not offered: compression, LOCAL INFILE, MariaDB's and MySQL 8's extensions. TLS (CLIENT_SSL)
+// is added to the greeting when the proxy has a certificate; it concerns one hop only.
 uint32_t offered_capabilities();
 
 class FrontHandshake {
@@ -28,6 +29,9 @@ class FrontHandshake {
 
  private:
   enum class State { kGreeting, kResponse, kAuthSwitch, kDone, kFailed };
+  // The front's `tls` setting: off (no CLIENT_SSL in the greeting), on, require (a client that
+  // logs in without TLS is refused with MySQL's own error 3159).
+  enum class Tls { kOff, kOn, kRequire };
   void emit(const lms_emitter* out, const std::string& payload);
   uint32_t on_response(const uint8_t* payload, size_t len, const lms_emitter* out, lms_front_result* result);
   uint32_t check_proof(std::string_view proof, const lms_emitter* out, lms_front_result* result);
@@ -36,6 +40,8 @@ class FrontHandshake {
   uint32_t done(lms_front_result* result);
 
   State state_ = State::kGreeting;
+  Tls tls_ = Tls::kOff;
+  bool secure_ = false;  // the client's TLS is up
   std::string method_;  // the auth plugin clients must use; "" for trust
   std::string user_;
   std::string password_;
