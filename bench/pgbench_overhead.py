@@ -31,7 +31,7 @@ CASES = [
 class PgBouncer:
     """Debian's pgbouncer in session mode, run as the postgres user (it refuses root)."""
 
-    def __init__(self, pg):
+    def __init__(self, pg, max_clients=200, pool_size=40):
         self.port = lmstest.free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-bouncer-")
         ini = os.path.join(self.dir, "pgbouncer.ini")
@@ -45,8 +45,8 @@ unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = {self.dir}/userlist.txt
 pool_mode = session
-max_client_conn = 200
-default_pool_size = 40
+max_client_conn = {max_clients}
+default_pool_size = {pool_size}
 logfile = {self.dir}/pgbouncer.log
 pidfile = {self.dir}/pgbouncer.pid
 """)
@@ -58,10 +58,13 @@ pidfile = {self.dir}/pgbouncer.pid
         subprocess.run(["pgbouncer", "-d", ini], check=True, preexec_fn=lmstest._as_postgres())
         lmstest.wait_for_port(self.port)
 
+    def pid(self):
+        with open(os.path.join(self.dir, "pgbouncer.pid")) as f:
+            return int(f.read())
+
     def stop(self):
         try:
-            with open(os.path.join(self.dir, "pgbouncer.pid")) as f:
-                os.kill(int(f.read()), 15)
+            os.kill(self.pid(), 15)
         except (OSError, ValueError):
             pass
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# lms side by side with the direct connection and with PgBouncer, in one run on one machine:
+# pgbench -S (simple and prepared protocol) and the default write script at 1, 16 and 64 clients,
+# direct, through PgBouncer (session mode) and through lms (shadow none, then async to a second
+# server); TPS, mean and p99 latency, the proxy's CPU per 1,000 transactions, its peak RSS and its
+# memory per idle client, with every ratio to direct and to PgBouncer. Then sysbench
+# oltp_point_select and oltp_read_write on MariaDB, direct vs through lms (bench/mysql.py).
+# It measures; it does not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10),
+# LMS_BENCH_ONLY (cases whose name contains this text; "mysql" for the MySQL part only),
+# LMS_BENCH_IDLE_CLIENTS (default 300), LMS_BENCH_REPEAT (MySQL runs per case, default 3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
+ninja -C build >/dev/null
+exec python3 bench/compare.py "$@"
