@@ -104,8 +104,8 @@ def main():
             subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(server.port), "-U", lmstest.USER, "-i", "-s", "10",
                             "-q", lmstest.DATABASE], check=True, capture_output=True, env=env)
         bouncer = PgBouncer(pg, max_clients=IDLE_CLIENTS + 100, pool_size=IDLE_CLIENTS + 50)
-        none = lmstest.Lms(pg.url())
-        shadowed = lmstest.Lms(pg.url(), extra=["--target", second.url(), "--shadow-mode", "async"])
+        none = lmstest.Lms(pg.url(), own_session=True)
+        shadowed = lmstest.Lms(pg.url(), extra=["--target", second.url(), "--shadow-mode", "async"], own_session=True)
         targets = [("direct", pg.port, None), ("pgbouncer", bouncer.port, Meter(bouncer.pid())),
                    ("lms none", none.port, Meter(none.proc.pid)), ("lms async", shadowed.port, Meter(shadowed.proc.pid))]
         print(f"pgbench {SECONDS}s per run on loopback; {os.cpu_count()} cores shared by pgbench, the proxy and "

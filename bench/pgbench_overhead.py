@@ -87,7 +87,7 @@ def main():
     proxy = None
     try:
         bouncer = PgBouncer(pg)
-        proxy = lmstest.Lms(pg.url(), workers=WORKERS)
+        proxy = lmstest.Lms(pg.url(), workers=WORKERS, own_session=True)
         env = dict(os.environ, PGPASSWORD=lmstest.PASSWORD)
         subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(pg.port), "-U", lmstest.USER, "-i", "-s", "10",
                         "-q", lmstest.DATABASE], check=True, capture_output=True, env=env)

@@ -68,6 +68,23 @@ TEST(Json, BeginOptionsRefuseAnUnknownTimeoutPolicy) {
                std::exception);
 }
 
+TEST(Json, IntegersOutOfRangeAreRefusedNotWrapped) {
+  // Found by fuzz_control_json: 1.8e19 as a double converted to uint64_t is undefined behaviour.
+  for (const char* text : {R"({"id": 1.8446744073709552e19})", R"({"id": -1})", R"({"id": 2.5})",
+                           R"({"id": "7"})", R"({"begin_timeout_ms": 4294967296})"}) {
+    EXPECT_THROW(nlohmann::json::parse(text).get<BeginOptions>(), std::exception) << text;
+  }
+  EXPECT_EQ(nlohmann::json::parse(R"({"id": 18446744073709551615})").get<Cutover>().id, UINT64_MAX);
+  EXPECT_EQ(nlohmann::json::parse(R"({"begin_timeout_ms": 4294967295})").get<BeginOptions>().begin_timeout_ms,
+            UINT32_MAX);
+  try {
+    checked_integer<uint32_t>(nlohmann::json(-5), "timeout_ms");
+    FAIL() << "-5 taken as a uint32_t";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "timeout_ms must be an integer from 0 to 4294967295");
+  }
+}
+
 TEST(Json, TimesReadAsTheTablesShowThem) {
   EXPECT_EQ(format_time(0), "");
   EXPECT_EQ(format_time(1708024206991048000), "2024-02-15 19:10:06.991048 +0000 UTC");

@@ -8,7 +8,13 @@ namespace {
 // Missing fields keep their defaults: a newer peer may send more, an older one less.
 template <typename T>
 void read(const nlohmann::json& j, const char* key, T& field) {
-  if (const auto it = j.find(key); it != j.end() && !it->is_null()) it->get_to(field);
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  if constexpr (std::integral<T> && !std::same_as<T, bool>) {
+    field = checked_integer<T>(*it, key);
+  } else {
+    it->get_to(field);
+  }
 }
 
 }  // namespace

@@ -5,9 +5,41 @@
 
 #include <nlohmann/json.hpp>
 
+#include <concepts>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
 #include "model.h"
 
 namespace lms::control {
+
+// An integer field of a request or an answer, checked: nlohmann converts 1e30 or -1 to an
+// unsigned type without complaint (the first is undefined behaviour), so callers from outside
+// get a clear refusal instead. Throws std::invalid_argument naming the field.
+template <std::integral T>
+T checked_integer(const nlohmann::json& value, const char* name) {
+  const auto refuse = [name] {
+    return std::invalid_argument(std::string(name) + " must be an integer from " +
+                                 std::to_string(std::numeric_limits<T>::min()) + " to " +
+                                 std::to_string(std::numeric_limits<T>::max()));
+  };
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) throw refuse();
+    return static_cast<T>(v);
+  }
+  if (value.is_number_integer()) {
+    const auto v = value.get<int64_t>();
+    if constexpr (std::is_unsigned_v<T>) {
+      if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) throw refuse();
+    } else {
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) throw refuse();
+    }
+    return static_cast<T>(v);
+  }
+  throw refuse();
+}
 
 void to_json(nlohmann::json& j, const Cutover& c);
 void from_json(const nlohmann::json& j, Cutover& c);

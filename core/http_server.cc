@@ -24,7 +24,7 @@ void cutover_step(const httplib::Request& req, httplib::Response& res, Step&& st
   if (!parse_body(req, res, &body)) return;
   uint64_t id = 0;
   try {
-    id = body.at("id").get<uint64_t>();
+    id = control::checked_integer<uint64_t>(body.at("id"), "id");
   } catch (const std::exception&) {
     reply_error(res, 400, "the request needs \"id\": the cutover attempt's ID");
     return;

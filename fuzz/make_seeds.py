@@ -121,6 +121,24 @@ def main():
                                  b"\1" + MYSQL_GREETING + packet(b"\xfecaching_sha2_password\0" + b"n" * 20 + b"\0", 2),
                                  b"\0" + MYSQL_TLS_RESPONSE, b"\4" + MYSQL_TLS_RESPONSE,
                                  b"\1" + MYSQL_TLS_GREETING + packet(b"\x01\x04", 3) + packet(b"\0", 5)],
+        "fuzz_config": [
+            b"\0--source\0postgresql://app:pw@127.0.0.1:5432/appdb?sslmode=verify-full\0--target\0"
+            b"postgresql://app@127.0.0.1:26257/appdb\0--shadow-mode\0sync\0--workers\0" + b"2\0--listen\0[::1]:9043",
+            b"\0--source-dialect=mysql\0--source\0app:pw@tcp(127.0.0.1:3306)/appdb\0--client-tls\0require",
+            b"\1source = \"postgresql://app@127.0.0.1:5432/appdb\"\nshadow-mode = \"async\"\nworkers = 4\n"
+            b"allow-tls-mode-disable = true\nlisten = \"127.0.0.1:9043\"\nbuffer-limit = 1048576\n",
+            b"\1[table]\nkey = [1, 2]\nshutdown-grace = -5\n",
+            b"\2{\"INIT_SOURCE\": \"postgresql://app:pw@db:5432/appdb\", \"INIT_TARGET\": \"postgresql://crdb:26257/x\"}",
+            b"\2{\"INIT_SOURCE\": 5, \"other\": [null, true]}"],
+        "fuzz_control_json": [
+            b'{"id": 3, "begin_timeout_ms": 1000, "on_begin_timeout": "abort"}',
+            b'{"id": 1, "on_begin_timeout": "end-sessions"}',
+            b'{"version": "0.1.0", "sql_address": "127.0.0.1:9043", "shadow_mode": "sync", "source_dialect": "PostgreSQL",'
+            b' "open_connections": 3, "transitioning": false, "cutover": {"id": 2, "status": "Paused"}}',
+            b'[{"user": "app", "database": "appdb", "state": "idle", "last_query": "SELECT ?",'
+            b' "shadow": {"sent": 1, "dropped": 0, "failed": 0}}]',
+            b'{"id": 18446744073709551615, "status": "CommitCompleted", "source_of_truth_role": "target",'
+            b' "paused_at": "2026-11-22T15:00:00Z", "error": ""}'],
         "fuzz_mysql_connection_string": [
             b"mysql://u:p%40w@h:3306/db?sslmode=verify-full?sslrootcert=/ca.crt&sslcert=c&sslkey=k",
             b"app:secret@tcp(10.0.0.5:3306)/shop?tls=skip-verify", b"app:pw@(lms.ns.svc:9043)/db",

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <sstream>
 
 #include "http_json.h"
@@ -30,7 +31,17 @@ std::vector<std::string> requested_proxies(const httplib::Request& req, const js
   return out;
 }
 
-uint64_t id_of(const json& body) { return body.contains("id") ? body.at("id").get<uint64_t>() : 0; }
+// An unsigned field of a request body (`fallback` when absent); false after answering 400.
+template <typename T>
+bool field_of(const json& body, const char* key, T fallback, httplib::Response& res, T* out) {
+  try {
+    *out = body.contains(key) ? control::checked_integer<T>(body.at(key), key) : fallback;
+    return true;
+  } catch (const std::invalid_argument& e) {
+    reply_error(res, 400, e.what());
+    return false;
+  }
+}
 
 }  // namespace
 
@@ -70,7 +81,10 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
     BeginRequest request;
     try {
       request.lms_addresses = requested_proxies(req, &body);
-      request.begin_timeout_ms = body.value("begin_timeout_ms", 0u);
+      if (body.contains("begin_timeout_ms")) {
+        request.begin_timeout_ms = control::checked_integer<decltype(request.begin_timeout_ms)>(
+            body.at("begin_timeout_ms"), "begin_timeout_ms");
+      }
       const std::string on_timeout = body.value("on_begin_timeout", "end-sessions");
       if (on_timeout != "abort" && on_timeout != "end-sessions") {
         return reply_error(res, 400, "on_begin_timeout must be \"abort\" or \"end-sessions\"");
@@ -89,9 +103,11 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
   server.Post("/v1/cutover/commit", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     json body;
     if (!parse_body(req, res, &body)) return;
+    uint64_t id = 0;
+    if (!field_of<uint64_t>(body, "id", 0, res, &id)) return;
     Attempt attempt;
     std::string error;
-    if (!coordinator.commit(id_of(body), &attempt, &error)) {
+    if (!coordinator.commit(id, &attempt, &error)) {
       return reply_error(res, 409, error, attempt.id == 0 ? json(nullptr) : json(attempt));
     }
     reply(res, 200, attempt);
@@ -99,9 +115,13 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
   server.Post("/v1/cutover/abort", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     json body;
     if (!parse_body(req, res, &body)) return;
+    uint64_t id = 0;
+    uint32_t timeout_ms = 0;
+    if (!field_of<uint64_t>(body, "id", 0, res, &id) || !field_of<uint32_t>(body, "timeout_ms", 0, res, &timeout_ms))
+      return;
     Attempt attempt;
     std::string error;
-    if (!coordinator.abort(id_of(body), body.value("timeout_ms", 0u), &attempt, &error)) {
+    if (!coordinator.abort(id, timeout_ms, &attempt, &error)) {
       return reply_error(res, 409, error);
     }
     reply(res, 200, attempt);
@@ -109,8 +129,13 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
   server.Get(R"(/v1/cutover/(\d+))", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     Attempt attempt;
     std::string error;
-    if (!coordinator.get(std::stoull(req.matches[1].str()), &attempt, &error))
-      return reply_error(res, 404, error);
+    uint64_t id = 0;
+    const std::string digits = req.matches[1].str();
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec != std::errc() || end != digits.data() + digits.size()) {
+      return reply_error(res, 404, "no cutover attempt " + digits);
+    }
+    if (!coordinator.get(id, &attempt, &error)) return reply_error(res, 404, error);
     reply(res, 200, attempt);
   });
   server.Get("/v1/cutover", [&coordinator](const httplib::Request&, httplib::Response& res) {

@@ -238,7 +238,11 @@ class Lms:
     exited cleanly (a crash or a sanitizer report fails the test)."""
 
     def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2, port=None, http_port=None,
-                 host="127.0.0.1"):
+                 host="127.0.0.1", own_session=False):
+        """own_session: lms runs in a session of its own, as a service does, so that the kernel's
+        autogroup scheduling gives it its own share of the CPU rather than splitting the caller's
+        (benchmarks; PostgreSQL and PgBouncer get theirs by daemonizing). Tests leave it off so that
+        a test runner that kills its process group takes lms along."""
         self.host = host
         self.port = port or free_port()
         self.http_port = http_port or free_port()
@@ -256,7 +260,8 @@ class Lms:
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.log_file = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env)
+        self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env,
+                                     start_new_session=own_session)
         if check_ready:
             wait_for_port(self.port, host=host)
 
