@@ -3,6 +3,7 @@
 PostgreSQL refuses to run as root, so servers run as the `postgres` user in a temporary directory
 that user owns. Every process a test starts is stopped by its PID when the test ends.
 """
+import glob
 import os
 import pwd
 import shutil
@@ -126,6 +127,48 @@ class PostgresServer:
                 return int(f.readline())
         except (OSError, ValueError):
             return None
+
+    def processes(self):
+        """The postmaster and its children (each backend leads a process group of its own, so the
+        postmaster's group is not the server's)."""
+        postmaster = self.pid()
+        pids = [postmaster]
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                with open(stat) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                pids.append(int(stat.split("/")[2]))
+        return pids
+
+    def signal_all(self, sig):
+        """Sends `sig` to every process of the server (SIGSTOP: a server that stops answering)."""
+        for pid in self.processes():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def crash(self):
+        """Kills every process of the server at once (SIGKILL), as a crash would. Where nothing reaps
+        the orphaned postmaster (a container's PID 1 may not), its
+        zombie would keep postmaster.pid and the socket's lock file looking live: they go once only
+        zombies are left."""
+        pid = self.pid()
+        self.signal_all(signal.SIGKILL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().split(")")[-1].split()[0] == "Z":
+                        break
+            except FileNotFoundError:
+                break
+            time.sleep(0.02)
+        for stale in [os.path.join(self.data, "postmaster.pid"), *glob.glob(os.path.join(self.dir, ".s.PGSQL.*"))]:
+            os.unlink(stale)
 
     def stop(self, mode=signal.SIGINT):
         """Fast shutdown by default; SIGQUIT for an immediate one (a crash, as clients see it)."""
