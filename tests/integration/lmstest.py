@@ -72,9 +72,13 @@ def terminate(proc, log_file):
 class PostgresServer:
     """A throwaway PostgreSQL 15 cluster with one user and one database for the tests."""
 
-    def __init__(self, auth="scram-sha-256", settings=None, tls_dir=None):
+    def __init__(self, auth="scram-sha-256", settings=None, tls_dir=None, link=None):
         """tls_dir: a packaging/make-certs.sh directory; the server then has ssl=on with its
-        server.crt and server.key (copied to files its own user owns, as PostgreSQL demands)."""
+        server.crt and server.key (copied to files its own user owns, as PostgreSQL demands).
+        link: a NetnsLink; the server then runs in that network namespace, reached over TCP at the
+        link's inner address only (its Unix socket, a file, still serves admin())."""
+        self.link = link
+        self.host = link.inner if link else "127.0.0.1"
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -87,7 +91,7 @@ class PostgresServer:
                        check=True, stdout=subprocess.DEVNULL, preexec_fn=demote)
         conf = {
             "port": str(self.port),
-            "listen_addresses": "'127.0.0.1'",
+            "listen_addresses": f"'{self.host}'",
             "unix_socket_directories": f"'{self.dir}'",
             "password_encryption": "'md5'" if auth == "md5" else "'scram-sha-256'",
             "max_connections": "600",
@@ -109,6 +113,9 @@ class PostgresServer:
             conf.update({"ssl": "on", "ssl_cert_file": f"'{certs}/server.crt'",
                          "ssl_key_file": f"'{certs}/server.key'"})
         conf.update(settings or {})
+        if link:  # initdb admits loopback only; lms comes from the link's outer end
+            with open(os.path.join(self.data, "pg_hba.conf"), "a") as f:
+                f.write(f"host all all {link.outer}/32 {auth}\n")
         with open(os.path.join(self.data, "postgresql.auto.conf"), "a") as f:
             for k, v in conf.items():
                 f.write(f"{k} = {v}\n")
@@ -118,8 +125,12 @@ class PostgresServer:
         self.admin(f"CREATE DATABASE {DATABASE} OWNER {USER}")
 
     def start(self):
-        subprocess.run([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "start"],
-                       check=True, stdout=subprocess.DEVNULL, preexec_fn=_as_postgres())
+        pg_ctl = [f"{PG_BIN}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "start"]
+        if self.link:  # entering the namespace needs root: the switch to postgres comes after
+            subprocess.run(["ip", "netns", "exec", self.link.netns, "setpriv", "--reuid=postgres", "--regid=postgres",
+                            "--init-groups", *pg_ctl], check=True, stdout=subprocess.DEVNULL)
+            return
+        subprocess.run(pg_ctl, check=True, stdout=subprocess.DEVNULL, preexec_fn=_as_postgres())
 
     def pid(self):
         try:
@@ -200,7 +211,38 @@ class PostgresServer:
                               check=True, capture_output=True, text=True).stdout.strip()
 
     def url(self, user=USER, password=PASSWORD, db=DATABASE):
-        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{db}"
+        return f"postgresql://{user}:{password}@{self.host}:{self.port}/{db}"
+
+
+class NetnsLink:
+    """A network namespace joined to this one by a veth pair with link-local addresses (both ends
+    on this machine), so that a server inside can be cut off and joined again like a partitioned
+    network: cut() takes the outer end down (packets vanish, no reset), heal() brings it back."""
+
+    def __init__(self):
+        n = os.getpid() % 250 + 1
+        self.netns = f"lms-test-{os.getpid()}"
+        self.outer_if, inner_if = f"lms{os.getpid() % 100000}o", f"lms{os.getpid() % 100000}i"
+        self.outer, self.inner = f"169.254.{n}.1", f"169.254.{n}.2"
+        for cmd in (["ip", "netns", "add", self.netns],
+                    ["ip", "link", "add", self.outer_if, "type", "veth", "peer", "name", inner_if],
+                    ["ip", "link", "set", inner_if, "netns", self.netns],
+                    ["ip", "addr", "add", f"{self.outer}/30", "dev", self.outer_if],
+                    ["ip", "link", "set", self.outer_if, "up"],
+                    ["ip", "-n", self.netns, "addr", "add", f"{self.inner}/30", "dev", inner_if],
+                    ["ip", "-n", self.netns, "link", "set", inner_if, "up"],
+                    ["ip", "-n", self.netns, "link", "set", "lo", "up"]):
+            subprocess.run(cmd, check=True, capture_output=True)
+
+    def cut(self):
+        subprocess.run(["ip", "link", "set", self.outer_if, "down"], check=True)
+
+    def heal(self):
+        subprocess.run(["ip", "link", "set", self.outer_if, "up"], check=True)
+
+    def destroy(self):
+        subprocess.run(["ip", "link", "del", self.outer_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
 
 
 class MariaDbServer:

@@ -1,6 +1,7 @@
 """Databases failing under load, and a crowd of clients: a source killed (every PostgreSQL process,
 SIGKILL) and restarted while pgbench writes through lms; a source or target that stops answering
-(SIGSTOP) under each shadow mode; 1,000 clients connecting at once. For each: what the clients saw,
+(SIGSTOP) under each shadow mode; a network partition between lms and its source; 1,000 clients
+connecting at once. For each: what the clients saw,
 that lms stayed up with bounded memory, and that no write a client was told had committed is lost."""
 import glob
 import os
@@ -9,7 +10,7 @@ import subprocess
 import tempfile
 import time
 
-from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, PostgresServer, TargetTestCase, psql
+from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, NetnsLink, PostgresServer, TargetTestCase, psql
 
 PGBENCH_ENV = dict(os.environ, PGPASSWORD=PASSWORD)
 
@@ -142,6 +143,57 @@ class DatabaseStopsAnswering(TargetTestCase):
         self.wait_for(lambda: proxy.http_get("/readyz")[0] == 200, "readyz 200", timeout=10)
         r, _ = self.timed_insert(proxy)
         self.assertEqual(r.stdout.strip(), "INSERT 0 1", r.stderr)
+        self.assertTrue(proxy.alive())
+
+
+class NetworkPartition(LmsTestCase):
+    """The source in a network namespace of its own, reached over a veth pair: taking the link down
+    makes packets vanish without a reset, as a partition does."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.link = NetnsLink()
+        try:
+            cls.pg = PostgresServer(link=cls.link)
+        except Exception:
+            cls.link.destroy()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.link.heal()
+        cls.pg.destroy()
+        cls.link.destroy()
+
+    def test_a_partition_is_noticed_and_sessions_go_on_when_it_heals(self):
+        proxy = self.start_lms(self.pg.url(), extra=["--connect-timeout", "2000"])
+        session = subprocess.Popen(["psql", proxy.url(), "-X", "-qAt"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: session.poll() is None and session.kill())
+        session.stdin.write("SELECT inet_server_addr();\n")
+        session.stdin.flush()
+        self.assertEqual(session.stdout.readline().strip(), self.link.inner)
+        self.link.cut()
+        self.addCleanup(self.link.heal)
+        # A query sent into the partition waits (TCP keeps retransmitting); lms notices the source
+        # is gone, and a new client gets a clear error at the connect timeout.
+        session.stdin.write("SELECT 42;\n")
+        session.stdin.flush()
+        self.wait_for(lambda: proxy.http_get("/readyz")[0] == 503, "readyz 503", timeout=10)
+        started = time.time()
+        r = psql(proxy.url(), "-Atc", "SELECT 1")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("could not connect to the source database", r.stderr)
+        self.assertLess(time.time() - started, 6)
+        self.assertIsNone(session.poll(), "the waiting session is still there")
+        # Healed: the waiting query gets its answer on the same session; new clients are served.
+        self.link.heal()
+        session.stdin.write("SELECT 'after';\n")
+        out, err = session.communicate(timeout=60)
+        self.assertEqual(out.split(), ["42", "after"], err)
+        self.wait_for(lambda: proxy.http_get("/readyz")[0] == 200, "readyz 200", timeout=20)
+        r = psql(proxy.url(), "-Atc", "SELECT 1")
+        self.assertEqual(r.stdout.strip(), "1", r.stderr)
         self.assertTrue(proxy.alive())
 
 
