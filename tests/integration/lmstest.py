@@ -455,9 +455,8 @@ def psql(url, *args, input=None, check=False, timeout=120):
                           check=check, timeout=timeout, env=env)
 
 
-class LmsTestCase(unittest.TestCase):
-    """A test case with one PostgreSQL server shared by its tests, and helpers that stop what a
-    test started."""
+class Waiting:
+    """For test cases: waiting on a condition with a deadline."""
 
     def wait_for(self, predicate, what, timeout=10):
         """Polls `predicate` every 50 ms; fails the test, naming `what`, if it never holds."""
@@ -467,6 +466,11 @@ class LmsTestCase(unittest.TestCase):
                 return
             time.sleep(0.05)
         self.fail(f"timed out waiting for {what}")
+
+
+class LmsTestCase(Waiting, unittest.TestCase):
+    """A test case with one PostgreSQL server shared by its tests, and helpers that stop what a
+    test started."""
 
     pg_auth = "scram-sha-256"
 

@@ -11,7 +11,7 @@ import time
 import unittest
 
 import cutover_setup as cs
-from lmstest import DATABASE, PASSWORD, USER, Orchestrator, psql
+from lmstest import DATABASE, PASSWORD, USER, Orchestrator, Waiting, psql
 
 
 
@@ -20,7 +20,7 @@ def shape(sql):
     sql = re.sub(r"'(?:[^']|'')*'", "?", sql)
     return re.sub(r"(?<![\w$])\d+(?:\.\d+)?", "?", sql)
 
-class CutoverHarness(unittest.TestCase):
+class CutoverHarness(Waiting, unittest.TestCase):
     """Servers shared by the class; proxies and an orchestrator fresh for each test."""
 
     @classmethod
@@ -256,6 +256,29 @@ class CutoverControl(CutoverHarness):
         self.assertEqual((out.strip(), err), (str(self.source.port), ""))
         for p in self.proxies:
             self.assertEqual(self.proxy_cutover(p)["status"], "Aborted")
+        self.assertIn("restarted before the cutover was committed",
+                      self.cli_json("cutover", "get_metadata", "-i", "1")["error"])
+
+    def test_orchestrator_killed_during_begin_aborts_when_restarted(self):
+        self.start_system()
+        # A transaction on proxy 2 keeps begin waiting: the orchestrator dies in the middle of it.
+        held = self.held_session(self.proxies[2], "BEGIN;", "INSERT INTO probe VALUES (5, 'mid-begin');")
+        cli = subprocess.Popen([cs_cli(), "--orchestrator-url", self.orch.url, "cutover", "consistent", "begin"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_for(lambda: self.proxy_cutover(self.proxies[2])["status"] == "Began", "proxy 2 pausing")
+        self.orch.kill()
+        out, err = cli.communicate(timeout=30)
+        self.assertNotEqual(cli.returncode, 0, "the operator is told begin did not finish")
+        self.assertIn("cannot reach the orchestrator", err)
+        # Nobody switched; the paused proxies wait for a decision, the held transaction too.
+        self.assertEqual({self.proxy_cutover(p)["status"] for p in self.proxies[:2]}, {"TrafficPaused"})
+        self.orch.start()
+        for p in self.proxies:
+            self.wait_for(lambda: self.proxy_cutover(p)["status"] == "Aborted", f"{p.port} aborted")
+        out, err = self.finish_session(held, "COMMIT;")
+        self.assertEqual(err, "")
+        self.assertEqual(cs.count(self.source, "probe WHERE id = 5"), 1)
+        self.assertEqual(self.roles(), ["source"] * 3)
         self.assertIn("restarted before the cutover was committed",
                       self.cli_json("cutover", "get_metadata", "-i", "1")["error"])
 
