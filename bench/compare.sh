@@ -8,9 +8,5 @@
 # It measures; it does not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10),
 # LMS_BENCH_ONLY (cases whose name contains this text; "mysql" for the MySQL part only),
 # LMS_BENCH_IDLE_CLIENTS (default 300), LMS_BENCH_REPEAT (MySQL runs per case, default 3).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
-ninja -C build >/dev/null
+source "$(dirname "$0")/prepare.sh"
 exec python3 bench/compare.py "$@"

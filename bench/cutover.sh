@@ -4,9 +4,5 @@
 # has paused, commit until the first transaction the target served, and the longest transaction any
 # client saw, next to the longest one before the cutover. It measures; it does not pass or fail.
 # Settings: LMS_BENCH_REPEAT (cutovers, there and back, default 3).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
-ninja -C build >/dev/null
+source "$(dirname "$0")/prepare.sh"
 exec python3 bench/cutover.py "$@"

@@ -4,9 +4,5 @@
 # repeated; prints medians and the ratio (goal: 0.85 of direct for point selects). It measures; it
 # does not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10), LMS_BENCH_REPEAT
 # (default 3).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
-ninja -C build >/dev/null
+source "$(dirname "$0")/prepare.sh"
 exec python3 bench/mysql.py "$@"

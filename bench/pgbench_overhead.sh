@@ -4,9 +4,5 @@
 # not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10), LMS_BENCH_REPEAT (default 3),
 # LMS_BENCH_WORKERS (lms event loops, default one per core), LMS_BENCH_ONLY (cases whose name
 # contains this text).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
-ninja -C build >/dev/null
+source "$(dirname "$0")/prepare.sh"
 exec python3 bench/pgbench_overhead.py "$@"

@@ -6,9 +6,5 @@
 # LMS_SOAK_SAMPLE_EVERY seconds (default 10), then every client error and refused cutover, the
 # growth of each figure (last third over first third) and the row counts of both databases.
 # It measures; it does not pass or fail.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh >/dev/null
-if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
-ninja -C build >/dev/null
+source "$(dirname "$0")/prepare.sh"
 exec python3 bench/soak.py "$@"

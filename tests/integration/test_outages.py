@@ -20,6 +20,17 @@ def pgbench(port, *args, timeout=120):
                           capture_output=True, text=True, env=PGBENCH_ENV, timeout=timeout)
 
 
+def assert_the_source_is_missed(test, proxy):
+    """A source that does not answer: /readyz notices within its probe's deadline, and a new
+    client gets a clear error at the connect timeout (2 s here) instead of hanging."""
+    test.wait_for(lambda: proxy.http_get("/readyz")[0] == 503, "readyz 503", timeout=10)
+    started = time.time()
+    r = psql(proxy.url(), "-Atc", "SELECT 1")
+    test.assertNotEqual(r.returncode, 0)
+    test.assertIn("could not connect to the source database", r.stderr)
+    test.assertLess(time.time() - started, 6)
+
+
 class SourceKilledUnderLoad(LmsTestCase):
     @classmethod
     def setUpClass(cls):
@@ -131,14 +142,7 @@ class DatabaseStopsAnswering(TargetTestCase):
         proxy = self.start_lms(self.pg.url(), extra=["--connect-timeout", "2000"])
         self.assertEqual(proxy.http_get("/readyz")[0], 200)
         self.stopped(self.pg)
-        # /readyz notices within its probe's deadline; a new client gets a clear error at the
-        # connect timeout instead of hanging.
-        self.wait_for(lambda: proxy.http_get("/readyz")[0] == 503, "readyz 503", timeout=10)
-        started = time.time()
-        r = psql(proxy.url(), "-Atc", "SELECT 1")
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("could not connect to the source database", r.stderr)
-        self.assertLess(time.time() - started, 6)
+        assert_the_source_is_missed(self, proxy)
         self.pg.signal_all(signal.SIGCONT)
         self.wait_for(lambda: proxy.http_get("/readyz")[0] == 200, "readyz 200", timeout=10)
         r, _ = self.timed_insert(proxy)
@@ -175,16 +179,10 @@ class NetworkPartition(LmsTestCase):
         self.assertEqual(session.stdout.readline().strip(), self.link.inner)
         self.link.cut()
         self.addCleanup(self.link.heal)
-        # A query sent into the partition waits (TCP keeps retransmitting); lms notices the source
-        # is gone, and a new client gets a clear error at the connect timeout.
+        # A query sent into the partition waits (TCP keeps retransmitting) while lms notices.
         session.stdin.write("SELECT 42;\n")
         session.stdin.flush()
-        self.wait_for(lambda: proxy.http_get("/readyz")[0] == 503, "readyz 503", timeout=10)
-        started = time.time()
-        r = psql(proxy.url(), "-Atc", "SELECT 1")
-        self.assertNotEqual(r.returncode, 0)
-        self.assertIn("could not connect to the source database", r.stderr)
-        self.assertLess(time.time() - started, 6)
+        assert_the_source_is_missed(self, proxy)
         self.assertIsNone(session.poll(), "the waiting session is still there")
         # Healed: the waiting query gets its answer on the same session; new clients are served.
         self.link.heal()
