@@ -348,7 +348,10 @@ class Lms:
         self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env,
                                      start_new_session=own_session)
         if check_ready:
+            # The SQL port listens first; the HTTP port comes after the source's first probe (up
+            # to 2 s), and tests call both.
             wait_for_port(self.port, host=host)
+            wait_for_port(self.http_port, host=host)
 
     def log(self):
         with open(self.log_path) as f:
