@@ -113,9 +113,13 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
   // An SSLRequest is the response's first 32 bytes alone: TLS starts, then the whole response
   // comes again (sequence id 2) inside it.
   if ((caps & kSsl) != 0 && len == 32) {
-    if (tls_ == Tls::kOff || secure_) {
+    if (tls_ == Tls::kOff) {
       return fail(out, result, 1043, "08S01", "Bad handshake: lms offers no TLS on this port",
                   "client asked for TLS, which is off");
+    }
+    if (secure_) {
+      return fail(out, result, 1043, "08S01", "Bad handshake: TLS is already up",
+                  "client asked for TLS a second time");
     }
     secure_ = true;
     return LMS_HS_START_TLS;
