@@ -30,6 +30,10 @@ const std::vector<Setting> kSettings = {
     {"max-connections", "10000", "client connections served at once; more are refused with an error"},
     {"connect-timeout", "10000", "milliseconds to wait for a database connection"},
     {"buffer-limit", "262144", "bytes queued toward a slow peer before the proxy stops reading its feeder"},
+    {"server-pool-size", "0",
+     "database connections each worker keeps after their clients leave, reset (PostgreSQL: DISCARD ALL), "
+     "for the next client with the same user, database and startup parameters; 0: none kept"},
+    {"server-idle-timeout", "600000", "milliseconds a kept database connection waits for a client before it is closed"},
     {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
     {"shadow-validate", "on",
      "compare the two databases' answers to every shadowed request (on or off): the compatibility "
@@ -314,6 +318,12 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto buffer_limit = parse_unsigned(values["buffer-limit"].value, 65536, 1u << 30);
   if (!buffer_limit) return bad("buffer-limit", "must be bytes from 65536 to 1073741824");
   c.buffer_limit = *buffer_limit;
+  const auto server_pool_size = parse_unsigned(values["server-pool-size"].value, 0, 100000);
+  if (!server_pool_size) return bad("server-pool-size", "must be a number from 0 to 100000");
+  c.server_pool_size = *server_pool_size;
+  const auto server_idle_timeout = parse_unsigned(values["server-idle-timeout"].value, 100, 86400000);
+  if (!server_idle_timeout) return bad("server-idle-timeout", "must be milliseconds from 100 to 86400000");
+  c.server_idle_timeout_ms = *server_idle_timeout;
   const auto shadow_timeout = parse_unsigned(values["shadow-timeout"].value, 1, 3600000);
   if (!shadow_timeout) return bad("shadow-timeout", "must be milliseconds from 1 to 3600000");
   c.shadow_timeout_ms = *shadow_timeout;

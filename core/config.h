@@ -32,6 +32,8 @@ struct Config {
   uint32_t max_connections = 0;
   uint32_t connect_timeout_ms = 0;
   uint32_t buffer_limit = 0;       // bytes queued toward one peer before its feeder stops being read
+  uint32_t server_pool_size = 0;        // reset database connections kept per worker for reuse
+  uint32_t server_idle_timeout_ms = 0;  // how long a kept one may wait for a client
   uint32_t shadow_timeout_ms = 0;  // how long a client's answer may wait for the target
   uint32_t shutdown_grace_ms = 0;  // how long a SIGTERM waits for busy sessions
   std::string state_file;          // where the cutover state survives a restart; empty: nowhere

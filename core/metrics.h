@@ -19,6 +19,7 @@ class Counter {
     value_.store(value_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
   }
   uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+  void set(uint64_t n) { value_.store(n, std::memory_order_relaxed); }
 
  private:
   std::atomic<uint64_t> value_{0};
@@ -66,6 +67,8 @@ struct alignas(64) WorkerMetrics {
   Counter source_disconnects;  // the source went away under a live session
   Counter cancel_requests;
   Counter backpressure_pauses;  // reads stopped because the other side was slow
+  Counter server_connections_reused;  // logins served by a kept database connection
+  Counter server_connections_kept;    // gauge: database connections kept for reuse now
   // Shadowing
   Counter shadow_requests;       // requests sent to the target
   Counter shadow_dropped;        // requests the shadow mode did not send because the target was busy

@@ -152,6 +152,10 @@ bool has_front_error(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, front_error) && f->front_error != nullptr;
 }
 
+bool has_encode_reset(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, encode_reset) && f->encode_reset != nullptr;
+}
+
 bool has_normalize(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, normalize) && f->normalize != nullptr;
 }

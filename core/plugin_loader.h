@@ -59,5 +59,6 @@ bool has_compare(const lms_shadow_functions* f);
 // ABI 1.3: messages delimited by a per-connection framer (MySQL); handshake errors from the front.
 bool has_framer(const lms_dialect_functions* f);
 bool has_front_error(const lms_dialect_functions* f);
+bool has_encode_reset(const lms_dialect_functions* f);
 
 }  // namespace lms::core

@@ -143,6 +143,13 @@ void Session::on_bytes(Pump& pump, Chunk* chunk, size_t len) {
       if (!from_client && phase_ == Phase::kBackHandshake) run_back();
       return;
     }
+    case Phase::kResetting:
+      if (from_client) {
+        worker_.pool().put(chunk);
+      } else {
+        on_reset_answer(chunk, len);
+      }
+      return;
     case Phase::kClosing:
       worker_.pool().put(chunk);
       return;
@@ -279,6 +286,7 @@ void Session::start_backend() {
   for (const auto& [key, value] : startup_params_) {
     params.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
   }
+  if (take_kept_server(params)) return;
   back_ = back_dialect_->back_create(params.data(), params.size());
   if (back_ == nullptr) {
     close_now();
@@ -409,8 +417,14 @@ void Session::run_back() {
   if (result.cancel_key != nullptr) {
     target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
   }
+  const std::string_view welcome(reinterpret_cast<const char*>(result.welcome), result.welcome_len);
+  if (!pool_key_.empty()) remember_login(welcome, target);
+  finish_login(welcome, std::move(target));
+}
+
+void Session::finish_login(std::string_view welcome, CancelTarget target) {
   proxy_cancel_key_ = shared_.cancels.add(dialect_->cancel_key_len, std::move(target));
-  dialect_->front_finish(front_, result.welcome, result.welcome_len,
+  dialect_->front_finish(front_, reinterpret_cast<const uint8_t*>(welcome.data()), welcome.size(),
                          reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()), proxy_cancel_key_.size(),
                          &to_client_.emitter);
   dialect_->front_destroy(front_);
@@ -435,8 +449,9 @@ void Session::start_forwarding() {
     to_source_.scanner.use_framer(framer_);
     to_client_.scanner.use_framer(framer_);
   }
-  // The back handshake's state goes; what either side sent beyond its handshake goes on as data.
-  back_dialect_->back_destroy(back_);
+  // The back handshake's state goes (a kept connection had none); what either side sent beyond its
+  // handshake goes on as data.
+  if (back_ != nullptr) back_dialect_->back_destroy(back_);
   back_ = nullptr;
   const std::string early_server = std::move(back_in_);
   const std::string early_client = std::move(front_in_);
@@ -491,6 +506,12 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   if (!walked) {
     worker_.pool().put(chunk);
     protocol_error(true, to_source_.scanner.error());
+    return;
+  }
+  if (keeping_server_) {
+    // What came before the Terminate (nothing that opens a request) still goes; then the reset.
+    worker_.pool().put(chunk);
+    reset_server_for_reuse();
     return;
   }
   auto& m = worker_.mutable_metrics();
@@ -634,7 +655,10 @@ unsigned Session::on_client_message(const lms_frame& f) {
   switch (f.msg_class) {
     case LMS_MSG_TERMINATE:
       client_terminating_ = true;
-      return kPass;
+      // The client is done with an idle session: its database connection can serve the next
+      // client once reset. The Terminate itself goes no further.
+      keeping_server_ = can_keep_server();
+      return keeping_server_ ? kStopAfter : kPass;
     case LMS_MSG_NO_ANSWER:
       // Whole, and nothing answers it (MySQL COM_STMT_CLOSE): no request opens.
       return kPass;

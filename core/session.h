@@ -63,6 +63,7 @@ class Session final : private ShadowLinkOwner {
     kBackHandshake,
     kReplaying,  // after a switch: the carried settings and statements run on the new database
     kForwarding,
+    kResetting,  // the client has left; the database connection is reset to be kept (session_pool.cc)
     kClosing
   };
 
@@ -163,6 +164,16 @@ class Session final : private ShadowLinkOwner {
   void target_answered(uint64_t id, AnswerDigest* answer);
   void judge_if_complete(std::deque<PendingComparison>::iterator it);
   void start_backend();
+  // Tells the client it is in, once a database connection is ready for it.
+  void finish_login(std::string_view welcome, CancelTarget target);
+  // Kept connections (session_pool.cc). take_kept_server: a kept connection for this session's
+  // parameters, if the pool has one, becomes server_ and the login completes with it.
+  bool take_kept_server(const std::vector<lms_kv>& params);
+  void remember_login(std::string_view welcome, const CancelTarget& target);
+  bool can_keep_server() const;
+  void reset_server_for_reuse();
+  void on_reset_answer(Chunk* chunk, size_t len);
+  void keep_server();
   void on_peer_gone(Pump& pump, int status);
   void run_front();
   void run_back();
@@ -236,6 +247,13 @@ class Session final : private ShadowLinkOwner {
   std::string client_user_;
   std::string client_database_;
   std::string proxy_cancel_key_;
+
+  // Keeping the database connection for the next client (server-pool-size): the pool's key for
+  // this session, empty when its connection cannot be kept, and what its login said.
+  std::string pool_key_;
+  std::string kept_welcome_;
+  CancelTarget kept_cancel_target_;
+  bool keeping_server_ = false;  // the client sent its Terminate; the connection is being reset
 
   // Session state from the messages themselves.
   std::deque<Request> requests_;  // sent, answer not complete; the front one's answer comes next

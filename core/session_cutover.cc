@@ -377,6 +377,7 @@ control::Connection Session::describe() const {
         c.state = "idle";
       }
       break;
+    case Phase::kResetting:
     case Phase::kClosing:
       c.state = "closing";
       break;

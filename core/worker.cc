@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -37,7 +38,13 @@ bool resolve_listen_address(const HostPort& hp, sockaddr_storage* out, std::stri
 
 }  // namespace
 
-Worker::Worker(ProxyShared& shared, unsigned index) : shared_(shared), index_(index) { uv_loop_init(&loop_); }
+Worker::Worker(ProxyShared& shared, unsigned index)
+    : shared_(shared),
+      index_(index),
+      server_pool_(shared.config->server_pool_size, shared.config->server_idle_timeout_ms,
+                   &metrics_.server_connections_kept) {
+  uv_loop_init(&loop_);
+}
 
 Worker::~Worker() {
   if (thread_.joinable()) {
@@ -46,6 +53,7 @@ Worker::~Worker() {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&mail_async_), nullptr);
+    if (pool_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&pool_timer_), nullptr);
   }
   // Run the loop once more so every close callback (and so every delete) has happened.
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -85,6 +93,15 @@ bool Worker::bind(std::string* error) {
   stop_async_.data = this;
   uv_async_init(&loop_, &mail_async_, &Worker::on_mail);
   mail_async_.data = this;
+  if (server_pool_.enabled()) {
+    // Kept connections past their idle timeout are closed within a quarter of it.
+    const uint64_t every = std::max<uint64_t>(50, shared_.config->server_idle_timeout_ms / 4);
+    uv_timer_init(&loop_, &pool_timer_);
+    pool_timer_.data = this;
+    uv_timer_start(&pool_timer_, &Worker::on_pool_timer, every, every);
+    uv_unref(reinterpret_cast<uv_handle_t*>(&pool_timer_));
+    pool_timer_open_ = true;
+  }
   bound_ = true;
   return true;
 }
@@ -124,6 +141,9 @@ void Worker::on_stop(uv_async_t* async) {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&w->stop_async_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&w->mail_async_), nullptr);
+  if (w->pool_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&w->pool_timer_), nullptr);
+  w->pool_timer_open_ = false;
+  w->clear_server_pool();
   // Sessions detach themselves as they finish closing; shut down a copy of the list.
   const std::vector<Session*> sessions = w->sessions_;
   for (Session* s : sessions) s->shutdown();
@@ -154,8 +174,18 @@ void Worker::pause() {
   report_busy();
 }
 
+void Worker::on_pool_timer(uv_timer_t* timer) {
+  auto* w = static_cast<Worker*>(timer->data);
+  w->server_pool_.expire(uv_now(&w->loop_));
+}
+
+void Worker::clear_server_pool() { server_pool_.clear(); }
+
 void Worker::resume() {
   paused_ = false;
+  // After a cutover the kept connections may lead to the database that no longer serves: they go,
+  // rather than holding its backends open until they expire.
+  clear_server_pool();
   const std::vector<Session*> sessions = sessions_;
   for (Session* s : sessions) s->resume_after_cutover();
 }
@@ -171,6 +201,7 @@ void Worker::end_busy_sessions() {
 void Worker::drain() {
   if (draining_) return;
   draining_ = true;
+  clear_server_pool();
   // Closing the listening socket refuses new clients (Kubernetes has stopped sending them by now).
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&listener_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);

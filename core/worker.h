@@ -14,6 +14,7 @@
 
 #include "cancel_registry.h"
 #include "chunk_pool.h"
+#include "server_pool.h"
 #include "config.h"
 #include "endpoint.h"
 #include "metrics.h"
@@ -104,6 +105,8 @@ class Worker {
   // For sessions, on this worker's thread only.
   uv_loop_t* loop() { return &loop_; }
   ChunkPool& pool() { return pool_; }
+  ServerPool& server_pool() { return server_pool_; }
+  bool draining() const { return draining_; }
   WorkerMetrics& mutable_metrics() { return metrics_; }
   ProxyShared& shared() { return shared_; }
   Validator& validator() { return validator_; }
@@ -116,6 +119,9 @@ class Worker {
   static void on_mail(uv_async_t* async);
   void report_busy();
   void end_idle_sessions();
+  static void on_pool_timer(uv_timer_t* timer);
+  // Closes every kept database connection and keeps the gauge in step.
+  void clear_server_pool();
 
   ProxyShared& shared_;
   unsigned index_;
@@ -130,6 +136,9 @@ class Worker {
   bool ending_idle_ = false;  // end_idle_sessions is running (ending a session calls it again)
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
+  ServerPool server_pool_;
+  uv_timer_t pool_timer_{};  // closes kept connections past server-idle-timeout
+  bool pool_timer_open_ = false;
   WorkerMetrics metrics_;
   Validator validator_{shared_, metrics_};
   std::vector<Session*> sessions_;  // for shutdown; a session knows its own index

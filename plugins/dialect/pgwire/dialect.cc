@@ -115,6 +115,18 @@ void encode_terminate_c(const lms_emitter* out) {
   out->emit(out->ctx, kTerminate, sizeof kTerminate);
 }
 
+void encode_reset_c(const lms_emitter* out) {
+  // A simple query: DISCARD ALL is refused inside a transaction block, which the core never
+  // resets, and it drops everything a session can hold (settings, statements, portals, temporary
+  // tables, advisory locks, LISTENs, cached plans).
+  static constexpr char kSql[] = "DISCARD ALL";
+  uint8_t message[1 + 4 + sizeof kSql];
+  message[0] = 'Q';
+  write_u32(message + 1, 4 + sizeof kSql);
+  std::memcpy(message + 5, kSql, sizeof kSql);
+  out->emit(out->ctx, message, sizeof message);
+}
+
 uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* error, size_t error_cap) {
   try {
     // PQping reports whether a server accepts connections without needing to log in.
@@ -235,6 +247,7 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port) {
   f.summary_reset = summary_reset_c;
   f.summary_destroy = summary_destroy_c;
   f.normalize = normalize_c;
+  f.encode_reset = encode_reset_c;
   return f;
 }
 

@@ -30,6 +30,8 @@
  *        lms_frame.flags (LMS_FRAME_FLAG_ERROR); handshakes where the server speaks first (the core
  *        calls front_step once with no input when a client connects); front_error. A frame may need up to 32
  *        bytes to decide (was 16).
+ *   1.4  encode_reset: a request that returns a database session to its state right after login, so
+ *        the core can keep the connection for the next client (server-pool-size).
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -42,7 +44,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 3u
+#define LMS_PLUGIN_ABI_MINOR 4u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -389,6 +391,14 @@ typedef struct lms_dialect_functions {
    * refusing the session), where only the front knows what the client expects next (MySQL: the
    * packet's sequence id). NULL: encode_error serves. */
   void (*front_error)(void* front, const lms_error* error, const lms_emitter* out);
+
+  /* 1.4 ------------------------------------------------------------------------------------------ */
+
+  /* Emits one request that returns an idle database session (no transaction open) to the state it
+   * had right after its handshake: settings, prepared statements, temporary tables, locks and
+   * subscriptions dropped (PostgreSQL: DISCARD ALL). The database answers it with exactly one
+   * LMS_MSG_READY, which `frame` can delimit. NULL: connections of this dialect are never reused. */
+  void (*encode_reset)(const lms_emitter* out);
 } lms_dialect_functions;
 
 
