@@ -15,6 +15,7 @@ import lmstest  # noqa: E402
 from pgbench_overhead import PgBouncer  # noqa: E402
 
 SECONDS = int(os.environ.get("LMS_BENCH_SECONDS", "10"))
+REPEAT = int(os.environ.get("LMS_BENCH_REPEAT", "3"))  # interleaved runs per case; medians
 ONLY = os.environ.get("LMS_BENCH_ONLY", "")  # runs only the cases whose name contains this text
 IDLE_CLIENTS = int(os.environ.get("LMS_BENCH_IDLE_CLIENTS", "300"))
 
@@ -104,24 +105,34 @@ def main():
             subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(server.port), "-U", lmstest.USER, "-i", "-s", "10",
                             "-q", lmstest.DATABASE], check=True, capture_output=True, env=env)
         bouncer = PgBouncer(pg, max_clients=IDLE_CLIENTS + 100, pool_size=IDLE_CLIENTS + 50)
-        none = lmstest.Lms(pg.url(), own_session=True)
-        shadowed = lmstest.Lms(pg.url(), extra=["--target", second.url(), "--shadow-mode", "async"], own_session=True)
+        # PgBouncer's session mode keeps server connections after their clients leave, so its
+        # clients meet warm backends; lms does the same with server-pool-size (as many per worker).
+        pool = ["--server-pool-size", str(IDLE_CLIENTS + 50)]
+        none = lmstest.Lms(pg.url(), extra=pool, own_session=True)
+        shadowed = lmstest.Lms(pg.url(), extra=["--target", second.url(), "--shadow-mode", "async", *pool],
+                               own_session=True)
         targets = [("direct", pg.port, None), ("pgbouncer", bouncer.port, Meter(bouncer.pid())),
                    ("lms none", none.port, Meter(none.proc.pid)), ("lms async", shadowed.port, Meter(shadowed.proc.pid))]
-        print(f"pgbench {SECONDS}s per run on loopback; {os.cpu_count()} cores shared by pgbench, the proxy and "
-              f"PostgreSQL 15 (scale 10); PgBouncer in session mode; lms async shadows to a second server.")
+        print(f"pgbench {SECONDS}s per run, {REPEAT} interleaved runs per case, medians, on loopback; {os.cpu_count()} cores shared by pgbench, the proxy and "
+              f"PostgreSQL 15 (scale 10); PgBouncer in session mode; lms keeps database connections for the "
+              f"next client as PgBouncer does (server-pool-size); lms async shadows to a second server.")
         print("tps: transactions per second; mean and p99: latency in ms from pgbench's per-transaction log; "
               "cpu: the proxy's CPU ms per 1,000 transactions")
         header = (f"{'case':18} {'via':10} {'tps':>8} {'mean':>7} {'p99':>7} {'cpu':>6}   "
                   f"{'tps/direct':>10} {'tps/bouncer':>11} {'p99/direct':>10} {'p99/bouncer':>11}")
         print(header)
         for name, args in [c for c in CASES if ONLY in c[0]]:
-            results = {}
-            for via, port, meter in targets:
-                cpu_before = meter.cpu_seconds() if meter else 0
-                tps, count, mean, p99 = pgbench(port, args, log_dir)
-                cpu = (meter.cpu_seconds() - cpu_before) * 1e6 / count if meter and count else None
-                results[via] = (tps, mean, p99, cpu)
+            # Interleaved rounds, so that a slow minute of this shared machine falls on every
+            # target alike; each figure is the median of its rounds.
+            runs = {via: [] for via, _, _ in targets}
+            for _ in range(REPEAT):
+                for via, port, meter in targets:
+                    cpu_before = meter.cpu_seconds() if meter else 0
+                    tps, count, mean, p99 = pgbench(port, args, log_dir)
+                    cpu = (meter.cpu_seconds() - cpu_before) * 1e6 / count if meter and count else None
+                    runs[via].append((tps, mean, p99, cpu))
+            results = {via: tuple(None if r[0][i] is None else statistics.median(x[i] for x in r) for i in range(4))
+                       for via, r in runs.items()}
             base, bouncer_result = results["direct"], results["pgbouncer"]
             for via, (tps, mean, p99, cpu) in results.items():
                 cpu_text = f"{cpu:6.0f}" if cpu is not None else f"{'-':>6}"

@@ -7,6 +7,7 @@
 # oltp_point_select and oltp_read_write on MariaDB, direct vs through lms (bench/mysql.py).
 # It measures; it does not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10),
 # LMS_BENCH_ONLY (cases whose name contains this text; "mysql" for the MySQL part only),
-# LMS_BENCH_IDLE_CLIENTS (default 300), LMS_BENCH_REPEAT (MySQL runs per case, default 3).
+# LMS_BENCH_IDLE_CLIENTS (default 300), LMS_BENCH_REPEAT (interleaved runs per case, medians;
+# default 3).
 source "$(dirname "$0")/prepare.sh"
 exec python3 bench/compare.py "$@"
