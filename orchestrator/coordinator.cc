@@ -10,6 +10,7 @@
 #include <future>
 
 #include "address.h"
+#include "crash_point.h"
 #include "json.h"
 
 namespace lms::orchestrator {
@@ -264,6 +265,7 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
       return false;
     }
   }
+  crash_point("begin-recorded");
   spdlog::info("cutover {}: beginning on {} proxies", id, urls.size());
   std::vector<control::Cutover> results(urls.size());
   std::vector<std::string> errors(urls.size());
@@ -461,6 +463,7 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
     }
     spdlog::info("cutover {}: committing on {} proxies", id, a.proxies.size());
   }
+  crash_point("commit-recorded");
   push_decision(id, config_.proxy_timeout_ms);
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);
@@ -493,6 +496,7 @@ bool Coordinator::abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::str
       spdlog::info("cutover {}: aborting on {} proxies", id, a->proxies.size());
     }
   }
+  crash_point("abort-recorded");
   push_decision(id, timeout_ms == 0 ? config_.proxy_timeout_ms : timeout_ms);
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);

@@ -41,11 +41,11 @@ class CutoverHarness(Waiting, unittest.TestCase):
         cls.target.destroy()
         cls.source.destroy()
 
-    def start_system(self, orchestrator_extra=(), proxy_extra=()):
+    def start_system(self, orchestrator_extra=(), proxy_extra=(), orchestrator_env=None):
         self.proxies = cs.proxies_for(self.source, self.target, extra=proxy_extra)
         for p in self.proxies:
             self.addCleanup(self._stop_proxy, p)
-        self.orch = Orchestrator(self.proxies, extra=orchestrator_extra)
+        self.orch = Orchestrator(self.proxies, extra=orchestrator_extra, env=orchestrator_env)
         self.addCleanup(self._stop_orchestrator, self.orch)
 
     def _stop_proxy(self, proxy):
@@ -281,6 +281,82 @@ class CutoverControl(CutoverHarness):
         self.assertEqual(self.roles(), ["source"] * 3)
         self.assertIn("restarted before the cutover was committed",
                       self.cli_json("cutover", "get_metadata", "-i", "1")["error"])
+
+    def crash_orchestrator_at(self, point, *cli_args):
+        """Runs `lms-cli cutover consistent <cli_args>` against an orchestrator armed to crash at
+        `point`: the operator is told it failed, and the orchestrator is dead."""
+        r = self.orch.cli("cutover", "consistent", *cli_args)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("cannot reach the orchestrator", r.stderr)
+        self.assertEqual(self.orch.proc.wait(timeout=10), 137)
+        self.orch.log_file.close()
+        self.assertIn(f"crashing at {point}", self.orch.log())
+
+    def restart_orchestrator(self):
+        self.orch.env.pop("LMS_ORCHESTRATOR_CRASH_AT")
+        self.orch.start()
+
+    def queued_client(self):
+        """A new client of proxy 0, which waits while traffic is paused; says which server answered."""
+        proc = subprocess.Popen(["psql", self.proxies[0].url(), "-X", "-qAt", "-c", "SELECT inet_server_port()"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        time.sleep(0.5)
+        self.assertIsNone(proc.poll(), "a new connection waits while paused")
+        return proc
+
+    def test_orchestrator_crashed_after_recording_commit_finishes_it_when_restarted(self):
+        self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": "commit-recorded"})
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        queued = self.queued_client()
+        self.crash_orchestrator_at("commit-recorded", "commit")
+        # The decision is on disk and no proxy has heard it: all wait, paused.
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
+        self.restart_orchestrator()
+        for p in self.proxies:
+            self.wait_for(lambda: self.proxy_cutover(p)["status"] == "CommitCompleted", f"{p.port} committed")
+        out, err = queued.communicate(timeout=30)
+        self.assertEqual((out.strip(), err), (str(self.target.port), ""))
+        self.assertEqual(self.roles(), ["target"] * 3)
+        self.assertEqual(self.cli_json("cutover", "get_metadata", "-i", "1")["status"], "CommitCompleted")
+
+    def test_orchestrator_crashed_after_recording_abort_finishes_it_when_restarted(self):
+        self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": "abort-recorded"})
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        queued = self.queued_client()
+        self.crash_orchestrator_at("abort-recorded", "abort")
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
+        self.restart_orchestrator()
+        for p in self.proxies:
+            self.wait_for(lambda: self.proxy_cutover(p)["status"] == "Aborted", f"{p.port} aborted")
+        out, err = queued.communicate(timeout=30)
+        self.assertEqual((out.strip(), err), (str(self.source.port), ""))
+        self.assertEqual(self.roles(), ["source"] * 3)
+
+    def test_orchestrator_crashed_after_recording_begin_settles_it_when_restarted(self):
+        self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": "begin-recorded"})
+        self.crash_orchestrator_at("begin-recorded", "begin")
+        # No proxy heard of the cutover: traffic flows while the orchestrator is down.
+        r = psql(self.proxies[1].url(), "-qAt", "-c", "SELECT inet_server_port()")
+        self.assertEqual((r.stdout.strip(), r.stderr), (str(self.source.port), ""))
+        self.restart_orchestrator()
+        metadata = self.cli_json("cutover", "get_metadata", "-i", "1")
+        self.assertIn("restarted before the cutover was committed", metadata["error"])
+        # Settled as a failed attempt once every proxy has confirmed the abort; none is paused.
+        self.wait_for(lambda: all(p["confirmed"] for p in self.cli_json("cutover", "get_metadata", "-i", "1")["proxies"]),
+                      "every proxy to confirm the abort")
+        self.assertEqual(self.cli_json("cutover", "get_metadata", "-i", "1")["status"], "Error")
+        for p in self.proxies:
+            self.assertNotEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
+        # The next cutover runs normally.
+        for step in ("begin", "commit"):
+            r = self.orch.cli("cutover", "consistent", step)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.roles(), ["target"] * 3)
 
     def test_commit_waits_for_replication_and_refuses_when_it_lags(self):
         self.start_system(orchestrator_extra=["--replication-timeout", "1s"])
