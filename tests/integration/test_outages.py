@@ -106,13 +106,13 @@ class DatabaseStopsAnswering(TargetTestCase):
         r = psql(proxy.url(), "-Atc", "INSERT INTO t VALUES (1)")
         return r, time.time() - started
 
-    def test_a_stopped_target_under_each_mode(self):
-        expected = {"none": ("42", 0, 1.5), "async": ("42", 0, 1.5),
-                    "sync": ("42", 1.0, 4.0), "strict-sync": ("57014", 1.0, 4.0)}
+    def target_lost_under_each_mode(self, lose, expected):
+        """One open session per shadow mode, then `lose()` takes the target away; each session then
+        inserts a row. expected: mode -> (what its client sees, least and most seconds it takes)."""
         proxies = {mode: self.start_lms(self.pg.url(), extra=["--target", self.target.url(), "--shadow-mode", mode,
                                                                "--shadow-timeout", "1000"])
                    for mode in expected}
-        # Sessions that are already open, with their target connections made: the stop hits them
+        # Sessions that are already open, with their target connections made: the loss hits them
         # mid-flight, not at login.
         sessions = {}
         for mode, proxy in proxies.items():
@@ -122,7 +122,8 @@ class DatabaseStopsAnswering(TargetTestCase):
             s.stdin.flush()
             self.assertEqual(s.stdout.readline().strip(), "1")
             sessions[mode] = s
-        self.stopped(self.target)
+        before = int(self.pg.admin("SELECT count(*) FROM t", db=DATABASE))
+        lose()
         for mode, (answer, at_least, at_most) in expected.items():
             s = sessions[mode]
             started = time.time()
@@ -134,9 +135,24 @@ class DatabaseStopsAnswering(TargetTestCase):
             self.assertLess(took, at_most, f"{mode} waited {took:.1f}s")
         # The source has every insert a client was told of (none, async, sync), and strict-sync's
         # too: its error came after the source of truth had run the request, which it does not undo.
-        self.assertEqual(self.pg.admin("SELECT count(*) FROM t", db=DATABASE), "4")
+        self.assertEqual(int(self.pg.admin("SELECT count(*) FROM t", db=DATABASE)) - before, 4)
         for proxy in proxies.values():
             self.assertTrue(proxy.alive())
+
+    def test_a_stopped_target_under_each_mode(self):
+        self.target_lost_under_each_mode(
+            lambda: self.stopped(self.target),
+            {"none": ("42", 0, 1.5), "async": ("42", 0, 1.5), "sync": ("42", 1.0, 4.0),
+             "strict-sync": ("57014", 1.0, 4.0)})
+
+    def test_a_killed_target_under_each_mode(self):
+        def kill():
+            self.target.crash()
+            self.addCleanup(self.target.start)
+        # A dead target resets its connections: no mode waits for shadow-timeout.
+        self.target_lost_under_each_mode(
+            kill, {"none": ("42", 0, 1.5), "async": ("42", 0, 1.5), "sync": ("42", 0, 1.0),
+                   "strict-sync": ("08006", 0, 1.0)})
 
     def test_a_stopped_source_is_noticed_and_the_wait_ends_when_it_answers_again(self):
         proxy = self.start_lms(self.pg.url(), extra=["--connect-timeout", "2000"])
