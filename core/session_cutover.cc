@@ -152,6 +152,9 @@ void Session::begin_switch() {
     return;
   }
   switching_ = true;
+  // The pool's key and the remembered login describe the connection being replaced: the new one
+  // is never kept (its session carries replayed state a reset would not describe).
+  pool_key_.clear();
   stop_reading(to_source_);
   stop_reading(to_client_);
   // The shadow direction turns around with the source of truth: a new link is made on demand.

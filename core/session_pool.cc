@@ -19,7 +19,9 @@ uint64_t now_ms(uv_loop_t* loop) { return uv_now(loop); }
 
 bool Session::take_kept_server(const std::vector<lms_kv>& params) {
   ServerPool& pool = worker_.server_pool();
-  if (!pool.enabled() || !has_encode_reset(back_dialect_)) return false;
+  // A session moving to a new source of truth has a client already welcomed and state to replay:
+  // it neither takes a kept connection nor leaves its new one to be kept.
+  if (switching_ || !pool.enabled() || !has_encode_reset(back_dialect_)) return false;
   pool_key_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), params);
   auto kept = pool.take(pool_key_, now_ms(worker_.loop()));
   if (!kept) return false;

@@ -136,10 +136,10 @@ class Worker {
   bool ending_idle_ = false;  // end_idle_sessions is running (ending a session calls it again)
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
-  ServerPool server_pool_;
+  WorkerMetrics metrics_;
+  ServerPool server_pool_;  // after metrics_, whose gauge it keeps
   uv_timer_t pool_timer_{};  // closes kept connections past server-idle-timeout
   bool pool_timer_open_ = false;
-  WorkerMetrics metrics_;
   Validator validator_{shared_, metrics_};
   std::vector<Session*> sessions_;  // for shutdown; a session knows its own index
   std::thread thread_;

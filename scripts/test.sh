@@ -57,8 +57,11 @@ ninja -C build-fuzz "${targets[@]/#/fuzz/}" >/dev/null
 python3 fuzz/make_seeds.py build-fuzz/seeds
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t"
+  # Hand-built seeds (make_seeds.py) and, where there are some, real traffic (capture_seeds.py).
+  seeds=("build-fuzz/seeds/$t")
+  [ -d "fuzz/captures/$t" ] && seeds+=("fuzz/captures/$t")
   if "build-fuzz/fuzz/$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-       -artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus/$t" "build-fuzz/seeds/$t" \
+       -artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus/$t" "${seeds[@]}" \
        >"build-fuzz/$t.log" 2>&1; then
     echo "fuzz $t: $(grep -E '^Done' "build-fuzz/$t.log" || echo done)"
     passed=$((passed + 1))

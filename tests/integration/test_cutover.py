@@ -538,6 +538,34 @@ class CutoverControl(CutoverHarness):
         self.target.admin("ALTER SEQUENCE shadowed RESTART", db=DATABASE)
 
 
+    def test_kept_connections_never_outlive_the_source_of_truth_they_lead_to(self):
+        self.start_system(proxy_extra=["--server-pool-size", "4"])
+        proxy = self.proxies[0]
+
+        def kept():
+            m = re.search(r"^lms_server_connections_kept (\d+)", proxy.http_get("/metrics")[1], re.M)
+            return int(m.group(1))
+
+        session = self.held_session(proxy, "SELECT 1;")
+        r = psql(proxy.url(), "-qAtc", "SELECT inet_server_port()")
+        self.assertEqual((r.stdout.strip(), r.stderr), (str(self.source.port), ""))
+        self.wait_for(lambda: kept() == 1, "the source connection to be kept")
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.cli_json("cutover", "consistent", "commit")["status"], "CommitCompleted")
+        self.assertEqual(kept(), 0, "a connection to the old source of truth is still kept")
+        # The held session moved to the target with its state replayed: its connection is not
+        # kept when it leaves, and a new client is served by the target.
+        out, err = self.finish_session(session, "SELECT inet_server_port();")
+        self.assertEqual((out.strip().splitlines()[-1], err), (str(self.target.port), ""))
+        time.sleep(0.3)
+        self.assertEqual(kept(), 0, "a switched connection was kept")
+        for _ in range(2):
+            r = psql(proxy.url(), "-qAtc", "SELECT inet_server_port()")
+            self.assertEqual((r.stdout.strip(), r.stderr), (str(self.target.port), ""))
+            self.wait_for(lambda: kept() == 1, "the target connection to be kept")
+
+
 class RegionMove(unittest.TestCase):
     """Step 8 of a CockroachDB region move: source and target are two gateways of one cluster. Here
     one PostgreSQL server reached at 127.0.0.1 (the old gateway) and at 127.0.0.2 (the new one)."""
