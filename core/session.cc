@@ -878,6 +878,16 @@ void Session::close_after_flush() {
   stop_reading(to_client_);
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
   // A client that reads nothing must not keep a closing session alive: give the flush a deadline.
+  close_now_after(kCloseFlushTimeoutMs);
+  // A shutdown completes once every queued write has reached the kernel, so the client gets the
+  // error it was just sent before the connection closes.
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&client_), &Session::on_shutdown) < 0) {
+    close_handle(reinterpret_cast<uv_handle_t*>(&client_));
+  }
+}
+
+void Session::close_now_after(uint64_t timeout_ms) {
   if (!timer_open_) {
     uv_timer_init(worker_.loop(), &timer_);
     timer_.data = this;
@@ -885,13 +895,7 @@ void Session::close_after_flush() {
     ++handles_open_;
   }
   uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); }, kCloseFlushTimeoutMs, 0);
-  // A shutdown completes once every queued write has reached the kernel, so the client gets the
-  // error it was just sent before the connection closes.
-  shutdown_req_.data = this;
-  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&client_), &Session::on_shutdown) < 0) {
-    close_handle(reinterpret_cast<uv_handle_t*>(&client_));
-  }
+      &timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); }, timeout_ms, 0);
 }
 
 void Session::on_shutdown(uv_shutdown_t* req, int) {

@@ -215,6 +215,8 @@ class Session final : private ShadowLinkOwner {
   void stop_reading(Pump& pump);
   void close_after_flush();
   void close_now();
+  // Closes the session when `timeout_ms` have passed, unless it has closed by then.
+  void close_now_after(uint64_t timeout_ms);
   void close_handle(uv_handle_t* handle);
   void maybe_destroy();
 

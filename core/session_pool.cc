@@ -67,16 +67,8 @@ void Session::reset_server_for_reuse() {
   back_in_.clear();
   back_dialect_->encode_reset(&to_source_.emitter);
   start_reading(to_client_);
-  if (!timer_open_) {
-    uv_timer_init(worker_.loop(), &timer_);
-    timer_.data = this;
-    timer_open_ = true;
-    ++handles_open_;
-  }
   // A database too slow to confirm the reset is not worth keeping.
-  uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); },
-      shared_.config->connect_timeout_ms, 0);
+  close_now_after(shared_.config->connect_timeout_ms);
 }
 
 void Session::on_reset_answer(Chunk* chunk, size_t len) {

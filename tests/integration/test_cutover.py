@@ -305,37 +305,30 @@ class CutoverControl(CutoverHarness):
         self.assertIsNone(proc.poll(), "a new connection waits while paused")
         return proc
 
-    def test_orchestrator_crashed_after_recording_commit_finishes_it_when_restarted(self):
-        self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": "commit-recorded"})
+    def decision_survives_a_crash(self, step, status, server, role):
+        """Begins a cutover, then runs `step` (commit or abort) on an orchestrator that crashes
+        right after writing the decision down: no proxy has heard it, and the restarted
+        orchestrator carries it out."""
+        self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": f"{step}-recorded"})
         r = self.orch.cli("cutover", "consistent", "begin")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         queued = self.queued_client()
-        self.crash_orchestrator_at("commit-recorded", "commit")
-        # The decision is on disk and no proxy has heard it: all wait, paused.
+        self.crash_orchestrator_at(f"{step}-recorded", step)
         for p in self.proxies:
             self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
         self.restart_orchestrator()
         for p in self.proxies:
-            self.wait_for(lambda: self.proxy_cutover(p)["status"] == "CommitCompleted", f"{p.port} committed")
+            self.wait_for(lambda: self.proxy_cutover(p)["status"] == status, f"{p.port} {status}")
         out, err = queued.communicate(timeout=30)
-        self.assertEqual((out.strip(), err), (str(self.target.port), ""))
-        self.assertEqual(self.roles(), ["target"] * 3)
+        self.assertEqual((out.strip(), err), (str(server.port), ""))
+        self.assertEqual(self.roles(), [role] * 3)
+
+    def test_orchestrator_crashed_after_recording_commit_finishes_it_when_restarted(self):
+        self.decision_survives_a_crash("commit", "CommitCompleted", self.target, "target")
         self.assertEqual(self.cli_json("cutover", "get_metadata", "-i", "1")["status"], "CommitCompleted")
 
     def test_orchestrator_crashed_after_recording_abort_finishes_it_when_restarted(self):
-        self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": "abort-recorded"})
-        r = self.orch.cli("cutover", "consistent", "begin")
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        queued = self.queued_client()
-        self.crash_orchestrator_at("abort-recorded", "abort")
-        for p in self.proxies:
-            self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
-        self.restart_orchestrator()
-        for p in self.proxies:
-            self.wait_for(lambda: self.proxy_cutover(p)["status"] == "Aborted", f"{p.port} aborted")
-        out, err = queued.communicate(timeout=30)
-        self.assertEqual((out.strip(), err), (str(self.source.port), ""))
-        self.assertEqual(self.roles(), ["source"] * 3)
+        self.decision_survives_a_crash("abort", "Aborted", self.source, "source")
 
     def test_orchestrator_crashed_after_recording_begin_settles_it_when_restarted(self):
         self.start_system(orchestrator_env={"LMS_ORCHESTRATOR_CRASH_AT": "begin-recorded"})
