@@ -98,6 +98,21 @@ class KeptConnections(LmsTestCase):
         self.wait_for(lambda: not self.backend_alive(first), "the idle backend to be closed", timeout=5)
         self.assertEqual(metric(proxy, "lms_server_connections_kept"), 0)
 
+    def test_a_full_pool_closes_what_it_cannot_keep(self):
+        proxy = self.start_lms(extra=["--server-pool-size", "1"], workers=1)
+        # Two sessions open together, so they have two backends; both leave.
+        sessions = [subprocess.Popen(["psql", proxy.url(), "-X", "-qAt"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        pids = []
+        for s in sessions:
+            s.stdin.write("SELECT pg_backend_pid();\n")
+            s.stdin.flush()
+            pids.append(int(s.stdout.readline()))
+        for s in sessions:
+            s.communicate(timeout=30)
+        self.wait_for(lambda: sum(self.backend_alive(pid) for pid in pids) == 1, "one backend kept, one closed")
+        self.assertEqual(metric(proxy, "lms_server_connections_kept"), 1)
+
     def test_a_cancel_on_a_reused_backend_reaches_it(self):
         proxy = self.start_pooled()
         first = self.backend_pid(proxy)
