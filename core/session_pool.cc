@@ -105,7 +105,11 @@ void Session::on_reset_answer(Chunk* chunk, size_t len) {
 void Session::keep_server() {
   KeptConnection kept;
   uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&server_), &fd) == 0) kept.socket = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  // A cutover or a shutdown that began while the reset ran wants no new kept connections.
+  const bool still_wanted = truth_ == shared_.truth.load() && !worker_.paused() && !worker_.draining();
+  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(&server_), &fd) == 0) {
+    kept.socket = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  }
   if (kept.socket >= 0) {
     kept.dialect = back_dialect_;
     kept.welcome = std::move(kept_welcome_);

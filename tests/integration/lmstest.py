@@ -348,10 +348,14 @@ class Lms:
         self.proc = subprocess.Popen(args, stdout=self.log_file, stderr=subprocess.STDOUT, env=full_env,
                                      start_new_session=own_session)
         if check_ready:
-            # The SQL port listens first; the HTTP port comes after the source's first probe (up
-            # to 2 s), and tests call both.
+            # Tests call both ports.
             wait_for_port(self.port, host=host)
             wait_for_port(self.http_port, host=host)
+            # Both ports listen before lms has probed the source and said what it serves; tests
+            # read that line, so started means logged it too.
+            deadline = time.time() + 15
+            while time.time() < deadline and self.proc.poll() is None and " serving " not in self.log():
+                time.sleep(0.02)
 
     def log(self):
         with open(self.log_path) as f:
