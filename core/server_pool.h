@@ -42,7 +42,6 @@ class ServerPool {
   ServerPool& operator=(const ServerPool&) = delete;
 
   bool enabled() const { return capacity_ > 0; }
-  size_t size() const { return size_; }
   // The most recently kept connection for `key` that is still open and has said nothing since;
   // the others found closed on the way are dropped.
   std::optional<KeptConnection> take(const std::string& key, uint64_t now_ms);

@@ -143,7 +143,7 @@ void Worker::on_stop(uv_async_t* async) {
   uv_close(reinterpret_cast<uv_handle_t*>(&w->mail_async_), nullptr);
   if (w->pool_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&w->pool_timer_), nullptr);
   w->pool_timer_open_ = false;
-  w->clear_server_pool();
+  w->server_pool_.clear();
   // Sessions detach themselves as they finish closing; shut down a copy of the list.
   const std::vector<Session*> sessions = w->sessions_;
   for (Session* s : sessions) s->shutdown();
@@ -179,13 +179,11 @@ void Worker::on_pool_timer(uv_timer_t* timer) {
   w->server_pool_.expire(uv_now(&w->loop_));
 }
 
-void Worker::clear_server_pool() { server_pool_.clear(); }
-
 void Worker::resume() {
   paused_ = false;
   // After a cutover the kept connections may lead to the database that no longer serves: they go,
   // rather than holding its backends open until they expire.
-  clear_server_pool();
+  server_pool_.clear();
   const std::vector<Session*> sessions = sessions_;
   for (Session* s : sessions) s->resume_after_cutover();
 }
@@ -201,7 +199,7 @@ void Worker::end_busy_sessions() {
 void Worker::drain() {
   if (draining_) return;
   draining_ = true;
-  clear_server_pool();
+  server_pool_.clear();
   // Closing the listening socket refuses new clients (Kubernetes has stopped sending them by now).
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&listener_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);

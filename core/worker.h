@@ -120,8 +120,6 @@ class Worker {
   void report_busy();
   void end_idle_sessions();
   static void on_pool_timer(uv_timer_t* timer);
-  // Closes every kept database connection and keeps the gauge in step.
-  void clear_server_pool();
 
   ProxyShared& shared_;
   unsigned index_;
