@@ -109,8 +109,9 @@ bool ControlService::replication_mark(const std::string& token, std::string* err
   // One round trip on one connection: the marker's latency is part of the cutover's stall.
   return execute(
       truth,
+      // Words PostgreSQL, CockroachDB and MySQL all take alike.
       std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
-          " (token TEXT PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now()); INSERT INTO " +
+          " (token VARCHAR(64) PRIMARY KEY, written_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP); INSERT INTO " +
           kMarkerTable + " (token) VALUES ('" + token + "')",
       &rows, error);
 }

@@ -156,6 +156,25 @@ bool has_encode_reset(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, encode_reset) && f->encode_reset != nullptr;
 }
 
+bool has_translator(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, translator_destroy) && f->translator_create != nullptr &&
+         f->translator_feed != nullptr && f->translator_next != nullptr && f->translator_answer != nullptr &&
+         f->translator_destroy != nullptr;
+}
+
+bool has_decoder(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, decoder_destroy) && f->encode_translated != nullptr &&
+         f->decoder_create != nullptr && f->decoder_feed != nullptr && f->decoder_next != nullptr &&
+         f->decoder_destroy != nullptr;
+}
+
+bool same_protocol(std::string_view a, std::string_view b) {
+  auto family = [](std::string_view name) {
+    return name == "cockroach" ? std::string_view("postgres") : name;
+  };
+  return family(a) == family(b);
+}
+
 bool has_normalize(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, normalize) && f->normalize != nullptr;
 }

@@ -60,5 +60,10 @@ bool has_compare(const lms_shadow_functions* f);
 bool has_framer(const lms_dialect_functions* f);
 bool has_front_error(const lms_dialect_functions* f);
 bool has_encode_reset(const lms_dialect_functions* f);
+// ABI 1.5: a client of one dialect served by a database of another.
+bool has_translator(const lms_dialect_functions* f);  // the clients' side
+bool has_decoder(const lms_dialect_functions* f);     // the database's side
+// Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
+bool same_protocol(std::string_view a, std::string_view b);
 
 }  // namespace lms::core

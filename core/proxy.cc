@@ -50,13 +50,22 @@ bool Proxy::start(std::string* error) {
     return false;
   }
   source_ = std::move(*source);
-  if (!config_.target.empty() && has_framer(source_dialect_->dialect())) {
-    // Shadow links and cutover replays delimit the target's answers by the client's protocol;
-    // a MySQL client's requests need translating for a PostgreSQL-protocol target first.
-    *error = "source dialect " + config_.source_dialect +
-             " cannot have a target yet: shadowing and cutover from MySQL need the translation to "
-             "CockroachDB's protocol, which this version does not have";
-    return false;
+  if (!config_.target.empty()) {
+    const bool translated = !same_protocol(source_dialect_->name(), target_dialect_->name());
+    if (translated &&
+        !(has_translator(source_dialect_->dialect()) && has_decoder(target_dialect_->dialect()))) {
+      *error = "source dialect " + config_.source_dialect + " and target dialect " + config_.target_dialect +
+               " speak different protocols, and the plugins cannot translate between them";
+      return false;
+    }
+    if (!translated && has_framer(source_dialect_->dialect())) {
+      // A shadow link delimits the target's answers by itself, which a protocol needing a
+      // framer (MySQL) does not allow: MySQL to MySQL is not carried.
+      *error = "source dialect " + config_.source_dialect + " cannot have a target of the same protocol: " +
+               "lms carries MySQL clients to a CockroachDB (PostgreSQL-protocol) target";
+      return false;
+    }
+    shared_.target_translated = translated;
   }
   if (!config_.target.empty()) {
     target_ = parse_endpoint(target_dialect_->dialect(), config_.target, error);
@@ -78,7 +87,8 @@ bool Proxy::start(std::string* error) {
     static constexpr std::string_view kVerifier = "auth_verifier";
     for (const auto& [name, verifier] : auth_users_) {
       shared_.front_settings.push_back({{kUser.data(), kUser.size()}, {name.data(), name.size()}});
-      shared_.front_settings.push_back({{kVerifier.data(), kVerifier.size()}, {verifier.data(), verifier.size()}});
+      shared_.front_settings.push_back(
+          {{kVerifier.data(), kVerifier.size()}, {verifier.data(), verifier.size()}});
     }
     spdlog::info("{} users may log in (auth file {})", auth_users_.size(), config_.auth_file);
   }
@@ -121,10 +131,11 @@ bool Proxy::start(std::string* error) {
   security.access.tls = !config_.control_tls_cert.empty();
   security.access.client_certs = !config_.control_tls_ca.empty();
   security.access.insecure = config_.allow_insecure_control;
-  http_ = std::make_unique<HttpServer>(HttpHandlers{[this] { return render_metrics(); },
-                                                    [this](std::string* reason) { return probe_source(reason); },
-                                                    control_.get(), [this] { return render_shadow_report(); }},
-                                       security);
+  http_ =
+      std::make_unique<HttpServer>(HttpHandlers{[this] { return render_metrics(); },
+                                                [this](std::string* reason) { return probe_source(reason); },
+                                                control_.get(), [this] { return render_shadow_report(); }},
+                                   security);
   if (!http_->bind(config_.http_listen, error)) return false;
 
   std::string reason;
@@ -138,11 +149,10 @@ bool Proxy::start(std::string* error) {
       "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, {} workers, {} on {}:{})",
       LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
       target_ ? target_->describe() : "none", config_.shadow_mode, config_.workers,
-      config_.control_tls_cert.empty()          ? "HTTP"
-      : config_.control_tls_ca.empty()          ? "HTTPS"
-                                                : "HTTPS with client certificates for /v1",
-      config_.http_listen.host,
-      config_.http_listen.port);
+      config_.control_tls_cert.empty() ? "HTTP"
+      : config_.control_tls_ca.empty() ? "HTTPS"
+                                       : "HTTPS with client certificates for /v1",
+      config_.http_listen.host, config_.http_listen.port);
   return true;
 }
 
@@ -189,7 +199,8 @@ void Proxy::drain(const std::function<bool(uint32_t wait_ms)>& hurry) {
 }
 
 bool Proxy::setup_tls(std::string* error) {
-  for (auto [endpoint, which] : {std::pair{&source_, "source"}, std::pair{target_ ? &*target_ : nullptr, "target"}}) {
+  for (auto [endpoint, which] :
+       {std::pair{&source_, "source"}, std::pair{target_ ? &*target_ : nullptr, "target"}}) {
     if (endpoint == nullptr) continue;
     auto tls = make_database_tls(*endpoint, error);
     if (!tls) {
@@ -208,9 +219,9 @@ bool Proxy::setup_tls(std::string* error) {
   if (!client_tls_) return false;
   shared_.client_tls = client_tls_.get();
   static constexpr std::string_view kTls = "tls";
-  const std::string_view mode = client_tls_->mode == ClientTlsMode::kOff       ? "off"
-                                : client_tls_->mode == ClientTlsMode::kOn      ? "on"
-                                                                               : "require";
+  const std::string_view mode = client_tls_->mode == ClientTlsMode::kOff  ? "off"
+                                : client_tls_->mode == ClientTlsMode::kOn ? "on"
+                                                                          : "require";
   tls_setting_ = std::string(mode);
   shared_.front_settings.push_back({{kTls.data(), kTls.size()}, {tls_setting_.data(), tls_setting_.size()}});
   return true;
@@ -226,7 +237,8 @@ bool Proxy::setup_validation(std::string* error) {
   v.ignored_columns = config_.shadow_ignore_columns;
   for (const std::string& c : v.ignored_columns) v.ignored_column_views.push_back({c.data(), c.size()});
   if (!config_.shadow_ignore_statements.empty()) {
-    v.ignored_statements.emplace(config_.shadow_ignore_statements, std::regex::ECMAScript | std::regex::icase);
+    v.ignored_statements.emplace(config_.shadow_ignore_statements,
+                                 std::regex::ECMAScript | std::regex::icase);
   }
   if (!config_.mismatch_file.empty()) {
     v.mismatch_log = MismatchLog::open(config_.mismatch_file, error);

@@ -114,6 +114,15 @@ void Session::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
 }
 
 void Session::on_bytes(Pump& pump, Chunk* chunk, size_t len) {
+  if (&pump == &to_client_ && translation_) {
+    translate_from_database(chunk->data, len);
+    worker_.pool().put(chunk);
+    return;
+  }
+  take_bytes(pump, chunk, len);
+}
+
+void Session::take_bytes(Pump& pump, Chunk* chunk, size_t len) {
   const bool from_client = &pump == &to_source_;
   switch (phase_) {
     case Phase::kForwarding:
@@ -164,6 +173,8 @@ void Session::start_reading(Pump& pump) {
   if (pump.reading && tls_on(pump.from) != nullptr && tls_on(pump.from)->has_buffered()) {
     read_through_tls(pump, nullptr, 0);
   }
+  // Likewise what a translation made of the database's last read.
+  if (pump.reading && &pump == &to_client_ && translated_at_ < translated_in_.size()) deliver_translated();
 }
 
 void Session::stop_reading(Pump& pump) {
@@ -283,7 +294,9 @@ void Session::start_backend() {
   back_dialect_ = shared_.dialect_of(truth_);
   // The database's own connection parameters, then what the client asked for at startup.
   auto params = shared_.endpoint(truth_).kvs();
-  for (const auto& [key, value] : startup_params_) {
+  // A database of another protocol is given only what it understands alike.
+  const auto startup = shared_.translated(truth_) ? translated_startup(startup_params_) : startup_params_;
+  for (const auto& [key, value] : startup) {
     params.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
   }
   if (take_kept_server(params)) return;
@@ -373,7 +386,8 @@ void Session::fail_connect(const std::string& reason, const char* code) {
   const std::string where = shared_.endpoint(truth_).describe();
   const char* which = switching_ ? "the new source of truth" : "the source database";
   spdlog::warn("session={} cannot connect to {} {}: {}", id_, which, where, reason);
-  send_client_error("FATAL", code, std::string("lms: could not connect to ") + which + " at " + where + ": " + reason);
+  send_client_error("FATAL", code,
+                    std::string("lms: could not connect to ") + which + " at " + where + ": " + reason);
   close_after_flush();
 }
 
@@ -382,7 +396,7 @@ void Session::run_back() {
   lms_back_result result{};
   result.struct_size = sizeof result;
   const uint32_t status = back_dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()),
-                                              back_in_.size(), &consumed, &to_source_.emitter, &result);
+                                                   back_in_.size(), &consumed, &to_source_.emitter, &result);
   back_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
   if (status == LMS_HS_START_TLS) {
@@ -457,7 +471,14 @@ void Session::start_forwarding() {
   const std::string early_client = std::move(front_in_);
   back_in_.clear();
   front_in_.clear();
-  if (!early_server.empty()) forward_copy(to_client_, early_server);
+  if (shared_.translated(truth_)) start_translation();
+  if (!early_server.empty()) {
+    if (translation_) {
+      translate_from_database(reinterpret_cast<const uint8_t*>(early_server.data()), early_server.size());
+    } else {
+      forward_copy(to_client_, early_server);
+    }
+  }
   if (!early_client.empty() && phase_ == Phase::kForwarding) forward_copy(to_source_, early_client);
   if (phase_ != Phase::kForwarding) return;
   start_reading(to_source_);
@@ -659,9 +680,18 @@ unsigned Session::on_client_message(const lms_frame& f) {
       // client once reset. The Terminate itself goes no further.
       keeping_server_ = can_keep_server();
       return keeping_server_ ? kStopAfter : kPass;
-    case LMS_MSG_NO_ANSWER:
-      // Whole, and nothing answers it (MySQL COM_STMT_CLOSE): no request opens.
-      return kPass;
+    case LMS_MSG_NO_ANSWER: {
+      // Whole, and nothing answers it (MySQL COM_STMT_CLOSE): no request opens. It may drop a
+      // statement, which the target drops too, after whatever it already has.
+      const bool inspect = inspects_ && f.length <= kMaxInspectedBytes;
+      client_inspected_.clear();
+      client_inspect_left_ = inspect ? f.length : 0;
+      client_inspected_class_ = f.msg_class;
+      client_inspected_flags_ = f.flags;
+      mirror_ = link_ && link_->available();
+      client_copy_into_ = undispatched_ > 0 ? &staged_ : &to_target_;
+      return mirror_ || inspect ? kCopy : kPass;
+    }
     case LMS_MSG_COPY_DATA:
     case LMS_MSG_COPY_END:
       // COPY data belongs to the request that started the COPY, which the target already has.
@@ -678,12 +708,14 @@ unsigned Session::on_client_message(const lms_frame& f) {
   // Queries and statement definitions are looked into once whole: they are what `connections
   // list` shows and what a cutover carries to the other database. A request to be validated has
   // its Binds looked into too, to know which statement it runs.
-  const bool inspect = (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE ||
-                        f.msg_class == LMS_MSG_CLOSE || (f.msg_class == LMS_MSG_EXTENDED && route_.compare)) &&
-                       inspects_ && f.length <= kMaxInspectedBytes;
+  const bool inspect =
+      (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE || f.msg_class == LMS_MSG_CLOSE ||
+       (f.msg_class == LMS_MSG_EXTENDED && route_.compare)) &&
+      inspects_ && f.length <= kMaxInspectedBytes;
   client_inspected_.clear();
   client_inspect_left_ = inspect ? f.length : 0;
   client_inspected_class_ = f.msg_class;
+  client_inspected_flags_ = f.flags;
   // Statements are defined and dropped on the target even in a request it does not run, so a
   // later request it does run finds them.
   const bool defines_state = f.msg_class == LMS_MSG_PREPARE || f.msg_class == LMS_MSG_CLOSE;
@@ -748,10 +780,14 @@ unsigned Session::on_server_message(const lms_frame& f) {
   server_inspected_.clear();
   server_inspect_left_ = 0;
   // An error of its own, or the end of an answer that failed (MySQL's ERR is both).
-  const bool failed = f.msg_class == LMS_MSG_ERROR ||
-                      (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
+  const bool failed =
+      f.msg_class == LMS_MSG_ERROR || (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
   if (failed && inspects_ && f.length <= kMaxInspectedBytes) {
     server_inspect_left_ = f.length;  // for `connections list`
+    action = kCopy;
+  }
+  if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes) {
+    server_inspect_left_ = f.length;  // the name of the statement the request prepared
     action = kCopy;
   }
   if (replacing_) {
@@ -798,6 +834,14 @@ void Session::send_copy(Pump& pump, const uint8_t* data, size_t len) {
 }
 
 void Session::write_chunk(Pump& pump, Chunk* chunk) {
+  if (&pump == &to_source_ && translation_) {
+    translate_to_database(chunk);
+    return;
+  }
+  write_untranslated(pump, chunk);
+}
+
+void Session::write_untranslated(Pump& pump, Chunk* chunk) {
   if (tls_on(pump.to) != nullptr && !uv_is_closing(reinterpret_cast<uv_handle_t*>(pump.to))) {
     write_through_tls(pump, chunk);
     return;

@@ -21,6 +21,7 @@
 #include "model.h"
 #include "shadow_link.h"
 #include "tls_channel.h"
+#include "translation.h"
 #include "worker.h"
 
 namespace lms::core {
@@ -85,8 +86,8 @@ class Session final : private ShadowLinkOwner {
     uint64_t sent_ns = 0;
     bool wait = false;  // the client's answer waits for the target's
     uint32_t answer = LMS_ANSWER_SOURCE;
-    bool flow = false;  // waits no more (the source asked the client for COPY data)
-    bool compare = false;  // both answers are summarized and judged (validation)
+    bool flow = false;         // waits no more (the source asked the client for COPY data)
+    bool compare = false;      // both answers are summarized and judged (validation)
     bool keeps_state = false;  // sent only to keep the target's session state in step
     bool target_done = false;
     bool target_failed = false;
@@ -97,6 +98,9 @@ class Session final : private ShadowLinkOwner {
     bool staged = false;      // its bytes wait in staged_ until dispatch
     uint64_t staged_end = 0;  // where they end in the staged stream
     bool dispatched = false;
+    // A statement the database names in its answer (MySQL): the client's message that prepares
+    // it, kept until the name comes.
+    std::string unnamed_prepare;
   };
   // The shadow plugin's decision for the request being sent.
   struct Route {
@@ -136,6 +140,16 @@ class Session final : private ShadowLinkOwner {
   static void emit_to(void* ctx, const uint8_t* data, size_t len);
 
   void on_bytes(Pump& pump, Chunk* chunk, size_t len);
+  // on_bytes once the database's bytes are in the client's protocol.
+  void take_bytes(Pump& pump, Chunk* chunk, size_t len);
+  // Translation (session_translation.cc): server_ speaks another protocol than the client.
+  void start_translation();
+  void translate_to_database(Chunk* chunk);
+  void translate_from_database(const uint8_t* data, size_t len);
+  // Hands translated bytes on while the session reads from the database.
+  void deliver_translated();
+  // What the client prepared, for a translation made after it (by name: its messages).
+  std::vector<std::pair<std::string, std::string>> prepared_statements() const;
   // Cutover (session_cutover.cc).
   bool quiescent() const;
   void hold_while_paused(Chunk* chunk, size_t len);
@@ -200,6 +214,7 @@ class Session final : private ShadowLinkOwner {
   std::string shadow_unavailable_error() const;
   // Writes through the socket's TLS when it has one.
   void write_chunk(Pump& pump, Chunk* chunk);
+  void write_untranslated(Pump& pump, Chunk* chunk);
   void write_raw(Pump& pump, Chunk* chunk);
   // TLS (session_tls.cc).
   TlsChannel* tls_on(const uv_stream_t* socket) const;
@@ -300,12 +315,15 @@ class Session final : private ShadowLinkOwner {
   std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
   void* framer_ = nullptr;  // ABI 1.3: delimits both directions (MySQL); made when forwarding starts
   bool counted_as_held_ = false;
-  uint32_t replay_pending_ = 0;                          // answers the replayed state still owes
+  uint32_t replay_pending_ = 0;  // answers the replayed state still owes
   uint32_t replay_failed_ = 0;
   // What the session set up, to carry over: each setting's last SET (in first-set order) and each
   // named statement's Parse (or PREPARE), as the client sent them.
   std::vector<std::pair<std::string, std::string>> settings_;
   std::map<std::string, std::string> statements_;
+  // A statement's run that declared its parameters' types (LMS_FRAME_FLAG_TYPES), by name.
+  std::map<std::string, std::string> statement_types_;
+  uint32_t client_inspected_flags_ = 0;  // the frame flags of the client message being inspected
   // Messages inspected as they stream by (queries, statements, errors), bounded.
   bool mirror_ = false;  // the message being walked is copied to the target
   std::string client_inspected_;
@@ -316,12 +334,18 @@ class Session final : private ShadowLinkOwner {
   std::string last_error_;
   uint32_t client_inspected_class_ = LMS_MSG_OTHER;
 
+  // Translation of server_'s protocol; null when it speaks the client's.
+  std::unique_ptr<Translation> translation_;
+  std::string translated_in_;  // from server_, in the client's protocol, not yet taken
+  size_t translated_at_ = 0;
+  bool delivering_ = false;
+
   // Validation.
   std::unique_ptr<AnswerSummarizer> source_summary_;  // made when a first answer is to be compared
   bool summarizing_ = false;                          // the source message being walked is fed to it
   std::deque<PendingComparison> comparisons_;         // by request id, oldest first
-  std::string request_statement_;  // the statement of the extended request being sent
-  std::string unnamed_statement_;  // the text of the last unnamed Parse (a Bind of "" runs it)
+  std::string request_statement_;                     // the statement of the extended request being sent
+  std::string unnamed_statement_;            // the text of the last unnamed Parse (a Bind of "" runs it)
   uint32_t first_effect_ = LMS_EFFECT_NONE;  // what the first message of the request being decided does
 };
 

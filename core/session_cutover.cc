@@ -170,6 +170,10 @@ void Session::begin_switch() {
     uv_try_write(reinterpret_cast<uv_stream_t*>(&server_), &buf, 1);
   }
   phase_ = Phase::kConnecting;
+  // What was translated for the old connection goes with it; the new one may need its own.
+  translation_.reset();
+  translated_in_.clear();
+  translated_at_ = 0;
   uv_close(reinterpret_cast<uv_handle_t*>(&server_), &Session::on_closed_for_switch);
 }
 
@@ -203,7 +207,10 @@ void Session::on_switched_backend(const lms_back_result& result) {
   const lms_emitter collect = emit_into(&replay);
   replay_pending_ = 0;
   replay_failed_ = 0;
-  if (has_inspect(back_dialect_)) {
+  // A translated database learns the client's statements from the translation, on first use;
+  // settings of the client's protocol mean nothing to it.
+  if (shared_.translated(truth_)) start_translation();
+  if (has_inspect(back_dialect_) && !translation_) {
     auto add = [&](const std::string& message) {
       back_dialect_->encode_request(reinterpret_cast<const uint8_t*>(message.data()), message.size(),
                                     &collect);
@@ -283,13 +290,24 @@ void Session::on_client_inspected() {
   const std::string name = view_of(d.name);
   switch (d.effect) {
     case LMS_EFFECT_PREPARE:
-      statements_[name] = client_inspected_;
+      if (!name.empty()) {
+        statements_[name] = client_inspected_;
+      } else if (!requests_.empty()) {
+        requests_.back().unnamed_prepare = client_inspected_;  // named by the answer
+      }
+      break;
+    case LMS_EFFECT_BIND:
+      if ((client_inspected_flags_ & LMS_FRAME_FLAG_TYPES) && statements_.count(name) > 0) {
+        statement_types_[name] = client_inspected_;
+      }
       break;
     case LMS_EFFECT_DEALLOCATE:
       statements_.erase(name);
+      statement_types_.erase(name);
       break;
     case LMS_EFFECT_DEALLOCATE_ALL:
       statements_.clear();
+      statement_types_.clear();
       break;
     case LMS_EFFECT_SETTING: {
       auto it =
@@ -307,6 +325,7 @@ void Session::on_client_inspected() {
     case LMS_EFFECT_DISCARD_ALL:
       settings_.clear();
       statements_.clear();
+      statement_types_.clear();
       break;
     default:
       break;
@@ -337,6 +356,9 @@ void Session::on_server_inspected() {
   dialect_->inspect(LMS_FROM_SERVER, reinterpret_cast<const uint8_t*>(server_inspected_.data()),
                     server_inspected_.size(), &d);
   if (d.effect == LMS_EFFECT_ERROR) last_error_ = view_of(d.text);
+  if (d.effect == LMS_EFFECT_PREPARE && !requests_.empty() && !requests_.front().unnamed_prepare.empty()) {
+    statements_[view_of(d.name)] = std::move(requests_.front().unnamed_prepare);
+  }
   server_inspected_.clear();
 }
 

@@ -3,8 +3,8 @@
 // reset request and, once the database confirms, parks the socket in the worker's pool. A later
 // client whose session would be the same (database, user, every startup parameter) takes it and
 // skips the database's handshake.
-#include <spdlog/spdlog.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include "plugin_loader.h"
@@ -21,7 +21,8 @@ bool Session::take_kept_server(const std::vector<lms_kv>& params) {
   ServerPool& pool = worker_.server_pool();
   // A session moving to a new source of truth has a client already welcomed and state to replay:
   // it neither takes a kept connection nor leaves its new one to be kept.
-  if (switching_ || !pool.enabled() || !has_encode_reset(back_dialect_)) return false;
+  if (switching_ || !pool.enabled() || !has_encode_reset(back_dialect_) || shared_.translated(truth_))
+    return false;
   pool_key_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), params);
   auto kept = pool.take(pool_key_, now_ms(worker_.loop()));
   if (!kept) return false;
@@ -54,8 +55,8 @@ bool Session::can_keep_server() const {
   // while no cutover or shutdown is in progress.
   return !pool_key_.empty() && phase_ == Phase::kForwarding && requests_.empty() && !in_request_ &&
          txn_state_ == LMS_TXN_IDLE && held_ == nullptr && undispatched_ == 0 && !switching_ &&
-         server_tls_ == nullptr && paused_input_.empty() && !worker_.paused() && !worker_.draining() &&
-         truth_ == shared_.truth.load() && to_client_.scanner.at_boundary();
+         server_tls_ == nullptr && translation_ == nullptr && paused_input_.empty() && !worker_.paused() &&
+         !worker_.draining() && truth_ == shared_.truth.load() && to_client_.scanner.at_boundary();
 }
 
 void Session::reset_server_for_reuse() {
@@ -80,7 +81,8 @@ void Session::on_reset_answer(Chunk* chunk, size_t len) {
     lms_frame f{};
     f.struct_size = sizeof f;
     back_dialect_->frame(LMS_FROM_SERVER, data + pos, back_in_.size() - pos, &f);
-    if (f.result == LMS_FRAME_NEED_MORE || (f.result == LMS_FRAME_COMPLETE && pos + f.length > back_in_.size())) {
+    if (f.result == LMS_FRAME_NEED_MORE ||
+        (f.result == LMS_FRAME_COMPLETE && pos + f.length > back_in_.size())) {
       if (back_in_.size() > (1u << 16)) close_now();  // a reset says little
       return;
     }

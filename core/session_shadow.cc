@@ -47,7 +47,8 @@ std::string Session::shadow_unavailable_error() const {
 
 void Session::open_shadow_link() {
   const uint8_t other = truth_ == kTargetRole ? kSourceRole : kTargetRole;
-  link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_, other);
+  link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_, id_,
+                                       other, prepared_statements());
   // What the session set up before shadowing began (settings, named statements) runs on the target
   // first, as a cutover replays it on the new source of truth.
   std::vector<std::string> state;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "emit_into.h"
+#include "plugin_loader.h"
 
 namespace lms::core {
 namespace {
@@ -17,20 +18,35 @@ constexpr uint64_t kMaxKeptError = 64 * 1024;
 
 ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
                        std::vector<std::pair<std::string, std::string>> startup, uint64_t session_id,
-                       uint8_t role)
+                       uint8_t role, const std::vector<std::pair<std::string, std::string>>& statements)
     : owner_(owner),
       worker_(worker),
       shared_(worker.shared()),
       target_(worker.shared().endpoint(role)),
       dialect_(worker.shared().dialect_of(role)),
+      answer_dialect_(worker.shared().translated(role) ? worker.shared().dialect : dialect_),
       session_id_(session_id),
       startup_(std::move(startup)),
-      scanner_(dialect_, LMS_FROM_SERVER) {
+      scanner_(answer_dialect_, LMS_FROM_SERVER),
+      sent_scanner_(answer_dialect_, LMS_FROM_CLIENT) {
   emitter_ = {sizeof(lms_emitter), this, &ShadowLink::emit};
+  if (has_framer(answer_dialect_)) {
+    // Made, like the session's, from what the client and lms agreed on at login.
+    std::vector<lms_kv> params;
+    for (const auto& [k, v] : startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    framer_ = answer_dialect_->framer_create(params.data(), params.size());
+    scanner_.use_framer(framer_);
+    sent_scanner_.use_framer(framer_);
+  }
+  if (shared_.translated(role)) {
+    translation_ = std::make_unique<Translation>(shared_.dialect, dialect_, startup_, statements);
+    startup_ = translated_startup(startup_);  // what the target's own handshake is given
+  }
   connect();
 }
 
 ShadowLink::~ShadowLink() {
+  if (framer_ != nullptr) answer_dialect_->framer_destroy(framer_);
   if (back_ != nullptr) dialect_->back_destroy(back_);
   if (read_chunk_ != nullptr) worker_.pool().put(read_chunk_);
 }
@@ -120,9 +136,11 @@ void ShadowLink::run_handshake() {
   handshake_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
   if (status == LMS_HS_START_TLS && target_.tls && target_.tls->wanted() && !tls_) {
-    tls_ = std::make_unique<TlsChannel>(target_.tls->ctx.get(), TlsChannel::Role::kClient, target_.tls->verify_host);
+    tls_ = std::make_unique<TlsChannel>(target_.tls->ctx.get(), TlsChannel::Role::kClient,
+                                        target_.tls->verify_host);
     flush_tls();  // the ClientHello
-    if (tls_->failed()) fail("TLS: " + tls_->error(), "lms: could not connect to the target database", "08006");
+    if (tls_->failed())
+      fail("TLS: " + tls_->error(), "lms: could not connect to the target database", "08006");
     return;
   }
   if (status != LMS_HS_DONE) {
@@ -139,7 +157,7 @@ void ShadowLink::run_handshake() {
   handshake_in_.clear();
   const std::string queued = std::move(before_ready_);
   before_ready_.clear();
-  write_now(reinterpret_cast<const uint8_t*>(queued.data()), queued.size());
+  deliver(reinterpret_cast<const uint8_t*>(queued.data()), queued.size());
   if (!early.empty()) on_bytes(reinterpret_cast<const uint8_t*>(early.data()), early.size());
   if (draining_ && pending_.empty()) close();
 }
@@ -160,7 +178,27 @@ void ShadowLink::send(const uint8_t* data, size_t len) {
     before_ready_.append(reinterpret_cast<const char*>(data), len);
     return;
   }
-  write_now(data, len);
+  deliver(data, len);
+}
+
+void ShadowLink::deliver(const uint8_t* data, size_t len) {
+  if (len == 0 || state_ == State::kBroken) return;
+  if (framer_ != nullptr && !sent_scanner_.scan(data, len, [](const lms_frame&) {})) {
+    fail(std::string("invalid message for the target: ") + sent_scanner_.error(),
+         "lms: invalid message from the client", "08P01");
+    return;
+  }
+  if (!translation_) {
+    write_now(data, len);
+    return;
+  }
+  std::string out;
+  std::string error;
+  if (!translation_->to_database(data, len, &out, &error)) {
+    fail("cannot translate for the target: " + error, "lms: invalid message from the client", "08P01");
+    return;
+  }
+  write_now(reinterpret_cast<const uint8_t*>(out.data()), out.size());
 }
 
 void ShadowLink::write_now(const uint8_t* data, size_t len) {
@@ -234,7 +272,9 @@ void ShadowLink::on_write(uv_write_t* req, int status) {
 void ShadowLink::replay(const std::vector<std::string>& messages) {
   std::string requests;
   const lms_emitter collect = emit_into(&requests);
-  if (!available() || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request) ||
+  // A target of another protocol learns statements from its translation; the client's settings
+  // mean nothing to it.
+  if (!available() || translation_ || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request) ||
       dialect_->encode_request == nullptr) {
     return;
   }
@@ -247,7 +287,8 @@ void ShadowLink::replay(const std::vector<std::string>& messages) {
 }
 
 void ShadowLink::expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state) {
-  if (compare && !summary_) summary_ = std::make_unique<AnswerSummarizer>(dialect_, shared_.validation);
+  if (compare && !summary_)
+    summary_ = std::make_unique<AnswerSummarizer>(answer_dialect_, shared_.validation);
   pending_.push_back({id, waited, compare, keeps_state, uv_hrtime()});
   if (!keeps_state) ++busy_;
   if (waited && state_ == State::kReady && !uv_is_active(reinterpret_cast<uv_handle_t*>(&deadline_))) {
@@ -294,56 +335,91 @@ void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
     return;
   }
   if (state_ != State::kReady) return;
-  bool oversized_error = false;
+  if (!translation_) {
+    take_answer(data, len);
+    return;
+  }
+  std::string translated;
+  std::string error;
+  if (!translation_->to_client(data, len, &translated, &error)) {
+    fail("invalid message from the target: " + error, "lms: invalid message from the target database",
+         "08P01");
+    return;
+  }
+  take_answer(reinterpret_cast<const uint8_t*>(translated.data()), translated.size());
+}
+
+void ShadowLink::take_answer(const uint8_t* data, size_t len) {
   bool keep_error = false;  // the message being walked is the request's first error
   bool summarize = false;   // it is part of an answer to be compared
-  const auto walked = scanner_.walk(
-      data, len,
-      [&](const lms_frame& f) -> unsigned {
-        keep_error = false;
-        summarize = !pending_.empty() && pending_.front().compare && f.msg_class != LMS_MSG_READY;
-        if (f.msg_class == LMS_MSG_ERROR && error_.empty() && !oversized_error) {
-          if (f.length > kMaxKeptError) {
-            oversized_error = true;
-          } else {
-            keep_error = true;
-          }
-        }
-        if (f.msg_class != LMS_MSG_READY) return keep_error || summarize ? kCopy : kPass;
-        if (pending_.empty()) return kPass;  // an answer to nothing we counted: ignore it
-        const Pending done = pending_.front();
-        pending_.pop_front();
-        if (!done.keeps_state) --busy_;
-        if (oversized_error) error_ = client_error("lms: the target database failed the request", "XX000");
-        auto& m = worker_.mutable_metrics();
-        const uint64_t latency = uv_hrtime() - done.sent_ns;
-        m.target_latency.observe(latency);
-        std::optional<AnswerDigest> answer;
-        if (done.compare) answer = summary_->take(latency);
-        if (!error_.empty()) m.shadow_target_errors.add();
-        const std::string error = std::move(error_);
-        error_.clear();
-        oversized_error = false;
-        // The deadline now runs for the next waited request, if any (a drain keeps its own).
-        if (!draining_) uv_timer_stop(&deadline_);
-        for (const Pending& p : pending_) {
-          if (p.waited) {
-            arm_deadline();
-            break;
-          }
-        }
-        owner_.on_target_answered(done.id, error.empty(), error, answer ? &*answer : nullptr);
-        if (draining_ && pending_.empty()) close();
-        return kPass;
-      },
-      [&](const uint8_t* bytes, size_t n) {
-        if (keep_error) error_.append(reinterpret_cast<const char*>(bytes), n);
-        if (summarize) summary_->feed(bytes, n);
-      });
-  if (!walked) {
-    fail(std::string("invalid message from the target: ") + scanner_.error(),
-         "lms: invalid message from the target database", "08P01");
+  auto on_message = [&](const lms_frame& f) -> unsigned {
+    keep_error = false;
+    summarize = !pending_.empty() && pending_.front().compare && f.msg_class != LMS_MSG_READY;
+    // An error of its own, or the end of an answer that failed (MySQL's ERR is both).
+    const bool failed = f.msg_class == LMS_MSG_ERROR ||
+                        (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
+    if (failed && error_.empty() && !oversized_error_) {
+      if (f.length > kMaxKeptError) {
+        oversized_error_ = true;
+      } else {
+        keep_error = true;
+      }
+    }
+    if (f.msg_class != LMS_MSG_READY) return keep_error || summarize ? kCopy : kPass;
+    if (pending_.empty()) return kPass;  // an answer to nothing we counted: ignore it
+    if (keep_error) {
+      // The error is this very message: the answer is complete once it has been copied.
+      answer_ends_ = true;
+      return kCopy | kStopAfter;
+    }
+    finish_answer();
+    return kPass;
+  };
+  auto on_copy = [&](const uint8_t* bytes, size_t n) {
+    if (keep_error) error_.append(reinterpret_cast<const char*>(bytes), n);
+    if (summarize) summary_->feed(bytes, n);
+  };
+  size_t at = 0;
+  while (at < len && state_ != State::kBroken) {
+    const auto walked = scanner_.walk(data + at, len - at, on_message, on_copy);
+    if (!walked) {
+      fail(std::string("invalid message from the target: ") + scanner_.error(),
+           "lms: invalid message from the target database", "08P01");
+      return;
+    }
+    at += *walked;
+    if (answer_ends_ && scanner_.at_boundary()) {
+      answer_ends_ = false;
+      keep_error = false;
+      finish_answer();
+    }
   }
+}
+
+void ShadowLink::finish_answer() {
+  const Pending done = pending_.front();
+  pending_.pop_front();
+  if (!done.keeps_state) --busy_;
+  if (oversized_error_) error_ = client_error("lms: the target database failed the request", "XX000");
+  auto& m = worker_.mutable_metrics();
+  const uint64_t latency = uv_hrtime() - done.sent_ns;
+  m.target_latency.observe(latency);
+  std::optional<AnswerDigest> answer;
+  if (done.compare) answer = summary_->take(latency);
+  if (!error_.empty()) m.shadow_target_errors.add();
+  const std::string error = std::move(error_);
+  error_.clear();
+  oversized_error_ = false;
+  // The deadline now runs for the next waited request, if any (a drain keeps its own).
+  if (!draining_) uv_timer_stop(&deadline_);
+  for (const Pending& p : pending_) {
+    if (p.waited) {
+      arm_deadline();
+      break;
+    }
+  }
+  owner_.on_target_answered(done.id, error.empty(), error, answer ? &*answer : nullptr);
+  if (draining_ && pending_.empty()) close();
 }
 
 void ShadowLink::read_through_tls(const uint8_t* data, size_t len) {
@@ -383,8 +459,7 @@ std::string ShadowLink::client_error(const std::string& message, const char* cod
 void ShadowLink::fail(const std::string& reason, const std::string& message, const char* code) {
   if (state_ == State::kBroken) return;
   state_ = State::kBroken;
-  spdlog::warn("session={} target {} no longer shadowed: {}", session_id_, target_.describe(),
-               reason);
+  spdlog::warn("session={} target {} no longer shadowed: {}", session_id_, target_.describe(), reason);
   auto& m = worker_.mutable_metrics();
   failure_ = client_error(message, code);
   const std::string& error = failure_;

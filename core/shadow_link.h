@@ -22,6 +22,7 @@
 #include "frame_scanner.h"
 #include "tls_channel.h"
 #include "tls_context.h"
+#include "translation.h"
 #include "validation.h"
 #include "worker.h"
 
@@ -46,9 +47,11 @@ class ShadowLink {
   // The id of an answer the link expects for itself (a replayed setting): it matches no request.
   static constexpr uint64_t kNoRequest = 0;
   // `role`: which configured database the link shadows to (the one that is not the source of
-  // truth when the session made it).
+  // truth when the session made it). `statements`: what the client prepared so far, for a target
+  // of another protocol (see Translation).
   ShadowLink(ShadowLinkOwner& owner, Worker& worker, std::vector<std::pair<std::string, std::string>> startup,
-             uint64_t session_id, uint8_t role);
+             uint64_t session_id, uint8_t role,
+             const std::vector<std::pair<std::string, std::string>>& statements = {});
   ~ShadowLink();
   ShadowLink(const ShadowLink&) = delete;
   ShadowLink& operator=(const ShadowLink&) = delete;
@@ -98,6 +101,12 @@ class ShadowLink {
   void connect();
   void connect_to(const sockaddr* address);
   void on_bytes(const uint8_t* data, size_t len);
+  // The target's answers in the client's protocol (translated, when the target speaks another).
+  void take_answer(const uint8_t* data, size_t len);
+  // The front request's answer is complete: its owner hears of it.
+  void finish_answer();
+  // Client bytes once the target is ready: framed, translated where needed, written.
+  void deliver(const uint8_t* data, size_t len);
   void run_handshake();
   void write_now(const uint8_t* data, size_t len);  // through TLS when the target has it
   void write_raw(const uint8_t* data, size_t len);
@@ -114,6 +123,8 @@ class ShadowLink {
   ProxyShared& shared_;
   const Endpoint& target_;                // the database shadowed to
   const lms_dialect_functions* dialect_;  // its dialect
+  // The protocol its answers are read in: the clients', when the link translates.
+  const lms_dialect_functions* answer_dialect_;
   uint64_t session_id_;
   State state_ = State::kNew;
   std::vector<std::pair<std::string, std::string>> startup_;
@@ -135,11 +146,19 @@ class ShadowLink {
   lms_emitter emitter_{};
 
   FrameScanner scanner_;
+  // Protocols delimited by a framer (MySQL): one for this link's pair of streams, fed what the
+  // link sends as well as what it reads.
+  void* framer_ = nullptr;
+  FrameScanner sent_scanner_;
+  std::unique_ptr<Translation> translation_;
   std::deque<Pending> pending_;
-  size_t busy_ = 0;  // pending requests that do more than keep state in step
-  std::string error_;  // the first error of the request being answered
+  size_t busy_ = 0;               // pending requests that do more than keep state in step
+  std::string error_;             // the first error of the request being answered
+  bool oversized_error_ = false;  // it was too large to keep
+  bool answer_ends_ = false;      // the answer ends with the message being copied (MySQL's ERR)
   std::unique_ptr<AnswerSummarizer> summary_;
-  std::unique_ptr<TlsChannel> tls_;  // when the target's sslmode asks for TLS and it agreed  // made when a first answer is to be compared
+  std::unique_ptr<TlsChannel> tls_;  // when the target's sslmode asks for TLS and it agreed  // made when a
+                                     // first answer is to be compared
   std::string failure_;
   Chunk* read_chunk_ = nullptr;
 };

@@ -14,10 +14,10 @@
 
 #include "cancel_registry.h"
 #include "chunk_pool.h"
-#include "server_pool.h"
 #include "config.h"
 #include "endpoint.h"
 #include "metrics.h"
+#include "server_pool.h"
 #include "tls_context.h"
 #include "validation.h"
 
@@ -48,6 +48,10 @@ struct ProxyShared {
   const lms_dialect_functions* dialect_of(uint8_t role) const {
     return role == kTargetRole ? target_dialect : dialect;
   }
+  // The target speaks another protocol than the clients: its connections go through a
+  // Translation (a MySQL client, a CockroachDB target).
+  bool target_translated = false;
+  bool translated(uint8_t role) const { return role == kTargetRole && target_translated; }
   const lms_shadow_functions* shadow = nullptr;
   void* shadow_state = nullptr;
   std::vector<lms_kv> front_settings;  // auth_method, user, password for the client handshake
@@ -135,7 +139,7 @@ class Worker {
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
   WorkerMetrics metrics_;
-  ServerPool server_pool_;  // after metrics_, whose gauge it keeps
+  ServerPool server_pool_;   // after metrics_, whose gauge it keeps
   uv_timer_t pool_timer_{};  // closes kept connections past server-idle-timeout
   bool pool_timer_open_ = false;
   Validator validator_{shared_, metrics_};

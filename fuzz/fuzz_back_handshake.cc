@@ -7,7 +7,7 @@
 #include "dialect.h"
 
 namespace {
-const lms_dialect_functions kDialect = lms::pgwire::make_dialect_functions(5432);
+const lms_dialect_functions kDialect = lms::pgwire::make_dialect_functions(5432, lms::pgwire::Flavor::kPostgres);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -8,7 +8,7 @@
 #include "dialect.h"
 
 namespace {
-const lms_dialect_functions kDialect = lms::pgwire::make_dialect_functions(5432);
+const lms_dialect_functions kDialect = lms::pgwire::make_dialect_functions(5432, lms::pgwire::Flavor::kPostgres);
 const char* const kMethods[] = {"trust", "password", "md5", "scram-sha-256"};
 }  // namespace
 

@@ -6,7 +6,8 @@
 #include "../pgwire/dialect.h"
 
 namespace {
-const lms_dialect_functions kFunctions = lms::pgwire::make_dialect_functions(26257);
+const lms_dialect_functions kFunctions =
+    lms::pgwire::make_dialect_functions(26257, lms::pgwire::Flavor::kCockroach);
 }
 
 LMS_DEFINE_PLUGIN(LMS_PLUGIN_DIALECT, "cockroach", LMS_VERSION, kFunctions)

@@ -22,7 +22,8 @@ std::string password_proof(std::string_view plugin, std::string_view password, s
 
 // caching_sha2_password's full authentication without TLS: the password, NUL-terminated, XORed
 // with the nonce, RSA-encrypted (OAEP) with the server's public key (PEM). Empty on failure.
-std::string rsa_encrypted_password(std::string_view password, std::string_view nonce, std::string_view public_key_pem);
+std::string rsa_encrypted_password(std::string_view password, std::string_view nonce,
+                                   std::string_view public_key_pem);
 
 bool random_nonce(std::string* out);  // kNonceSize printable bytes, none NUL
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -63,7 +63,7 @@ uint32_t BackHandshake::step(const uint8_t* data, size_t len, size_t* consumed, 
     sequence_ = static_cast<uint8_t>(p[3] + 1);
     const uint8_t* payload = p + kHeaderSize;
     const uint32_t status = state_ == State::kGreeting ? on_greeting(payload, payload_len, out, result)
-                                                        : on_auth_reply(payload, payload_len, out, result);
+                                                       : on_auth_reply(payload, payload_len, out, result);
     if (status != LMS_HS_NEED_INPUT) return status;
   }
   return state_ == State::kDone ? LMS_HS_DONE : LMS_HS_FAILED;
@@ -109,18 +109,18 @@ uint32_t BackHandshake::on_greeting(const uint8_t* payload, size_t len, const lm
   if ((server_caps & kProtocol41) == 0) return fail(result, "the database does not speak the 4.1 protocol");
   const uint32_t missing = client_capabilities_ & kWireShaping & ~server_caps;
   if (missing != 0) {
-    return fail(result, "the database lacks capabilities the client agreed to with lms (flags 0x" +
-                            [&] {
-                              char hex[16];
-                              std::snprintf(hex, sizeof hex, "%x", missing);
-                              return std::string(hex);
-                            }() +
-                            ")");
+    return fail(
+        result, "the database lacks capabilities the client agreed to with lms (flags 0x" + [&] {
+          char hex[16];
+          std::snprintf(hex, sizeof hex, "%x", missing);
+          return std::string(hex);
+        }() + ")");
   }
   cancel_key_.assign(reinterpret_cast<const char*>(&thread_id), sizeof thread_id);
   const bool tls = wants_tls() && (server_caps & kSsl) != 0;
   if (needs_tls() && !tls) {
-    return fail(result, "sslmode=" + sslmode_ + " but the database offers no TLS (its greeting lacks CLIENT_SSL)");
+    return fail(result,
+                "sslmode=" + sslmode_ + " but the database offers no TLS (its greeting lacks CLIENT_SSL)");
   }
 
   uint32_t caps = (client_capabilities_ & server_caps) | kProtocol41 | kSecureConnection | kLongPassword;
@@ -196,7 +196,8 @@ uint32_t BackHandshake::on_auth_reply(const uint8_t* payload, size_t len, const 
       plugin_ = std::string(plugin);
       nonce_ = nonce;
       if (plugin_ != kNativePassword && plugin_ != kCachingSha2) {
-        return fail(result, "the database asks for authentication plugin " + plugin_ + ", which lms does not speak");
+        return fail(result,
+                    "the database asks for authentication plugin " + plugin_ + ", which lms does not speak");
       }
       emit(out, password_proof(plugin_, password_, nonce_));
       return LMS_HS_NEED_INPUT;
@@ -216,8 +217,8 @@ uint32_t BackHandshake::on_auth_reply(const uint8_t* payload, size_t len, const 
         return LMS_HS_NEED_INPUT;
       }
       if (asked_for_key_) {
-        const std::string sealed = rsa_encrypted_password(
-            password_, nonce_, {reinterpret_cast<const char*>(payload + 1), len - 1});
+        const std::string sealed =
+            rsa_encrypted_password(password_, nonce_, {reinterpret_cast<const char*>(payload + 1), len - 1});
         if (sealed.empty()) return fail(result, "the database's RSA public key is unusable");
         emit(out, sealed);
         return LMS_HS_NEED_INPUT;

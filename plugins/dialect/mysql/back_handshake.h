@@ -18,7 +18,8 @@ class BackHandshake {
  public:
   BackHandshake(const lms_kv* params, size_t count);
   void start(const lms_emitter*) {}  // the server speaks first
-  uint32_t step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out, lms_back_result* result);
+  uint32_t step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
+                lms_back_result* result);
 
  private:
   enum class State { kGreeting, kTls, kAuth, kDone, kFailed };
@@ -40,8 +41,8 @@ class BackHandshake {
   std::string nonce_;
   uint8_t sequence_ = 0;
   bool asked_for_key_ = false;
-  bool secure_ = false;     // TLS with the database is up
-  std::string response_;    // the HandshakeResponse, held while TLS starts
+  bool secure_ = false;   // TLS with the database is up
+  std::string response_;  // the HandshakeResponse, held while TLS starts
   std::string cancel_key_;
   std::string failure_;
   std::string failure_code_;

@@ -19,9 +19,8 @@ namespace {
 
 std::map<std::string, std::string> parse(const std::string& text, std::string* error = nullptr) {
   std::map<std::string, std::string> out;
-  const std::string e = parse_connection_string(text, [&](std::string_view k, std::string_view v) {
-    out[std::string(k)] = std::string(v);
-  });
+  const std::string e = parse_connection_string(
+      text, [&](std::string_view k, std::string_view v) { out[std::string(k)] = std::string(v); });
   if (error != nullptr) *error = e;
   return out;
 }
@@ -39,18 +38,36 @@ std::string hex(const std::string& s) {
 TEST(MysqlConnectionString, EveryDocumentedForm) {
   using M = std::map<std::string, std::string>;
   EXPECT_EQ(parse("mysql://app:p%40ss@db.example:3307/shop?sslmode=verify-full&sslrootcert=/ca.pem"),
-            (M{{"user", "app"}, {"password", "p@ss"}, {"host", "db.example"}, {"port", "3307"}, {"dbname", "shop"},
-               {"sslmode", "verify-full"}, {"sslrootcert", "/ca.pem"}}));
+            (M{{"user", "app"},
+               {"password", "p@ss"},
+               {"host", "db.example"},
+               {"port", "3307"},
+               {"dbname", "shop"},
+               {"sslmode", "verify-full"},
+               {"sslrootcert", "/ca.pem"}}));
   EXPECT_EQ(parse("app:secret@tcp(10.0.0.5:3306)/shop?tls=skip-verify&parseTime=true"),
-            (M{{"user", "app"}, {"password", "secret"}, {"host", "10.0.0.5"}, {"port", "3306"}, {"dbname", "shop"},
+            (M{{"user", "app"},
+               {"password", "secret"},
+               {"host", "10.0.0.5"},
+               {"port", "3306"},
+               {"dbname", "shop"},
                {"sslmode", "require"}}));
-  EXPECT_EQ(parse("app:s3cr@t@(lms.ns.svc.cluster.local:9043)/shop"),
-            (M{{"user", "app"}, {"password", "s3cr@t"}, {"host", "lms.ns.svc.cluster.local"}, {"port", "9043"},
-               {"dbname", "shop"}}));
+  EXPECT_EQ(parse("app:s3cr@t@(lms.ns.svc.cluster.local:9043)/shop"), (M{{"user", "app"},
+                                                                         {"password", "s3cr@t"},
+                                                                         {"host", "lms.ns.svc.cluster.local"},
+                                                                         {"port", "9043"},
+                                                                         {"dbname", "shop"}}));
   // The documentation chains a second parameter with '?'.
   EXPECT_EQ(parse("mysql://u:p@h:1/d?sslmode=verify-full?sslrootcert=a.ca&sslcert=c.crt&sslkey=c.key"),
-            (M{{"user", "u"}, {"password", "p"}, {"host", "h"}, {"port", "1"}, {"dbname", "d"},
-               {"sslmode", "verify-full"}, {"sslrootcert", "a.ca"}, {"sslcert", "c.crt"}, {"sslkey", "c.key"}}));
+            (M{{"user", "u"},
+               {"password", "p"},
+               {"host", "h"},
+               {"port", "1"},
+               {"dbname", "d"},
+               {"sslmode", "verify-full"},
+               {"sslrootcert", "a.ca"},
+               {"sslcert", "c.crt"},
+               {"sslkey", "c.key"}}));
   EXPECT_EQ(parse("mysql://u@[::1]:3306/d?ssl-mode=VERIFY_IDENTITY&ssl-ca=/x")["sslmode"], "verify-full");
   EXPECT_EQ(parse("host=h port=5 user=u password=p dbname=d")["port"], "5");
 }
@@ -83,11 +100,13 @@ TEST(MysqlAuth, ProofsMatchIndependentComputation) {
 }
 
 TEST(MysqlNormalize, LiteralsGoNamesStay) {
-  EXPECT_EQ(normalize_sql("SELECT * FROM t1 WHERE id = 42 AND name = 'o''brien' -- who\n AND x IN (1.5, -3e2)"),
-            "SELECT * FROM t1 WHERE id = ? AND name = ? AND x IN (?, -?)");
+  EXPECT_EQ(
+      normalize_sql("SELECT * FROM t1 WHERE id = 42 AND name = 'o''brien' -- who\n AND x IN (1.5, -3e2)"),
+      "SELECT * FROM t1 WHERE id = ? AND name = ? AND x IN (?, -?)");
   EXPECT_EQ(normalize_sql("INSERT INTO `order` VALUES (\"a\\\"b\", X'ff', 0x1F, b'101') # c"),
             "INSERT INTO `order` VALUES (?, ?, ?, ?)");
-  EXPECT_EQ(normalize_sql("ALTER USER app IDENTIFIED BY 'hunter2' /* secret */"), "ALTER USER app IDENTIFIED BY ?");
+  EXPECT_EQ(normalize_sql("ALTER USER app IDENTIFIED BY 'hunter2' /* secret */"),
+            "ALTER USER app IDENTIFIED BY ?");
   EXPECT_EQ(normalize_sql("SELECT col_2, t3.c FROM t3"), "SELECT col_2, t3.c FROM t3");
 }
 
@@ -116,9 +135,10 @@ struct Pipe {
 // lms's client side logs in to lms's server side; both are driven to the end.
 // `front_tls` is the server side's tls setting, `sslmode` the client side's; TLS itself is not
 // run here (the core does that), only the packets around it, and *tls_starts counts the switches.
-uint32_t login(const std::string& method, const std::string& server_password, const std::string& client_password,
-               std::string* client_error = nullptr, const std::string& front_tls = "off",
-               const std::string& sslmode = "prefer", int* tls_starts = nullptr) {
+uint32_t login(const std::string& method, const std::string& server_password,
+               const std::string& client_password, std::string* client_error = nullptr,
+               const std::string& front_tls = "off", const std::string& sslmode = "prefer",
+               int* tls_starts = nullptr) {
   const std::string user = "app";
   const lms_kv settings[] = {{{"user", 4}, {user.data(), user.size()}},
                              {{"password", 8}, {server_password.data(), server_password.size()}},
@@ -142,13 +162,13 @@ uint32_t login(const std::string& method, const std::string& server_password, co
   uint32_t back = LMS_HS_NEED_INPUT;
   for (int round = 0; round < 10; ++round) {
     if (!to_client.bytes.empty() && back == LMS_HS_NEED_INPUT) {
-      back = client.step(reinterpret_cast<const uint8_t*>(to_client.bytes.data()), to_client.bytes.size(), &consumed,
-                         &client_out, &back_result);
+      back = client.step(reinterpret_cast<const uint8_t*>(to_client.bytes.data()), to_client.bytes.size(),
+                         &consumed, &client_out, &back_result);
       to_client.bytes.erase(0, consumed);
     }
     if (!to_server.bytes.empty() && front == LMS_HS_NEED_INPUT) {
-      front = server.step(reinterpret_cast<const uint8_t*>(to_server.bytes.data()), to_server.bytes.size(), &consumed,
-                          &server_out, &front_result);
+      front = server.step(reinterpret_cast<const uint8_t*>(to_server.bytes.data()), to_server.bytes.size(),
+                          &consumed, &server_out, &front_result);
       to_server.bytes.erase(0, consumed);
       if (front == LMS_HS_DONE) server.finish(&server_out);
     }
@@ -162,7 +182,8 @@ uint32_t login(const std::string& method, const std::string& server_password, co
   }
   if (client_error != nullptr && back_result.error != nullptr) *client_error = back_result.error;
   if (tls_starts != nullptr) *tls_starts = starts;
-  if (client_error != nullptr && back == LMS_HS_DONE && front != LMS_HS_DONE) *client_error = "server side not done";
+  if (client_error != nullptr && back == LMS_HS_DONE && front != LMS_HS_DONE)
+    *client_error = "server side not done";
   return back;
 }
 

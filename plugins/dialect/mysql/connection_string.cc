@@ -66,14 +66,24 @@ bool canonical(std::string_view key, std::string_view value, std::string* out_ke
     *out_value = it->second;
     return true;
   }
-  static const std::map<std::string, std::string> kNames = {
-      {"sslrootcert", "sslrootcert"}, {"ssl-ca", "sslrootcert"}, {"ssl_ca", "sslrootcert"},
-      {"sslcert", "sslcert"},         {"ssl-cert", "sslcert"},   {"ssl_cert", "sslcert"},
-      {"sslkey", "sslkey"},           {"ssl-key", "sslkey"},     {"ssl_key", "sslkey"},
-      {"host", "host"},               {"port", "port"},          {"user", "user"},
-      {"password", "password"},       {"dbname", "dbname"},      {"database", "dbname"},
-      {"connect_timeout", "connect_timeout"}, {"timeout", "connect_timeout"},
-      {"application_name", "application_name"}};
+  static const std::map<std::string, std::string> kNames = {{"sslrootcert", "sslrootcert"},
+                                                            {"ssl-ca", "sslrootcert"},
+                                                            {"ssl_ca", "sslrootcert"},
+                                                            {"sslcert", "sslcert"},
+                                                            {"ssl-cert", "sslcert"},
+                                                            {"ssl_cert", "sslcert"},
+                                                            {"sslkey", "sslkey"},
+                                                            {"ssl-key", "sslkey"},
+                                                            {"ssl_key", "sslkey"},
+                                                            {"host", "host"},
+                                                            {"port", "port"},
+                                                            {"user", "user"},
+                                                            {"password", "password"},
+                                                            {"dbname", "dbname"},
+                                                            {"database", "dbname"},
+                                                            {"connect_timeout", "connect_timeout"},
+                                                            {"timeout", "connect_timeout"},
+                                                            {"application_name", "application_name"}};
   const auto it = kNames.find(k);
   if (it == kNames.end()) {
     out_key->clear();  // a driver option lms has no use for (charset, parseTime, ...)
@@ -90,8 +100,8 @@ std::string emit(std::string_view key, std::string_view value,
   std::string error;
   if (!canonical(key, value, &k, &v, &error)) return error;
   if (k == "port") {
-    if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) == 0 ||
-        std::stoi(v) > 65535) {
+    if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(v) == 0 || std::stoi(v) > 65535) {
       return "invalid port \"" + v + "\"";
     }
   }

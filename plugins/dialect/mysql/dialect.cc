@@ -13,6 +13,7 @@
 #include "framing.h"
 #include "front_handshake.h"
 #include "normalize.h"
+#include "translate.h"
 #include "wire.h"
 
 // Every function is called from C through the table: none lets an exception out.
@@ -35,9 +36,10 @@ std::map<std::string, std::string> to_map(const lms_kv* params, size_t count) {
 uint32_t parse_connection_string_c(const char* text, size_t len, void* ctx,
                                    void (*on_param)(void*, lms_str, lms_str), char* error, size_t error_cap) {
   try {
-    const std::string reason = parse_connection_string({text, len}, [&](std::string_view k, std::string_view v) {
-      on_param(ctx, {k.data(), k.size()}, {v.data(), v.size()});
-    });
+    const std::string reason =
+        parse_connection_string({text, len}, [&](std::string_view k, std::string_view v) {
+          on_param(ctx, {k.data(), k.size()}, {v.data(), v.size()});
+        });
     if (reason.empty()) return LMS_OK;
     copy_error(error, error_cap, reason);
     return LMS_ERR_INVALID;
@@ -57,7 +59,8 @@ void frame_c(uint32_t direction, const uint8_t* data, size_t len, lms_frame* out
 }
 
 void* front_create_c(const lms_kv* settings, size_t count) {
-  return sdk::guard([&]() -> void* { return new FrontHandshake(settings, count); }, static_cast<void*>(nullptr));
+  return sdk::guard([&]() -> void* { return new FrontHandshake(settings, count); },
+                    static_cast<void*>(nullptr));
 }
 
 uint32_t front_step_c(void* front, const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
@@ -103,7 +106,8 @@ void back_destroy_c(void* back) { delete static_cast<BackHandshake*>(back); }
 void encode_error_c(const lms_error* error, const lms_emitter* out) {
   sdk::guard_void([&] {
     const MysqlError mapped = map_error({error->code.data, error->code.len});
-    const std::string packet = err_packet(mapped.code, mapped.sqlstate, {error->message.data, error->message.len}, 1);
+    const std::string packet =
+        err_packet(mapped.code, mapped.sqlstate, {error->message.data, error->message.len}, 1);
     out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
   });
 }
@@ -132,7 +136,8 @@ uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t s
                    uint64_t* rows, char* error, size_t error_cap) {
   try {
     std::string reason;
-    const uint32_t status = execute(to_map(params, count), std::string(sql, sql_len), timeout_ms, rows, &reason);
+    const uint32_t status =
+        execute(to_map(params, count), std::string(sql, sql_len), timeout_ms, rows, &reason);
     if (status != LMS_OK) copy_error(error, error_cap, reason);
     return status;
   } catch (...) {
@@ -149,10 +154,42 @@ void inspect_c(uint32_t direction, const uint8_t* message, size_t len, lms_messa
   if (len < kHeaderSize + 1) return;
   const uint8_t* payload = message + kHeaderSize;
   const size_t payload_len = len - kHeaderSize;
+  // A statement's name is its id as the protocol carries it: four bytes, little-endian.
+  auto name_at = [&](size_t at) { out->name = {reinterpret_cast<const char*>(payload + at), 4}; };
   if (direction == LMS_FROM_CLIENT) {
-    if (payload[0] == kComQuery || payload[0] == kComStmtPrepare) {
-      out->text = {reinterpret_cast<const char*>(payload + 1), payload_len - 1};
+    switch (payload[0]) {
+      case kComQuery:
+        out->text = {reinterpret_cast<const char*>(payload + 1), payload_len - 1};
+        break;
+      case kComStmtPrepare:
+        // Named by the server's answer (LMS_FRAME_FLAG_PREPARED).
+        out->effect = LMS_EFFECT_PREPARE;
+        out->text = {reinterpret_cast<const char*>(payload + 1), payload_len - 1};
+        break;
+      case kComStmtClose:
+        if (payload_len >= 5) {
+          out->effect = LMS_EFFECT_DEALLOCATE;
+          name_at(1);
+        }
+        break;
+      case kComStmtExecute:
+        if (payload_len >= 5) {
+          out->effect = LMS_EFFECT_BIND;
+          name_at(1);
+        }
+        break;
+      case kComResetConnection:
+        out->effect = LMS_EFFECT_DISCARD_ALL;
+        break;
+      default:
+        break;
     }
+    return;
+  }
+  if (payload[0] == 0x00 && payload_len == 12) {
+    // COM_STMT_PREPARE_OK (the core asks only of a message framed LMS_FRAME_FLAG_PREPARED).
+    out->effect = LMS_EFFECT_PREPARE;
+    name_at(1);
     return;
   }
   if (payload[0] == 0xFF && payload_len >= 3) {
@@ -181,7 +218,8 @@ void* framer_create_c(const lms_kv* params, size_t count) {
         uint32_t capabilities = offered_capabilities();
         for (size_t i = 0; i < count; ++i) {
           if (std::string_view(params[i].key.data, params[i].key.len) == "capabilities") {
-            capabilities = static_cast<uint32_t>(std::stoul(std::string(params[i].value.data, params[i].value.len)));
+            capabilities =
+                static_cast<uint32_t>(std::stoul(std::string(params[i].value.data, params[i].value.len)));
           }
         }
         return new Framer(capabilities);
@@ -194,6 +232,32 @@ void framer_next_c(void* framer, uint32_t direction, const uint8_t* data, size_t
 }
 
 void framer_destroy_c(void* framer) { delete static_cast<Framer*>(framer); }
+
+void* translator_create_c(const lms_kv* params, size_t count, const lms_kv* statements,
+                          size_t statement_count) {
+  return sdk::guard([&]() -> void* { return new Translator(params, count, statements, statement_count); },
+                    static_cast<void*>(nullptr));
+}
+
+void translator_feed_c(void* translator, const uint8_t* data, size_t len) {
+  sdk::guard_void([&] { static_cast<Translator*>(translator)->feed(data, len); });
+}
+
+uint32_t translator_next_c(void* translator, lms_request* out) {
+  try {
+    return static_cast<Translator*>(translator)->next(out);
+  } catch (...) {
+    out->kind = LMS_REQ_INVALID;
+    out->text = {"out of memory", 13};
+    return LMS_FRAME_INVALID;
+  }
+}
+
+void translator_answer_c(void* translator, const lms_answer* answer, const lms_emitter* out) {
+  sdk::guard_void([&] { static_cast<Translator*>(translator)->answer(*answer, out); });
+}
+
+void translator_destroy_c(void* translator) { delete static_cast<Translator*>(translator); }
 
 }  // namespace
 
@@ -224,6 +288,11 @@ lms_dialect_functions make_dialect_functions() {
   f.framer_next = framer_next_c;
   f.framer_destroy = framer_destroy_c;
   f.front_error = front_error_c;
+  f.translator_create = translator_create_c;
+  f.translator_feed = translator_feed_c;
+  f.translator_next = translator_next_c;
+  f.translator_answer = translator_answer_c;
+  f.translator_destroy = translator_destroy_c;
   return f;
 }
 

@@ -15,7 +15,8 @@ std::string param(const std::map<std::string, std::string>& params, const char* 
   return it == params.end() ? std::string() : it->second;
 }
 
-Connection connect(const std::map<std::string, std::string>& params, uint32_t timeout_ms, std::string* error) {
+Connection connect(const std::map<std::string, std::string>& params, uint32_t timeout_ms,
+                   std::string* error) {
   Connection c(mysql_init(nullptr), mysql_close);
   if (!c) {
     *error = "out of memory";
@@ -38,9 +39,10 @@ Connection connect(const std::map<std::string, std::string>& params, uint32_t ti
   const std::string host = param(params, "host").empty() ? "127.0.0.1" : param(params, "host");
   const std::string port = param(params, "port");
   const std::string db = param(params, "dbname");
-  if (mysql_real_connect(c.get(), host.c_str(), param(params, "user").c_str(), param(params, "password").c_str(),
-                         db.empty() ? nullptr : db.c_str(), port.empty() ? 3306 : std::stoul(port), nullptr,
-                         0) == nullptr) {
+  if (mysql_real_connect(c.get(), host.c_str(), param(params, "user").c_str(),
+                         param(params, "password").c_str(), db.empty() ? nullptr : db.c_str(),
+                         port.empty() ? 3306 : std::stoul(port), nullptr,
+                         CLIENT_MULTI_STATEMENTS) == nullptr) {
     *error = mysql_error(c.get());
     c.reset();
   }
@@ -59,22 +61,30 @@ uint32_t probe(const std::map<std::string, std::string>& params, uint32_t timeou
   return LMS_OK;
 }
 
-uint32_t execute(const std::map<std::string, std::string>& params, const std::string& sql, uint32_t timeout_ms,
-                 uint64_t* rows, std::string* error) {
+uint32_t execute(const std::map<std::string, std::string>& params, const std::string& sql,
+                 uint32_t timeout_ms, uint64_t* rows, std::string* error) {
   Connection c = connect(params, timeout_ms, error);
   if (!c) return LMS_ERR_UNAVAILABLE;
   if (mysql_real_query(c.get(), sql.data(), sql.size()) != 0) {
     *error = mysql_error(c.get());
     return LMS_ERR_INVALID;
   }
-  MYSQL_RES* result = mysql_store_result(c.get());
-  if (result != nullptr) {
-    *rows = mysql_num_rows(result);
-    mysql_free_result(result);
-  } else {
-    *rows = mysql_affected_rows(c.get());
+  // Several statements: each result is read (the protocol requires it); the last one counts.
+  while (true) {
+    MYSQL_RES* result = mysql_store_result(c.get());
+    if (result != nullptr) {
+      *rows = mysql_num_rows(result);
+      mysql_free_result(result);
+    } else {
+      *rows = mysql_affected_rows(c.get());
+    }
+    const int more = mysql_next_result(c.get());
+    if (more < 0) return LMS_OK;
+    if (more > 0) {
+      *error = mysql_error(c.get());
+      return LMS_ERR_INVALID;
+    }
   }
-  return LMS_OK;
 }
 
 }  // namespace lms::mysql

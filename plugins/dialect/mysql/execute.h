@@ -11,7 +11,7 @@ namespace lms::mysql {
 
 // `params` under the ABI's canonical keys. LMS_OK or LMS_ERR_UNAVAILABLE with *error set.
 uint32_t probe(const std::map<std::string, std::string>& params, uint32_t timeout_ms, std::string* error);
-uint32_t execute(const std::map<std::string, std::string>& params, const std::string& sql, uint32_t timeout_ms,
-                 uint64_t* rows, std::string* error);
+uint32_t execute(const std::map<std::string, std::string>& params, const std::string& sql,
+                 uint32_t timeout_ms, uint64_t* rows, std::string* error);
 
 }  // namespace lms::mysql

@@ -8,6 +8,8 @@ namespace {
 // Enough of a payload to classify any packet: an OK packet's header byte, two length-encoded
 // integers (up to 9 bytes each) and the status flags; COM_STMT_PREPARE_OK's 12 bytes.
 constexpr size_t kClassifyBytes = 24;
+// Statements whose parameter count the framer keeps (MariaDB's max_prepared_stmt_count default).
+constexpr size_t kMaxTrackedStatements = 16382;
 
 void need(lms_frame* out, size_t bytes) {
   out->result = LMS_FRAME_NEED_MORE;
@@ -72,8 +74,7 @@ void frame_client_packet(const uint8_t* data, size_t len, lms_frame* out) {
   complete(out, payload_len, client_class(data[kHeaderSize]));
 }
 
-Framer::Framer(uint32_t capabilities)
-    : deprecate_eof_((capabilities & kDeprecateEof) != 0) {}
+Framer::Framer(uint32_t capabilities) : deprecate_eof_((capabilities & kDeprecateEof) != 0) {}
 
 void Framer::next(lms_direction direction, const uint8_t* data, size_t len, lms_frame* out) {
   out->error = nullptr;
@@ -101,6 +102,23 @@ void Framer::client(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
     }
   }
   const uint8_t command = continued_command_;
+  if (command == kComStmtClose && payload_len >= 5) {
+    if (len < kHeaderSize + 5) return need(out, kHeaderSize + 5);
+    statement_params_.erase(read_u32(data + kHeaderSize + 1));
+  }
+  if (command == kComResetConnection) statement_params_.clear();
+  if (command == kComStmtExecute && !client_continues_ && payload_len >= 10) {
+    // id(4) flags(1) iterations(4), then a null bitmap and the new-params-bound flag.
+    if (len < kHeaderSize + 5) return need(out, kHeaderSize + 5);
+    const auto it = statement_params_.find(read_u32(data + kHeaderSize + 1));
+    if (it != statement_params_.end() && it->second > 0) {
+      const size_t bound_at = kHeaderSize + 10 + (it->second + 7u) / 8;
+      if (bound_at < kHeaderSize + payload_len && bound_at < 32) {
+        if (len <= bound_at) return need(out, bound_at + 1);
+        if (data[bound_at] == 1) out->flags |= LMS_FRAME_FLAG_TYPES;
+      }
+    }
+  }
   if (client_class(command) != LMS_MSG_QUERY) return complete(out, payload_len, client_class(command));
   switch (command) {
     case kComQuery:
@@ -225,6 +243,9 @@ void Framer::server(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
             return invalid(out, "a malformed COM_STMT_PREPARE answer from the server");
           }
           complete(out, payload_len, LMS_MSG_OTHER);
+          out->flags |= LMS_FRAME_FLAG_PREPARED;  // it names the statement: inspect reads the id
+          if (statement_params_.size() < kMaxTrackedStatements)
+            statement_params_[id] = static_cast<uint16_t>(params);
           prepare_columns_ = columns;
           if (params > 0) {
             stage_ = Stage::kPrepareParams;
@@ -241,7 +262,8 @@ void Framer::server(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
         return;
       }
       if (answer == Answer::kGeneric) return invalid(out, "an unexpected answer from the server");
-      if (first == 0xFB) return invalid(out, "the server asked for a local file (LOAD DATA LOCAL is not supported)");
+      if (first == 0xFB)
+        return invalid(out, "the server asked for a local file (LOAD DATA LOCAL is not supported)");
       // A result set: its column count.
       Reader r(payload, visible);
       uint64_t columns = 0;
@@ -257,7 +279,8 @@ void Framer::server(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
     case Stage::kColumnsEof: {
       if (!end_marker) return invalid(out, "expected the EOF after a result set's columns");
       uint16_t status = 0;
-      if (!read_status(payload, visible, true, &status)) return invalid(out, "a malformed EOF from the server");
+      if (!read_status(payload, visible, true, &status))
+        return invalid(out, "a malformed EOF from the server");
       in_transaction_ = (status & kStatusInTrans) != 0;
       complete(out, payload_len, LMS_MSG_OTHER);
       // A cursor was opened (COM_STMT_EXECUTE with a cursor): the rows come with COM_STMT_FETCH.

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <unordered_map>
 
 namespace lms::mysql {
 
@@ -29,11 +30,11 @@ class Framer {
   enum class Answer { kGeneric, kQuery, kExecute, kFetch, kPrepare, kFieldList, kStatistics };
   // Where in that answer the server is.
   enum class Stage {
-    kFirst,           // the answer's first packet: OK, ERR, or a result set's column count
-    kColumns,         // column definitions of a result set
-    kColumnsEof,      // the EOF after them (without CLIENT_DEPRECATE_EOF)
-    kRows,            // rows, up to an EOF / OK / ERR
-    kPrepareParams,   // COM_STMT_PREPARE's parameter definitions
+    kFirst,          // the answer's first packet: OK, ERR, or a result set's column count
+    kColumns,        // column definitions of a result set
+    kColumnsEof,     // the EOF after them (without CLIENT_DEPRECATE_EOF)
+    kRows,           // rows, up to an EOF / OK / ERR
+    kPrepareParams,  // COM_STMT_PREPARE's parameter definitions
     kPrepareParamsEof,
     kPrepareColumns,  // and its column definitions
     kPrepareColumnsEof,
@@ -49,13 +50,16 @@ class Framer {
   bool deprecate_eof_;
   std::deque<Answer> expected_;
   Stage stage_ = Stage::kFirst;
-  uint64_t left_ = 0;         // definitions left in the current stage
+  uint64_t left_ = 0;  // definitions left in the current stage
   uint64_t prepare_columns_ = 0;
   bool in_transaction_ = false;
   // A packet of 16 MB - 1 bytes continues in the next one; which side is in the middle of one.
   bool client_continues_ = false;
   bool server_continues_ = false;
   uint8_t continued_command_ = 0;  // the command a continued client message started with
+  // Parameters of each statement the server prepared, by id: where a COM_STMT_EXECUTE's
+  // new-params-bound flag sits (LMS_FRAME_FLAG_TYPES). Bounded like the server's own table.
+  std::unordered_map<uint32_t, uint16_t> statement_params_;
 };
 
 // The stateless `frame` of the ABI: the client's direction only, without messages of 16 MB or

@@ -37,9 +37,18 @@ std::string eof(uint16_t status) {
 }
 
 std::string err() { return packet(std::string("\xFF\x7a\x04#42S02no such table", 20)); }
-std::string column() { return packet(std::string("\x03" "def\x00\x00\x00\x01x\x00\x0c\x21\x00\x0b\x00\x00\x00\x03\x00\x00\x00\x00\x00", 24)); }
-std::string row(const std::string& value) { return packet(std::string(1, static_cast<char>(value.size())) + value); }
-std::string command(uint8_t c, const std::string& body = "") { return packet(std::string(1, static_cast<char>(c)) + body); }
+std::string column() {
+  return packet(
+      std::string("\x03"
+                  "def\x00\x00\x00\x01x\x00\x0c\x21\x00\x0b\x00\x00\x00\x03\x00\x00\x00\x00\x00",
+                  24));
+}
+std::string row(const std::string& value) {
+  return packet(std::string(1, static_cast<char>(value.size())) + value);
+}
+std::string command(uint8_t c, const std::string& body = "") {
+  return packet(std::string(1, static_cast<char>(c)) + body);
+}
 
 struct Seen {
   uint32_t msg_class;
@@ -93,8 +102,8 @@ TEST(MysqlFramer, MultipleResultsEndOnlyWithoutMoreResults) {
   Framer f(kProtocol41 | kMultiResults | kMultiStatements);
   frame_all(f, LMS_FROM_CLIENT, command(kComQuery, "SELECT 1; UPDATE t; SELECT 2"));
   const std::string answer = packet("\x01") + column() + eof(kStatusMoreResults) + row("1") +
-                             eof(kStatusMoreResults) + ok(kStatusMoreResults) + packet("\x01") + column() + eof(0) +
-                             row("2") + eof(0);
+                             eof(kStatusMoreResults) + ok(kStatusMoreResults) + packet("\x01") + column() +
+                             eof(0) + row("2") + eof(0);
   const auto seen = frame_all(f, LMS_FROM_SERVER, answer);
   ASSERT_EQ(seen.size(), 11u);
   for (size_t i = 0; i + 1 < seen.size(); ++i) EXPECT_NE(seen[i].msg_class, LMS_MSG_READY) << i;
@@ -110,8 +119,9 @@ TEST(MysqlFramer, AnErrorEndsTheAnswerAndIsFlagged) {
   EXPECT_EQ(seen[0].flags & LMS_FRAME_FLAG_ERROR, LMS_FRAME_FLAG_ERROR);
   // Mid-rows too.
   frame_all(f, LMS_FROM_CLIENT, command(kComQuery, "SELECT x"));
-  EXPECT_EQ(classes(frame_all(f, LMS_FROM_SERVER, packet("\x01") + column() + eof(0) + row("a") + err())).back(),
-            LMS_MSG_READY);
+  EXPECT_EQ(
+      classes(frame_all(f, LMS_FROM_SERVER, packet("\x01") + column() + eof(0) + row("a") + err())).back(),
+      LMS_MSG_READY);
   EXPECT_EQ(f.pending_answers(), 0u);
 }
 
@@ -121,20 +131,23 @@ TEST(MysqlFramer, PreparedStatementsAnswersAndBinaryRows) {
     frame_all(f, LMS_FROM_CLIENT, command(kComStmtPrepare, "SELECT ?, ?"));
     // stmt id 1, 1 column, 2 params.
     std::string prepare_ok = packet(std::string("\x00\x01\x00\x00\x00\x01\x00\x02\x00\x00\x00\x00", 12));
-    std::string answer = prepare_ok + column() + column() + (deprecate ? "" : eof(2)) + column() + (deprecate ? "" : eof(2));
+    std::string answer =
+        prepare_ok + column() + column() + (deprecate ? "" : eof(2)) + column() + (deprecate ? "" : eof(2));
     auto seen = frame_all(f, LMS_FROM_SERVER, answer);
     EXPECT_EQ(seen.back().msg_class, LMS_MSG_READY) << deprecate;
     EXPECT_EQ(seen.size(), deprecate ? 4u : 6u);
     // EXECUTE: binary rows start with 0x00, like an OK; only the stage tells them apart.
-    frame_all(f, LMS_FROM_CLIENT, command(kComStmtExecute, std::string("\x01\x00\x00\x00\x00\x01\x00\x00\x00", 9)));
+    frame_all(f, LMS_FROM_CLIENT,
+              command(kComStmtExecute, std::string("\x01\x00\x00\x00\x00\x01\x00\x00\x00", 9)));
     answer = packet("\x01") + column() + (deprecate ? "" : eof(2)) + packet(std::string("\x00\x00\x01x", 4)) +
              (deprecate ? ok(2, 0xFE) : eof(2));
     seen = frame_all(f, LMS_FROM_SERVER, answer);
     EXPECT_EQ(seen.back().msg_class, LMS_MSG_READY);
     EXPECT_EQ(seen[seen.size() - 2].msg_class, LMS_MSG_ROW);
     // CLOSE is not answered; the next command's answer still ends where it should.
-    EXPECT_EQ(classes(frame_all(f, LMS_FROM_CLIENT, command(kComStmtClose, std::string("\x01\x00\x00\x00", 4)))),
-              std::vector<uint32_t>{LMS_MSG_NO_ANSWER});
+    EXPECT_EQ(
+        classes(frame_all(f, LMS_FROM_CLIENT, command(kComStmtClose, std::string("\x01\x00\x00\x00", 4)))),
+        std::vector<uint32_t>{LMS_MSG_NO_ANSWER});
     frame_all(f, LMS_FROM_CLIENT, command(kComPing));
     EXPECT_EQ(classes(frame_all(f, LMS_FROM_SERVER, ok(2))), std::vector<uint32_t>{LMS_MSG_READY});
   }
@@ -166,7 +179,7 @@ TEST(MysqlFramer, MessagesOf16MegabytesSpanPackets) {
   const std::string answer = packet("\x01") + column() + eof(0) + packet(row_payload) + eof(0);
   const auto rows = frame_all(f, LMS_FROM_SERVER, answer);
   EXPECT_EQ(classes(rows), (std::vector<uint32_t>{LMS_MSG_OTHER, LMS_MSG_OTHER, LMS_MSG_OTHER, LMS_MSG_ROW,
-                                                 LMS_MSG_ROW, LMS_MSG_READY}));
+                                                  LMS_MSG_ROW, LMS_MSG_READY}));
 }
 
 TEST(MysqlFramer, OtherAnswers) {
@@ -179,7 +192,8 @@ TEST(MysqlFramer, OtherAnswers) {
             (std::vector<uint32_t>{LMS_MSG_OTHER, LMS_MSG_OTHER, LMS_MSG_READY}));
   frame_all(f, LMS_FROM_CLIENT, command(kComSetOption, std::string("\x00\x00", 2)));
   EXPECT_EQ(classes(frame_all(f, LMS_FROM_SERVER, eof(2))), std::vector<uint32_t>{LMS_MSG_READY});
-  EXPECT_EQ(classes(frame_all(f, LMS_FROM_CLIENT, command(kComQuit))), std::vector<uint32_t>{LMS_MSG_TERMINATE});
+  EXPECT_EQ(classes(frame_all(f, LMS_FROM_CLIENT, command(kComQuit))),
+            std::vector<uint32_t>{LMS_MSG_TERMINATE});
 }
 
 TEST(MysqlFramer, RefusesWhatItCannotCarry) {

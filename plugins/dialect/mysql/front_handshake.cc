@@ -21,8 +21,8 @@ std::string_view view(lms_str s) { return {s.data, s.len}; }
 uint32_t offered_capabilities() {
   return kLongPassword | kFoundRows | kLongFlag | kConnectWithDb | kNoSchema | kIgnoreSpace | kProtocol41 |
          kInteractive | kIgnoreSigpipe | kTransactions | kReserved | kSecureConnection | kMultiStatements |
-         kMultiResults | kPsMultiResults | kPluginAuth | kConnectAttrs | kPluginAuthLenencData | kSessionTrack |
-         kDeprecateEof;
+         kMultiResults | kPsMultiResults | kPluginAuth | kConnectAttrs | kPluginAuthLenencData |
+         kSessionTrack | kDeprecateEof;
 }
 
 FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
@@ -92,9 +92,10 @@ uint32_t FrontHandshake::step(const uint8_t* data, size_t len, size_t* consumed,
     *consumed += kHeaderSize + payload_len;
     sequence_ = static_cast<uint8_t>(p[3] + 1);
     const uint8_t* payload = p + kHeaderSize;
-    const uint32_t status = state_ == State::kResponse
-                                ? on_response(payload, payload_len, out, result)
-                                : check_proof({reinterpret_cast<const char*>(payload), payload_len}, out, result);
+    const uint32_t status =
+        state_ == State::kResponse
+            ? on_response(payload, payload_len, out, result)
+            : check_proof({reinterpret_cast<const char*>(payload), payload_len}, out, result);
     if (status != LMS_HS_NEED_INPUT) return status;
   }
   return state_ == State::kDone ? LMS_HS_DONE : LMS_HS_FAILED;
@@ -148,7 +149,8 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
   if (caps & kConnectWithDb) r.cstring(database);
   std::string_view plugin;
   if ((caps & kPluginAuth) && r.left() > 0) r.cstring(plugin);
-  if (!r.ok()) return fail(out, result, 1043, "08S01", "Bad handshake", "client sent a malformed handshake response");
+  if (!r.ok())
+    return fail(out, result, 1043, "08S01", "Bad handshake", "client sent a malformed handshake response");
   client_user_ = std::string(user);
   params_ = {{"user", client_user_},
              {"capabilities", std::to_string(capabilities_)},
@@ -168,9 +170,10 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
   return check_proof(proof, out, result);
 }
 
-uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* out, lms_front_result* result) {
-  const std::string denied = "Access denied for user '" + client_user_ + "'@'lms' (using password: " +
-                             (proof.empty() ? "NO" : "YES") + ")";
+uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* out,
+                                     lms_front_result* result) {
+  const std::string denied = "Access denied for user '" + client_user_ +
+                             "'@'lms' (using password: " + (proof.empty() ? "NO" : "YES") + ")";
   if (client_user_ != user_) {
     return fail(out, result, 1045, "28000", denied, "the client's user is not the one lms serves");
   }
@@ -200,8 +203,8 @@ uint32_t FrontHandshake::done(lms_front_result* result) {
   return LMS_HS_DONE;
 }
 
-uint32_t FrontHandshake::fail(const lms_emitter* out, lms_front_result* result, uint16_t code, const char* sqlstate,
-                              const std::string& message, const char* why) {
+uint32_t FrontHandshake::fail(const lms_emitter* out, lms_front_result* result, uint16_t code,
+                              const char* sqlstate, const std::string& message, const char* why) {
   const std::string packet = err_packet(code, sqlstate, message, sequence_++);
   out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packet.data()), packet.size());
   state_ = State::kFailed;

@@ -42,7 +42,7 @@ class FrontHandshake {
   State state_ = State::kGreeting;
   Tls tls_ = Tls::kOff;
   bool secure_ = false;  // the client's TLS is up
-  std::string method_;  // the auth plugin clients must use; "" for trust
+  std::string method_;   // the auth plugin clients must use; "" for trust
   std::string user_;
   std::string password_;
   std::string nonce_;

@@ -100,12 +100,22 @@ class Reader {
   size_t left() const { return ok_ ? static_cast<size_t>(end_ - p_) : 0; }
   const uint8_t* here() const { return p_; }
 
-  bool u8(uint8_t& out) { return fixed(1, [&] { out = p_[0]; }); }
-  bool u16(uint32_t& out) { return fixed(2, [&] { out = read_u16(p_); }); }
-  bool u32(uint32_t& out) { return fixed(4, [&] { out = read_u32(p_); }); }
-  bool skip(size_t n) { return fixed(n, [] {}); }
+  bool u8(uint8_t& out) {
+    return fixed(1, [&] { out = p_[0]; });
+  }
+  bool u16(uint32_t& out) {
+    return fixed(2, [&] { out = read_u16(p_); });
+  }
+  bool u32(uint32_t& out) {
+    return fixed(4, [&] { out = read_u32(p_); });
+  }
+  bool skip(size_t n) {
+    return fixed(n, [] {});
+  }
   bool lenenc(uint64_t& out);
-  bool bytes(size_t n, std::string_view& out) { return fixed(n, [&] { out = view(n); }); }
+  bool bytes(size_t n, std::string_view& out) {
+    return fixed(n, [&] { out = view(n); });
+  }
   bool lenenc_string(std::string_view& out);
   // Up to a NUL, which is consumed; fails without one.
   bool cstring(std::string_view& out);

@@ -17,6 +17,7 @@
 #include "inspect.h"
 #include "normalize.h"
 #include "summary.h"
+#include "translate.h"
 #include "wire.h"
 
 // Every function here is called from C through the descriptor, so none may let an exception out:
@@ -217,9 +218,41 @@ void normalize_c(const char* sql, size_t len, const lms_emitter* out) {
   });
 }
 
+void emit_bytes(const lms_emitter* out, const std::vector<uint8_t>& bytes) {
+  if (!bytes.empty()) out->emit(out->ctx, bytes.data(), bytes.size());
+}
+
+// PostgreSQL and CockroachDB differ in what a client's "use database" becomes.
+void encode_translated_postgres_c(const lms_request* request, const lms_emitter* out) {
+  sdk::guard_void([&] { emit_bytes(out, encode_translated(*request, UseDatabase::kSearchPath)); });
+}
+
+void encode_translated_cockroach_c(const lms_request* request, const lms_emitter* out) {
+  sdk::guard_void([&] { emit_bytes(out, encode_translated(*request, UseDatabase::kSetDatabase)); });
+}
+
+void* decoder_create_c() {
+  return sdk::guard([]() -> void* { return new AnswerDecoder; }, static_cast<void*>(nullptr));
+}
+
+void decoder_feed_c(void* decoder, const uint8_t* data, size_t len) {
+  sdk::guard_void([&] { static_cast<AnswerDecoder*>(decoder)->feed(data, len); });
+}
+
+uint32_t decoder_next_c(void* decoder, lms_answer* out) {
+  try {
+    return static_cast<AnswerDecoder*>(decoder)->next(out);
+  } catch (...) {
+    out->message = {"out of memory", 13};
+    return LMS_FRAME_INVALID;
+  }
+}
+
+void decoder_destroy_c(void* decoder) { delete static_cast<AnswerDecoder*>(decoder); }
+
 }  // namespace
 
-lms_dialect_functions make_dialect_functions(uint16_t default_port) {
+lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavor) {
   lms_dialect_functions f{};
   f.struct_size = sizeof f;
   f.default_port = default_port;
@@ -248,6 +281,11 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port) {
   f.summary_destroy = summary_destroy_c;
   f.normalize = normalize_c;
   f.encode_reset = encode_reset_c;
+  f.encode_translated = flavor == Flavor::kCockroach ? encode_translated_cockroach_c : encode_translated_postgres_c;
+  f.decoder_create = decoder_create_c;
+  f.decoder_feed = decoder_feed_c;
+  f.decoder_next = decoder_next_c;
+  f.decoder_destroy = decoder_destroy_c;
   return f;
 }
 

@@ -6,6 +6,9 @@
 
 namespace lms::pgwire {
 
-lms_dialect_functions make_dialect_functions(uint16_t default_port);
+// What differs between the databases that speak the protocol.
+enum class Flavor { kPostgres, kCockroach };
+
+lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavor);
 
 }  // namespace lms::pgwire

@@ -11,7 +11,7 @@
 namespace lms::pgwire {
 namespace {
 
-const lms_dialect_functions kDialect = make_dialect_functions(5432);
+const lms_dialect_functions kDialect = make_dialect_functions(5432, Flavor::kPostgres);
 
 std::vector<uint8_t> msg(char type, std::string_view body) {
   MessageBuilder m;

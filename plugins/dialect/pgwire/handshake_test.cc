@@ -12,7 +12,7 @@
 namespace lms::pgwire {
 namespace {
 
-const lms_dialect_functions kDialect = make_dialect_functions(5432);
+const lms_dialect_functions kDialect = make_dialect_functions(5432, Flavor::kPostgres);
 
 struct Capture {
   std::string bytes;

@@ -32,6 +32,12 @@
  *        bytes to decide (was 16).
  *   1.4  encode_reset: a request that returns a database session to its state right after login, so
  *        the core can keep the connection for the next client (server-pool-size).
+ *   1.5  translation between protocols through a neutral model (lms_request, lms_answer): a client
+ *        of one dialect served by a database of another (MySQL clients, a CockroachDB target). The
+ *        client's dialect decodes requests and encodes answers; the database's dialect encodes
+ *        requests and decodes answers. LMS_FRAME_FLAG_PREPARED and LMS_EFFECT_PREPARE from the
+ *        server: a statement whose name its database chose (MySQL's statement id);
+ *        LMS_FRAME_FLAG_TYPES: a run of a statement that declares its parameters' types.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -44,7 +50,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 4u
+#define LMS_PLUGIN_ABI_MINOR 5u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -180,6 +186,13 @@ typedef struct lms_frame {
 
 /* This LMS_MSG_READY ends an answer that failed (MySQL's ERR packet is both). */
 #define LMS_FRAME_FLAG_ERROR 1u
+/* 1.5: this message answers a request that prepared a statement, and names it (MySQL's
+ * COM_STMT_PREPARE_OK): inspect(LMS_FROM_SERVER) on it reports LMS_EFFECT_PREPARE with the name. */
+#define LMS_FRAME_FLAG_PREPARED 2u
+/* 1.5, from the client: this message runs a statement (LMS_EFFECT_BIND) and declares its
+ * parameters' types, which later runs of it leave out (MySQL's COM_STMT_EXECUTE with
+ * new-params-bound): a translation started later needs it to read those runs. */
+#define LMS_FRAME_FLAG_TYPES 4u
 
 /* Where a handshake writes the bytes it wants sent to its peer. `emit` copies them. */
 typedef struct lms_emitter {
@@ -242,6 +255,8 @@ typedef enum lms_state_effect {
   LMS_EFFECT_DISCARD_ALL = 6,   /* from the client: settings and statements dropped */
   LMS_EFFECT_ERROR = 7,         /* from the server: an error; `text` is its message */
   LMS_EFFECT_BIND = 8           /* 1.2, from the client: runs the named statement `name` (Bind) */
+  /* 1.5: LMS_EFFECT_PREPARE with an empty name from the client: the database names the statement in
+   * its answer (see LMS_FRAME_FLAG_PREPARED). */
 } lms_state_effect;
 
 typedef struct lms_message_detail {
@@ -279,6 +294,100 @@ typedef struct lms_error {
   lms_str code;     /* PostgreSQL SQLSTATE; the MySQL dialect maps it */
   lms_str message;
 } lms_error;
+
+/* ---- 1.5: the neutral model a translation passes through ---------------------------------------
+ * A client of one dialect can be served by a database of another: the client's dialect decodes its
+ * requests into lms_request and encodes lms_answer events back into its protocol; the database's
+ * dialect encodes the requests and decodes its answers. Values cross as text in these forms:
+ * integers, decimals and floats as SQL prints them; booleans "1" / "0"; bytes raw; dates
+ * "YYYY-MM-DD"; times "HH:MM:SS[.ffffff]"; timestamps "YYYY-MM-DD HH:MM:SS[.ffffff]" (with a
+ * "+HH[:MM]" offset for LMS_TYPE_TIMESTAMPTZ); text, JSON and anything else UTF-8. */
+
+typedef enum lms_type {
+  LMS_TYPE_OTHER = 0, /* text the database printed */
+  LMS_TYPE_BOOL = 1,
+  LMS_TYPE_INT16 = 2,
+  LMS_TYPE_INT32 = 3,
+  LMS_TYPE_INT64 = 4,
+  LMS_TYPE_FLOAT32 = 5,
+  LMS_TYPE_FLOAT64 = 6,
+  LMS_TYPE_DECIMAL = 7,
+  LMS_TYPE_TEXT = 8,
+  LMS_TYPE_BYTES = 9,
+  LMS_TYPE_DATE = 10,
+  LMS_TYPE_TIME = 11,
+  LMS_TYPE_TIMESTAMP = 12,
+  LMS_TYPE_TIMESTAMPTZ = 13,
+  LMS_TYPE_JSON = 14
+} lms_type;
+
+/* One value. Frozen: it is an array element. */
+typedef struct lms_value {
+  lms_str text;    /* in the neutral form of `type` */
+  uint32_t type;   /* lms_type; a parameter's type as the client sent it */
+  uint8_t is_null;
+} lms_value;
+
+/* One column of a result set, or one parameter of a statement. Frozen. */
+typedef struct lms_field {
+  lms_str name;
+  uint32_t type;    /* lms_type */
+  lms_str type_name; /* as the database names it (int4, varchar, ...) */
+} lms_field;
+
+typedef enum lms_request_kind {
+  LMS_REQ_NONE = 0,    /* nothing for the database (a message the client's dialect answers itself) */
+  LMS_REQ_QUERY = 1,   /* text: one or more statements, run in order */
+  LMS_REQ_PREPARE = 2, /* name, text, placeholders: defines a statement; answered by its PARAMS and
+                          COLUMNS (or none) and READY */
+  LMS_REQ_EXECUTE = 3, /* name, params: runs a statement; with prepared 0 the database does not have
+                          it yet and text and placeholders define it first */
+  LMS_REQ_CLOSE = 4,   /* name: drops a statement; nothing answers */
+  LMS_REQ_PING = 5,    /* a round trip that runs nothing; READY answers it */
+  LMS_REQ_USE = 6,     /* text: the database (schema) later statements use */
+  LMS_REQ_RESET = 7,   /* the session back to its state after login: settings and statements go */
+  LMS_REQ_QUIT = 8,    /* the client leaves; nothing answers */
+  LMS_REQ_INVALID = 9  /* the client's stream is broken; text says why */
+} lms_request_kind;
+
+typedef struct lms_request {
+  uint32_t struct_size;
+  uint32_t kind; /* lms_request_kind */
+  lms_str name;  /* a statement's name */
+  lms_str text;  /* SQL */
+  /* Offsets in `text` of its parameter markers, in order, each one byte long (MySQL's `?`). */
+  const size_t* placeholders;
+  size_t placeholder_count;
+  const lms_value* params;
+  size_t param_count;
+  uint8_t prepared; /* EXECUTE: the database answered this statement's PREPARE on this connection */
+} lms_request;
+
+typedef enum lms_answer_kind {
+  LMS_ANS_COLUMNS = 1,  /* fields: a result set begins (or, answering PREPARE, its columns) */
+  LMS_ANS_ROW = 2,      /* values, one per column */
+  LMS_ANS_COMPLETE = 3, /* a statement finished: tag, affected_rows */
+  LMS_ANS_ERROR = 4,    /* code (SQLSTATE), message; READY still follows */
+  LMS_ANS_READY = 5,    /* the request is over: txn_state */
+  LMS_ANS_PARAMS = 6,   /* fields: a prepared statement's parameters */
+  LMS_ANS_NOTICE = 7    /* code, message: a warning */
+} lms_answer_kind;
+
+typedef struct lms_answer {
+  uint32_t struct_size;
+  uint32_t kind; /* lms_answer_kind */
+  const lms_field* fields;
+  size_t field_count;
+  const lms_value* values;
+  size_t value_count;
+  lms_str tag;             /* COMPLETE: the database's own words ("INSERT 0 1") */
+  uint64_t affected_rows;  /* COMPLETE: rows a write changed, or rows a query returned */
+  uint64_t last_insert_id; /* COMPLETE: 0 when the database does not say */
+  uint8_t returns_rows;    /* COMPLETE: the statement was a query (a result set came) */
+  lms_str code;            /* ERROR, NOTICE: SQLSTATE */
+  lms_str message;         /* ERROR, NOTICE; and why, when a decoder finds the stream broken */
+  uint32_t txn_state;      /* READY: lms_txn_state */
+} lms_answer;
 
 typedef struct lms_dialect_functions {
   uint32_t struct_size;
@@ -399,6 +508,34 @@ typedef struct lms_dialect_functions {
    * subscriptions dropped (PostgreSQL: DISCARD ALL). The database answers it with exactly one
    * LMS_MSG_READY, which `frame` can delimit. NULL: connections of this dialect are never reused. */
   void (*encode_reset)(const lms_emitter* out);
+
+  /* 1.5 ------------------------------------------------------------------------------------------ */
+
+  /* The client's side of a translation, when clients speak this dialect. One translator per client
+   * connection and the database connection serving it, made once the client logged in, from its
+   * startup parameters and the statements it prepared before (name and the client's message that
+   * prepared it, as inspect reported them), which the database does not have yet. */
+  void* (*translator_create)(const lms_kv* startup_params, size_t param_count, const lms_kv* statements,
+                             size_t statement_count);
+  /* Takes bytes the client sent, in pieces of any size. */
+  void (*translator_feed)(void* translator, const uint8_t* data, size_t len);
+  /* The next whole request: LMS_FRAME_COMPLETE (out is set, borrowed until the next call),
+   * LMS_FRAME_NEED_MORE, or LMS_FRAME_INVALID (out->text says why). A command the dialect answers
+   * itself (or refuses) becomes LMS_REQ_PING, so its answer keeps its place among the others. */
+  uint32_t (*translator_next)(void* translator, lms_request* out);
+  /* Encodes one answer event for the client, in order. */
+  void (*translator_answer)(void* translator, const lms_answer* answer, const lms_emitter* out);
+  void (*translator_destroy)(void* translator);
+
+  /* The database's side, when the database speaks this dialect. encode_translated emits one
+   * request, which the database answers with the events the request kind names, READY last. */
+  void (*encode_translated)(const lms_request* request, const lms_emitter* out);
+  /* Decodes the database's answers, fed in pieces of any size, into events. next: as
+   * translator_next; the answer borrows from the decoder until the next call. */
+  void* (*decoder_create)(void);
+  void (*decoder_feed)(void* decoder, const uint8_t* data, size_t len);
+  uint32_t (*decoder_next)(void* decoder, lms_answer* out);
+  void (*decoder_destroy)(void* decoder);
 } lms_dialect_functions;
 
 
