@@ -786,8 +786,11 @@ unsigned Session::on_server_message(const lms_frame& f) {
     server_inspect_left_ = f.length;  // for `connections list`
     action = kCopy;
   }
-  if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes) {
-    server_inspect_left_ = f.length;  // the name of the statement the request prepared
+  if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes && !requests_.empty() &&
+      !requests_.front().unnamed_prepare.empty()) {
+    // The name of the statement the request prepared; the message may also end the request.
+    naming_prepare_ = std::move(requests_.front().unnamed_prepare);
+    server_inspect_left_ = f.length;
     action = kCopy;
   }
   if (replacing_) {

@@ -356,9 +356,8 @@ void Session::on_server_inspected() {
   dialect_->inspect(LMS_FROM_SERVER, reinterpret_cast<const uint8_t*>(server_inspected_.data()),
                     server_inspected_.size(), &d);
   if (d.effect == LMS_EFFECT_ERROR) last_error_ = view_of(d.text);
-  if (d.effect == LMS_EFFECT_PREPARE && !requests_.empty() && !requests_.front().unnamed_prepare.empty()) {
-    statements_[view_of(d.name)] = std::move(requests_.front().unnamed_prepare);
-  }
+  if (d.effect == LMS_EFFECT_PREPARE && !naming_prepare_.empty()) statements_[view_of(d.name)] = naming_prepare_;
+  naming_prepare_.clear();
   server_inspected_.clear();
 }
 

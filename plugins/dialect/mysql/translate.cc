@@ -65,12 +65,10 @@ Translator::Translator(const lms_kv* params, size_t param_count, const lms_kv* s
   }
   deprecate_eof_ = (capabilities_ & kDeprecateEof) != 0;
   for (size_t i = 0; i < statement_count; ++i) {
-    const std::string name(statements[i].key.data, statements[i].key.len);
-    if (name.empty() || name.size() > 10 || name.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    const uint64_t id = std::stoull(name);
-    if (id == 0 || id > 0xFFFFFFFFu) continue;
-    register_statement(static_cast<uint32_t>(id), {statements[i].value.data, statements[i].value.len});
+    // Named as inspect names them: the statement id's four bytes, little-endian.
+    if (statements[i].key.len != 4) continue;
+    const uint32_t id = read_u32(reinterpret_cast<const uint8_t*>(statements[i].key.data));
+    if (id != 0) register_statement(id, {statements[i].value.data, statements[i].value.len});
   }
 }
 
