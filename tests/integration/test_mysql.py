@@ -216,14 +216,17 @@ class MysqlThroughLms(unittest.TestCase):
 
 
 class MysqlConfiguration(unittest.TestCase):
-    def test_a_target_is_refused_until_translation_exists(self):
+    def test_a_mysql_target_is_refused_with_a_clear_message(self):
+        # MySQL clients go to a CockroachDB (PostgreSQL-protocol) target, translated
+        # (test_mysql_translation); MySQL to MySQL is not carried.
         from lmstest import LMS_BIN, PLUGIN_DIR, free_port
         r = subprocess.run([LMS_BIN, "--source-dialect", "mysql", "--plugin-dir", PLUGIN_DIR,
-                            "--source", f"{USER}:{PASSWORD}@tcp(127.0.0.1:3306)/{DATABASE}",
-                            "--target", "postgresql://u:p@127.0.0.1:26257/db", "--listen", f"127.0.0.1:{free_port()}",
+                            "--source", f"{USER}:{PASSWORD}@tcp(127.0.0.1:{free_port()})/{DATABASE}",
+                            "--target", f"{USER}:{PASSWORD}@tcp(127.0.0.1:{free_port()})/{DATABASE}",
+                            "--target-dialect", "mysql", "--listen", f"127.0.0.1:{free_port()}",
                             "--http-listen", f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("source dialect mysql cannot have a target yet", r.stdout + r.stderr)
+        self.assertIn("source dialect mysql cannot have a target of the same protocol", r.stdout + r.stderr)
 
     def test_the_documentations_connection_string_forms(self):
         from lmstest import LMS_BIN, PLUGIN_DIR, free_port

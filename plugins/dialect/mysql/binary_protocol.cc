@@ -332,8 +332,8 @@ std::string column_definition(const lms_field& field, uint16_t charset, uint8_t*
     case LMS_TYPE_DECIMAL:
       s = {kTypeNewDecimal, false, 66, kNumFlag, kNotFixedDecimals};
       break;
-    case LMS_TYPE_BYTES:
-      s = {kTypeBlob, false, 0xFFFFFFFFu, kBlobFlag | kBinaryFlag, 0};
+    case LMS_TYPE_BYTES:  // varbinary: how MariaDB reports a binary string
+      s = {kTypeVarString, false, 65535, kBinaryFlag, 0};
       break;
     case LMS_TYPE_JSON:
       s = {kTypeBlob, true, 0xFFFFFFFFu, kBlobFlag, 0};
