@@ -97,6 +97,15 @@ MYSQL_TLS_RESPONSE = (packet(struct.pack("<IIB", 0x0aaa85, 16777216, 45) + b"\0"
                              b"\x01" * 20 + b"appdb\0caching_sha2_password\0", 2))
 
 
+# A PostgreSQL answer: one int4 and one bytea column, a row, its completion, ReadyForQuery.
+PG_ROWDESC = msg(b"T", b"\0\2" + cstr("n") + b"\0" * 6 + b"\0\0\0\x17\0\x04\xff\xff\xff\xff\0\0" +
+                 cstr("b") + b"\0" * 6 + b"\0\0\0\x11\xff\xff\xff\xff\xff\xff\0\0")
+PG_ROW = msg(b"D", b"\0\2\0\0\0\x017\0\0\0\x06\\x00ff")
+PG_ANSWER = PG_ROWDESC + PG_ROW + msg(b"D", b"\0\2\xff\xff\xff\xff\xff\xff\xff\xff") + msg(b"C", cstr("SELECT 2")) + \
+    msg(b"C", cstr("INSERT 0 3")) + msg(b"Z", b"T")
+PG_ERROR = msg(b"E", b"SERROR\0C23505\0Mduplicate key\0\0") + msg(b"Z", b"E")
+
+
 def main():
     out = sys.argv[1]
     corpora = {
@@ -121,6 +130,14 @@ def main():
                                  b"\1" + MYSQL_GREETING + packet(b"\xfecaching_sha2_password\0" + b"n" * 20 + b"\0", 2),
                                  b"\0" + MYSQL_TLS_RESPONSE, b"\4" + MYSQL_TLS_RESPONSE,
                                  b"\1" + MYSQL_TLS_GREETING + packet(b"\x01\x04", 3) + packet(b"\0", 5)],
+        # Mode byte (bit 0: answers, bit 1: deprecate-EOF), command choice, then the server's bytes.
+        "fuzz_translation": [
+            b"\0\0" + packet(b"\x03SELECT 1") + packet(b"\x16SELECT ?") +
+            packet(b"\x17\x01\0\0\0\0\x01\0\0\0\0\x01\x08\0" + b"\x05" + b"\0" * 7) + packet(b"\x19\x01\0\0\0"),
+            b"\3\0" + PG_ANSWER + PG_ANSWER, b"\1\0" + PG_ERROR,
+            b"\1\1" + msg(b"1") + msg(b"t", b"\0\2\0\0\0\x17\0\0\0\x19") + PG_ROWDESC + msg(b"Z", b"I"),
+            b"\3\2" + msg(b"1") + msg(b"2") + PG_ROWDESC + PG_ROW + msg(b"C", cstr("SELECT 1")) + msg(b"Z", b"I"),
+        ],
         "fuzz_config": [
             b"\0--source\0postgresql://app:pw@127.0.0.1:5432/appdb?sslmode=verify-full\0--target\0"
             b"postgresql://app@127.0.0.1:26257/appdb\0--shadow-mode\0sync\0--workers\0" + b"2\0--listen\0[::1]:9043",

@@ -10,7 +10,7 @@ root=$(pwd)
 
 scripts/setup.sh
 
-fuzz_seconds=${LMS_FUZZ_SECONDS:-30}
+fuzz_seconds=${LMS_FUZZ_SECONDS:-27}
 passed=0
 failed=0
 
@@ -52,7 +52,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 targets=(fuzz_frame fuzz_front_handshake fuzz_back_handshake fuzz_scram fuzz_connection_string fuzz_inspect fuzz_summary
-         fuzz_mysql_framer fuzz_mysql_handshake fuzz_mysql_connection_string fuzz_config fuzz_control_json)
+         fuzz_mysql_framer fuzz_mysql_handshake fuzz_mysql_connection_string fuzz_config fuzz_control_json
+         fuzz_translation)
 ninja -C build-fuzz "${targets[@]/#/fuzz/}" >/dev/null
 python3 fuzz/make_seeds.py build-fuzz/seeds
 for t in "${targets[@]}"; do

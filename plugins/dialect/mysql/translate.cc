@@ -1,5 +1,7 @@
 #include "translate.h"
 
+#include <algorithm>
+
 #include "errors.h"
 
 namespace lms::mysql {
@@ -377,6 +379,9 @@ void Translator::flush_end(const lms_emitter* out, bool more) {
 
 void Translator::answer(const lms_answer& a, const lms_emitter* out) {
   if (pending_.empty()) return;  // nothing of the client's is waiting for it
+  // An ERR ends a MySQL answer: whatever the database says after its error, but its READY, is
+  // not the client's to see.
+  if (errored_ && a.kind != LMS_ANS_READY) return;
   Pending& p = pending_.front();
   const bool runs = p.mode == Mode::kText || p.mode == Mode::kBinary;
   switch (a.kind) {
@@ -392,7 +397,10 @@ void Translator::answer(const lms_answer& a, const lms_emitter* out) {
         }
         return;
       }
-      if (!runs) return;
+      // MySQL has no result set without columns (PostgreSQL's "SELECT;"): it is a statement.
+      if (!runs || a.field_count == 0) return;
+      // A result set the database did not finish before the next began still ends first.
+      if (in_result_) end_ = End{true, 0};
       flush_end(out, true);
       Writer count;
       count.lenenc(a.field_count);
@@ -412,16 +420,19 @@ void Translator::answer(const lms_answer& a, const lms_emitter* out) {
     }
     case LMS_ANS_ROW: {
       if (!runs || !in_result_) return;
+      // One value per column, whatever the database sent: missing ones are NULL.
+      row_.assign(a.values, a.values + std::min(a.value_count, column_types_.size()));
+      row_.resize(column_types_.size(), lms_value{{}, LMS_TYPE_OTHER, 1});
       std::string payload;
       if (p.mode == Mode::kBinary) {
-        append_binary_row(payload, column_types_, a.values, a.value_count);
+        append_binary_row(payload, column_types_, row_.data(), row_.size());
       } else {
         Writer w;
-        for (size_t i = 0; i < a.value_count; ++i) {
-          if (a.values[i].is_null) {
+        for (size_t i = 0; i < row_.size(); ++i) {
+          if (row_[i].is_null) {
             w.u8(0xFB);
           } else {
-            w.lenenc_string(text_value(a.values[i]));
+            w.lenenc_string(text_value(row_[i]));
           }
         }
         payload = std::move(w.str());

@@ -94,6 +94,7 @@ class Translator {
   uint16_t warnings_ = 0;
   std::optional<End> end_;
   std::vector<uint8_t> column_types_;         // of the result set being sent (binary rows need them)
+  std::vector<lms_value> row_;                // the row being encoded, one value per column
   std::vector<std::string> prepare_columns_;  // a PREPARE's column definitions, until its READY
 };
 
