@@ -48,7 +48,8 @@ std::optional<AuthUsers> read_auth_file(const std::string& path, std::string* er
     }
     if (secret->rfind("SCRAM-SHA-256$", 0) != 0) {
       // Never echo the value: it may be a password.
-      *error = where + ": user " + *name + " has no SCRAM-SHA-256 verifier (passwords and MD5 hashes are refused)";
+      *error =
+          where + ": user " + *name + " has no SCRAM-SHA-256 verifier (passwords and MD5 hashes are refused)";
       return std::nullopt;
     }
     users.emplace_back(std::move(*name), std::move(*secret));

@@ -89,8 +89,10 @@ std::string render_report_json(const CompatReport& report, const std::string& sh
         {"mismatches", s.mismatches},
         {"differences", kinds},
         {"last_mismatch", s.last_mismatch},
-        {"source_latency_ms", {{"p50", s.source_latency.quantile_ms(0.5)}, {"p99", s.source_latency.quantile_ms(0.99)}}},
-        {"target_latency_ms", {{"p50", s.target_latency.quantile_ms(0.5)}, {"p99", s.target_latency.quantile_ms(0.99)}}},
+        {"source_latency_ms",
+         {{"p50", s.source_latency.quantile_ms(0.5)}, {"p99", s.source_latency.quantile_ms(0.99)}}},
+        {"target_latency_ms",
+         {{"p50", s.target_latency.quantile_ms(0.5)}, {"p99", s.target_latency.quantile_ms(0.99)}}},
     });
   }
   return json{{"shadow_mode", shadow_mode},

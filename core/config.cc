@@ -33,7 +33,8 @@ const std::vector<Setting> kSettings = {
     {"server-pool-size", "0",
      "database connections each worker keeps after their clients leave, reset (PostgreSQL: DISCARD ALL), "
      "for the next client with the same user, database and startup parameters; 0: none kept"},
-    {"server-idle-timeout", "600000", "milliseconds a kept database connection waits for a client before it is closed"},
+    {"server-idle-timeout", "600000",
+     "milliseconds a kept database connection waits for a client before it is closed"},
     {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
     {"shadow-validate", "on",
      "compare the two databases' answers to every shadowed request (on or off): the compatibility "
@@ -42,7 +43,8 @@ const std::vector<Setting> kSettings = {
      "regular expression (ECMAScript, case-insensitive) over normalized statements whose answers are "
      "not compared, for values that legitimately differ (now(), random(), sequences)"},
     {"shadow-ignore-columns", "", "comma-separated column names whose values do not enter the comparison"},
-    {"mismatch-file", "", "file that receives one JSON line per request whose answers differed (empty: none)"},
+    {"mismatch-file", "",
+     "file that receives one JSON line per request whose answers differed (empty: none)"},
     {"auth-file", "",
      "file of the users who may log in, one per line: \"name\" \"SCRAM-SHA-256$...\" (PostgreSQL's stored "
      "verifier, as in pg_authid or a PgBouncer userlist; never a password). Without it, clients log in as "
@@ -247,8 +249,9 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   if (const char* level = std::getenv("LMS_LOGGING"); level && *level) {
     values["log-level"] = {level, "LMS_LOGGING"};
   }
-  for (const auto& [variable, key] : {std::pair{"LMS_SSL_CERT", "ssl-cert"}, std::pair{"LMS_SSL_KEY", "ssl-key"},
-                                      std::pair{"LMS_SSL_CA", "ssl-ca"}}) {
+  for (const auto& [variable, key] :
+       {std::pair{"LMS_SSL_CERT", "ssl-cert"}, std::pair{"LMS_SSL_KEY", "ssl-key"},
+        std::pair{"LMS_SSL_CA", "ssl-ca"}}) {
     if (const char* path = std::getenv(variable); path && *path) values[key] = {path, variable};
   }
   for (const auto& [name, value] : command_line.values) values[name] = {value, "flag --" + name};
@@ -339,7 +342,8 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
     try {
       std::regex check(c.shadow_ignore_statements, std::regex::ECMAScript | std::regex::icase);
     } catch (const std::regex_error& e) {
-      return bad("shadow-ignore-statements", "'" + c.shadow_ignore_statements + "' is not a regular expression: " + e.what());
+      return bad("shadow-ignore-statements",
+                 "'" + c.shadow_ignore_statements + "' is not a regular expression: " + e.what());
     }
   }
   std::stringstream columns(values["shadow-ignore-columns"].value);
@@ -357,10 +361,13 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
                "control-tls-cert and control-tls-key go together");
   }
   if (!c.control_tls_ca.empty() && c.control_tls_cert.empty()) {
-    return bad("control-tls-ca", "client certificates need TLS: set control-tls-cert and control-tls-key too");
+    return bad("control-tls-ca",
+               "client certificates need TLS: set control-tls-cert and control-tls-key too");
   }
   const auto insecure = parse_bool(values["allow-insecure-control"].value);
-  if (!insecure) return bad("allow-insecure-control", "'" + values["allow-insecure-control"].value + "' is not true or false");
+  if (!insecure)
+    return bad("allow-insecure-control",
+               "'" + values["allow-insecure-control"].value + "' is not true or false");
   c.allow_insecure_control = *insecure;
   c.auth_file = values["auth-file"].value;
   if (!c.auth_file.empty() && c.auth_method != "scram-sha-256") {
@@ -374,7 +381,9 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
     return bad("client-tls", "'" + c.client_tls + "' is not off, on, require or verify");
   }
   const auto tls_disable = parse_bool(values["allow-tls-mode-disable"].value);
-  if (!tls_disable) return bad("allow-tls-mode-disable", "'" + values["allow-tls-mode-disable"].value + "' is not true or false");
+  if (!tls_disable)
+    return bad("allow-tls-mode-disable",
+               "'" + values["allow-tls-mode-disable"].value + "' is not true or false");
   c.allow_tls_mode_disable = *tls_disable;
   return c;
 }

@@ -31,22 +31,22 @@ struct Config {
   std::string log_level;
   uint32_t max_connections = 0;
   uint32_t connect_timeout_ms = 0;
-  uint32_t buffer_limit = 0;       // bytes queued toward one peer before its feeder stops being read
-  uint32_t server_pool_size = 0;        // reset database connections kept per worker for reuse
-  uint32_t server_idle_timeout_ms = 0;  // how long a kept one may wait for a client
-  uint32_t shadow_timeout_ms = 0;  // how long a client's answer may wait for the target
-  uint32_t shutdown_grace_ms = 0;  // how long a SIGTERM waits for busy sessions
-  std::string state_file;          // where the cutover state survives a restart; empty: nowhere
-  bool shadow_validate = true;     // the shadow plugin is asked to compare answers
+  uint32_t buffer_limit = 0;             // bytes queued toward one peer before its feeder stops being read
+  uint32_t server_pool_size = 0;         // reset database connections kept per worker for reuse
+  uint32_t server_idle_timeout_ms = 0;   // how long a kept one may wait for a client
+  uint32_t shadow_timeout_ms = 0;        // how long a client's answer may wait for the target
+  uint32_t shutdown_grace_ms = 0;        // how long a SIGTERM waits for busy sessions
+  std::string state_file;                // where the cutover state survives a restart; empty: nowhere
+  bool shadow_validate = true;           // the shadow plugin is asked to compare answers
   std::string shadow_ignore_statements;  // regex over normalized statements; empty: none
   std::vector<std::string> shadow_ignore_columns;
-  std::string mismatch_file;  // JSON lines of mismatches; empty: none
+  std::string mismatch_file;     // JSON lines of mismatches; empty: none
   std::string control_tls_cert;  // HTTPS on the HTTP port; empty: plain HTTP
   std::string control_tls_key;
   std::string control_tls_ca;  // CA of the client certificates the control API requires
   bool allow_insecure_control = false;
   std::string auth_file;  // users and SCRAM verifiers; empty: the source's user only
-  std::string ssl_cert;  // TLS with clients
+  std::string ssl_cert;   // TLS with clients
   std::string ssl_key;
   std::string ssl_ca;
   std::string client_tls;  // off | on | require | verify; empty: on with a certificate

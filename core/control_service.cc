@@ -107,13 +107,13 @@ bool ControlService::replication_mark(const std::string& token, std::string* err
   const uint8_t truth = shared_.truth.load();
   uint64_t rows = 0;
   // One round trip on one connection: the marker's latency is part of the cutover's stall.
-  return execute(
-      truth,
-      // Words PostgreSQL, CockroachDB and MySQL all take alike.
-      std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
-          " (token VARCHAR(64) PRIMARY KEY, written_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP); INSERT INTO " +
-          kMarkerTable + " (token) VALUES ('" + token + "')",
-      &rows, error);
+  return execute(truth,
+                 // Words PostgreSQL, CockroachDB and MySQL all take alike.
+                 std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
+                     " (token VARCHAR(64) PRIMARY KEY, written_at TIMESTAMP NOT NULL DEFAULT "
+                     "CURRENT_TIMESTAMP); INSERT INTO " +
+                     kMarkerTable + " (token) VALUES ('" + token + "')",
+                 &rows, error);
 }
 
 bool ControlService::replication_seen(const std::string& token, bool* seen, std::string* error) {

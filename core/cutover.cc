@@ -116,9 +116,8 @@ bool CutoverController::on_every_worker(const std::function<void(Worker&)>& task
 bool CutoverController::persist(uint64_t id, const char* status, uint8_t truth, std::string* error) const {
   const std::string& path = shared_.config->state_file;
   if (path.empty()) return true;
-  const nlohmann::json state{{"id", id},
-                             {"status", status},
-                             {"source_of_truth_role", truth == kTargetRole ? "target" : "source"}};
+  const nlohmann::json state{
+      {"id", id}, {"status", status}, {"source_of_truth_role", truth == kTargetRole ? "target" : "source"}};
   if (control::replace_file_durably(path, state.dump() + "\n", error)) return true;
   *error = "cannot write the state file, so the cutover step was not taken: " + *error;
   spdlog::error("{}", *error);

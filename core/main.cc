@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     // Kubernetes stops a pod with SIGTERM: finish what clients started, then go.
     spdlog::info("received SIGTERM, draining");
     proxy.drain([&stop_signals](uint32_t wait_ms) {
-      const timespec wait = {static_cast<time_t>(wait_ms / 1000), static_cast<long>(wait_ms % 1000) * 1000000};
+      const timespec wait = {static_cast<time_t>(wait_ms / 1000),
+                             static_cast<long>(wait_ms % 1000) * 1000000};
       return sigtimedwait(&stop_signals, nullptr, &wait) > 0;
     });
   } else {

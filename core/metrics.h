@@ -66,7 +66,7 @@ struct alignas(64) WorkerMetrics {
   Counter source_connect_failures;
   Counter source_disconnects;  // the source went away under a live session
   Counter cancel_requests;
-  Counter backpressure_pauses;  // reads stopped because the other side was slow
+  Counter backpressure_pauses;        // reads stopped because the other side was slow
   Counter server_connections_reused;  // logins served by a kept database connection
   Counter server_connections_kept;    // gauge: database connections kept for reuse now
   // Shadowing
@@ -76,8 +76,8 @@ struct alignas(64) WorkerMetrics {
   Counter shadow_timeouts;       // targets that missed shadow-timeout
   Counter shadow_waits;          // client answers held for the target
   // Validation
-  Counter shadow_comparisons;  // requests whose two answers were judged
-  Counter shadow_mismatches;   // of those, the ones whose answers differed
+  Counter shadow_comparisons;        // requests whose two answers were judged
+  Counter shadow_mismatches;         // of those, the ones whose answers differed
   Counter shadow_diff_target_error;  // by kind of difference (one request may have several)
   Counter shadow_diff_row_count;
   Counter shadow_diff_checksum;
@@ -88,7 +88,7 @@ struct alignas(64) WorkerMetrics {
   Counter cutover_sessions_ended;     // busy sessions ended when begin-timeout expired
   Counter cutover_held_sessions;      // gauge: sessions whose next request waits for the pause to end
   Counter shutdown_sessions_ended;    // busy sessions ended when shutdown-grace expired
-  Histogram source_latency;      // request to ReadyForQuery, per database
+  Histogram source_latency;           // request to ReadyForQuery, per database
   Histogram target_latency;
 };
 

@@ -157,9 +157,9 @@ bool has_encode_reset(const lms_dialect_functions* f) {
 }
 
 bool has_translator(const lms_dialect_functions* f) {
-  return LMS_HAS_FIELD(f, lms_dialect_functions, translator_destroy) && f->translator_create != nullptr &&
+  return LMS_HAS_FIELD(f, lms_dialect_functions, translator_learn) && f->translator_create != nullptr &&
          f->translator_feed != nullptr && f->translator_next != nullptr && f->translator_answer != nullptr &&
-         f->translator_destroy != nullptr;
+         f->translator_destroy != nullptr && f->translator_learn != nullptr;
 }
 
 bool has_decoder(const lms_dialect_functions* f) {

@@ -229,8 +229,10 @@ bool Proxy::setup_tls(std::string* error) {
 
 bool Proxy::setup_validation(std::string* error) {
   ValidationSettings& v = shared_.validation;
+  // A translated target's answers reach the core in the clients' protocol: the clients' dialect
+  // summarizes both.
   v.enabled = config_.shadow_validate && has_compare(shared_.shadow) && has_summary(shared_.dialect) &&
-              has_summary(shared_.target_dialect);
+              (shared_.target_translated || has_summary(shared_.target_dialect));
   if (config_.shadow_validate && config_.shadow_mode != "none" && !v.enabled) {
     spdlog::info("answers are not compared: the shadow mode or a dialect predates validation (ABI 1.2)");
   }

@@ -48,7 +48,9 @@ class Proxy {
   void* shadow_state_ = nullptr;
   std::unique_ptr<ClientTls> client_tls_;
   std::string tls_setting_;
-  std::vector<std::pair<std::string, std::string>> auth_users_;  // borrowed by shared_.front_settings  // the front handshake's "tls" setting, borrowed by shared_
+  std::vector<std::pair<std::string, std::string>>
+      auth_users_;  // borrowed by shared_.front_settings  // the front handshake's "tls" setting, borrowed by
+                    // shared_
   Endpoint source_;
   std::optional<Endpoint> target_;
   ProxyShared shared_;

@@ -99,10 +99,12 @@ void ServerPool::close_kept(KeptConnection& c) {
   if (c.dialect != nullptr && has_encode_terminate(c.dialect)) {
     std::string bytes;
     const lms_emitter collect = {sizeof(lms_emitter), &bytes, [](void* ctx, const uint8_t* d, size_t n) {
-                                   static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d), n);
+                                   static_cast<std::string*>(ctx)->append(reinterpret_cast<const char*>(d),
+                                                                          n);
                                  }};
     c.dialect->encode_terminate(&collect);
-    [[maybe_unused]] const ssize_t sent = ::send(c.socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] const ssize_t sent =
+        ::send(c.socket, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
   ::close(c.socket);
   c.socket = -1;

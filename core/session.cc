@@ -786,8 +786,8 @@ unsigned Session::on_server_message(const lms_frame& f) {
     server_inspect_left_ = f.length;  // for `connections list`
     action = kCopy;
   }
-  if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes && !requests_.empty() &&
-      !requests_.front().unnamed_prepare.empty()) {
+  if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes &&
+      !requests_.empty() && !requests_.front().unnamed_prepare.empty()) {
     // The name of the statement the request prepared; the message may also end the request.
     naming_prepare_ = std::move(requests_.front().unnamed_prepare);
     server_inspect_left_ = f.length;
@@ -808,6 +808,12 @@ unsigned Session::on_server_message(const lms_frame& f) {
     if (!requests_.empty()) {
       Request& done = requests_.front();
       worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done.sent_ns);
+      if (done.compare && source_summary_) {
+        // The message that ends the answer is part of it too (MySQL's OK, EOF or ERR), as far as
+        // this read holds it; a summary missing its end says it is incomplete.
+        const auto [bytes, visible] = to_client_.scanner.visible();
+        source_summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
+      }
       if (done.compare) source_answered(done);
       if (replacing_) requests_front_error_ = std::move(done.target_error);
       requests_.pop_front();

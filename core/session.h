@@ -324,7 +324,7 @@ class Session final : private ShadowLinkOwner {
   // A statement's run that declared its parameters' types (LMS_FRAME_FLAG_TYPES), by name.
   std::map<std::string, std::string> statement_types_;
   uint32_t client_inspected_flags_ = 0;  // the frame flags of the client message being inspected
-  std::string naming_prepare_;  // the prepare the server message being inspected names
+  std::string naming_prepare_;           // the prepare the server message being inspected names
   // Messages inspected as they stream by (queries, statements, errors), bounded.
   bool mirror_ = false;  // the message being walked is copied to the target
   std::string client_inspected_;

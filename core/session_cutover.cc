@@ -356,7 +356,10 @@ void Session::on_server_inspected() {
   dialect_->inspect(LMS_FROM_SERVER, reinterpret_cast<const uint8_t*>(server_inspected_.data()),
                     server_inspected_.size(), &d);
   if (d.effect == LMS_EFFECT_ERROR) last_error_ = view_of(d.text);
-  if (d.effect == LMS_EFFECT_PREPARE && !naming_prepare_.empty()) statements_[view_of(d.name)] = naming_prepare_;
+  if (d.effect == LMS_EFFECT_PREPARE && !naming_prepare_.empty()) {
+    statements_[view_of(d.name)] = naming_prepare_;
+    if (link_) link_->learn_statement(view_of(d.name), naming_prepare_);
+  }
   naming_prepare_.clear();
   server_inspected_.clear();
 }

@@ -22,9 +22,13 @@ void Session::note_statement(const lms_message_detail& d) {
   switch (client_inspected_class_) {
     case LMS_MSG_QUERY:
       // The request was opened when the query's first bytes arrived; its text is whole now.
+      // A whole request that runs a prepared statement (MySQL's COM_STMT_EXECUTE) is known by
+      // the statement's text.
       if (!comparisons_.empty() && comparisons_.back().id + 1 == next_request_id_ &&
           comparisons_.back().statement.empty()) {
-        comparisons_.back().statement = text_of(d.text);
+        comparisons_.back().statement = d.effect == LMS_EFFECT_BIND && d.name.len > 0
+                                            ? std::string(prepared_text({d.name.data, d.name.len}))
+                                            : text_of(d.text);
       }
       return;
     case LMS_MSG_PREPARE:

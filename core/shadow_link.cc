@@ -367,10 +367,17 @@ void ShadowLink::take_answer(const uint8_t* data, size_t len) {
     }
     if (f.msg_class != LMS_MSG_READY) return keep_error || summarize ? kCopy : kPass;
     if (pending_.empty()) return kPass;  // an answer to nothing we counted: ignore it
+    const bool compare = pending_.front().compare;
     if (keep_error) {
-      // The error is this very message: the answer is complete once it has been copied.
+      // The error is this very message: the answer is complete once it has been copied (and,
+      // when compared, summarized: the end of an answer is part of it).
       answer_ends_ = true;
+      summarize = compare;
       return kCopy | kStopAfter;
+    }
+    if (compare) {
+      const auto [bytes, visible] = scanner_.visible();
+      summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
     }
     finish_answer();
     return kPass;

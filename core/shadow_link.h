@@ -71,6 +71,11 @@ class ShadowLink {
   // The bytes sent so far end a request that the target will answer. `waited`: the client's
   // answer waits for it, so it runs against the deadline. `compare`: its answer is summarized.
   void expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state = false);
+  // The source named a statement the client prepared (its id, MySQL): a translating link learns
+  // it, since the target's own answer named it otherwise.
+  void learn_statement(const std::string& name, const std::string& message) {
+    if (translation_) translation_->learn(name, message);
+  }
   // Stops shadowing this session: pending requests fail with `message`.
   void abandon(const std::string& reason, const std::string& message) { fail(reason, message, "54000"); }
   // The client is gone: what was sent still runs on the target (so short sessions are shadowed

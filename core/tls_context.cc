@@ -35,8 +35,9 @@ std::unique_ptr<DatabaseTls> make_database_tls(const Endpoint& endpoint, std::st
   const bool verify = m == "verify-ca" || m == "verify-full";
   const std::string root = endpoint.param("sslrootcert");
   if (verify) {
-    const bool loaded = root.empty() || root == "system" ? SSL_CTX_set_default_verify_paths(ctx) == 1
-                                                         : SSL_CTX_load_verify_locations(ctx, root.c_str(), nullptr) == 1;
+    const bool loaded = root.empty() || root == "system"
+                            ? SSL_CTX_set_default_verify_paths(ctx) == 1
+                            : SSL_CTX_load_verify_locations(ctx, root.c_str(), nullptr) == 1;
     if (!loaded) {
       *error = "cannot read sslrootcert " + root + ": " + openssl_error();
       return nullptr;
@@ -51,7 +52,8 @@ std::unique_ptr<DatabaseTls> make_database_tls(const Endpoint& endpoint, std::st
       *error = "cannot read sslcert " + cert + ": " + openssl_error();
       return nullptr;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
       *error = "cannot use sslkey " + key + " with sslcert " + cert + ": " + openssl_error();
       return nullptr;
     }
@@ -59,8 +61,9 @@ std::unique_ptr<DatabaseTls> make_database_tls(const Endpoint& endpoint, std::st
   return tls;
 }
 
-std::unique_ptr<ClientTls> make_client_tls(const std::string& cert, const std::string& key, const std::string& ca,
-                                           const std::string& mode, std::string* error) {
+std::unique_ptr<ClientTls> make_client_tls(const std::string& cert, const std::string& key,
+                                           const std::string& ca, const std::string& mode,
+                                           std::string* error) {
   auto tls = std::make_unique<ClientTls>();
   if (mode == "off" || (mode.empty() && cert.empty())) return tls;
   if (cert.empty() || key.empty()) {
@@ -83,8 +86,9 @@ std::unique_ptr<ClientTls> make_client_tls(const std::string& cert, const std::s
   }
   // The CA verifies client certificates only when asked to; otherwise it is not consulted.
   const std::string client_ca = tls->mode == ClientTlsMode::kVerify ? ca : "";
-  tls->credentials = std::make_unique<control::ReloadingCredentials>(control::TlsServerFiles{cert, key, client_ca},
-                                                                     /*require_client_cert=*/true);
+  tls->credentials =
+      std::make_unique<control::ReloadingCredentials>(control::TlsServerFiles{cert, key, client_ca},
+                                                      /*require_client_cert=*/true);
   if (!tls->credentials->load(error)) return nullptr;
   tls->ctx.reset(SSL_CTX_new(TLS_server_method()));
   SSL_CTX_set_min_proto_version(tls->ctx.get(), TLS1_2_VERSION);

@@ -49,7 +49,8 @@ struct ClientTls {
 
 // From the settings ssl-cert, ssl-key, ssl-ca and client-tls ("" picks on, or off without a
 // certificate).
-std::unique_ptr<ClientTls> make_client_tls(const std::string& cert, const std::string& key, const std::string& ca,
-                                           const std::string& mode, std::string* error);
+std::unique_ptr<ClientTls> make_client_tls(const std::string& cert, const std::string& key,
+                                           const std::string& ca, const std::string& mode,
+                                           std::string* error);
 
 }  // namespace lms::core

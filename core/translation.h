@@ -33,6 +33,11 @@ class Translation {
   // Database bytes in, the client's protocol appended to *out. False when the database's stream is
   // broken.
   bool to_client(const uint8_t* data, size_t len, std::string* out, std::string* error);
+  // A statement the client prepared through another connection (see translator_learn).
+  void learn(const std::string& name, const std::string& messages) {
+    client_->translator_learn(translator_, {name.data(), name.size()},
+                              reinterpret_cast<const uint8_t*>(messages.data()), messages.size());
+  }
 
  private:
   const lms_dialect_functions* client_;

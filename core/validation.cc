@@ -1,7 +1,7 @@
 #include "validation.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "emit_into.h"
 #include "json.h"
@@ -26,7 +26,8 @@ std::string cut(std::string s, size_t max) {
 // In the order of kDifferenceNames.
 constexpr Counter WorkerMetrics::*kDifferenceCounters[kDifferenceKinds] = {
     &WorkerMetrics::shadow_diff_target_error, &WorkerMetrics::shadow_diff_row_count,
-    &WorkerMetrics::shadow_diff_checksum, &WorkerMetrics::shadow_diff_columns, &WorkerMetrics::shadow_diff_tag};
+    &WorkerMetrics::shadow_diff_checksum, &WorkerMetrics::shadow_diff_columns,
+    &WorkerMetrics::shadow_diff_tag};
 
 std::string view_text(lms_str s) { return s.data == nullptr ? std::string() : std::string(s.data, s.len); }
 
@@ -57,7 +58,8 @@ AnswerDigest AnswerDigest::failure(std::string code, std::string message, uint64
 
 lms_result_summary AnswerDigest::view(std::vector<lms_column>& views) const {
   views.clear();
-  for (const auto& [name, type] : columns) views.push_back({{name.data(), name.size()}, {type.data(), type.size()}});
+  for (const auto& [name, type] : columns)
+    views.push_back({{name.data(), name.size()}, {type.data(), type.size()}});
   lms_result_summary s{};
   s.struct_size = sizeof s;
   s.result_sets = result_sets;
@@ -74,7 +76,8 @@ lms_result_summary AnswerDigest::view(std::vector<lms_column>& views) const {
 
 AnswerSummarizer::AnswerSummarizer(const lms_dialect_functions* dialect, const ValidationSettings& settings)
     : dialect_(dialect) {
-  state_ = dialect_->summary_create(settings.ignored_column_views.data(), settings.ignored_column_views.size());
+  state_ =
+      dialect_->summary_create(settings.ignored_column_views.data(), settings.ignored_column_views.size());
 }
 
 AnswerSummarizer::~AnswerSummarizer() {
@@ -176,15 +179,16 @@ void Validator::judge(const PendingComparison& c, uint64_t session_id) {
   spdlog::debug("session={} shadow mismatch on {}: {}", session_id, statement, detail);
   if (shared_.validation.mismatch_log) {
     // The normalized statement only: literals may carry secrets (passwords), normalization drops them.
-    const nlohmann::json line = {{"time", control::format_time(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                      std::chrono::system_clock::now().time_since_epoch())
-                                                      .count())},
-                                 {"session", session_id},
-                                 {"statement", statement},
-                                 {"differences", kinds},
-                                 {"detail", std::string(detail)},
-                                 {"source", describe(*c.source)},
-                                 {"target", describe(*c.target)}};
+    const nlohmann::json line = {
+        {"time", control::format_time(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count())},
+        {"session", session_id},
+        {"statement", statement},
+        {"differences", kinds},
+        {"detail", std::string(detail)},
+        {"source", describe(*c.source)},
+        {"target", describe(*c.target)}};
     shared_.validation.mismatch_log->write(line.dump());
   }
 }

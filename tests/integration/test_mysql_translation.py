@@ -112,6 +112,40 @@ class ShadowingToATargetOfAnotherProtocol(Databases):
         r = mariadb(proxy.port, "-e", "SELECT s FROM kinds WHERE id = 1")
         self.assertEqual((r.returncode, r.stdout), (0, "s\nhéllo\n"))
 
+    def test_a_difference_planted_on_the_target_is_reported_and_agreement_is_not(self):
+        for db in (self.my, self.pg):
+            db.admin("CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(20), n INT); "
+                     "INSERT INTO accounts VALUES (1, 'a', 10), (2, 'b', 20), (3, 'c', 30)", db=DATABASE)
+            self.addCleanup(db.admin, "DROP TABLE accounts", db=DATABASE)
+        self.pg.admin(f"ALTER TABLE accounts OWNER TO {USER}; UPDATE accounts SET owner = 'planted' WHERE id = 3",
+                      db=DATABASE)
+        mismatches = os.path.join(self.my.dir, "mismatches.jsonl")
+        proxy = Lms(self.my.url(), extra=["--source-dialect", "mysql", "--target", self.pg.url(), "--target-dialect",
+                                          "postgres", "--shadow-mode", "sync", "--mismatch-file", mismatches])
+        self.addCleanup(self.stop, proxy)
+        for sql in ("SELECT owner FROM accounts ORDER BY id", "SELECT n FROM accounts ORDER BY id",
+                    "UPDATE accounts SET n = n + 1 WHERE id > 1"):
+            r = mariadb(proxy.port, "-e", sql)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("c", mariadb(proxy.port, "-N", "-e", "SELECT owner FROM accounts WHERE id = 3").stdout)
+        code, out = stmt_client(proxy.port, "SELECT owner, n FROM accounts WHERE id = ?", "3")
+        self.assertEqual(code, 0, out)
+        status, body = proxy.http_get("/v1/shadow/report")
+        self.assertEqual(status, 200, body)
+        statements = {e["statement"]: e for e in json.loads(body)["statements"]}
+        owners = statements["SELECT owner FROM accounts ORDER BY id"]
+        self.assertEqual((owners["executions"], owners["mismatches"], owners["differences"]["checksum"]), (1, 1, 1),
+                         owners)
+        numbers = statements["SELECT n FROM accounts ORDER BY id"]
+        self.assertEqual((numbers["executions"], numbers["mismatches"]), (1, 0), numbers)
+        self.assertEqual(statements["UPDATE accounts SET n = n + ? WHERE id > ?"]["mismatches"], 0)
+        # Through the binary protocol too, by the statement's text: its prepare agrees, its run not.
+        prepared = statements["SELECT owner, n FROM accounts WHERE id = ?"]
+        self.assertEqual((prepared["executions"], prepared["mismatches"]), (2, 1), prepared)
+        with open(mismatches) as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+        self.assertEqual(len(lines), 3, lines)
+
     def test_the_replication_marker_with_a_mysql_source(self):
         proxy = self.start("none")
         self.assertEqual(self.post(proxy, "/v1/replication/mark", {"token": "m1"}), {"marked": True})

@@ -370,4 +370,22 @@ std::string column_definition(const lms_field& field, uint16_t charset, uint8_t*
   return w.str();
 }
 
+std::string parameter_definition() {
+  Writer w;
+  w.lenenc_string("def");
+  w.lenenc_string("");
+  w.lenenc_string("");
+  w.lenenc_string("");
+  w.lenenc_string("?");
+  w.lenenc_string("");
+  w.lenenc(0x0c);
+  w.u16(kBinaryCharset);
+  w.u32(0);
+  w.u8(kTypeNull);
+  w.u16(kBinaryFlag);
+  w.u8(0);
+  w.u16(0);
+  return w.str();
+}
+
 }  // namespace lms::mysql

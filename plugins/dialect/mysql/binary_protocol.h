@@ -67,4 +67,7 @@ void append_binary_row(std::string& payload, const std::vector<uint8_t>& column_
 // client's for text columns. Sets *column_type to the MySQL type it declares.
 std::string column_definition(const lms_field& field, uint16_t charset, uint8_t* column_type);
 
+// A prepared statement's parameter definition, as MariaDB sends it: "?", of type NULL.
+std::string parameter_definition();
+
 }  // namespace lms::mysql

@@ -13,6 +13,7 @@
 #include "framing.h"
 #include "front_handshake.h"
 #include "normalize.h"
+#include "summary.h"
 #include "translate.h"
 #include "wire.h"
 
@@ -233,6 +234,23 @@ void framer_next_c(void* framer, uint32_t direction, const uint8_t* data, size_t
 
 void framer_destroy_c(void* framer) { delete static_cast<Framer*>(framer); }
 
+void* summary_create_c(const lms_str* ignored, size_t count) {
+  return sdk::guard([&]() -> void* { return new ResultSummarizer(ignored, count); },
+                    static_cast<void*>(nullptr));
+}
+
+void summary_feed_c(void* summary, const uint8_t* data, size_t len) {
+  sdk::guard_void([&] { static_cast<ResultSummarizer*>(summary)->feed(data, len); });
+}
+
+void summary_get_c(void* summary, lms_result_summary* out) {
+  sdk::guard_void([&] { static_cast<ResultSummarizer*>(summary)->get(out); });
+}
+
+void summary_reset_c(void* summary) { static_cast<ResultSummarizer*>(summary)->reset(); }
+
+void summary_destroy_c(void* summary) { delete static_cast<ResultSummarizer*>(summary); }
+
 void* translator_create_c(const lms_kv* params, size_t count, const lms_kv* statements,
                           size_t statement_count) {
   return sdk::guard([&]() -> void* { return new Translator(params, count, statements, statement_count); },
@@ -259,6 +277,13 @@ void translator_answer_c(void* translator, const lms_answer* answer, const lms_e
 
 void translator_destroy_c(void* translator) { delete static_cast<Translator*>(translator); }
 
+void translator_learn_c(void* translator, lms_str name, const uint8_t* messages, size_t len) {
+  sdk::guard_void([&] {
+    static_cast<Translator*>(translator)
+        ->learn({name.data, name.len}, {reinterpret_cast<const char*>(messages), len});
+  });
+}
+
 }  // namespace
 
 lms_dialect_functions make_dialect_functions() {
@@ -283,6 +308,11 @@ lms_dialect_functions make_dialect_functions() {
   f.inspect = inspect_c;
   f.encode_request = encode_request_c;
   f.execute = execute_c;
+  f.summary_create = summary_create_c;
+  f.summary_feed = summary_feed_c;
+  f.summary_get = summary_get_c;
+  f.summary_reset = summary_reset_c;
+  f.summary_destroy = summary_destroy_c;
   f.normalize = normalize_c;
   f.framer_create = framer_create_c;
   f.framer_next = framer_next_c;
@@ -293,6 +323,7 @@ lms_dialect_functions make_dialect_functions() {
   f.translator_next = translator_next_c;
   f.translator_answer = translator_answer_c;
   f.translator_destroy = translator_destroy_c;
+  f.translator_learn = translator_learn_c;
   return f;
 }
 

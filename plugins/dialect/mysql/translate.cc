@@ -74,6 +74,12 @@ Translator::Translator(const lms_kv* params, size_t param_count, const lms_kv* s
   }
 }
 
+void Translator::learn(std::string_view name, std::string_view messages) {
+  if (name.size() != 4) return;
+  const uint32_t id = read_u32(reinterpret_cast<const uint8_t*>(name.data()));
+  if (id != 0) register_statement(id, messages);
+}
+
 void Translator::register_statement(uint32_t id, std::string_view messages) {
   // The COM_STMT_PREPARE, then maybe a COM_STMT_EXECUTE that bound the parameters' types.
   if (messages.size() < kHeaderSize + 1) return;
@@ -519,9 +525,8 @@ void Translator::finish(const lms_emitter* out) {
         emit(out, w.str());
       };
       if (params > 0) {
-        const lms_field marker{{"?", 1}, LMS_TYPE_OTHER, {}};
-        uint8_t type = 0;
-        const std::string definition = column_definition(marker, charset_, &type);
+        // As MariaDB describes a parameter: "?", of no type until bound.
+        const std::string definition = parameter_definition();
         for (size_t i = 0; i < params; ++i) emit(out, definition);
         eof();
       }

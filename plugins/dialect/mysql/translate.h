@@ -31,6 +31,8 @@ class Translator {
   void feed(const uint8_t* data, size_t len);
   uint32_t next(lms_request* out);
   void answer(const lms_answer& a, const lms_emitter* out);
+  // A statement prepared through another connection, by the id its database gave it.
+  void learn(std::string_view name, std::string_view messages);
 
  private:
   struct Statement {

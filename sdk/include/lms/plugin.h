@@ -526,6 +526,10 @@ typedef struct lms_dialect_functions {
   /* Encodes one answer event for the client, in order. */
   void (*translator_answer)(void* translator, const lms_answer* answer, const lms_emitter* out);
   void (*translator_destroy)(void* translator);
+  /* A statement the client prepared through another connection, named by that connection's
+   * database (a shadow link learning the source's statement ids): the translator defines it on the
+   * database at its first use. `messages` as for translator_create. */
+  void (*translator_learn)(void* translator, lms_str name, const uint8_t* messages, size_t len);
 
   /* The database's side, when the database speaks this dialect. encode_translated emits one
    * request, which the database answers with the events the request kind names, READY last. */
