@@ -1,13 +1,15 @@
-// Both sides of a translation on arbitrary input. Mode 0: arbitrary client bytes through the MySQL
-// translator, read by read. Mode 1: one MySQL command (chosen by the input) and then arbitrary
-// PostgreSQL server bytes through the decoder, whose events the translator encodes: whatever the
+// Both sides of a translation, and the MySQL summarizer, on arbitrary input. Mode 0: arbitrary client bytes
+// through the MySQL translator, read by read. Mode 1: one MySQL command (chosen by the input) and then
+// arbitrary PostgreSQL server bytes through the decoder, whose events the translator encodes: whatever the
 // server sends, what reaches the client must be packets the MySQL framer delimits, never garbage.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "../plugins/dialect/pgwire/translate.h"
 #include "framing.h"
+#include "summary.h"
 #include "translate.h"
 #include "wire.h"
 
@@ -71,6 +73,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     answer = lms_answer{};
     answer.struct_size = sizeof answer;
   }
+  // The summarizer reads what the client gets, in pieces the input chooses.
+  lms::mysql::ResultSummarizer summary(nullptr, 0);
+  const size_t piece = 1 + data[1] % 17;
+  for (size_t at = 0; at < out.size(); at += piece) {
+    summary.feed(reinterpret_cast<const uint8_t*>(out.data()) + at, std::min(piece, out.size() - at));
+  }
+  lms_result_summary digest{};
+  digest.struct_size = sizeof digest;
+  summary.get(&digest);
   lms::mysql::Framer framer(data[0] & 2 ? lms::mysql::kDeprecateEof | lms::mysql::kProtocol41
                                         : lms::mysql::kProtocol41);
   lms_frame f{};

@@ -1,5 +1,7 @@
 #include "summary.h"
 
+#include <lms/stream.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -12,18 +14,6 @@ namespace {
 constexpr size_t kMaxBufferedPacket = 64 * 1024;
 constexpr size_t kMaxColumns = 4096;
 constexpr size_t kMaxTags = 4096;
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001b3ull;
-
-// As the PostgreSQL summarizer: spread the row hash so that the order-free sum does not cancel.
-uint64_t finish_hash(uint64_t h) {
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return h;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -141,10 +131,7 @@ void ResultSummarizer::feed(const uint8_t* data, size_t len) {
     if (buffering_) {
       buffer_.append(reinterpret_cast<const char*>(data + pos), take);
     } else {
-      for (size_t i = 0; i < take; ++i) {
-        row_hash_ ^= data[pos + i];
-        row_hash_ *= kFnvPrime;
-      }
+      row_hash_ = sdk::row_hash_mix(row_hash_, data + pos, take);
     }
     pos += take;
     left_ -= take;
@@ -155,7 +142,7 @@ void ResultSummarizer::feed(const uint8_t* data, size_t len) {
       } else if (!continues_) {
         ++rows_;
         ++set_rows_;
-        checksum_ += finish_hash(row_hash_ ^ (uint64_t{result_sets_} * 0x9e3779b97f4a7c15ull));
+        checksum_ += sdk::row_hash_finish(row_hash_, result_sets_);
       }
     }
   }
@@ -175,7 +162,7 @@ void ResultSummarizer::on_packet_start() {
     buffering_ = false;
   }
   if (!buffering_) {
-    row_hash_ = kFnvOffset;
+    row_hash_ = sdk::kRowHashSeed;
     after_definitions_ = false;
   }
 }
@@ -262,14 +249,10 @@ void ResultSummarizer::on_small_packet(const std::string& payload) {
       }
       after_definitions_ = false;
       // A short row (a small value or NULLs): hash it like any other.
-      uint64_t h = kFnvOffset;
-      for (uint8_t c : payload) {
-        h ^= c;
-        h *= kFnvPrime;
-      }
+      const uint64_t h = sdk::row_hash_mix(sdk::kRowHashSeed, p, payload.size());
       ++rows_;
       ++set_rows_;
-      checksum_ += finish_hash(h ^ (uint64_t{result_sets_} * 0x9e3779b97f4a7c15ull));
+      checksum_ += sdk::row_hash_finish(h, result_sets_);
       return;
   }
 }

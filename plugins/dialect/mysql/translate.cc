@@ -110,47 +110,40 @@ void Translator::register_statement(uint32_t id, std::string_view messages) {
   if (id >= next_id_) next_id_ = id + 1;
 }
 
-void Translator::feed(const uint8_t* data, size_t len) {
-  if (at_ > 0 && at_ == in_.size()) {
-    in_.clear();
-    at_ = 0;
-  } else if (at_ > 64 * 1024 && at_ * 2 > in_.size()) {
-    in_.erase(0, at_);
-    at_ = 0;
-  }
-  in_.append(reinterpret_cast<const char*>(data), len);
-}
+void Translator::feed(const uint8_t* data, size_t len) { in_.append(data, len); }
 
 uint32_t Translator::next(lms_request* out) {
   clear(out);
   // One command: its packets, up to one shorter than 16 MB - 1.
-  size_t pos = at_;
+  const std::string_view unread = in_.unread();
+  const auto* bytes = reinterpret_cast<const uint8_t*>(unread.data());
+  size_t pos = 0;
   size_t total = 0;
   size_t packets = 0;
   while (true) {
-    if (in_.size() - pos < kHeaderSize) return LMS_FRAME_NEED_MORE;
-    const uint32_t len = read_u24(reinterpret_cast<const uint8_t*>(in_.data()) + pos);
+    if (unread.size() - pos < kHeaderSize) return LMS_FRAME_NEED_MORE;
+    const uint32_t len = read_u24(bytes + pos);
     total += len;
     if (total > kMaxTranslatedMessage)
       return invalid("the client sent a command too large to translate", out);
-    if (in_.size() - pos - kHeaderSize < len) return LMS_FRAME_NEED_MORE;
+    if (unread.size() - pos - kHeaderSize < len) return LMS_FRAME_NEED_MORE;
     pos += kHeaderSize + len;
     ++packets;
     if (len < kMaxPayload) break;
   }
   std::string_view payload;
   if (packets == 1) {
-    payload = std::string_view(in_).substr(at_ + kHeaderSize, total);
+    payload = unread.substr(kHeaderSize, total);
   } else {
     message_.clear();
-    for (size_t p = at_; p < pos;) {
-      const uint32_t len = read_u24(reinterpret_cast<const uint8_t*>(in_.data()) + p);
-      message_.append(in_, p + kHeaderSize, len);
+    for (size_t p = 0; p < pos;) {
+      const uint32_t len = read_u24(bytes + p);
+      message_.append(unread.substr(p + kHeaderSize, len));
       p += kHeaderSize + len;
     }
     payload = message_;
   }
-  at_ = pos;
+  in_.consume(pos);
   if (payload.empty()) return invalid("the client sent an empty packet", out);
   return command(payload, out);
 }

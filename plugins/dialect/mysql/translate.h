@@ -5,6 +5,7 @@
 #pragma once
 
 #include <lms/plugin.h>
+#include <lms/stream.hpp>
 
 #include <cstdint>
 #include <deque>
@@ -78,8 +79,7 @@ class Translator {
   bool deprecate_eof_;
 
   // Requests.
-  std::string in_;
-  size_t at_ = 0;
+  sdk::InputBuffer in_;
   std::string message_;  // the command being decoded, its packets joined
   std::map<uint32_t, Statement> statements_;
   uint32_t next_id_ = 1;

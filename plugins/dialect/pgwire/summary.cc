@@ -1,5 +1,7 @@
 #include "summary.h"
 
+#include <lms/stream.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -14,20 +16,6 @@ constexpr size_t kMaxBufferedBody = 64 * 1024;
 constexpr size_t kMaxColumns = 4096;
 constexpr size_t kMaxTags = 4096;
 
-constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
-constexpr uint64_t kFnvPrime = 0x100000001b3ull;
-
-// Spreads FNV's output over all 64 bits (the splitmix64 finalizer) so that the sum of row hashes,
-// which is what makes the checksum independent of row order, does not cancel out in low bits.
-uint64_t finish_hash(uint64_t h) {
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return h;
-}
-
 uint16_t read_u16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
 std::string lower(std::string s) {
@@ -40,46 +28,86 @@ std::string lower(std::string s) {
 std::string ResultSummarizer::type_name(uint32_t oid) {
   // From PostgreSQL's src/include/catalog/pg_type.dat; CockroachDB reports the same OIDs.
   switch (oid) {
-    case 16: return "bool";
-    case 17: return "bytea";
-    case 18: return "char";
-    case 19: return "name";
-    case 20: return "int8";
-    case 21: return "int2";
-    case 23: return "int4";
-    case 25: return "text";
-    case 26: return "oid";
-    case 114: return "json";
-    case 650: return "cidr";
-    case 700: return "float4";
-    case 701: return "float8";
-    case 869: return "inet";
-    case 1000: return "_bool";
-    case 1005: return "_int2";
-    case 1007: return "_int4";
-    case 1009: return "_text";
-    case 1016: return "_int8";
-    case 1021: return "_float4";
-    case 1022: return "_float8";
-    case 1042: return "bpchar";
-    case 1043: return "varchar";
-    case 1082: return "date";
-    case 1083: return "time";
-    case 1114: return "timestamp";
-    case 1184: return "timestamptz";
-    case 1186: return "interval";
-    case 1231: return "_numeric";
-    case 1266: return "timetz";
-    case 1560: return "bit";
-    case 1562: return "varbit";
-    case 1700: return "numeric";
-    case 2249: return "record";
-    case 2278: return "void";
-    case 2950: return "uuid";
-    case 2951: return "_uuid";
-    case 3802: return "jsonb";
-    case 3807: return "_jsonb";
-    default: return "oid " + std::to_string(oid);
+    case 16:
+      return "bool";
+    case 17:
+      return "bytea";
+    case 18:
+      return "char";
+    case 19:
+      return "name";
+    case 20:
+      return "int8";
+    case 21:
+      return "int2";
+    case 23:
+      return "int4";
+    case 25:
+      return "text";
+    case 26:
+      return "oid";
+    case 114:
+      return "json";
+    case 650:
+      return "cidr";
+    case 700:
+      return "float4";
+    case 701:
+      return "float8";
+    case 869:
+      return "inet";
+    case 1000:
+      return "_bool";
+    case 1005:
+      return "_int2";
+    case 1007:
+      return "_int4";
+    case 1009:
+      return "_text";
+    case 1016:
+      return "_int8";
+    case 1021:
+      return "_float4";
+    case 1022:
+      return "_float8";
+    case 1042:
+      return "bpchar";
+    case 1043:
+      return "varchar";
+    case 1082:
+      return "date";
+    case 1083:
+      return "time";
+    case 1114:
+      return "timestamp";
+    case 1184:
+      return "timestamptz";
+    case 1186:
+      return "interval";
+    case 1231:
+      return "_numeric";
+    case 1266:
+      return "timetz";
+    case 1560:
+      return "bit";
+    case 1562:
+      return "varbit";
+    case 1700:
+      return "numeric";
+    case 2249:
+      return "record";
+    case 2278:
+      return "void";
+    case 2950:
+      return "uuid";
+    case 2951:
+      return "_uuid";
+    case 3802:
+      return "jsonb";
+    case 3807:
+      return "_jsonb";
+    default:
+      return "oid " + std::to_string(oid);
   }
 }
 
@@ -112,10 +140,7 @@ void ResultSummarizer::reset() {
 }
 
 void ResultSummarizer::mix(const uint8_t* data, size_t len) {
-  for (size_t i = 0; i < len; ++i) {
-    row_hash_ ^= data[i];
-    row_hash_ *= kFnvPrime;
-  }
+  row_hash_ = sdk::row_hash_mix(row_hash_, data, len);
 }
 
 void ResultSummarizer::feed(const uint8_t* data, size_t len) {
@@ -164,7 +189,7 @@ void ResultSummarizer::feed(const uint8_t* data, size_t len) {
           if (stage_ == Stage::kRowColumnCount) {
             values_left_ = read_u16(small_);
             value_index_ = 0;
-            row_hash_ = kFnvOffset;
+            row_hash_ = sdk::kRowHashSeed;
             stage_ = values_left_ > 0 ? Stage::kValueLength : Stage::kSkip;
           } else {
             const uint32_t value_len = read_u32(small_);
@@ -251,7 +276,7 @@ void ResultSummarizer::end_message() {
       // same way, so the comparison stays fair.
       ++rows_;
       // Rows of different result sets must not be interchangeable.
-      checksum_ += finish_hash(row_hash_ ^ (uint64_t{result_sets_} * 0x9e3779b97f4a7c15ull));
+      checksum_ += sdk::row_hash_finish(row_hash_, result_sets_);
       break;
     default:
       break;

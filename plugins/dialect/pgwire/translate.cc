@@ -187,24 +187,16 @@ std::vector<uint8_t> encode_translated(const lms_request& r, UseDatabase use) {
   return m.take();
 }
 
-void AnswerDecoder::feed(const uint8_t* data, size_t len) {
-  if (at_ > 0 && at_ == in_.size()) {
-    in_.clear();
-    at_ = 0;
-  } else if (at_ > 64 * 1024 && at_ * 2 > in_.size()) {
-    in_.erase(0, at_);
-    at_ = 0;
-  }
-  in_.append(reinterpret_cast<const char*>(data), len);
-}
+void AnswerDecoder::feed(const uint8_t* data, size_t len) { in_.append(data, len); }
 
 uint32_t AnswerDecoder::next(lms_answer* out) {
   if (broken_ != nullptr) {
     out->message = str(broken_);
     return LMS_FRAME_INVALID;
   }
-  while (in_.size() - at_ >= 5) {
-    const auto* p = reinterpret_cast<const uint8_t*>(in_.data()) + at_;
+  while (in_.unread().size() >= 5) {
+    const std::string_view unread = in_.unread();
+    const auto* p = reinterpret_cast<const uint8_t*>(unread.data());
     const uint32_t length = read_u32(p + 1);
     if (length < 4 || length > kMaxTranslatedMessage) {
       broken_ = length < 4 ? "the database sent a message with an invalid length"
@@ -212,8 +204,8 @@ uint32_t AnswerDecoder::next(lms_answer* out) {
       out->message = str(broken_);
       return LMS_FRAME_INVALID;
     }
-    if (in_.size() - at_ < size_t{length} + 1) return LMS_FRAME_NEED_MORE;
-    at_ += size_t{length} + 1;
+    if (unread.size() < size_t{length} + 1) return LMS_FRAME_NEED_MORE;
+    in_.consume(size_t{length} + 1);
     if (decode(static_cast<char>(p[0]), p + 5, length - 4, out)) return LMS_FRAME_COMPLETE;
     if (broken_ != nullptr) {
       out->message = str(broken_);

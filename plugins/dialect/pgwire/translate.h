@@ -4,6 +4,7 @@
 #pragma once
 
 #include <lms/plugin.h>
+#include <lms/stream.hpp>
 
 #include <cstdint>
 #include <string>
@@ -36,8 +37,7 @@ class AnswerDecoder {
   bool row(const uint8_t* body, size_t len, lms_answer* out);
   void complete(std::string_view tag, lms_answer* out);
 
-  std::string in_;
-  size_t at_ = 0;                       // where the next message starts in in_
+  sdk::InputBuffer in_;
   bool in_result_ = false;              // a RowDescription came and its CommandComplete has not
   std::vector<uint32_t> column_types_;  // of the current result set, for converting values
   std::vector<lms_field> fields_;
