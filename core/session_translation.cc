@@ -33,7 +33,7 @@ void Session::start_translation() {
 }
 
 void Session::translate_to_database(Chunk* chunk) {
-  std::string out;
+  std::string_view out;
   std::string error;
   const bool ok = translation_->to_database(chunk->data, chunk->len, &out, &error);
   worker_.pool().put(chunk);

@@ -192,7 +192,7 @@ void ShadowLink::deliver(const uint8_t* data, size_t len) {
     write_now(data, len);
     return;
   }
-  std::string out;
+  std::string_view out;
   std::string error;
   if (!translation_->to_database(data, len, &out, &error)) {
     fail("cannot translate for the target: " + error, "lms: invalid message from the client", "08P01");
@@ -339,14 +339,14 @@ void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
     take_answer(data, len);
     return;
   }
-  std::string translated;
+  translated_.clear();
   std::string error;
-  if (!translation_->to_client(data, len, &translated, &error)) {
+  if (!translation_->to_client(data, len, &translated_, &error)) {
     fail("invalid message from the target: " + error, "lms: invalid message from the target database",
          "08P01");
     return;
   }
-  take_answer(reinterpret_cast<const uint8_t*>(translated.data()), translated.size());
+  take_answer(reinterpret_cast<const uint8_t*>(translated_.data()), translated_.size());
 }
 
 void ShadowLink::take_answer(const uint8_t* data, size_t len) {

@@ -156,6 +156,7 @@ class ShadowLink {
   void* framer_ = nullptr;
   FrameScanner sent_scanner_;
   std::unique_ptr<Translation> translation_;
+  std::string translated_;  // the target's last read, in the client's protocol (reused)
   std::deque<Pending> pending_;
   size_t busy_ = 0;               // pending requests that do more than keep state in step
   std::string error_;             // the first error of the request being answered

@@ -29,14 +29,19 @@ Translation::~Translation() {
   if (decoder_ != nullptr) database_->decoder_destroy(decoder_);
 }
 
-bool Translation::to_database(const uint8_t* data, size_t len, std::string* out, std::string* error) {
+bool Translation::to_database(const uint8_t* data, size_t len, std::string_view* out, std::string* error) {
   client_->translator_feed(translator_, data, len);
-  const lms_emitter collect = emit_into(out);
+  to_database_.clear();
+  *out = {};
+  const lms_emitter collect = emit_into(&to_database_);
   while (true) {
     lms_request request{};
     request.struct_size = sizeof request;
     const uint32_t result = client_->translator_next(translator_, &request);
-    if (result == LMS_FRAME_NEED_MORE) return true;
+    if (result == LMS_FRAME_NEED_MORE) {
+      *out = to_database_;
+      return true;
+    }
     if (result != LMS_FRAME_COMPLETE) {
       *error = std::string(request.text.data, request.text.len);
       return false;

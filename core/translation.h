@@ -10,6 +10,7 @@
 #include <lms/plugin.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,9 +28,9 @@ class Translation {
   Translation& operator=(const Translation&) = delete;
 
   bool valid() const { return translator_ != nullptr && decoder_ != nullptr; }
-  // Client bytes in, the database's protocol appended to *out. False when the client's stream is
-  // broken: *error says why.
-  bool to_database(const uint8_t* data, size_t len, std::string* out, std::string* error);
+  // Client bytes in, the database's protocol out in *out, which stays valid until the next call
+  // (one buffer, reused). False when the client's stream is broken: *error says why.
+  bool to_database(const uint8_t* data, size_t len, std::string_view* out, std::string* error);
   // Database bytes in, the client's protocol appended to *out. False when the database's stream is
   // broken.
   bool to_client(const uint8_t* data, size_t len, std::string* out, std::string* error);
@@ -44,6 +45,7 @@ class Translation {
   const lms_dialect_functions* database_;
   void* translator_ = nullptr;
   void* decoder_ = nullptr;
+  std::string to_database_;  // the last to_database's output
 };
 
 // The client's startup parameters a database of another protocol is given: only what both

@@ -346,9 +346,10 @@ uint32_t Translator::execute(std::string_view payload, lms_request* out) {
 // ---- answers ------------------------------------------------------------------------------------
 
 void Translator::emit(const lms_emitter* out, std::string_view payload) {
-  std::string packets;
-  sequence_ = append_packets(packets, payload, sequence_);
-  out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packets.data()), packets.size());
+  // Packets are built in one buffer kept across calls: a row costs no allocation once warm.
+  packets_.clear();
+  sequence_ = append_packets(packets_, payload, sequence_);
+  out->emit(out->ctx, reinterpret_cast<const uint8_t*>(packets_.data()), packets_.size());
 }
 
 uint16_t Translator::status(bool more) const {
@@ -422,19 +423,18 @@ void Translator::answer(const lms_answer& a, const lms_emitter* out) {
       // One value per column, whatever the database sent: missing ones are NULL.
       row_.assign(a.values, a.values + std::min(a.value_count, column_types_.size()));
       row_.resize(column_types_.size(), lms_value{{}, LMS_TYPE_OTHER, 1});
-      std::string payload;
+      std::string& payload = row_payload_.str();
+      payload.clear();
       if (p.mode == Mode::kBinary) {
         append_binary_row(payload, column_types_, row_.data(), row_.size());
       } else {
-        Writer w;
         for (size_t i = 0; i < row_.size(); ++i) {
           if (row_[i].is_null) {
-            w.u8(0xFB);
+            row_payload_.u8(0xFB);
           } else {
-            w.lenenc_string(text_value(row_[i]));
+            row_payload_.lenenc_string(text_value(row_[i]));
           }
         }
-        payload = std::move(w.str());
       }
       emit(out, payload);
       return;

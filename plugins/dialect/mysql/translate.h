@@ -95,8 +95,11 @@ class Translator {
   uint32_t txn_state_ = LMS_TXN_IDLE;
   uint16_t warnings_ = 0;
   std::optional<End> end_;
-  std::vector<uint8_t> column_types_;         // of the result set being sent (binary rows need them)
-  std::vector<lms_value> row_;                // the row being encoded, one value per column
+  std::vector<uint8_t> column_types_;  // of the result set being sent (binary rows need them)
+  std::vector<lms_value> row_;
+  Writer row_payload_;  // the row being encoded, kept across rows for its capacity
+  std::string
+      packets_;  // what emit sends, likewise                // the row being encoded, one value per column
   std::vector<std::string> prepare_columns_;  // a PREPARE's column definitions, until its READY
 };
 
