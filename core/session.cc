@@ -559,7 +559,7 @@ bool Session::gate_front_answer(const uint8_t* data, size_t len) {
     const size_t n = static_cast<size_t>(front.staged_end - staged_base_);
     if (link_ && link_->available()) {
       link_->send(reinterpret_cast<const uint8_t*>(staged_.data()), n);
-      link_->expect_answer(front.id, front.wait, front.compare, front.keeps_state);
+      link_->expect_answer(front.id, front.wait, front.compare, front.keeps_state || front.light);
     } else if (!front.target_done) {
       front.target_done = true;
       front.target_failed = true;
@@ -743,6 +743,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
       if (r.wait) m.shadow_waits.add();
       r.compare = route_.compare;
       r.keeps_state = route_.keeps_state;
+      r.light = route_.light;
       if (r.compare) open_comparison(r.id);
       if (stage) {
         r.staged = true;
@@ -750,7 +751,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
         ++undispatched_;
       } else {
         r.dispatched = true;
-        link_->expect_answer(r.id, false, r.compare, r.keeps_state);
+        link_->expect_answer(r.id, false, r.compare, r.keeps_state || r.light);
       }
     } else if (route_.unavailable) {
       // The target is gone for this session: a waiting mode gets its defined outcome at once.

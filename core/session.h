@@ -89,6 +89,7 @@ class Session final : private ShadowLinkOwner {
     bool flow = false;         // waits no more (the source asked the client for COPY data)
     bool compare = false;      // both answers are summarized and judged (validation)
     bool keeps_state = false;  // sent only to keep the target's session state in step
+    bool light = false;        // see Route::light
     bool target_done = false;
     bool target_failed = false;
     std::string target_error;  // for the client, in its protocol
@@ -109,6 +110,7 @@ class Session final : private ShadowLinkOwner {
     uint32_t answer = LMS_ANSWER_SOURCE;
     bool compare = false;      // the plugin wants both answers compared
     bool keeps_state = false;  // the plugin did not want it, but it changes session state
+    bool light = false;        // it only defines or drops session state: the target is not busy with it
     bool dropped = false;      // the plugin held it back from a busy target
     bool unavailable = false;  // the plugin wanted it sent, but the target link is broken
   };

@@ -21,11 +21,14 @@ Session::Route Session::decide(const lms_frame& first) {
   decision.struct_size = sizeof decision;
   shared_.shadow->decide(shared_.shadow_state, &request, &decision);
   route.answer = decision.answer;
+  // A whole request that only defines or drops session state (a SET, a PREPARE, MySQL's
+  // COM_STMT_PREPARE) is light work for the target: it does not make it count as busy.
+  route.light = first_effect_ != LMS_EFFECT_NONE && first_effect_ != LMS_EFFECT_BIND &&
+                first.msg_class == LMS_MSG_QUERY;
   if (decision.send_to_target == 0) {
-    // A simple query that changes session state reaches a target the session already shadows to,
-    // whatever the plugin decided, so that what runs there later runs in the same state.
-    const bool keeps_state_in_step = first_effect_ != LMS_EFFECT_NONE && first_effect_ != LMS_EFFECT_BIND &&
-                                     first.msg_class == LMS_MSG_QUERY && link_ && link_->available();
+    // Such a request reaches a target the session already shadows to, whatever the plugin
+    // decided, so that what runs there later runs in the same state.
+    const bool keeps_state_in_step = route.light && link_ && link_->available();
     if (!keeps_state_in_step) {
       route.dropped = request.target_busy != 0;
       return route;

@@ -70,6 +70,7 @@ class ShadowLink {
   void replay(const std::vector<std::string>& messages);
   // The bytes sent so far end a request that the target will answer. `waited`: the client's
   // answer waits for it, so it runs against the deadline. `compare`: its answer is summarized.
+  // `keeps_state`: it only defines or keeps session state, too little to make the target busy.
   void expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state = false);
   // The source named a statement the client prepared (its id, MySQL): a translating link learns
   // it, since the target's own answer named it otherwise.

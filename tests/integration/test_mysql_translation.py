@@ -97,6 +97,26 @@ class ShadowingToATargetOfAnotherProtocol(Databases):
         self.assertRegex(metrics, r"lms_shadow_requests_total \d+")
         self.assertRegex(metrics, r"lms_shadow_target_errors_total 0\b")
 
+    def test_async_writes_reach_the_target_after_the_client_has_its_answer(self):
+        # async drops a request while the target still runs the previous one (it never slows the
+        # source): each write here waits until the target shows the one before.
+        proxy = self.start("async")
+
+        def target_shows(n):
+            deadline = time.time() + 10
+            while time.time() < deadline and self.pg_rows("SELECT n FROM kinds WHERE id = 11") != [n]:
+                time.sleep(0.05)
+            return self.pg_rows("SELECT n FROM kinds WHERE id = 11")
+
+        self.assertEqual(mariadb(proxy.port, "-e", "INSERT INTO kinds (id, n) VALUES (11, 1)").returncode, 0)
+        self.assertEqual(target_shows("1"), ["1"])
+        self.assertEqual(mariadb(proxy.port, "-e", "UPDATE kinds SET n = 2 WHERE id = 11").returncode, 0)
+        self.assertEqual(target_shows("2"), ["2"])
+        code, out = stmt_client(proxy.port, "UPDATE kinds SET n = n * ? WHERE id = ?", "5", "11")
+        self.assertEqual((code, out.splitlines()[1:]), (0, ["ok 1"]), out)
+        self.assertEqual(target_shows("10"), ["10"])
+        mariadb(proxy.port, "-e", "DELETE FROM kinds WHERE id = 11")
+
     def test_strict_sync_returns_the_targets_error_when_only_the_target_fails(self):
         self.my.admin("CREATE TABLE only_source (id INT PRIMARY KEY)", db=DATABASE)
         self.addCleanup(self.my.admin, "DROP TABLE only_source", db=DATABASE)
