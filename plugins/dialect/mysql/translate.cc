@@ -148,6 +148,16 @@ uint32_t Translator::next(lms_request* out) {
   return command(payload, out);
 }
 
+void Translator::name_statement(uint32_t id, const Statement& st, uint32_t kind, lms_request* out) {
+  // The database knows the statement by its id in decimal; its text defines it there.
+  name_ = std::to_string(id);
+  out->kind = kind;
+  out->name = str(name_);
+  out->text = str(st.sql);
+  out->placeholders = st.markers.data();
+  out->placeholder_count = st.markers.size();
+}
+
 uint32_t Translator::invalid(const char* why, lms_request* out) {
   out->kind = LMS_REQ_INVALID;
   out->text = str(why);
@@ -198,12 +208,7 @@ uint32_t Translator::command(std::string_view payload, lms_request* out) {
       Statement& st = statements_[id];
       st.sql = std::string(body);
       st.markers = parameter_markers(st.sql);
-      name_ = std::to_string(id);
-      out->kind = LMS_REQ_PREPARE;
-      out->name = str(name_);
-      out->text = str(st.sql);
-      out->placeholders = st.markers.data();
-      out->placeholder_count = st.markers.size();
+      name_statement(id, st, LMS_REQ_PREPARE, out);
       pending_.push_back({Mode::kPrepare, id, {}});
       return LMS_FRAME_COMPLETE;
     }
@@ -330,12 +335,7 @@ uint32_t Translator::execute(std::string_view payload, lms_request* out) {
     }
   }
   st.long_data.clear();
-  name_ = std::to_string(id);
-  out->kind = LMS_REQ_EXECUTE;
-  out->name = str(name_);
-  out->text = str(st.sql);
-  out->placeholders = st.markers.data();
-  out->placeholder_count = st.markers.size();
+  name_statement(id, st, LMS_REQ_EXECUTE, out);
   out->params = values_.data();
   out->param_count = values_.size();
   out->prepared = st.prepared_here ? 1 : 0;

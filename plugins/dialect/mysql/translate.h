@@ -60,6 +60,8 @@ class Translator {
   // Decodes one whole command.
   uint32_t command(std::string_view payload, lms_request* out);
   uint32_t execute(std::string_view payload, lms_request* out);
+  // A request of `kind` about statement `id`: its name, text and parameter markers.
+  void name_statement(uint32_t id, const Statement& st, uint32_t kind, lms_request* out);
   // A command answered here, in its turn among the database's answers.
   uint32_t answer_locally(Mode mode, lms_request* out);
   uint32_t refuse(uint16_t code, std::string_view sqlstate, std::string_view message, lms_request* out);
