@@ -33,7 +33,11 @@ std::string Table::render() const {
   for (const size_t w : widths) rule += std::string(w + 2, '-') + "+";
   rule += "\n";
   std::string out = rule + "|";
-  for (size_t c = 0; c < header_.size(); ++c) out += " " + centered(header_[c], widths[c]) + " |";
+  for (size_t c = 0; c < header_.size(); ++c) {
+    out += ' ';  // appended piece by piece: `" " + centered(...)` trips GCC 12's -Wrestrict at -O3
+    out += centered(header_[c], widths[c]);
+    out += " |";
+  }
   out += "\n" + rule;
   for (const auto& row : rows_) {
     std::vector<std::vector<std::string>> cells;

@@ -23,7 +23,8 @@ bool normalize_address(const std::string& address, uint16_t default_port, std::s
   }
   const size_t colon = rest.rfind(':');
   if (colon == std::string::npos || rest.find(']', colon) != std::string::npos) {
-    rest += ":" + std::to_string(default_port);
+    rest += ':';  // appended in two steps: `":" + std::to_string(...)` trips GCC 12's -Wrestrict at -O3
+    rest += std::to_string(default_port);
   } else {
     const std::string port = rest.substr(colon + 1);
     char* end = nullptr;

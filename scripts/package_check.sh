@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds LMS the way packaging/Dockerfile builds the image, with the `meson setup` options read
+# from the Dockerfile itself so that the two cannot drift, installs it into a temporary root as the
+# image does (`meson install --destdir`), and runs what was installed: `lms --version`, then one
+# query through the installed lms (plugins found relative to the binary) to a PostgreSQL server of
+# its own. -Dwerror=true on top: a warning that a packager's release build would print fails here.
+#   scripts/package_check.sh [BUILD_DIR]   (default build-package)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build-package}
+
+# " && meson setup /build --buildtype=release -Dtests=false --prefix=/app \"
+options=$(sed -n 's|^.*meson setup /build \(.*[^ \\]\)[ \\]*$|\1|p' packaging/Dockerfile)
+prefix=$(sed -n 's|.*--prefix=\([^ ]*\).*|\1|p' <<<"$options")
+if [ -z "$options" ] || [ -z "$prefix" ]; then
+  echo "package_check: no 'meson setup /build ... --prefix=...' line in packaging/Dockerfile" >&2
+  exit 1
+fi
+echo "package_check: meson setup $options -Dwerror=true"
+if [ ! -f "$dir/build.ninja" ]; then
+  # shellcheck disable=SC2086  # the options are words, as the Dockerfile's shell splits them
+  meson setup "$dir" $options -Dwerror=true >/dev/null
+fi
+ninja -C "$dir" >/dev/null
+
+root=$(mktemp -d /tmp/lms-package-XXXXXX)
+trap 'rm -rf "$root"' EXIT
+meson install -C "$dir" --destdir "$root" --no-rebuild --quiet
+lms="$root$prefix/bin/lms"
+"$lms" --version
+python3 tests/package/installed_lms.py "$lms"
