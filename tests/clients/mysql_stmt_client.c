@@ -7,7 +7,9 @@
  * bound as strings; "NULL" is NULL) and prints the result: a header line of name:type per column,
  * then one line per row of tab-separated values as the binary protocol delivered them (binary
  * strings in hex), then
- * "ok <affected rows>" or "error <errno> <sqlstate> <message>". Exits 0 at the end of its input,
+ * "ok <affected rows>" or "error <errno> <sqlstate> <message>"; each further result of the same
+ * execution (a CALL's) likewise. With LMS_STMT_CURSOR set, results are read through a read-only
+ * cursor, one COM_STMT_FETCH per row. Exits 0 at the end of its input,
  * 1 when it cannot connect or prepare (printing why). */
 #include <mysql.h>
 #include <stdio.h>
@@ -72,35 +74,23 @@ static enum enum_field_types bound_type(enum enum_field_types t) {
   }
 }
 
-static int execute(MYSQL_STMT* stmt, int argc, char** argv) {
-  MYSQL_BIND params[MAX_PARAMS];
-  my_bool param_null[MAX_PARAMS];
-  unsigned long param_length[MAX_PARAMS];
-  memset(params, 0, sizeof params);
-  for (int i = 0; i < argc && i < MAX_PARAMS; ++i) {
-    param_null[i] = strcmp(argv[i], "NULL") == 0;
-    param_length[i] = strlen(argv[i]);
-    params[i].buffer_type = MYSQL_TYPE_STRING;
-    params[i].buffer = argv[i];
-    params[i].buffer_length = param_length[i];
-    params[i].length = &param_length[i];
-    params[i].is_null = &param_null[i];
-  }
-  if ((argc > 0 && mysql_stmt_bind_param(stmt, params)) || mysql_stmt_execute(stmt)) {
-    printf("error %u %s %s\n", mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
-    return 0;
-  }
+static void print_error(MYSQL_STMT* stmt) {
+  printf("error %u %s %s\n", mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
+}
+
+/* Prints the statement's current result: its rows, or the affected rows of a result without any. */
+static void print_result(MYSQL_STMT* stmt) {
   MYSQL_RES* meta = mysql_stmt_result_metadata(stmt);
   if (meta == NULL) {
     printf("ok %llu\n", (unsigned long long)mysql_stmt_affected_rows(stmt));
-    return 0;
+    return;
   }
   my_bool update_max = 1;
   mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
   if (mysql_stmt_store_result(stmt)) {
-    printf("error %u %s %s\n", mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
+    print_error(stmt);
     mysql_free_result(meta);
-    return 0;
+    return;
   }
   const unsigned n = mysql_num_fields(meta);
   MYSQL_FIELD* fields = mysql_fetch_fields(meta);
@@ -133,6 +123,32 @@ static int execute(MYSQL_STMT* stmt, int argc, char** argv) {
   mysql_free_result(meta);
   mysql_stmt_free_result(stmt);
   printf("ok %llu\n", (unsigned long long)mysql_stmt_num_rows(stmt));
+}
+
+static int execute(MYSQL_STMT* stmt, int argc, char** argv) {
+  MYSQL_BIND params[MAX_PARAMS];
+  my_bool param_null[MAX_PARAMS];
+  unsigned long param_length[MAX_PARAMS];
+  memset(params, 0, sizeof params);
+  for (int i = 0; i < argc && i < MAX_PARAMS; ++i) {
+    param_null[i] = strcmp(argv[i], "NULL") == 0;
+    param_length[i] = strlen(argv[i]);
+    params[i].buffer_type = MYSQL_TYPE_STRING;
+    params[i].buffer = argv[i];
+    params[i].buffer_length = param_length[i];
+    params[i].length = &param_length[i];
+    params[i].is_null = &param_null[i];
+  }
+  if ((argc > 0 && mysql_stmt_bind_param(stmt, params)) || mysql_stmt_execute(stmt)) {
+    print_error(stmt);
+    return 0;
+  }
+  /* A CALL answers with a result per SELECT it ran, its OUT parameters, then its own status; an
+   * error may end the list anywhere. */
+  print_result(stmt);
+  int next;
+  while ((next = mysql_stmt_next_result(stmt)) == 0) print_result(stmt);
+  if (next > 0) print_error(stmt);
   return 0;
 }
 
@@ -147,6 +163,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   MYSQL_STMT* stmt = mysql_stmt_init(conn);
+  if (getenv("LMS_STMT_CURSOR") != NULL) {
+    /* A read-only cursor fetched one row at a time: COM_STMT_FETCH after each row. */
+    unsigned long cursor = CURSOR_TYPE_READ_ONLY;
+    unsigned long prefetch = 1;
+    mysql_stmt_attr_set(stmt, STMT_ATTR_CURSOR_TYPE, &cursor);
+    mysql_stmt_attr_set(stmt, STMT_ATTR_PREFETCH_ROWS, &prefetch);
+  }
   if (mysql_stmt_prepare(stmt, argv[5], strlen(argv[5]))) {
     printf("prepare error %u %s %s\n", mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
     return 1;

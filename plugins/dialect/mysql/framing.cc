@@ -10,6 +10,9 @@ namespace {
 constexpr size_t kClassifyBytes = 24;
 // Statements whose parameter count the framer keeps (MariaDB's max_prepared_stmt_count default).
 constexpr size_t kMaxTrackedStatements = 16382;
+// COM_STMT_EXECUTE's cursor types (READ_ONLY, FOR_UPDATE, SCROLLABLE); the flags' higher bits
+// are MariaDB's parameter-count and bulk flags.
+constexpr uint8_t kCursorTypeMask = 0x07;
 
 void need(lms_frame* out, size_t bytes) {
   out->result = LMS_FRAME_NEED_MORE;
@@ -96,6 +99,11 @@ void Framer::client(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
     if (len < kHeaderSize + 1) return need(out, kHeaderSize + 1);
     continued_command_ = data[kHeaderSize];
     if (const char* why = refused(continued_command_)) return invalid(out, why);
+    if (continued_command_ == kComStmtExecute) {
+      // The flags byte after the statement id: a cursor type other than CURSOR_TYPE_NO_CURSOR.
+      if (payload_len >= 6 && len < kHeaderSize + 6) return need(out, kHeaderSize + 6);
+      execute_asks_cursor_ = payload_len >= 6 && (data[kHeaderSize + 5] & kCursorTypeMask) != 0;
+    }
     if (payload_len == kMaxPayload) {
       client_continues_ = true;
       return complete(out, payload_len, LMS_MSG_EXTENDED);
@@ -122,10 +130,14 @@ void Framer::client(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
   if (client_class(command) != LMS_MSG_QUERY) return complete(out, payload_len, client_class(command));
   switch (command) {
     case kComQuery:
+    case kComProcessInfo:  // answered with the process list as a result set
       expected_.push_back(Answer::kQuery);
       break;
-    case kComStmtExecute:
+    case kComStmtBulkExecute:  // MariaDB's array binding: answered as an execute is
       expected_.push_back(Answer::kExecute);
+      break;
+    case kComStmtExecute:
+      expected_.push_back(execute_asks_cursor_ ? Answer::kExecuteCursor : Answer::kExecute);
       break;
     case kComStmtFetch:
       expected_.push_back(Answer::kFetch);
@@ -283,8 +295,12 @@ void Framer::server(const uint8_t* data, size_t len, uint32_t payload_len, lms_f
         return invalid(out, "a malformed EOF from the server");
       in_transaction_ = (status & kStatusInTrans) != 0;
       complete(out, payload_len, LMS_MSG_OTHER);
-      // A cursor was opened (COM_STMT_EXECUTE with a cursor): the rows come with COM_STMT_FETCH.
-      if (status & kStatusCursorExists) return finish_answer(out, false);
+      // A cursor was opened for a COM_STMT_EXECUTE that asked for one: the rows come with
+      // COM_STMT_FETCH. The same flag on any other result set only says that a cursor is open
+      // somewhere in the session (a stored procedure's DECLARE ... OPEN): its rows follow here.
+      if (answer == Answer::kExecuteCursor && (status & kStatusCursorExists) &&
+          !(status & kStatusMoreResults))
+        return finish_answer(out, false);
       stage_ = Stage::kRows;
       return;
     }

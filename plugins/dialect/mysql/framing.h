@@ -27,7 +27,9 @@ class Framer {
 
  private:
   // What kind of answer a command gets.
-  enum class Answer { kGeneric, kQuery, kExecute, kFetch, kPrepare, kFieldList, kStatistics };
+  // kExecuteCursor: a COM_STMT_EXECUTE that asked for a cursor, whose answer may end after the
+  // columns (the rows then come with COM_STMT_FETCH).
+  enum class Answer { kGeneric, kQuery, kExecute, kExecuteCursor, kFetch, kPrepare, kFieldList, kStatistics };
   // Where in that answer the server is.
   enum class Stage {
     kFirst,          // the answer's first packet: OK, ERR, or a result set's column count
@@ -56,7 +58,8 @@ class Framer {
   // A packet of 16 MB - 1 bytes continues in the next one; which side is in the middle of one.
   bool client_continues_ = false;
   bool server_continues_ = false;
-  uint8_t continued_command_ = 0;  // the command a continued client message started with
+  uint8_t continued_command_ = 0;     // the command a continued client message started with
+  bool execute_asks_cursor_ = false;  // that command is a COM_STMT_EXECUTE with a cursor type
   // Parameters of each statement the server prepared, by id: where a COM_STMT_EXECUTE's
   // new-params-bound flag sits (LMS_FRAME_FLAG_TYPES). Bounded like the server's own table.
   std::unordered_map<uint32_t, uint16_t> statement_params_;

@@ -86,6 +86,7 @@ enum Command : uint8_t {
   kComDaemon = 0x1d,
   kComBinlogDumpGtid = 0x1e,
   kComResetConnection = 0x1f,
+  kComStmtBulkExecute = 0xfa,  // MariaDB 10.2+
 };
 
 inline uint32_t read_u16(const uint8_t* p) { return p[0] | (uint32_t{p[1]} << 8); }
