@@ -153,6 +153,40 @@ TEST(MysqlFramer, PreparedStatementsAnswersAndBinaryRows) {
   }
 }
 
+// SERVER_STATUS_CURSOR_EXISTS after a result set's columns means "rows come with COM_STMT_FETCH"
+// only for an execute that asked for a cursor; a stored procedure with a cursor of its own open
+// sets it on its CALL's result sets, whose rows follow as usual.
+TEST(MysqlFramer, CursorExistsEndsOnlyAnExecuteThatAskedForACursor) {
+  constexpr uint16_t kOpenCursor = kStatusCursorExists | kStatusAutocommit;
+  Framer f(kProtocol41 | kMultiResults | kPsMultiResults);
+  frame_all(f, LMS_FROM_CLIENT, command(kComQuery, "CALL p()"));
+  auto seen = frame_all(f, LMS_FROM_SERVER,
+                        packet("\x01") + column() + eof(kOpenCursor | kStatusMoreResults) + row("1") +
+                            row("2") + eof(kOpenCursor | kStatusMoreResults) + ok(kStatusAutocommit));
+  EXPECT_EQ(classes(seen), (std::vector<uint32_t>{LMS_MSG_OTHER, LMS_MSG_OTHER, LMS_MSG_OTHER, LMS_MSG_ROW,
+                                                  LMS_MSG_ROW, LMS_MSG_COMPLETE, LMS_MSG_READY}));
+  EXPECT_EQ(f.pending_answers(), 0u);
+  // The same CALL run through the binary protocol without a cursor: as above.
+  const std::string no_cursor("\x01\x00\x00\x00\x00\x01\x00\x00\x00", 9);
+  frame_all(f, LMS_FROM_CLIENT, command(kComStmtExecute, no_cursor));
+  seen = frame_all(f, LMS_FROM_SERVER,
+                   packet("\x01") + column() + eof(kOpenCursor | kStatusMoreResults) +
+                       packet(std::string("\x00\x00\x01x", 4)) + eof(kOpenCursor | kStatusMoreResults) +
+                       ok(kStatusAutocommit));
+  EXPECT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen.back().msg_class, LMS_MSG_READY);
+  // An execute with CURSOR_TYPE_READ_ONLY: the answer ends after the columns' EOF...
+  const std::string read_only("\x01\x00\x00\x00\x01\x01\x00\x00\x00", 9);
+  frame_all(f, LMS_FROM_CLIENT, command(kComStmtExecute, read_only));
+  seen = frame_all(f, LMS_FROM_SERVER, packet("\x01") + column() + eof(kOpenCursor));
+  EXPECT_EQ(classes(seen), (std::vector<uint32_t>{LMS_MSG_OTHER, LMS_MSG_OTHER, LMS_MSG_READY}));
+  // ...and the rows come with each fetch.
+  frame_all(f, LMS_FROM_CLIENT, command(kComStmtFetch, std::string("\x01\x00\x00\x00\x01\x00\x00\x00", 8)));
+  seen = frame_all(f, LMS_FROM_SERVER, packet(std::string("\x00\x00\x01x", 4)) + eof(kOpenCursor));
+  EXPECT_EQ(classes(seen), (std::vector<uint32_t>{LMS_MSG_ROW, LMS_MSG_READY}));
+  EXPECT_EQ(f.pending_answers(), 0u);
+}
+
 TEST(MysqlFramer, TransactionStateFollowsTheStatusFlags) {
   Framer f(kProtocol41);
   frame_all(f, LMS_FROM_CLIENT, command(kComQuery, "BEGIN"));
