@@ -144,6 +144,26 @@ class MysqlThroughLms(unittest.TestCase):
         finally:
             self.assertEqual(proxy.stop(), 0)
 
+    def test_root_with_an_empty_password_logs_in_with_every_method(self):
+        # A fresh development server's root without a password, over TCP.
+        self.db.admin("CREATE USER IF NOT EXISTS root@'127.0.0.1' IDENTIFIED BY ''; "
+                      "GRANT ALL ON *.* TO root@'127.0.0.1'")
+        for method in ("scram-sha-256", "md5", "password", "trust"):
+            proxy = Lms(f"mysql://root@127.0.0.1:{self.db.port}/", extra=["--source-dialect", "mysql",
+                                                                          "--auth-method", method])
+            try:
+                for plugin in ("mysql_native_password", "caching_sha2_password"):
+                    with self.subTest(method=method, client_plugin=plugin):
+                        r = mariadb(proxy.port, "-N", f"--default-auth={plugin}", "-e", "SELECT CURRENT_USER()",
+                                    user="root", password=None, db=None)
+                        self.assertEqual((r.returncode, r.stdout.strip(), r.stderr), (0, "root@127.0.0.1", ""))
+                if method != "trust":
+                    # A wrong password is refused with the reason, not a dropped connection.
+                    r = mariadb(proxy.port, "-e", "SELECT 1", user="root", password="not-empty", db=None)
+                    self.assertIn("ERROR 1045 (28000): Access denied for user 'root'", r.stderr)
+            finally:
+                self.assertEqual(proxy.stop(), 0)
+
     def test_admin_commands_ping_statistics_and_use(self):
         base = ["mariadb-admin", "--no-defaults", "-h", "127.0.0.1", "-P", str(self.proxy.port), f"-u{USER}",
                 f"-p{PASSWORD}"]

@@ -38,13 +38,9 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
     }
   }
   // The core's methods by their PostgreSQL names: the strong one is caching_sha2_password here.
-  if (method == "trust") {
-    method_.clear();
-  } else if (method == "md5" || method == "password" || method == kNativePassword) {
-    method_ = kNativePassword;
-  } else {
-    method_ = kCachingSha2;
-  }
+  trust_ = method == "trust";
+  plugin_ = trust_ || method == "md5" || method == "password" || method == kNativePassword ? kNativePassword
+                                                                                           : kCachingSha2;
   if (!random_nonce(&nonce_)) nonce_.assign(kNonceSize, 'x');
 }
 
@@ -76,7 +72,7 @@ uint32_t FrontHandshake::step(const uint8_t* data, size_t len, size_t* consumed,
     w.zeros(10);
     w.bytes(std::string_view(nonce_).substr(8));
     w.u8(0);
-    w.cstring(method_.empty() ? kCachingSha2 : method_);
+    w.cstring(plugin_);
     emit(out, w.str());
     state_ = State::kResponse;
   }
@@ -156,11 +152,11 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
              {"capabilities", std::to_string(capabilities_)},
              {"charset", std::to_string(charset)}};
   if (!database.empty()) params_.emplace_back("database", std::string(database));
-  if (!method_.empty() && plugin != method_) {
+  if (plugin != plugin_) {
     // The client proved itself for another plugin (or none): ask again, for ours.
     Writer w;
     w.u8(0xFE);
-    w.cstring(method_);
+    w.cstring(plugin_);
     w.bytes(nonce_);
     w.u8(0);
     emit(out, w.str());
@@ -177,14 +173,18 @@ uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* 
   if (client_user_ != user_) {
     return fail(out, result, 1045, "28000", denied, "the client's user is not the one lms serves");
   }
-  if (!method_.empty()) {
+  if (!trust_) {
     // A client without a password sends no proof; neither must we expect one.
-    const std::string expected = password_proof(method_, password_, nonce_);
+    const std::string expected = password_proof(plugin_, password_, nonce_);
+    // Clients send an empty password as no bytes or as one NUL, depending on the plugin and path.
+    if (proof.size() == 1 && proof[0] == '\0') proof = {};
     if (!constant_time_equal(std::string(proof), expected)) {
       return fail(out, result, 1045, "28000", denied, "wrong password");
     }
-    if (method_ == kCachingSha2) {
-      // fast_auth_success: the proof matched what lms holds; the OK follows at finish().
+    if (plugin_ == kCachingSha2 && !expected.empty()) {
+      // fast_auth_success: the proof matched what lms holds; the OK follows at finish(). An empty
+      // password has no proof to match, and the server answers it with the OK alone, which is
+      // what the client's plugin then reads.
       Writer w;
       w.u8(0x01);
       w.u8(0x03);

@@ -42,7 +42,11 @@ class FrontHandshake {
   State state_ = State::kGreeting;
   Tls tls_ = Tls::kOff;
   bool secure_ = false;  // the client's TLS is up
-  std::string method_;   // the auth plugin clients must use; "" for trust
+  // The auth plugin clients log in with. Under trust any proof is taken, and the plugin is
+  // mysql_native_password, whose client side reads the OK straight away (caching_sha2_password's
+  // would wait for a fast-auth result).
+  std::string plugin_;
+  bool trust_ = false;
   std::string user_;
   std::string password_;
   std::string nonce_;
