@@ -4,12 +4,16 @@
 
 namespace lms::core {
 
-std::string CancelRegistry::add(size_t key_len, CancelTarget target) {
+std::string CancelRegistry::add(size_t key_len, size_t shown, CancelTarget target) {
   std::string key(key_len, '\0');
+  // A database key too short to show (none given, a pooled or translated connection) shows nothing.
+  if (shown > key_len || target.database_key.size() < shown) shown = 0;
+  target.database_key.copy(key.data(), shown);
   std::lock_guard lock(mutex_);
-  // Keys are random so that one client cannot guess another's; retry on the rare collision.
+  // The secret part is random so that one client cannot guess another's key; retry on the rare
+  // collision.
   do {
-    RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size()));
+    RAND_bytes(reinterpret_cast<unsigned char*>(key.data() + shown), static_cast<int>(key.size() - shown));
   } while (targets_.count(key) != 0);
   targets_.emplace(key, std::move(target));
   return key;

@@ -19,8 +19,10 @@ struct CancelTarget {
 
 class CancelRegistry {
  public:
-  // Registers a target and returns the fresh random key the client is to be given.
-  std::string add(size_t key_len, CancelTarget target);
+  // Registers a target and returns the key the client is to be given: the first `shown` bytes of
+  // the database's own key as they are (PostgreSQL's backend PID, which drivers report), the rest
+  // fresh random bytes, so the whole key stays unguessable and unique.
+  std::string add(size_t key_len, size_t shown, CancelTarget target);
   void remove(const std::string& proxy_key);
   // The session behind `proxy_key` now runs on another database (after a cutover); the client
   // keeps its key.

@@ -3,11 +3,13 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace lms::core {
@@ -388,20 +390,49 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   return c;
 }
 
+namespace {
+
+// Appends `text` wrapped at kUsageWidth columns, every line after the first indented by `indent`.
+void append_wrapped(std::ostringstream& out, const std::string& text, size_t indent) {
+  constexpr size_t kUsageWidth = 100;
+  size_t column = indent;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t end = std::min(text.find(' ', at), text.size());
+    const size_t word = end - at;
+    if (column > indent && column + 1 + word > kUsageWidth) {
+      out << '\n' << std::string(indent, ' ');
+      column = indent;
+    } else if (column > indent) {
+      out << ' ';
+      ++column;
+    }
+    out << std::string_view(text).substr(at, word);
+    column += word;
+    at = end + 1;
+  }
+}
+
+}  // namespace
+
 std::string usage() {
   std::ostringstream out;
   out << "usage: lms [--config FILE] [--NAME VALUE ...]\n\n"
          "LMS proxy: serves every query from the source of truth and can shadow it to the target.\n"
          "Every setting below is a TOML key of --config and a flag of the same name; flags win.\n\n";
+  // One column for every flag's text: two spaces past the longest name.
+  size_t name_width = 0;
+  for (const auto& s : kSettings) name_width = std::max(name_width, std::string_view(s.name).size());
+  const size_t text_column = 2 + 2 + name_width + 2;
   for (const auto& s : kSettings) {
-    out << "  --" << s.name;
-    for (size_t n = std::string(s.name).size(); n < 18; ++n) out << ' ';
-    out << s.help;
+    out << "  --" << s.name << std::string(text_column - 4 - std::string_view(s.name).size(), ' ');
+    std::string text = s.help;
     if (s.default_value == nullptr) {
-      out << " (required)";
+      text += " (required)";
     } else if (*s.default_value != '\0') {
-      out << " (default " << s.default_value << ")";
+      text += std::string(" (default ") + s.default_value + ")";
     }
+    append_wrapped(out, text, text_column);
     out << '\n';
   }
   out << "\nEnvironment: LMS_READ_CONFIG_FILE (a config.json with INIT_SOURCE and INIT_TARGET),\n"

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
+#include <string>
 
 namespace lms::core {
 namespace {
@@ -127,6 +129,31 @@ TEST_F(ConfigTest, UsageListsEverySetting) {
   const std::string text = usage();
   for (const auto& s : settings())
     EXPECT_NE(text.find(std::string("--") + s.name), std::string::npos) << s.name;
+}
+
+// Every flag's text starts in one column, after at least two spaces (never glued to a long name),
+// and long texts wrap into that column within 100 characters a line.
+TEST_F(ConfigTest, UsageAlignsEveryFlagsText) {
+  std::istringstream lines(usage());
+  std::string line;
+  size_t column = 0;
+  size_t flags = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.rfind("usage:", 0) == 0) continue;
+    EXPECT_LE(line.size(), 100u) << line;
+    if (line.rfind("  --", 0) == 0) {
+      const size_t name_end = line.find(' ', 4);
+      ASSERT_NE(name_end, std::string::npos) << line;
+      const size_t text = line.find_first_not_of(' ', name_end);
+      EXPECT_GE(text - name_end, 2u) << line;
+      if (column == 0) column = text;
+      EXPECT_EQ(text, column) << line;
+      ++flags;
+    } else if (flags > 0 && line[0] == ' ') {
+      EXPECT_EQ(line.find_first_not_of(' '), column) << "a wrapped line out of its column: " << line;
+    }
+  }
+  EXPECT_EQ(flags, settings().size());
 }
 
 }  // namespace

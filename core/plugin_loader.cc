@@ -183,4 +183,9 @@ bool has_compare(const lms_shadow_functions* f) {
   return LMS_HAS_FIELD(f, lms_shadow_functions, compare) && f->compare != nullptr;
 }
 
+size_t cancel_key_shown(const lms_dialect_functions* f) {
+  if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
+  return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;
+}
+
 }  // namespace lms::core

@@ -63,6 +63,8 @@ bool has_encode_reset(const lms_dialect_functions* f);
 // ABI 1.5: a client of one dialect served by a database of another.
 bool has_translator(const lms_dialect_functions* f);  // the clients' side
 bool has_decoder(const lms_dialect_functions* f);     // the database's side
+// ABI 1.6: how much of a database's cancel key the client's key shows as it is (0 before 1.6).
+size_t cancel_key_shown(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

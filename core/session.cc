@@ -200,10 +200,12 @@ void Session::on_peer_gone(Pump& pump, int status) {
   }
   if (phase_ != Phase::kForwarding) return;
   worker_.mutable_metrics().source_disconnects.add();
-  spdlog::warn("session={} lost the source connection ({}){}", id_, uv_err_name(status),
-               requests_.empty() ? "" : " with a request in flight");
+  spdlog::warn("session={} lost the source connection ({}){}{}", id_, uv_err_name(status),
+               requests_.empty() ? "" : " with a request in flight",
+               source_last_failed_ ? " after the error it sent" : "");
   // An error can only be inserted between two messages; mid-message, closing is all that is left.
-  if (to_client_.scanner.at_boundary()) {
+  // After the database's own error the client knows why, exactly as it would directly.
+  if (to_client_.scanner.at_boundary() && !source_last_failed_) {
     send_client_error("FATAL", "08006", "lms: lost the connection to the source database");
   }
   close_after_flush();
@@ -437,7 +439,8 @@ void Session::run_back() {
 }
 
 void Session::finish_login(std::string_view welcome, CancelTarget target) {
-  proxy_cancel_key_ = shared_.cancels.add(dialect_->cancel_key_len, std::move(target));
+  proxy_cancel_key_ =
+      shared_.cancels.add(dialect_->cancel_key_len, cancel_key_shown(dialect_), std::move(target));
   dialect_->front_finish(front_, reinterpret_cast<const uint8_t*>(welcome.data()), welcome.size(),
                          reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()), proxy_cancel_key_.size(),
                          &to_client_.emitter);
@@ -804,6 +807,7 @@ unsigned Session::on_server_message(const lms_frame& f) {
     }
   }
   if (failed) worker_.mutable_metrics().source_errors.add();
+  source_last_failed_ = failed;
   if (f.msg_class == LMS_MSG_READY) {
     txn_state_ = f.txn_state;
     if (!requests_.empty()) {
@@ -953,8 +957,9 @@ void Session::close_now_after(uint64_t timeout_ms) {
 }
 
 void Session::on_shutdown(uv_shutdown_t* req, int) {
-  auto* s = static_cast<Session*>(req->data);
-  s->close_handle(reinterpret_cast<uv_handle_t*>(&s->client_));
+  // Everything was flushed (or the client is gone): close the rest now, the flush deadline's timer
+  // included, so a closed session does not linger (and count as open to a drain) until it fires.
+  static_cast<Session*>(req->data)->close_now();
 }
 
 void Session::close_now() {

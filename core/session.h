@@ -279,6 +279,9 @@ class Session final : private ShadowLinkOwner {
   uint64_t next_request_id_ = 1;
   bool in_request_ = false;      // some of the next request's messages have been sent
   bool answer_started_ = false;  // some of the front request's answer has been forwarded
+  // The source's last message was an error: when the connection then ends, the database has told
+  // the client why (a FATAL: terminated, idle timeout, shutdown), so lms adds no error of its own.
+  bool source_last_failed_ = false;
   uint32_t txn_state_ = LMS_TXN_IDLE;
   bool client_terminating_ = false;
   bool over_limit_ = false;  // accepted beyond max-connections: refused after the handshake

@@ -7,7 +7,7 @@ import threading
 import time
 import unittest
 
-from lmstest import LmsTestCase, psql
+from lmstest import BUILD_DIR, LmsTestCase, psql
 
 SCRIPT = r"""
 \set ON_ERROR_STOP 0
@@ -153,6 +153,106 @@ class PsqlThroughLms(LmsTestCase):
         self.assertEqual(metrics["lms_source_ready"], 1)
         self.assertEqual(self.proxy.http_get("/healthz"), (200, "ok\n"))
         self.assertEqual(self.proxy.http_get("/readyz"), (200, "ready\n"))
+
+
+SESSION_CLIENT = os.path.join(BUILD_DIR, "tests", "pg_session_client")
+
+
+class SessionClient:
+    """tests/clients/pg_session_client: a libpq application, one line of input at a time."""
+
+    def __init__(self, url):
+        self.proc = subprocess.Popen([SESSION_CLIENT, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        first = self.proc.stdout.readline().split()
+        assert first[0] == "pid", first
+        self.pid = int(first[1])
+
+    def run(self, line):
+        """Sends one line; returns what the client printed for it (up to its application_name line,
+        or to the end when the connection closed)."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = []
+        while True:
+            text = self.proc.stdout.readline()
+            if text == "":
+                return out
+            out.append(text.rstrip("\n"))
+            if text.startswith("application_name ") or text.startswith("closed "):
+                return out
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+class WhatADriverSeesOfItsSession(LmsTestCase):
+    """The backend PID a driver reports is its backend's, so pg_terminate_backend and a LISTEN
+    loop that ignores its own notifications work through lms; and what a server sends unasked
+    (notifications while idle, ParameterStatus, notices, the FATAL that ends a session) reaches
+    the client as it does directly."""
+
+    def setUp(self):
+        self.proxy = self.start_lms()
+
+    def session(self, url):
+        client = SessionClient(url)
+        self.addCleanup(client.close)
+        return client
+
+    def test_the_reported_pid_is_the_backends_own(self):
+        client = self.session(self.proxy.url())
+        self.assertEqual(client.run("SELECT pg_backend_pid()")[0], str(client.pid))
+        # A notification from its own session carries the PID the driver reported, so an
+        # application can tell its own notifications from others'.
+        client.run("LISTEN own")
+        out = client.run("NOTIFY own, 'mine'")
+        self.assertIn(f"notify own mine from {client.pid}", out)
+        other = self.session(self.proxy.url())
+        other.run("NOTIFY own, 'theirs'")
+        out = client.run("wait 2000")
+        self.assertIn(f"notify own theirs from {other.pid}", out)
+        self.assertNotEqual(other.pid, client.pid)
+        # Cancel requests still find the session by its whole key (test_ctrl_c_cancels... above).
+
+    def test_pg_terminate_backend_with_the_reported_pid_ends_that_session(self):
+        outcomes = []
+        for url in (self.pg.url(), self.proxy.url()):
+            victim = self.session(url)
+            killer = self.session(url)
+            self.assertEqual(killer.run(f"SELECT pg_terminate_backend({victim.pid})")[0], "t")
+            out = victim.run("wait 3000") + victim.run("SELECT 1")
+            outcomes.append(out)
+        direct, through = outcomes
+        self.assertIn("notice 57P01 terminating connection due to administrator command", direct)
+        self.assertEqual(through, direct)
+
+    def test_messages_the_server_sends_unasked_arrive_as_directly(self):
+        script = [("client", "SET application_name = 'reporting'"),
+                  ("client", "DO $$ BEGIN RAISE NOTICE 'first'; RAISE WARNING 'second'; END $$"),
+                  ("client", "LISTEN jobs"),
+                  ("notifier", "NOTIFY jobs, 'queued'"),
+                  ("client", "wait 2000"),  # delivered to the idle session, unasked
+                  ("client", "SET idle_in_transaction_session_timeout = '300ms'"),
+                  ("client", "BEGIN"),
+                  ("client", "wait 3000"),  # the server's FATAL, unasked, then it hangs up
+                  ("client", "SELECT 1")]
+        outcomes = []
+        for url in (self.pg.url(), self.proxy.url()):
+            peers = {"client": self.session(url), "notifier": self.session(url)}
+            out = []
+            for who, line in script:
+                said = peers[who].run(line)
+                if who == "client":
+                    out += said
+            outcomes.append([o.replace(str(peers["notifier"].pid), "NOTIFIER") for o in out])
+        direct, through = outcomes
+        self.assertIn("application_name reporting", direct)
+        self.assertIn("notice 01000 second", direct)
+        self.assertIn("notice 25P03 terminating connection due to idle-in-transaction timeout", direct)
+        self.assertIn("notify jobs queued from NOTIFIER", direct)
+        self.assertEqual(through, direct)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,9 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           NULL,
                                           NULL,
-                                          NULL};
+                                          NULL,
+                                          /* 1.6: the cancel key's head shown to clients */
+                                          0};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),
                                            LMS_PLUGIN_ABI_MAJOR,

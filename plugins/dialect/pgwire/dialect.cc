@@ -186,7 +186,8 @@ uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t s
                    uint64_t* rows, char* error, size_t error_cap) {
   try {
     std::string reason;
-    const uint32_t status = execute_statement(params, count, std::string(sql, sql_len), timeout_ms, rows, &reason);
+    const uint32_t status =
+        execute_statement(params, count, std::string(sql, sql_len), timeout_ms, rows, &reason);
     if (status != LMS_OK) copy_error(error, error_cap, reason);
     return status;
   } catch (...) {
@@ -196,7 +197,8 @@ uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t s
 }
 
 void* summary_create_c(const lms_str* ignored, size_t count) {
-  return sdk::guard([&]() -> void* { return new ResultSummarizer(ignored, count); }, static_cast<void*>(nullptr));
+  return sdk::guard([&]() -> void* { return new ResultSummarizer(ignored, count); },
+                    static_cast<void*>(nullptr));
 }
 
 void summary_feed_c(void* summary, const uint8_t* data, size_t len) {
@@ -257,6 +259,7 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavo
   f.struct_size = sizeof f;
   f.default_port = default_port;
   f.cancel_key_len = kCancelKeyLength;
+  f.cancel_key_shown = 4;  // BackendKeyData: the process id, then the secret
   f.parse_connection_string = parse_connection_string_c;
   f.frame = frame_c;
   f.front_create = front_create_c;
@@ -281,7 +284,8 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavo
   f.summary_destroy = summary_destroy_c;
   f.normalize = normalize_c;
   f.encode_reset = encode_reset_c;
-  f.encode_translated = flavor == Flavor::kCockroach ? encode_translated_cockroach_c : encode_translated_postgres_c;
+  f.encode_translated =
+      flavor == Flavor::kCockroach ? encode_translated_cockroach_c : encode_translated_postgres_c;
   f.decoder_create = decoder_create_c;
   f.decoder_feed = decoder_feed_c;
   f.decoder_next = decoder_next_c;

@@ -38,6 +38,8 @@
  *        requests and decodes answers. LMS_FRAME_FLAG_PREPARED and LMS_EFFECT_PREPARE from the
  *        server: a statement whose name its database chose (MySQL's statement id);
  *        LMS_FRAME_FLAG_TYPES: a run of a statement that declares its parameters' types.
+ *   1.6  cancel_key_shown: the head of the database's cancel key that clients see as it is
+ *        (PostgreSQL's backend process id), the rest of their key staying the proxy's own secret.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -50,7 +52,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 5u
+#define LMS_PLUGIN_ABI_MINOR 6u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -540,6 +542,15 @@ typedef struct lms_dialect_functions {
   void (*decoder_feed)(void* decoder, const uint8_t* data, size_t len);
   uint32_t (*decoder_next)(void* decoder, lms_answer* out);
   void (*decoder_destroy)(void* decoder);
+
+  /* 1.6 ------------------------------------------------------------------------------------------ */
+
+  /* How many leading bytes of the cancel key a database gave a session the client is handed as
+   * they are, at most cancel_key_len (PostgreSQL: 4, the backend's process id, which drivers report
+   * as the session's PID and applications pass to pg_terminate_backend or compare with a
+   * notification's sender). The rest of the client's key is random, so cancels stay routed by the
+   * whole key and unguessable. 0 or absent: the whole key is the proxy's own. */
+  uint32_t cancel_key_shown;
 } lms_dialect_functions;
 
 
