@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds LMS and runs every test:
-#   1. the release build: unit tests, then integration tests against real PostgreSQL 15 servers;
-#   2. the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer;
-#   3. each libFuzzer target for LMS_FUZZ_SECONDS (default 30) on its seed corpus.
-# Ends with one line "N passed, N failed" and a non-zero exit if anything failed.
+#   1. the release build (warnings are errors): unit tests, then integration tests against real
+#      PostgreSQL 15 and MariaDB servers;
+#   2. the packaged build: exactly packaging/Dockerfile's configuration, installed into a
+#      temporary root, its lms run (scripts/package_check.sh);
+#   3. the build with AddressSanitizer and UndefinedBehaviorSanitizer: the unit tests and the
+#      integration files that exercise memory (the `memory` suite, tests/meson.build says which);
+#   4. each libFuzzer target for LMS_FUZZ_SECONDS (default 27) on its seed corpus, two at a time.
+# Ends with each phase's wall time and one line "N passed, N failed"; exits non-zero if anything
+# failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-scripts/setup.sh
-
 fuzz_seconds=${LMS_FUZZ_SECONDS:-27}
 passed=0
 failed=0
+phases=()
+phase_started=0
+
+begin_phase() {  # label
+  phase_started=$(date +%s)
+  echo "== $1"
+}
+
+end_phase() {  # label
+  phases+=("$(printf '%-44s %4ds' "$1" $(($(date +%s) - phase_started)))")
+}
 
 count_meson_results() {  # build dir
   local log=$1/meson-logs/testlog.json
@@ -24,29 +38,52 @@ count_meson_results() {  # build dir
   failed=$((failed + bad))
 }
 
-build_and_test() {  # build dir, label, meson options...
+build() {  # build dir, label, meson options...
   local dir=$1 label=$2
   shift 2
-  echo "== $label: build"
+  begin_phase "$label: build"
   if [ ! -f "$dir/build.ninja" ]; then
-    meson setup "$dir" "$@" >/dev/null
+    meson setup "$dir" -Dwerror=true "$@" >/dev/null
+  else
+    meson configure "$dir" -Dwerror=true >/dev/null  # a tree set up by hand, without it
   fi
   ninja -C "$dir" >/dev/null
-  echo "== $label: tests"
-  meson test -C "$dir" --print-errorlogs --no-rebuild || true
-  count_meson_results "$dir"
+  end_phase "$label: build"
 }
 
-build_and_test build "release build"
+run_tests() {  # build dir, label, meson test arguments...
+  local dir=$1 label=$2
+  shift 2
+  begin_phase "$label: tests"
+  meson test -C "$dir" --print-errorlogs --no-rebuild "$@" || true
+  count_meson_results "$dir"
+  end_phase "$label: tests"
+}
+
+begin_phase "setup"
+scripts/setup.sh
+end_phase "setup"
+
+build build "release build"
+run_tests build "release build"
+
+begin_phase "packaged build (the Dockerfile's configuration)"
+if scripts/package_check.sh build-package; then
+  passed=$((passed + 1))
+else
+  echo "package check: FAILED"
+  failed=$((failed + 1))
+fi
+end_phase "packaged build (the Dockerfile's configuration)"
 
 # Sanitized: every lms started by the integration tests runs under ASan and UBSan; the harness
 # fails a test whose lms printed a sanitizer report or exited non-zero (LeakSanitizer's exit
 # included). RSS bounds are checked in the release build only.
+build build-asan "sanitized build" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 LMS_SANITIZED=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  build_and_test build-asan "sanitized build (ASan, UBSan)" \
-  -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+  run_tests build-asan "sanitized build" --suite unit --suite memory
 
-echo "== fuzzing: ${fuzz_seconds}s per target"
+begin_phase "fuzzing: build"
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false \
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
@@ -56,14 +93,32 @@ targets=(fuzz_frame fuzz_front_handshake fuzz_back_handshake fuzz_scram fuzz_con
          fuzz_translation)
 ninja -C build-fuzz "${targets[@]/#/fuzz/}" >/dev/null
 python3 fuzz/make_seeds.py build-fuzz/seeds
-for t in "${targets[@]}"; do
+end_phase "fuzzing: build"
+
+fuzz_one() {  # target; its verdict goes to build-fuzz/<target>.verdict
+  local t=$1
   mkdir -p "build-fuzz/corpus/$t"
   # Hand-built seeds (make_seeds.py) and, where there are some, real traffic (capture_seeds.py).
-  seeds=("build-fuzz/seeds/$t")
+  local seeds=("build-fuzz/seeds/$t")
   [ -d "fuzz/captures/$t" ] && seeds+=("fuzz/captures/$t")
   if "build-fuzz/fuzz/$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus/$t" "${seeds[@]}" \
        >"build-fuzz/$t.log" 2>&1; then
+    echo ok >"build-fuzz/$t.verdict"
+  else
+    echo failed >"build-fuzz/$t.verdict"
+  fi
+}
+
+begin_phase "fuzzing: ${fuzz_seconds}s per target, two at a time"
+# Each fuzzer is single-threaded: two at once use both cores and halve the wall time.
+for ((i = 0; i < ${#targets[@]}; i += 2)); do
+  fuzz_one "${targets[i]}" &
+  if ((i + 1 < ${#targets[@]})); then fuzz_one "${targets[i + 1]}" & fi
+  wait
+done
+for t in "${targets[@]}"; do
+  if [ "$(cat "build-fuzz/$t.verdict")" = ok ]; then
     echo "fuzz $t: $(grep -E '^Done' "build-fuzz/$t.log" || echo done)"
     passed=$((passed + 1))
   else
@@ -72,7 +127,10 @@ for t in "${targets[@]}"; do
     failed=$((failed + 1))
   fi
 done
+end_phase "fuzzing: ${fuzz_seconds}s per target, two at a time"
 
 cd "$root"
+echo "== wall time per phase"
+printf '%s\n' "${phases[@]}"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
