@@ -23,6 +23,7 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "integration"))
 import lmstest  # noqa: E402
+import mysql_procedures  # noqa: E402
 
 MAX_SEED = 16 * 1024   # larger seeds are cut: they slow every fuzzing run and add little
 MAX_MESSAGES = 40      # single-message seeds taken from one connection
@@ -239,6 +240,17 @@ SELECT REPEAT('x', 70000);
         for workload in ("oltp_point_select", "oltp_read_write"):
             run(["sysbench", workload, *sysbench[1:], "--events=5", "--time=0", "run"])
         run([*client[:6], "-pwrong", lmstest.DATABASE, "-e", "SELECT 1"])
+        # Stored programs and multi-statements: the answers a framer finds hardest (more-results,
+        # errors after rows, a procedure's cursor flag, OUT parameters), text and binary.
+        run(["mariadb", "--no-defaults", "-uroot", f"--socket={db.socket}", lmstest.DATABASE],
+            input=mysql_procedures.SETUP)
+        for _, case in mysql_procedures.TEXT_CASES:
+            run([*client, "--force"], input=case)
+        stmt_client = os.path.join(lmstest.BUILD_DIR, "tests", "mysql_stmt_client")
+        for _, sql, params, cursor in mysql_procedures.BINARY_CASES:
+            env = dict(os.environ, LMS_STMT_CURSOR="1") if cursor else None
+            run([stmt_client, str(relay.address), lmstest.USER, lmstest.PASSWORD, lmstest.DATABASE, sql, *params],
+                input="run\n", env=env)
         for record in relay.take():
             mysql_seeds(record, seeds)
     finally:
