@@ -9,6 +9,7 @@
 #include "json.h"
 #include "plugin_loader.h"
 #include "session.h"
+#include "worker_fanout.h"
 
 namespace lms::core {
 namespace {
@@ -16,7 +17,6 @@ namespace {
 constexpr uint32_t kStatementTimeoutMs = 5000;
 // Shorter than the orchestrator's default deadline for a call (5 s), so a stuck worker is named
 // in the answer instead of the call timing out without one.
-constexpr auto kWorkerAnswerTimeout = std::chrono::seconds(3);
 
 std::string host_port(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
 
@@ -55,22 +55,17 @@ bool ControlService::status(control::Status* out, std::string*) {
 }
 
 bool ControlService::connections(std::vector<control::Connection>* out, std::string* error) {
-  std::vector<std::future<std::vector<control::Connection>>> parts;
-  for (Worker* w : workers_) {
-    auto promise = std::make_shared<std::promise<std::vector<control::Connection>>>();
-    parts.push_back(promise->get_future());
-    w->post([w, promise] {
-      std::vector<control::Connection> mine;
-      w->for_each_session([&](Session& s) { mine.push_back(s.describe()); });
-      promise->set_value(std::move(mine));
-    });
+  auto parts = ask_every_worker(workers_, [](Worker& w) {
+    std::vector<control::Connection> mine;
+    w.for_each_session([&](Session& s) { mine.push_back(s.describe()); });
+    return mine;
+  });
+  if (!parts.all_answered) {
+    *error = "a worker did not answer within " + std::to_string(kWorkerAnswerTimeout.count()) + " s";
+    return false;
   }
-  for (auto& part : parts) {
-    if (part.wait_for(kWorkerAnswerTimeout) != std::future_status::ready) {
-      *error = "a worker did not answer within 3 s";
-      return false;
-    }
-    for (auto& c : part.get()) {
+  for (auto& part : parts.answers) {
+    for (auto& c : part) {
       if (c.state != "closing") out->push_back(std::move(c));
     }
   }

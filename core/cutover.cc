@@ -13,13 +13,14 @@
 
 #include "durable_file.h"
 #include "json.h"
+#include "prometheus_text.h"
+#include "worker_fanout.h"
 
 namespace lms::core {
 namespace {
 
 constexpr uint32_t kUnreported = UINT32_MAX;
 // A worker answers its mailbox within a loop iteration; this bounds a wedged one.
-constexpr auto kWorkerAnswerTimeout = std::chrono::seconds(10);
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -96,19 +97,7 @@ void CutoverController::report_busy(unsigned index, uint32_t busy) {
 }
 
 bool CutoverController::on_every_worker(const std::function<void(Worker&)>& task) {
-  std::vector<std::future<void>> done;
-  for (Worker* w : workers_) {
-    auto promise = std::make_shared<std::promise<void>>();
-    done.push_back(promise->get_future());
-    w->post([w, task, promise] {
-      task(*w);
-      promise->set_value();
-    });
-  }
-  bool all = true;
-  for (auto& f : done) {
-    if (f.wait_for(kWorkerAnswerTimeout) != std::future_status::ready) all = false;
-  }
+  const bool all = run_on_every_worker(workers_, task);
   if (!all) spdlog::error("cutover: a worker did not answer within {} s", kWorkerAnswerTimeout.count());
   return all;
 }
@@ -315,21 +304,16 @@ bool CutoverController::abort(uint64_t id, control::Cutover* out, std::string* e
 
 std::string CutoverController::render_metrics() const {
   std::lock_guard lock(mutex_);
-  std::string out;
-  out += "# HELP lms_cutover_paused Whether traffic is paused (or pausing) for a cutover.\n";
-  out += "# TYPE lms_cutover_paused gauge\n";
-  out += "lms_cutover_paused " + std::to_string(in_progress(record_.status) ? 1 : 0) + "\n";
-  out += "# HELP lms_cutover_busy_sessions Sessions a pausing cutover still waits for.\n";
-  out += "# TYPE lms_cutover_busy_sessions gauge\n";
-  out += "lms_cutover_busy_sessions " +
-         std::to_string(record_.status == LMS_CUTOVER_BEGAN ? busy_locked() : 0) + "\n";
-  out += "# HELP lms_cutover_last_pause_seconds Time from begin to traffic paused, last attempt.\n";
-  out += "# TYPE lms_cutover_last_pause_seconds gauge\n";
-  out += "lms_cutover_last_pause_seconds " + std::to_string(static_cast<double>(last_pause_ns_) / 1e9) + "\n";
-  out += "# HELP lms_cutover_source_of_truth Which configured database serves (0 source, 1 target).\n";
-  out += "# TYPE lms_cutover_source_of_truth gauge\n";
-  out += "lms_cutover_source_of_truth " + std::to_string(shared_.truth.load()) + "\n";
-  return out;
+  metrics::PrometheusText out;
+  out.single("lms_cutover_paused", "gauge", "Whether traffic is paused (or pausing) for a cutover.",
+             uint64_t{in_progress(record_.status) ? 1u : 0u});
+  out.single("lms_cutover_busy_sessions", "gauge", "Sessions a pausing cutover still waits for.",
+             uint64_t{record_.status == LMS_CUTOVER_BEGAN ? busy_locked() : 0u});
+  out.single("lms_cutover_last_pause_seconds", "gauge", "Time from begin to traffic paused, last attempt.",
+             static_cast<double>(last_pause_ns_) / 1e9);
+  out.single("lms_cutover_source_of_truth", "gauge", "Which configured database serves (0 source, 1 target).",
+             uint64_t{shared_.truth.load()});
+  return out.str();
 }
 
 }  // namespace lms::core

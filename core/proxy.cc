@@ -1,6 +1,7 @@
 #include "proxy.h"
 
 #include "auth_file.h"
+#include "worker_fanout.h"
 
 #include <spdlog/spdlog.h>
 
@@ -119,8 +120,7 @@ bool Proxy::start(std::string* error) {
     workers_.push_back(std::make_unique<Worker>(shared_, i));
     if (!workers_.back()->bind(error)) return false;
   }
-  std::vector<Worker*> workers;
-  for (auto& w : workers_) workers.push_back(w.get());
+  const std::vector<Worker*> workers = worker_list();
   cutover_ = std::make_unique<CutoverController>(shared_, workers);
   shared_.cutover = cutover_.get();
   if (!cutover_->restore(error)) return false;
@@ -249,19 +249,18 @@ bool Proxy::setup_validation(std::string* error) {
   return true;
 }
 
+std::vector<Worker*> Proxy::worker_list() const {
+  std::vector<Worker*> out;
+  for (const auto& w : workers_) out.push_back(w.get());
+  return out;
+}
+
 std::string Proxy::render_shadow_report() {
   CompatReport merged;
-  std::vector<std::future<CompatReport>> parts;
-  for (auto& w : workers_) {
-    auto promise = std::make_shared<std::promise<CompatReport>>();
-    parts.push_back(promise->get_future());
-    Worker* worker = w.get();
-    worker->post([worker, promise] { promise->set_value(worker->validator().report()); });
-  }
-  for (auto& part : parts) {
-    // A worker that cannot answer in time is left out rather than hold the caller.
-    if (part.wait_for(std::chrono::seconds(5)) == std::future_status::ready) merge_report(merged, part.get());
-  }
+  // A worker that cannot answer in time is left out rather than hold the caller.
+  for (const auto& part :
+       ask_every_worker(worker_list(), [](Worker& w) { return w.validator().report(); }).answers)
+    merge_report(merged, part);
   return render_report_json(merged, config_.shadow_mode);
 }
 

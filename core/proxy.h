@@ -40,6 +40,7 @@ class Proxy {
   bool setup_tls(std::string* error);
   // The compatibility report, merged from every worker's share.
   std::string render_shadow_report();
+  std::vector<Worker*> worker_list() const;
 
   Config config_;
   std::optional<LoadedPlugin> source_dialect_;
