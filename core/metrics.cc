@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "prometheus_text.h"
+
 namespace lms::core {
 namespace {
 
@@ -87,19 +89,20 @@ const Series kSeries[] = {
     {"lms_shutdown_sessions_ended_total", "", &WorkerMetrics::shutdown_sessions_ended},
 };
 
-void histogram(std::ostringstream& out, const std::vector<const WorkerMetrics*>& workers,
+void histogram(metrics::PrometheusText& out, const std::vector<const WorkerMetrics*>& workers,
                const char* database, Histogram WorkerMetrics::*field) {
   constexpr const char* kName = "lms_request_duration_seconds";
+  const std::string db_label = std::string("database=\"") + database + "\"";
   for (size_t i = 0; i <= Histogram::kBuckets; ++i) {
     uint64_t n = 0;
     for (const WorkerMetrics* w : workers) n += (w->*field).cumulative(i);
-    out << kName << "_bucket{database=\"" << database << "\",le=\"";
+    std::ostringstream le;
     if (i == Histogram::kBuckets) {
-      out << "+Inf";
+      le << "+Inf";
     } else {
-      out << Histogram::kBounds[i];
+      le << Histogram::kBounds[i];
     }
-    out << "\"} " << n << '\n';
+    out.sample(std::string(kName) + "_bucket", db_label + ",le=\"" + le.str() + "\"", n);
   }
   double sum = 0;
   uint64_t count = 0;
@@ -107,43 +110,33 @@ void histogram(std::ostringstream& out, const std::vector<const WorkerMetrics*>&
     sum += (w->*field).sum_seconds();
     count += (w->*field).cumulative(Histogram::kBuckets);
   }
-  out << kName << "_sum{database=\"" << database << "\"} " << sum << '\n';
-  out << kName << "_count{database=\"" << database << "\"} " << count << '\n';
-}
-
-void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
-  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-}
-
-void sample(std::ostringstream& out, const char* name, const std::string& labels, uint64_t value) {
-  out << name;
-  if (!labels.empty()) out << '{' << labels << '}';
-  out << ' ' << value << '\n';
+  out.sample(std::string(kName) + "_sum", db_label, sum);
+  out.sample(std::string(kName) + "_count", db_label, count);
 }
 
 }  // namespace
 
 std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers, const ProcessInfo& info,
                               bool source_ready) {
-  std::ostringstream out;
-  header(out, "lms_info", "gauge", "Build and configuration of this proxy.");
-  sample(out, "lms_info",
-         "version=\"" + info.version + "\",source_dialect=\"" + info.source_dialect + "\",shadow_mode=\"" +
-             info.shadow_mode + "\"",
-         1);
-  header(out, "lms_source_ready", "gauge", "1 when the source of truth answered the last readiness probe.");
-  sample(out, "lms_source_ready", "", source_ready ? 1 : 0);
+  metrics::PrometheusText out;
+  out.family("lms_info", "gauge", "Build and configuration of this proxy.");
+  out.sample("lms_info",
+             "version=\"" + info.version + "\",source_dialect=\"" + info.source_dialect +
+                 "\",shadow_mode=\"" + info.shadow_mode + "\"",
+             uint64_t{1});
+  out.single("lms_source_ready", "gauge", "1 when the source of truth answered the last readiness probe.",
+             uint64_t{source_ready ? 1u : 0u});
   for (const Family& family : kFamilies) {
-    header(out, family.name, family.type, family.help);
+    out.family(family.name, family.type, family.help);
     for (const Series& series : kSeries) {
       if (std::string_view(series.family) != family.name) continue;
       uint64_t total = 0;
       for (const WorkerMetrics* w : workers) total += (w->*series.counter).get();
-      sample(out, series.family, series.labels, total);
+      out.sample(series.family, series.labels, total);
     }
   }
-  header(out, "lms_request_duration_seconds", "histogram",
-         "Time from a request's last message to the database's ReadyForQuery, per database.");
+  out.family("lms_request_duration_seconds", "histogram",
+             "Time from a request's last message to the database's ReadyForQuery, per database.");
   histogram(out, workers, "source", &WorkerMetrics::source_latency);
   histogram(out, workers, "target", &WorkerMetrics::target_latency);
   return out.str();
