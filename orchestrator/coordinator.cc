@@ -12,6 +12,7 @@
 #include "address.h"
 #include "crash_point.h"
 #include "json.h"
+#include "prometheus_text.h"
 
 namespace lms::orchestrator {
 namespace {
@@ -149,15 +150,6 @@ bool Coordinator::discovered_urls(const std::vector<std::string>& addresses, std
   return true;
 }
 
-std::string Coordinator::newcomer(const Attempt& attempt, const std::vector<std::string>& urls) {
-  for (const auto& url : urls) {
-    const bool known = std::any_of(attempt.proxies.begin(), attempt.proxies.end(),
-                                   [&url](const ProxyRecord& p) { return p.control_address == url; });
-    if (!known) return url;
-  }
-  return "";
-}
-
 std::vector<ProxyStatus> Coordinator::status(const std::vector<std::string>& urls) {
   std::vector<ProxyStatus> out(urls.size());
   for_each_parallel(urls.size(), [&](size_t i) {
@@ -217,27 +209,10 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
   }
   // Every proxy must answer and agree on which database serves before anything pauses.
   const auto statuses = status(urls);
-  std::string truth_role;
-  for (const auto& s : statuses) {
-    if (!s.error.empty()) {
-      *error = "cannot begin: proxy " + s.control_address + " does not answer: " + s.error;
-      return false;
-    }
-    // Status shows dialects by their display names ("PostgreSQL" for postgres).
-    if (!config_.source_dialect.empty() &&
-        s.status.source_dialect != control::display_dialect(config_.source_dialect)) {
-      *error = "cannot begin: proxy " + s.control_address + " has source dialect " + s.status.source_dialect +
-               ", and this orchestrator was configured for " + control::display_dialect(config_.source_dialect);
-      return false;
-    }
-    if (!truth_role.empty() && s.status.source_of_truth_role != truth_role) {
-      *error = "cannot begin: the proxies disagree on the source of truth (" + s.control_address +
-               " serves from its " + s.status.source_of_truth_role + ", others from their " + truth_role +
-               ")";
-      return false;
-    }
-    truth_role = s.status.source_of_truth_role;
-  }
+  // Status shows dialects by their display names ("PostgreSQL" for postgres).
+  const std::string dialect =
+      config_.source_dialect.empty() ? "" : control::display_dialect(config_.source_dialect);
+  if (*error = begin_refusal(statuses, dialect); !error->empty()) return false;
   uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
@@ -546,27 +521,9 @@ void Coordinator::run_monitor() {
       std::string ignored;
       if (a != nullptr && a->discovered) discovered_urls(discovery_->last(), &discovered, &ignored);
       if (a != nullptr && a->decision == kDecisionBegin) {
-        if (const std::string added = newcomer(*a, discovered); !added.empty()) {
-          fail_locked(*a, "proxy " + added + " appeared during the cutover and is not paused");
+        if (const std::string why = pausing_failure(*a, discovered); !why.empty()) {
+          fail_locked(*a, why);
           ++aborted_total_;
-        }
-      }
-      if (a != nullptr && a->decision == kDecisionBegin) {
-        for (const auto& p : a->proxies) {
-          std::string why;
-          if (!p.error.empty()) {
-            why = "proxy " + p.sql_address + " does not answer: " + p.error;
-          } else if (p.cutover.id != id) {
-            why = "proxy " + p.sql_address + " is no longer in this cutover (restarted?)";
-          } else if (p.cutover.status == LMS_CUTOVER_ERROR || p.cutover.status == LMS_CUTOVER_ABORTED) {
-            why = "proxy " + p.sql_address + ": " +
-                  (p.cutover.error.empty() ? p.cutover.status : p.cutover.error);
-          }
-          if (!why.empty()) {
-            fail_locked(*a, why);
-            ++aborted_total_;
-            break;
-          }
         }
       }
       lock.unlock();
@@ -580,33 +537,24 @@ void Coordinator::run_monitor() {
 
 std::string Coordinator::render_metrics() {
   std::lock_guard lock(mutex_);
-  std::string out;
-  out += "# HELP lms_orchestrator_cutovers_total Cutover attempts, by how they ended.\n";
-  out += "# TYPE lms_orchestrator_cutovers_total counter\n";
-  out += "lms_orchestrator_cutovers_total{result=\"committed\"} " + std::to_string(committed_total_.load()) +
-         "\n";
-  out +=
-      "lms_orchestrator_cutovers_total{result=\"aborted\"} " + std::to_string(aborted_total_.load()) + "\n";
-  out += "# HELP lms_orchestrator_cutover_in_progress Whether a cutover is begun and not committed.\n";
-  out += "# TYPE lms_orchestrator_cutover_in_progress gauge\n";
+  metrics::PrometheusText out;
+  out.family("lms_orchestrator_cutovers_total", "counter", "Cutover attempts, by how they ended.");
+  out.sample("lms_orchestrator_cutovers_total", R"(result="committed")", committed_total_.load());
+  out.sample("lms_orchestrator_cutovers_total", R"(result="aborted")", aborted_total_.load());
   const bool in_progress = !attempts_.empty() && attempts_.back().decision == kDecisionBegin;
-  out += "lms_orchestrator_cutover_in_progress " + std::to_string(in_progress ? 1 : 0) + "\n";
-  out += "# HELP lms_orchestrator_last_cutover_id The latest attempt's ID.\n";
-  out += "# TYPE lms_orchestrator_last_cutover_id gauge\n";
-  out += "lms_orchestrator_last_cutover_id " + std::to_string(attempts_.empty() ? 0 : attempts_.back().id) +
-         "\n";
+  out.single("lms_orchestrator_cutover_in_progress", "gauge", "Whether a cutover is begun and not committed.",
+             uint64_t{in_progress ? 1u : 0u});
+  out.single("lms_orchestrator_last_cutover_id", "gauge", "The latest attempt's ID.",
+             uint64_t{attempts_.empty() ? 0 : attempts_.back().id});
   if (discovery_->enabled()) {
-    out += "# HELP lms_orchestrator_proxies_discovered Proxies the DNS name resolved to at the last look.\n";
-    out += "# TYPE lms_orchestrator_proxies_discovered gauge\n";
-    out += "lms_orchestrator_proxies_discovered " + std::to_string(discovery_->known()) + "\n";
-    out += "# HELP lms_orchestrator_proxy_set_changes_total Times the discovered proxies changed.\n";
-    out += "# TYPE lms_orchestrator_proxy_set_changes_total counter\n";
-    out += "lms_orchestrator_proxy_set_changes_total " + std::to_string(discovery_->changes()) + "\n";
-    out += "# HELP lms_orchestrator_discovery_failures_total Resolutions of the DNS name that failed.\n";
-    out += "# TYPE lms_orchestrator_discovery_failures_total counter\n";
-    out += "lms_orchestrator_discovery_failures_total " + std::to_string(discovery_->failures()) + "\n";
+    out.single("lms_orchestrator_proxies_discovered", "gauge",
+               "Proxies the DNS name resolved to at the last look.", uint64_t{discovery_->known()});
+    out.single("lms_orchestrator_proxy_set_changes_total", "counter", "Times the discovered proxies changed.",
+               uint64_t{discovery_->changes()});
+    out.single("lms_orchestrator_discovery_failures_total", "counter",
+               "Resolutions of the DNS name that failed.", uint64_t{discovery_->failures()});
   }
-  return out;
+  return out.str();
 }
 
 }  // namespace lms::orchestrator

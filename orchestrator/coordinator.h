@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "attempt.h"
+#include "decisions.h"
 #include "discovery.h"
 #include "proxy_client.h"
 #include "state_store.h"
@@ -27,18 +28,12 @@ struct CoordinatorConfig {
   std::vector<std::string> lms_addresses;  // the proxies' control addresses, as configured
   std::string lms_dns;  // or a DNS name that resolves to every proxy ("https://name" for HTTPS)
   uint32_t lms_dns_interval_ms = 5000;  // how often the name is resolved again to follow the pods
-  std::string source_dialect;  // when set, every proxy must serve this dialect's clients
+  std::string source_dialect;           // when set, every proxy must serve this dialect's clients
   uint16_t lms_port = 9044;
   uint32_t replication_timeout_ms = 30000;
   bool skip_replication_check = false;
   uint32_t proxy_timeout_ms = 5000;
   TlsFiles tls;
-};
-
-struct ProxyStatus {
-  std::string control_address;
-  control::Status status;
-  std::string error;
 };
 
 struct ProxyConnections {
@@ -86,8 +81,6 @@ class Coordinator {
   // Turns a begun attempt into an abort (written down, then sent) because of `why`.
   void fail_locked(Attempt& attempt, const std::string& why);
   bool check_replication(const Attempt& attempt, std::string* error);
-  // The first of `urls` that is not one of the attempt's proxies ("" when none).
-  static std::string newcomer(const Attempt& attempt, const std::vector<std::string>& urls);
   // The discovered addresses as control URLs.
   bool discovered_urls(const std::vector<std::string>& addresses, std::vector<std::string>* urls,
                        std::string* error) const;

@@ -1,0 +1,36 @@
+// The orchestrator's judgements, as pure functions of what it knows: no I/O, no locks, no clock,
+// so each is tested with plain values (decisions_test.cc) and the coordinator only gathers the
+// facts and carries the verdicts out.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "attempt.h"
+#include "model.h"
+
+namespace lms::orchestrator {
+
+// A proxy's answer to a status call: its status, or why it gave none.
+struct ProxyStatus {
+  std::string control_address;
+  control::Status status;
+  std::string error;
+};
+
+// Why a cutover may not begin on these proxies ("" when it may): each must answer, serve the
+// dialect the orchestrator was configured for (when it was), and all must agree on the source of
+// truth. `configured_dialect` is the display name ("PostgreSQL"), or "" for any.
+std::string begin_refusal(const std::vector<ProxyStatus>& proxies, const std::string& configured_dialect);
+
+// While an attempt is pausing: why it fails ("" while it may go on), from what its proxies last
+// reported and the proxies discovery sees now (`discovered`: control URLs; empty when the attempt
+// did not come from discovery). A proxy that does not answer, is no longer in this attempt (it
+// restarted), gave up or was aborted fails it; so does a proxy that appeared since, which is not
+// paused and would serve from the old database.
+std::string pausing_failure(const Attempt& attempt, const std::vector<std::string>& discovered);
+
+// The first of `urls` that is not one of the attempt's proxies ("" when none).
+std::string newcomer(const Attempt& attempt, const std::vector<std::string>& urls);
+
+}  // namespace lms::orchestrator
