@@ -5,7 +5,7 @@
 
 #include "emit_into.h"
 #include "json.h"
-#include "worker.h"
+#include "shared.h"
 
 namespace lms::core {
 namespace {
