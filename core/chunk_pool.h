@@ -5,8 +5,11 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string_view>
 #include <vector>
 
 namespace lms::core {
@@ -17,6 +20,14 @@ struct Chunk {
   size_t len = 0;        // bytes in data, for the write in flight
   uint8_t data[kCapacity];
 };
+
+class ChunkPool;
+
+// Hands bytes that were kept aside (what arrived before a handshake or a switch was over) to
+// `sink(chunk, len)` in as many chunks as they need, the way reads would have delivered them:
+// nothing is cut at a chunk's size.
+template <typename Sink>
+void deliver_in_chunks(ChunkPool& pool, std::string_view bytes, Sink&& sink);
 
 class ChunkPool {
  public:
@@ -44,5 +55,16 @@ class ChunkPool {
  private:
   std::vector<Chunk*> idle_;
 };
+
+template <typename Sink>
+void deliver_in_chunks(ChunkPool& pool, std::string_view bytes, Sink&& sink) {
+  for (size_t at = 0; at < bytes.size();) {
+    Chunk* chunk = pool.get();
+    const size_t n = std::min(bytes.size() - at, Chunk::kCapacity);
+    std::memcpy(chunk->data, bytes.data() + at, n);
+    at += n;
+    sink(chunk, n);
+  }
+}
 
 }  // namespace lms::core

@@ -199,6 +199,12 @@ void Session::on_peer_gone(Pump& pump, int status) {
     return;
   }
   if (phase_ != Phase::kForwarding) return;
+  if (client_terminating_) {
+    // The client said goodbye and the database hung up: the expected end, whichever close the
+    // loop saw first; neither a lost connection nor an error to count.
+    close_now();
+    return;
+  }
   worker_.mutable_metrics().source_disconnects.add();
   spdlog::warn("session={} lost the source connection ({}){}{}", id_, uv_err_name(status),
                requests_.empty() ? "" : " with a request in flight",

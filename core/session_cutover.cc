@@ -226,12 +226,10 @@ void Session::on_switched_backend(const lms_back_result& result) {
   phase_ = Phase::kReplaying;
   send_copy(to_source_, reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
   start_reading(to_client_);
-  if (!early.empty()) {
-    Chunk* chunk = worker_.pool().get();
-    const size_t n = std::min(early.size(), Chunk::kCapacity);
-    std::memcpy(chunk->data, early.data(), n);
-    replay_answer(chunk, n);
-  }
+  // What the new database sent right after its handshake is read as if it came now: answers to
+  // the replay first, then (once the switch is done) whatever follows, forwarded.
+  deliver_in_chunks(worker_.pool(), early,
+                    [this](Chunk* chunk, size_t n) { take_bytes(to_client_, chunk, n); });
 }
 
 void Session::replay_answer(Chunk* chunk, size_t len) {

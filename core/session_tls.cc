@@ -20,10 +20,8 @@ void Session::start_client_tls() {
   if (!front_in_.empty()) {
     const std::string early = std::move(front_in_);
     front_in_.clear();
-    Chunk* chunk = worker_.pool().get();
-    const size_t n = std::min(early.size(), Chunk::kCapacity);
-    std::memcpy(chunk->data, early.data(), n);
-    read_through_tls(to_source_, chunk, n);
+    deliver_in_chunks(worker_.pool(), early,
+                      [this](Chunk* chunk, size_t n) { read_through_tls(to_source_, chunk, n); });
   }
 }
 
