@@ -85,8 +85,10 @@ std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind
     return std::nullopt;
   }
   if (d->abi_minor > LMS_PLUGIN_ABI_MINOR) {
-    *error = refuse(path, "needs plugin ABI " + plugin_abi + ", this host speaks only up to " + host_abi);
-    return std::nullopt;
+    // A newer minor only added at the ends of its structs: this host reads the fields it knows
+    // (every read checks struct_size) and leaves the rest unused.
+    spdlog::info("plugin {} is built for plugin ABI {}, this host speaks {}: what {} added is not used", path,
+                 plugin_abi, host_abi, plugin_abi);
   }
   if (d->struct_size < kMinDescriptorSize || d->functions == nullptr || d->name.data == nullptr ||
       d->name.len == 0) {
