@@ -330,57 +330,20 @@ void Session::connect_source() {
   }
   uv_timer_start(&timer_, &Session::on_connect_timeout, shared_.config->connect_timeout_ms, 0);
 
-  const Endpoint& source = shared_.endpoint(truth_);
-  if (source.address) {
-    connect_to(reinterpret_cast<const sockaddr*>(&*source.address));
-    return;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  resolve_req_.data = this;
-  const int rc = uv_getaddrinfo(worker_.loop(), &resolve_req_, &Session::on_resolved, source.host.c_str(),
-                                std::to_string(source.port).c_str(), &hints);
-  if (rc < 0) {
-    fail_connect(std::string("cannot resolve ") + source.host + ": " + uv_strerror(rc));
-    return;
-  }
-  ++requests_pending_;
+  connector_.start(worker_.loop(), &server_, shared_.endpoint(truth_));
+  if (connector_.lookup_in_flight()) ++requests_pending_;
 }
 
-void Session::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result) {
-  auto* s = static_cast<Session*>(req->data);
-  --s->requests_pending_;
-  if (s->phase_ == Phase::kClosing) {
-    uv_freeaddrinfo(result);
-    s->maybe_destroy();
-    return;
-  }
-  if (status < 0 || result == nullptr) {
-    s->fail_connect("cannot resolve " + s->shared_.endpoint(s->truth_).host + ": " + uv_strerror(status));
-  } else {
-    s->connect_to(result->ai_addr);
-  }
-  uv_freeaddrinfo(result);
+void Session::on_lookup_finished() {
+  --requests_pending_;
+  if (phase_ == Phase::kClosing) maybe_destroy();
 }
 
-void Session::connect_to(const sockaddr* address) {
-  connect_req_.data = this;
-  const int rc = uv_tcp_connect(&connect_req_, &server_, address, &Session::on_connected);
-  if (rc < 0) fail_connect(uv_strerror(rc));
-}
-
-void Session::on_connected(uv_connect_t* req, int status) {
-  auto* s = static_cast<Session*>(req->data);
-  if (status == UV_ECANCELED || s->phase_ == Phase::kClosing) return;
-  if (status < 0) {
-    s->fail_connect(uv_strerror(status));
-    return;
-  }
-  uv_tcp_nodelay(&s->server_, 1);
-  s->phase_ = Phase::kBackHandshake;
-  s->back_dialect_->back_start(s->back_, &s->to_source_.emitter);
-  s->start_reading(s->to_client_);
+void Session::on_connected() {
+  if (phase_ == Phase::kClosing) return;
+  phase_ = Phase::kBackHandshake;
+  back_dialect_->back_start(back_, &to_source_.emitter);
+  start_reading(to_client_);
 }
 
 void Session::on_connect_timeout(uv_timer_t* timer) {
@@ -938,6 +901,7 @@ void Session::close_after_flush() {
   phase_ = Phase::kClosing;
   worker_.session_changed();
   if (link_) link_->finish();
+  connector_.cancel();
   stop_reading(to_source_);
   stop_reading(to_client_);
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
@@ -975,7 +939,7 @@ void Session::close_now() {
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
   if (timer_open_) close_handle(reinterpret_cast<uv_handle_t*>(&timer_));
-  if (requests_pending_ > 0) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  connector_.cancel();
 }
 
 void Session::close_handle(uv_handle_t* handle) {

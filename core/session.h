@@ -19,6 +19,7 @@
 
 #include "frame_scanner.h"
 #include "model.h"
+#include "net/connector.h"
 #include "shadow_link.h"
 #include "tls_channel.h"
 #include "translation.h"
@@ -26,7 +27,7 @@
 
 namespace lms::core {
 
-class Session final : private ShadowLinkOwner {
+class Session final : private ShadowLinkOwner, private Connector::Listener {
  public:
   // Accepts one pending connection from `listener` onto `worker`'s loop.
   static void accept_from(Worker& worker, uv_stream_t* listener);
@@ -134,8 +135,6 @@ class Session final : private ShadowLinkOwner {
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
-  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result);
-  static void on_connected(uv_connect_t* req, int status);
   static void on_connect_timeout(uv_timer_t* timer);
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_closed(uv_handle_t* handle);
@@ -194,7 +193,10 @@ class Session final : private ShadowLinkOwner {
   void run_front();
   void run_back();
   void connect_source();
-  void connect_to(const sockaddr* address);
+  // Connector::Listener: the connection to the source of truth.
+  void on_connected() override;
+  void on_connect_failed(const std::string& reason) override { fail_connect(reason); }
+  void on_lookup_finished() override;
   void fail_connect(const std::string& reason, const char* code = "08006");
   void start_forwarding();
   void forward(Pump& pump, Chunk* chunk, size_t len);
@@ -248,8 +250,7 @@ class Session final : private ShadowLinkOwner {
   uv_tcp_t client_{};
   uv_tcp_t server_{};
   uv_timer_t timer_{};
-  uv_connect_t connect_req_{};
-  uv_getaddrinfo_t resolve_req_{};
+  Connector connector_{*this};  // server_ to the source of truth
   uv_shutdown_t shutdown_req_{};
   int handles_open_ = 0;
   int requests_pending_ = 0;  // libuv requests that outlive a handle close (DNS lookups)

@@ -66,65 +66,28 @@ void ShadowLink::connect() {
   // Connecting counts against the deadline too: a target that never accepts must not hold waits.
   uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
 
-  const Endpoint& target = target_;
-  if (target.address) {
-    connect_to(reinterpret_cast<const sockaddr*>(&*target.address));
-    return;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  resolve_req_.data = this;
-  const int rc = uv_getaddrinfo(worker_.loop(), &resolve_req_, &ShadowLink::on_resolved, target.host.c_str(),
-                                std::to_string(target.port).c_str(), &hints);
-  if (rc < 0) {
-    fail(std::string("cannot resolve ") + target.host + ": " + uv_strerror(rc),
-         "lms: could not connect to the target database", "08006");
-    return;
-  }
-  resolving_ = true;
-  owner_.on_link_handle_opened();  // the lookup outlives a close; it is counted like a handle
+  connector_.start(worker_.loop(), &socket_, target_);
+  // The lookup outlives a close; it is counted like a handle until on_lookup_finished.
+  if (connector_.lookup_in_flight()) owner_.on_link_handle_opened();
 }
 
-void ShadowLink::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result) {
-  auto* link = static_cast<ShadowLink*>(req->data);
-  link->resolving_ = false;
-  if (link->state_ == State::kConnecting && !link->closed_) {
-    if (status < 0 || result == nullptr) {
-      link->fail("cannot resolve " + link->target_.host + ": " + uv_strerror(status),
-                 "lms: could not connect to the target database", "08006");
-    } else {
-      link->connect_to(result->ai_addr);
-    }
-  }
-  uv_freeaddrinfo(result);
-  link->owner_.on_link_handle_closed();
+void ShadowLink::on_connect_failed(const std::string& reason) {
+  if (state_ != State::kConnecting || closed_) return;
+  fail(reason, "lms: could not connect to the target database", "08006");
 }
 
-void ShadowLink::connect_to(const sockaddr* address) {
-  connect_req_.data = this;
-  const int rc = uv_tcp_connect(&connect_req_, &socket_, address, &ShadowLink::on_connected);
-  if (rc < 0) fail(uv_strerror(rc), "lms: could not connect to the target database", "08006");
-}
-
-void ShadowLink::on_connected(uv_connect_t* req, int status) {
-  auto* link = static_cast<ShadowLink*>(req->data);
-  if (status == UV_ECANCELED || link->state_ != State::kConnecting) return;
-  if (status < 0) {
-    link->fail(uv_strerror(status), "lms: could not connect to the target database", "08006");
+void ShadowLink::on_connected() {
+  if (state_ != State::kConnecting || closed_) return;
+  std::vector<lms_kv> params = target_.kvs();
+  for (const auto& [k, v] : startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  back_ = dialect_->back_create(params.data(), params.size());
+  if (back_ == nullptr) {
+    fail("out of memory", "lms: could not connect to the target database", "08006");
     return;
   }
-  uv_tcp_nodelay(&link->socket_, 1);
-  std::vector<lms_kv> params = link->target_.kvs();
-  for (const auto& [k, v] : link->startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
-  link->back_ = link->dialect_->back_create(params.data(), params.size());
-  if (link->back_ == nullptr) {
-    link->fail("out of memory", "lms: could not connect to the target database", "08006");
-    return;
-  }
-  link->state_ = State::kHandshake;
-  link->dialect_->back_start(link->back_, &link->emitter_);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&link->socket_), &ShadowLink::on_alloc, &ShadowLink::on_read);
+  state_ = State::kHandshake;
+  dialect_->back_start(back_, &emitter_);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_), &ShadowLink::on_alloc, &ShadowLink::on_read);
 }
 
 void ShadowLink::run_handshake() {
@@ -510,7 +473,7 @@ void ShadowLink::close_handles() {
   if (timer_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&deadline_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), &ShadowLink::on_closed);
   }
-  if (resolving_) uv_cancel(reinterpret_cast<uv_req_t*>(&resolve_req_));
+  connector_.cancel();
 }
 
 void ShadowLink::on_closed(uv_handle_t* handle) {

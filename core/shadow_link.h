@@ -20,6 +20,7 @@
 
 #include "chunk_pool.h"
 #include "frame_scanner.h"
+#include "net/connector.h"
 #include "tls_channel.h"
 #include "tls_context.h"
 #include "translation.h"
@@ -42,7 +43,7 @@ class ShadowLinkOwner {
   ~ShadowLinkOwner() = default;
 };
 
-class ShadowLink {
+class ShadowLink final : private Connector::Listener {
  public:
   // The id of an answer the link expects for itself (a replayed setting): it matches no request.
   static constexpr uint64_t kNoRequest = 0;
@@ -95,8 +96,6 @@ class ShadowLink {
     uint64_t sent_ns;
   };
 
-  static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* result);
-  static void on_connected(uv_connect_t* req, int status);
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
@@ -105,7 +104,6 @@ class ShadowLink {
   static void emit(void* ctx, const uint8_t* data, size_t len);
 
   void connect();
-  void connect_to(const sockaddr* address);
   void on_bytes(const uint8_t* data, size_t len);
   // The target's answers in the client's protocol (translated, when the target speaks another).
   void take_answer(const uint8_t* data, size_t len);
@@ -124,6 +122,11 @@ class ShadowLink {
   void close_handles();
   std::string client_error(const std::string& message, const char* code) const;
 
+  // Connector::Listener: the connection to the database shadowed to.
+  void on_connected() override;
+  void on_connect_failed(const std::string& reason) override;
+  void on_lookup_finished() override { owner_.on_link_handle_closed(); }
+
   ShadowLinkOwner& owner_;
   Worker& worker_;
   ProxyShared& shared_;
@@ -137,11 +140,9 @@ class ShadowLink {
 
   uv_tcp_t socket_{};
   uv_timer_t deadline_{};
-  uv_connect_t connect_req_{};
-  uv_getaddrinfo_t resolve_req_{};
+  Connector connector_{*this};
   bool socket_open_ = false;
   bool timer_open_ = false;
-  bool resolving_ = false;
   bool closed_ = false;
   bool draining_ = false;
 
