@@ -21,7 +21,11 @@ if [ ! -f "$dir/build.ninja" ]; then
   # shellcheck disable=SC2086  # the options are words, as the Dockerfile's shell splits them
   meson setup "$dir" $options -Dwerror=true >/dev/null
 fi
-ninja -C "$dir" >/dev/null
+if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+  tail -60 "$dir/ninja.log"
+  echo "package_check: the build failed" >&2
+  exit 1
+fi
 
 root=$(mktemp -d /tmp/lms-package-XXXXXX)
 trap 'rm -rf "$root"' EXIT

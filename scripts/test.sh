@@ -47,7 +47,13 @@ build() {  # build dir, label, meson options...
   else
     meson configure "$dir" -Dwerror=true >/dev/null  # a tree set up by hand, without it
   fi
-  ninja -C "$dir" >/dev/null
+  # The build's own output is kept in a file and shown when it fails (set -e would end the run
+  # with nothing said).
+  if ! ninja -C "$dir" >"$dir/ninja.log" 2>&1; then
+    tail -60 "$dir/ninja.log"
+    echo "$label: the build failed"
+    exit 1
+  fi
   end_phase "$label: build"
 }
 
@@ -91,7 +97,11 @@ fi
 targets=(fuzz_frame fuzz_front_handshake fuzz_back_handshake fuzz_scram fuzz_connection_string fuzz_inspect fuzz_summary
          fuzz_mysql_framer fuzz_mysql_handshake fuzz_mysql_connection_string fuzz_config fuzz_control_json
          fuzz_translation)
-ninja -C build-fuzz "${targets[@]/#/fuzz/}" >/dev/null
+if ! ninja -C build-fuzz "${targets[@]/#/fuzz/}" >build-fuzz/ninja.log 2>&1; then
+  tail -60 build-fuzz/ninja.log
+  echo "fuzzing: the build failed"
+  exit 1
+fi
 python3 fuzz/make_seeds.py build-fuzz/seeds
 end_phase "fuzzing: build"
 
