@@ -455,7 +455,7 @@ void Session::start_forwarding() {
   if (phase_ != Phase::kForwarding) return;
   start_reading(to_source_);
   start_reading(to_client_);
-  worker_.session_changed();
+  worker_.session_changed(*this);
 }
 
 // ---- forwarding ---------------------------------------------------------------------------------
@@ -619,7 +619,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
     m.backpressure_pauses.add();
   }
   // An answer may have ended the session's last request or transaction.
-  worker_.session_changed();
+  worker_.session_changed(*this);
 }
 
 void Session::resume_source() {
@@ -899,7 +899,7 @@ void Session::send_client_error(const char* severity, const std::string& code, c
 void Session::close_after_flush() {
   if (phase_ == Phase::kClosing) return;
   phase_ = Phase::kClosing;
-  worker_.session_changed();
+  worker_.session_changed(*this);
   if (link_) link_->finish();
   connector_.cancel();
   stop_reading(to_source_);
@@ -934,7 +934,7 @@ void Session::on_shutdown(uv_shutdown_t* req, int) {
 
 void Session::close_now() {
   phase_ = Phase::kClosing;
-  worker_.session_changed();
+  worker_.session_changed(*this);
   if (link_) link_->finish();
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));
   if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));

@@ -38,6 +38,7 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   }
 
   size_t index_in_worker = 0;  // maintained by Worker::attach/detach
+  bool counted_busy = false;   // the worker's busy count includes this session (while paused)
 
   // Cutover (session_cutover.cc). A session is busy while a request, a transaction or a connection
   // attempt is under way: a pause waits for it. An idle session, while its worker is paused, holds

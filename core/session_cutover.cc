@@ -273,7 +273,7 @@ void Session::finish_switch() {
                 shared_.endpoint(truth_).describe(), settings_.size(), statements_.size());
   start_reading(to_client_);
   release_paused_input();
-  worker_.session_changed();
+  worker_.session_changed(*this);
 }
 
 // ---- what the session set up ----------------------------------------------------------------------

@@ -61,7 +61,7 @@ bool Session::can_keep_server() const {
 
 void Session::reset_server_for_reuse() {
   phase_ = Phase::kResetting;
-  worker_.session_changed();
+  worker_.session_changed(*this);
   if (link_) link_->finish();
   stop_reading(to_source_);
   close_handle(reinterpret_cast<uv_handle_t*>(&client_));

@@ -171,7 +171,7 @@ void Worker::on_mail(uv_async_t* async) {
 void Worker::pause() {
   paused_ = true;
   last_busy_reported_ = UINT32_MAX;
-  report_busy();
+  count_busy();
 }
 
 void Worker::on_pool_timer(uv_timer_t* timer) {
@@ -193,7 +193,7 @@ void Worker::end_busy_sessions() {
   for (Session* s : sessions) {
     if (s->busy()) s->end_for_cutover();
   }
-  report_busy();
+  count_busy();
 }
 
 void Worker::drain() {
@@ -222,12 +222,27 @@ void Worker::end_sessions_for_shutdown() {
   for (Session* s : sessions) s->end_for_shutdown();
 }
 
+void Worker::count_busy() {
+  busy_ = 0;
+  for (Session* s : sessions_) {
+    s->counted_busy = s->busy();
+    busy_ += s->counted_busy ? 1 : 0;
+  }
+  report_busy();
+}
+
+void Worker::recount(Session& s) {
+  const bool busy = s.busy();
+  if (busy == s.counted_busy) return;
+  s.counted_busy = busy;
+  busy ? ++busy_ : --busy_;
+  report_busy();
+}
+
 void Worker::report_busy() {
-  uint32_t busy = 0;
-  for (const Session* s : sessions_) busy += s->busy() ? 1 : 0;
-  if (busy == last_busy_reported_) return;
-  last_busy_reported_ = busy;
-  if (shared_.cutover != nullptr) shared_.cutover->report_busy(index_, busy);
+  if (busy_ == last_busy_reported_) return;
+  last_busy_reported_ = busy_;
+  if (shared_.cutover != nullptr) shared_.cutover->report_busy(index_, busy_);
 }
 
 void Worker::attach(Session* s) {
@@ -240,7 +255,11 @@ void Worker::detach(Session* s) {
   sessions_[i] = sessions_.back();
   sessions_[i]->index_in_worker = i;
   sessions_.pop_back();
-  session_changed();
+  if (paused_ && s->counted_busy) {
+    --busy_;
+    report_busy();
+  }
+  if (draining_) end_idle_sessions();
 }
 
 }  // namespace lms::core

@@ -56,9 +56,10 @@ class Worker {
   void drain();
   // shutdown-grace expired: the sessions still busy end too (their transactions roll back).
   void end_sessions_for_shutdown();
-  // A session may have stopped being busy (or started closing).
-  void session_changed() {
-    if (paused_) report_busy();
+  // `s` may have stopped (or started) being busy, or started closing. While paused, the busy
+  // count follows each session's own transitions: no scan of every session per event.
+  void session_changed(Session& s) {
+    if (paused_) recount(s);
     if (draining_) end_idle_sessions();
   }
   // Visits every session (control plane snapshots).
@@ -82,6 +83,10 @@ class Worker {
   static void on_connection(uv_stream_t* listener, int status);
   static void on_stop(uv_async_t* async);
   static void on_mail(uv_async_t* async);
+  // Counts every session afresh (a pause begins) and reports the number to the controller.
+  void count_busy();
+  // One session's share of the count, after it changed.
+  void recount(Session& s);
   void report_busy();
   void end_idle_sessions();
   static void on_pool_timer(uv_timer_t* timer);
@@ -97,6 +102,7 @@ class Worker {
   bool paused_ = false;
   bool draining_ = false;
   bool ending_idle_ = false;  // end_idle_sessions is running (ending a session calls it again)
+  uint32_t busy_ = 0;         // sessions counted busy (Session::counted_busy) while paused
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
   WorkerMetrics metrics_;
