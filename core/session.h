@@ -125,6 +125,9 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   void on_link_handle_opened() override { ++handles_open_; }
   void on_link_handle_closed() override {
     --handles_open_;
+    // Links closed at a switch are freed as soon as they are done, not when the session ends:
+    // a session that lives through many cutovers would otherwise keep one per cutover.
+    std::erase_if(retired_links_, [](const std::unique_ptr<ShadowLink>& l) { return l->gone(); });
     maybe_destroy();
   }
 

@@ -477,7 +477,9 @@ void ShadowLink::close_handles() {
 }
 
 void ShadowLink::on_closed(uv_handle_t* handle) {
-  static_cast<ShadowLink*>(handle->data)->owner_.on_link_handle_closed();
+  auto* link = static_cast<ShadowLink*>(handle->data);
+  (handle == reinterpret_cast<uv_handle_t*>(&link->socket_) ? link->socket_open_ : link->timer_open_) = false;
+  link->owner_.on_link_handle_closed();  // last: the owner may free this link now (gone())
 }
 
 }  // namespace lms::core

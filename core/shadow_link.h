@@ -57,6 +57,8 @@ class ShadowLink final : private Connector::Listener {
   ShadowLink(const ShadowLink&) = delete;
   ShadowLink& operator=(const ShadowLink&) = delete;
 
+  // Closed, and nothing of it is still open or in flight: its owner may free it.
+  bool gone() const { return closed_ && !socket_open_ && !timer_open_ && !connector_.lookup_in_flight(); }
   // False once broken: requests are no longer sent.
   bool available() const { return state_ != State::kBroken; }
   // Once broken: the error a request that needed the target gets, in the client's protocol.
