@@ -13,6 +13,8 @@
 namespace lms::core {
 namespace {
 
+using namespace std::string_literals;
+
 // A backend message: type, big-endian length (itself included), body.
 std::string message(char type, const std::string& body) {
   const uint32_t len = static_cast<uint32_t>(body.size() + 4);
@@ -63,9 +65,9 @@ Walked walk_in_pieces(const std::string& stream, size_t piece, uint32_t copy_cla
   return out;
 }
 
-const std::string kError = message('E', std::string("SERROR\0C42P01\0Mno such table\0\0", 33));
+const std::string kError = message('E', "SERROR\0C42P01\0Mno such table\0\0"s);
 const std::string kAnswer = message('T', std::string(6, '\0')) + message('D', std::string(2, '\0')) +
-                            message('C', std::string("SELECT 1\0", 9)) + kError + message('Z', "I");
+                            message('C', "SELECT 1\0"s) + kError + message('Z', "I");
 
 TEST(FrameScanner, OneMessageIsConsumedWhole) {
   const Walked w = walk_in_pieces(message('Z', "I"), 1 << 16);
@@ -98,7 +100,7 @@ TEST(FrameScanner, SplitAtEveryByteSeesAndCopiesTheSame) {
 }
 
 TEST(FrameScanner, StopsWhereTheMarkedMessageEnds) {
-  const std::string two_answers = kAnswer + message('C', std::string("SELECT 2\0", 9)) + message('Z', "I");
+  const std::string two_answers = kAnswer + message('C', "SELECT 2\0"s) + message('Z', "I");
   const Walked w = walk_in_pieces(two_answers, two_answers.size(), kNone, LMS_MSG_READY);
   EXPECT_EQ(w.consumed, kAnswer.size());  // the rest waits for the next walk
   EXPECT_EQ(w.classes.back(), LMS_MSG_READY);
@@ -115,7 +117,7 @@ TEST(FrameScanner, TracksMessageBoundaries) {
 }
 
 TEST(FrameScanner, ABrokenStreamIsReported) {
-  const std::string garbage = message('Z', "I") + std::string("\x01\xFF\xFF\xFF\xFF", 5);
+  const std::string garbage = message('Z', "I") + "\x01\xFF\xFF\xFF\xFF"s;
   FrameScanner scanner(&postgres(), LMS_FROM_SERVER);
   const auto walked = scanner.walk(
       reinterpret_cast<const uint8_t*>(garbage.data()), garbage.size(),
