@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "carried_state.h"
 #include "frame_scanner.h"
 #include "model.h"
 #include "net/connector.h"
@@ -327,12 +328,7 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   bool counted_as_held_ = false;
   uint32_t replay_pending_ = 0;  // answers the replayed state still owes
   uint32_t replay_failed_ = 0;
-  // What the session set up, to carry over: each setting's last SET (in first-set order) and each
-  // named statement's Parse (or PREPARE), as the client sent them.
-  std::vector<std::pair<std::string, std::string>> settings_;
-  std::map<std::string, std::string> statements_;
-  // A statement's run that declared its parameters' types (LMS_FRAME_FLAG_TYPES), by name.
-  std::map<std::string, std::string> statement_types_;
+  CarriedState carried_;                 // what the session set up, to carry to another database
   uint32_t client_inspected_flags_ = 0;  // the frame flags of the client message being inspected
   std::string naming_prepare_;           // the prepare the server message being inspected names
   // Messages inspected as they stream by (queries, statements, errors), bounded.

@@ -216,8 +216,7 @@ void Session::on_switched_backend(const lms_back_result& result) {
                                     &collect);
       ++replay_pending_;
     };
-    for (const auto& [name, message] : settings_) add(message);
-    for (const auto& [name, message] : statements_) add(message);
+    for (const std::string& message : carried_.replay()) add(message);
   }
   if (replay_pending_ == 0) {
     finish_switch();
@@ -270,7 +269,7 @@ void Session::finish_switch() {
         id_, replay_failed_, shared_.endpoint(truth_).describe());
   }
   spdlog::debug("session={} now served by {} ({} settings, {} statements carried)", id_,
-                shared_.endpoint(truth_).describe(), settings_.size(), statements_.size());
+                shared_.endpoint(truth_).describe(), carried_.settings(), carried_.statements());
   start_reading(to_client_);
   release_paused_input();
   worker_.session_changed(*this);
@@ -285,48 +284,9 @@ void Session::on_client_inspected() {
                     client_inspected_.size(), &d);
   if (d.text.len > 0) note_last_query(d.text);
   note_statement(d);
-  const std::string name = view_of(d.name);
-  switch (d.effect) {
-    case LMS_EFFECT_PREPARE:
-      if (!name.empty()) {
-        statements_[name] = client_inspected_;
-      } else if (!requests_.empty()) {
-        requests_.back().unnamed_prepare = client_inspected_;  // named by the answer
-      }
-      break;
-    case LMS_EFFECT_BIND:
-      if ((client_inspected_flags_ & LMS_FRAME_FLAG_TYPES) && statements_.count(name) > 0) {
-        statement_types_[name] = client_inspected_;
-      }
-      break;
-    case LMS_EFFECT_DEALLOCATE:
-      statements_.erase(name);
-      statement_types_.erase(name);
-      break;
-    case LMS_EFFECT_DEALLOCATE_ALL:
-      statements_.clear();
-      statement_types_.clear();
-      break;
-    case LMS_EFFECT_SETTING: {
-      auto it =
-          std::find_if(settings_.begin(), settings_.end(), [&](const auto& s) { return s.first == name; });
-      if (it == settings_.end()) {
-        settings_.emplace_back(name, client_inspected_);
-      } else {
-        it->second = client_inspected_;
-      }
-      break;
-    }
-    case LMS_EFFECT_RESET_SETTINGS:
-      settings_.clear();
-      break;
-    case LMS_EFFECT_DISCARD_ALL:
-      settings_.clear();
-      statements_.clear();
-      statement_types_.clear();
-      break;
-    default:
-      break;
+  if (carried_.take(d, client_inspected_, client_inspected_flags_) == CarriedState::Outcome::kAwaitsName &&
+      !requests_.empty()) {
+    requests_.back().unnamed_prepare = client_inspected_;  // named by the answer
   }
   client_inspected_.clear();
 }
@@ -355,7 +315,7 @@ void Session::on_server_inspected() {
                     server_inspected_.size(), &d);
   if (d.effect == LMS_EFFECT_ERROR) last_error_ = view_of(d.text);
   if (d.effect == LMS_EFFECT_PREPARE && !naming_prepare_.empty()) {
-    statements_[view_of(d.name)] = naming_prepare_;
+    carried_.name_statement(view_of(d.name), naming_prepare_);
     if (link_) link_->learn_statement(view_of(d.name), naming_prepare_);
   }
   naming_prepare_.clear();

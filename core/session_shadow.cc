@@ -54,10 +54,7 @@ void Session::open_shadow_link() {
                                        other, prepared_statements());
   // What the session set up before shadowing began (settings, named statements) runs on the target
   // first, as a cutover replays it on the new source of truth.
-  std::vector<std::string> state;
-  for (const auto& [name, message] : settings_) state.push_back(message);
-  for (const auto& [name, message] : statements_) state.push_back(message);
-  link_->replay(state);
+  link_->replay(carried_.replay());
 }
 
 void Session::on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) {

@@ -12,12 +12,7 @@
 namespace lms::core {
 
 std::vector<std::pair<std::string, std::string>> Session::prepared_statements() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [name, message] : statements_) {
-    const auto types = statement_types_.find(name);
-    out.emplace_back(name, types == statement_types_.end() ? message : message + types->second);
-  }
-  return out;
+  return carried_.prepared_statements();
 }
 
 void Session::start_translation() {

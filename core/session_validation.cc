@@ -47,12 +47,12 @@ void Session::note_statement(const lms_message_detail& d) {
 }
 
 std::string_view Session::prepared_text(std::string_view name) {
-  const auto it = statements_.find(std::string(name));
-  if (it == statements_.end()) return {};
+  const std::string* prepared = carried_.statement(std::string(name));
+  if (prepared == nullptr) return {};
   // The statement's Parse (or SQL PREPARE) as the client sent it: its text is in the message.
   lms_message_detail parse{};
   parse.struct_size = sizeof parse;
-  dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(it->second.data()), it->second.size(),
+  dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(prepared->data()), prepared->size(),
                     &parse);
   return {parse.text.data == nullptr ? "" : parse.text.data, parse.text.len};
 }
