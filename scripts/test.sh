@@ -25,7 +25,7 @@ begin_phase() {  # label
 }
 
 end_phase() {  # label
-  phases+=("$(printf '%-44s %4ds' "$1" $(($(date +%s) - phase_started)))")
+  phases+=("$(printf '%-48s %4ds' "$1" $(($(date +%s) - phase_started)))")
 }
 
 count_meson_results() {  # build dir
