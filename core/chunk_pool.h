@@ -21,14 +21,6 @@ struct Chunk {
   uint8_t data[kCapacity];
 };
 
-class ChunkPool;
-
-// Hands bytes that were kept aside (what arrived before a handshake or a switch was over) to
-// `sink(chunk, len)` in as many chunks as they need, the way reads would have delivered them:
-// nothing is cut at a chunk's size.
-template <typename Sink>
-void deliver_in_chunks(ChunkPool& pool, std::string_view bytes, Sink&& sink);
-
 class ChunkPool {
  public:
   // Idle chunks kept for reuse; beyond that they go back to the allocator, so a burst does not pin
@@ -56,6 +48,9 @@ class ChunkPool {
   std::vector<Chunk*> idle_;
 };
 
+// Hands bytes that were kept aside (what arrived before a handshake or a switch was over) to
+// `sink(chunk, len)` in as many chunks as they need, the way reads would have delivered them:
+// nothing is cut at a chunk's size.
 template <typename Sink>
 void deliver_in_chunks(ChunkPool& pool, std::string_view bytes, Sink&& sink) {
   for (size_t at = 0; at < bytes.size();) {

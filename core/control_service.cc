@@ -2,8 +2,6 @@
 
 #include <lms/control.h>
 
-#include <chrono>
-#include <future>
 #include <memory>
 
 #include "json.h"
@@ -15,8 +13,6 @@ namespace lms::core {
 namespace {
 
 constexpr uint32_t kStatementTimeoutMs = 5000;
-// Shorter than the orchestrator's default deadline for a call (5 s), so a stuck worker is named
-// in the answer instead of the call timing out without one.
 
 std::string host_port(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
 

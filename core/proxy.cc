@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <future>
 #include <thread>
 
 namespace lms::core {

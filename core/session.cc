@@ -634,13 +634,13 @@ void Session::resume_source() {
 }
 
 void Session::forward_copy(Pump& pump, const std::string& bytes) {
-  for (size_t at = 0; at < bytes.size() && phase_ == Phase::kForwarding;) {
-    const size_t n = std::min(Chunk::kCapacity, bytes.size() - at);
-    Chunk* chunk = worker_.pool().get();
-    std::memcpy(chunk->data, bytes.data() + at, n);
-    forward(pump, chunk, n);
-    at += n;
-  }
+  deliver_in_chunks(worker_.pool(), bytes, [this, &pump](Chunk* chunk, size_t n) {
+    if (phase_ == Phase::kForwarding) {
+      forward(pump, chunk, n);
+    } else {
+      worker_.pool().put(chunk);  // the session stopped forwarding (an error closed it)
+    }
+  });
 }
 
 unsigned Session::on_client_message(const lms_frame& f) {
