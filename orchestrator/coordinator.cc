@@ -437,8 +437,9 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
       return false;
     }
     spdlog::info("cutover {}: committing on {} proxies", id, a.proxies.size());
+    // Under the lock: the monitor, which also sends decisions, must not get to it first.
+    crash_point("commit-recorded");
   }
-  crash_point("commit-recorded");
   push_decision(id, config_.proxy_timeout_ms);
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);
@@ -469,9 +470,10 @@ bool Coordinator::abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::str
       }
       ++aborted_total_;
       spdlog::info("cutover {}: aborting on {} proxies", id, a->proxies.size());
+      // Under the lock: the monitor, which also sends decisions, must not get to it first.
+      crash_point("abort-recorded");
     }
   }
-  crash_point("abort-recorded");
   push_decision(id, timeout_ms == 0 ? config_.proxy_timeout_ms : timeout_ms);
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);
