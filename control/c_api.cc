@@ -20,11 +20,17 @@ struct lms_control {
 namespace lms::control {
 namespace {
 
+// A malloc'd copy of `text`, as the ABI hands strings to the caller.
+char* copy_out(const std::string& text) {
+  auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out != nullptr) std::memcpy(out, text.c_str(), text.size() + 1);
+  return out;
+}
+
 void set_error(char** errptr, const std::string& message) {
   if (errptr == nullptr) return;
   std::free(*errptr);
-  *errptr = static_cast<char*>(std::malloc(message.size() + 1));
-  if (*errptr != nullptr) std::memcpy(*errptr, message.c_str(), message.size() + 1);
+  *errptr = copy_out(message);
 }
 
 // The C object first, then the strings it points at; the C struct is the first member so the
@@ -226,6 +232,18 @@ uint8_t lms_control_replication_seen(lms_control* control, const char* token, ch
   if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.replication_seen(t, &seen, e); }))
     return 0;
   return seen ? 1 : 0;
+}
+
+char* lms_control_shadow_report(lms_control* control, char** errptr) {
+  std::string text;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.shadow_report(&text, e); })) return nullptr;
+  return copy_out(text);
+}
+
+char* lms_control_metrics(lms_control* control, char** errptr) {
+  std::string text;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.metrics(&text, e); })) return nullptr;
+  return copy_out(text);
 }
 
 }  // extern "C"

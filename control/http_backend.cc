@@ -100,6 +100,26 @@ class HttpBackend final : public Backend {
     return decode(body.at("seen"), seen, error);
   }
 
+  bool shadow_report(std::string* json_text, std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/shadow/report", nullptr, &body, error)) return false;
+    *json_text = body.dump();
+    return true;
+  }
+  bool metrics(std::string* text, std::string* error) override {
+    const httplib::Result result = client_->Get("/metrics");
+    if (!result) {
+      *error = url_ + ": " + httplib::to_string(result.error());
+      return false;
+    }
+    if (result->status != 200) {
+      *error = url_ + ": GET /metrics answered " + std::to_string(result->status);
+      return false;
+    }
+    *text = result->body;
+    return true;
+  }
+
  private:
   template <typename T>
   bool decode(const json& j, T* out, std::string* error) {

@@ -28,8 +28,8 @@ bool valid_token(const std::string& token) {
 }  // namespace
 
 ControlService::ControlService(ProxyShared& shared, std::vector<Worker*> workers, CutoverController& cutover,
-                               std::function<bool(std::string*)> ready)
-    : shared_(shared), workers_(std::move(workers)), cutover_(cutover), ready_(std::move(ready)) {}
+                               ProxyViews views)
+    : shared_(shared), workers_(std::move(workers)), cutover_(cutover), views_(std::move(views)) {}
 
 bool ControlService::status(control::Status* out, std::string*) {
   const Config& config = *shared_.config;
@@ -45,7 +45,7 @@ bool ControlService::status(control::Status* out, std::string*) {
   out->transitioning = cutover_.transitioning();
   out->open_connections = shared_.open_sessions.load();
   std::string reason;
-  if (!ready_(&reason)) out->error = "the source of truth does not answer: " + reason;
+  if (!views_.ready(&reason)) out->error = "the source of truth does not answer: " + reason;
   out->cutover = cutover_.current();
   return true;
 }

@@ -14,11 +14,16 @@
 
 namespace lms::core {
 
+// What the proxy renders of itself, which the control plane hands out as it is.
+struct ProxyViews {
+  std::function<bool(std::string*)> ready;  // whether the source of truth answers (and why not)
+  std::function<std::string()> metrics;     // Prometheus text
+  std::function<std::string()> shadow_report;  // the compatibility report, JSON
+};
+
 class ControlService final : public control::Backend {
  public:
-  // `ready` says whether the source of truth answers (and why not).
-  ControlService(ProxyShared& shared, std::vector<Worker*> workers, CutoverController& cutover,
-                 std::function<bool(std::string*)> ready);
+  ControlService(ProxyShared& shared, std::vector<Worker*> workers, CutoverController& cutover, ProxyViews views);
 
   bool status(control::Status* out, std::string* error) override;
   bool connections(std::vector<control::Connection>* out, std::string* error) override;
@@ -37,6 +42,14 @@ class ControlService final : public control::Backend {
   }
   bool replication_mark(const std::string& token, std::string* error) override;
   bool replication_seen(const std::string& token, bool* seen, std::string* error) override;
+  bool shadow_report(std::string* json_text, std::string*) override {
+    *json_text = views_.shadow_report();
+    return true;
+  }
+  bool metrics(std::string* text, std::string*) override {
+    *text = views_.metrics();
+    return true;
+  }
 
  private:
   // Runs one statement on the database with `role` over a connection of the proxy's own.
@@ -45,7 +58,7 @@ class ControlService final : public control::Backend {
   ProxyShared& shared_;
   std::vector<Worker*> workers_;
   CutoverController& cutover_;
-  std::function<bool(std::string*)> ready_;
+  ProxyViews views_;
 };
 
 // The table the replication check writes to and reads from; created where missing.

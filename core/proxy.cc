@@ -123,8 +123,10 @@ bool Proxy::start(std::string* error) {
   cutover_ = std::make_unique<CutoverController>(shared_, workers);
   shared_.cutover = cutover_.get();
   if (!cutover_->restore(error)) return false;
-  control_ = std::make_unique<ControlService>(shared_, workers, *cutover_,
-                                              [this](std::string* reason) { return probe_source(reason); });
+  control_ = std::make_unique<ControlService>(
+      shared_, workers, *cutover_,
+      ProxyViews{[this](std::string* reason) { return probe_source(reason); }, [this] { return render_metrics(); },
+                 [this] { return render_shadow_report(); }});
   HttpSecurity security;
   security.files = {config_.control_tls_cert, config_.control_tls_key, config_.control_tls_ca};
   security.access.tls = !config_.control_tls_cert.empty();

@@ -7,6 +7,7 @@
 
 #include "http_json.h"
 #include "json.h"
+#include "readiness_checks.h"
 
 namespace lms::orchestrator {
 namespace {
@@ -45,7 +46,8 @@ bool field_of(const json& body, const char* key, T fallback, httplib::Response& 
 
 }  // namespace
 
-void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
+void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHistory& history,
+                    uint32_t sample_interval_ms) {
   server.Get("/healthz",
              [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   server.Get("/v1/status", [&coordinator](const httplib::Request& req, httplib::Response& res) {
@@ -71,7 +73,11 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
     json errors = json::array();
     for (const auto& p : coordinator.connections(urls)) {
       if (!p.error.empty()) errors.push_back({{"control_address", p.control_address}, {"error", p.error}});
-      for (const auto& c : p.connections) connections.push_back(c);
+      for (const auto& c : p.connections) {
+        json entry = c;
+        entry["control_address"] = p.control_address;  // which proxy holds it
+        connections.push_back(std::move(entry));
+      }
     }
     reply(res, 200, json{{"connections", connections}, {"errors", errors}});
   });
@@ -137,6 +143,45 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator) {
     }
     if (!coordinator.get(id, &attempt, &error)) return reply_error(res, 404, error);
     reply(res, 200, attempt);
+  });
+  // Every attempt, newest first; ?limit=N the newest N (limit=1: the latest, or none, without a 404).
+  server.Get("/v1/cutover/history", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    std::vector<Attempt> attempts = coordinator.history();
+    if (req.has_param("limit")) {
+      size_t limit = 0;
+      const std::string text = req.get_param_value("limit");
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+      if (ec != std::errc() || end != text.data() + text.size()) return reply_error(res, 400, "limit must be a number");
+      if (attempts.size() > limit) attempts.resize(limit);
+    }
+    reply(res, 200, json{{"attempts", attempts}});
+  });
+  server.Get("/v1/shadow/report", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string> urls;
+    std::string error;
+    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
+      return reply_error(res, 400, error);
+    reply(res, 200, merged_report(urls, coordinator.fleet_access()));
+  });
+  server.Get("/v1/cutover/checks", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string> urls;
+    std::string error;
+    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
+      return reply_error(res, 400, error);
+    ReadinessInputs in;
+    in.proxies = coordinator.status(urls);
+    in.configured_dialect = coordinator.configured_dialect();
+    in.report = merged_report(urls, coordinator.fleet_access());
+    in.connections = coordinator.connections(urls);
+    Attempt latest;
+    if (coordinator.get(0, &latest, &error)) in.latest = &latest;
+    json checks = readiness_checks(in);
+    bool failed = false;
+    for (const auto& c : checks) failed = failed || c.at("result") == "fail";
+    reply(res, 200, json{{"checks", checks}, {"ready", !failed}});
+  });
+  server.Get("/v1/metrics/history", [&history, sample_interval_ms](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, history.to_json(sample_interval_ms));
   });
   server.Get("/v1/cutover", [&coordinator](const httplib::Request&, httplib::Response& res) {
     Attempt attempt;

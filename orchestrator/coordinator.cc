@@ -7,11 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <future>
 
 #include "address.h"
 #include "crash_point.h"
 #include "json.h"
+#include "parallel.h"
 #include "prometheus_text.h"
 
 namespace lms::orchestrator {
@@ -23,15 +23,6 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Runs fn(i) for every index in parallel and waits for all.
-template <typename Fn>
-void for_each_parallel(size_t n, Fn&& fn) {
-  std::vector<std::future<void>> done;
-  done.reserve(n);
-  for (size_t i = 0; i < n; ++i) done.push_back(std::async(std::launch::async, [&fn, i] { fn(i); }));
-  for (auto& f : done) f.get();
 }
 
 bool acknowledged(const Attempt& a, const ProxyRecord& p) {
@@ -209,10 +200,7 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
   }
   // Every proxy must answer and agree on which database serves before anything pauses.
   const auto statuses = status(urls);
-  // Status shows dialects by their display names ("PostgreSQL" for postgres).
-  const std::string dialect =
-      config_.source_dialect.empty() ? "" : control::display_dialect(config_.source_dialect);
-  if (*error = begin_refusal(statuses, dialect); !error->empty()) return false;
+  if (*error = begin_refusal(statuses, configured_dialect()); !error->empty()) return false;
   uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
@@ -497,6 +485,23 @@ bool Coordinator::get(uint64_t id, Attempt* out, std::string* error) {
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);
   return true;
+}
+
+std::string Coordinator::configured_dialect() const {
+  // Status shows dialects by their display names ("PostgreSQL" for postgres).
+  return config_.source_dialect.empty() ? "" : control::display_dialect(config_.source_dialect);
+}
+
+std::vector<Attempt> Coordinator::history() {
+  uint64_t latest = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!attempts_.empty()) latest = attempts_.back().id;
+  }
+  // The latest attempt is live on the proxies; the older ones are shown as recorded.
+  if (latest != 0) refresh(latest);
+  std::lock_guard lock(mutex_);
+  return {attempts_.rbegin(), attempts_.rend()};
 }
 
 void Coordinator::run_monitor() {

@@ -19,6 +19,7 @@
 #include "attempt.h"
 #include "decisions.h"
 #include "discovery.h"
+#include "fleet_views.h"
 #include "proxy_client.h"
 #include "state_store.h"
 
@@ -69,6 +70,12 @@ class Coordinator {
   bool commit(uint64_t id, Attempt* out, std::string* error);
   bool abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::string* error);
   bool get(uint64_t id, Attempt* out, std::string* error);
+  // Every attempt as recorded, newest first.
+  std::vector<Attempt> history();
+  // The display name of the dialect every proxy must serve ("" for any), as begin checks it.
+  std::string configured_dialect() const;
+  // How the console's views reach the proxies: as the cutover does.
+  FleetAccess fleet_access() const { return {config_.tls, config_.proxy_timeout_ms}; }
   std::string render_metrics();
 
  private:

@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "api.h"
+#include "console.h"
 #include "coordinator.h"
 #include "duration.h"
 #include "http_json.h"
+#include "metrics_sampler.h"
 #include "state_store.h"
 #include "tls_server.h"
 
@@ -106,6 +108,13 @@ int main(int argc, char** argv) {
   app.add_option("--allow-origin", allow_origin,
                  "an origin (https://ops.example.com, or *) whose browser pages may call the API (CORS)")
       ->envname("ORCH_ALLOW_ORIGIN");
+  std::string console_dir;
+  app.add_option("--console-dir", console_dir,
+                 "the console's files (default: found beside the binary, PREFIX/share/lms/console)");
+  std::string sample_interval = "5s";
+  app.add_option("--metrics-sample-interval", sample_interval,
+                 "how often the proxies' metrics are read for the console's charts (15 minutes are kept)")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.add_flag("--version", version, "print the version and exit");
   CLI11_PARSE(app, argc, argv);
@@ -134,6 +143,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.lms_dns_interval_ms = static_cast<uint32_t>(*dns_interval_ms);
+  const auto sample_ms = lms::control::parse_duration_ms(sample_interval);
+  if (!sample_ms || *sample_ms < 100 || *sample_ms > 600'000) {
+    spdlog::error("--metrics-sample-interval takes a duration from 100ms to 10m, such as 5s");
+    return 2;
+  }
+  const std::string console_files = find_console_dir(console_dir);
+  if (!console_dir.empty() && console_files.empty()) {
+    spdlog::error("--console-dir {}: no index.html there", console_dir);
+    return 2;
+  }
   config.replication_timeout_ms = static_cast<uint32_t>(*replication_ms);
   config.proxy_timeout_ms = static_cast<uint32_t>(*proxy_ms);
   std::string api_host;
@@ -214,7 +233,17 @@ int main(int argc, char** argv) {
     lms::control::reply_error(res, 403, why);
     return httplib::Server::HandlerResponse::Handled;
   });
-  add_api_routes(api, coordinator);
+  const auto sample_interval_ms = static_cast<uint32_t>(*sample_ms);
+  MetricsHistory history(15 * 60 * 1000 / sample_interval_ms + 1);
+  add_api_routes(api, coordinator, history, sample_interval_ms);
+  if (console_files.empty()) {
+    spdlog::warn("the console's files are not installed beside lms-orchestrator: / serves nothing");
+  } else if (!mount_console(api, console_files)) {
+    spdlog::error("cannot serve the console from {}", console_files);
+    return 1;
+  }
+  MetricsSampler sampler(coordinator, history, sample_interval_ms);
+  sampler.start();
   httplib::Server metrics;
   metrics.new_task_queue = [] { return new httplib::ThreadPool(1); };
   metrics.Get("/metrics", [&coordinator](const httplib::Request&, httplib::Response& res) {
@@ -230,10 +259,10 @@ int main(int argc, char** argv) {
   }
   std::thread api_thread([&] { api.listen_after_bind(); });
   std::thread metrics_thread([&] { metrics.listen_after_bind(); });
-  spdlog::info("lms-orchestrator {} listening on {} ({}; metrics on {}), history in {}, proxies: {}", LMS_VERSION,
-               listen,
+  spdlog::info("lms-orchestrator {} listening on {} ({}; metrics on {}; console {}), history in {}, proxies: {}",
+               LMS_VERSION, listen,
                !api_tls.enabled() ? "plain HTTP" : api_tls.client_ca.empty() ? "HTTPS" : "HTTPS, client certificates required",
-               metrics_listen, store->describe(),
+               metrics_listen, console_files.empty() ? "not installed" : "at /", store->describe(),
                !addresses.empty()
                    ? addresses
                    : (!config.lms_dns.empty() ? "DNS " + config.lms_dns : "given per request"));
@@ -247,6 +276,7 @@ int main(int argc, char** argv) {
   metrics.stop();
   api_thread.join();
   metrics_thread.join();
+  sampler.stop();
   coordinator.stop();
   return 0;
 }

@@ -43,6 +43,25 @@ bool cutover_call(lms_control* handle, const std::string& open_error, control::C
   return true;
 }
 
+// Runs a call returning a malloc'd string, copying and freeing it.
+template <typename Call>
+bool text_call(lms_control* handle, const std::string& open_error, std::string* out, std::string* error,
+               Call&& call) {
+  if (handle == nullptr) {
+    *error = open_error;
+    return false;
+  }
+  char* err = nullptr;
+  char* text = call(handle, &err);
+  if (text == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  *out = text;
+  lms_control_free(text);
+  return true;
+}
+
 }  // namespace
 
 ProxyClient::ProxyClient(const std::string& address, const TlsFiles& tls, uint32_t timeout_ms) {
@@ -159,6 +178,14 @@ bool ProxyClient::replication_seen(const std::string& token, bool* seen, std::st
     return false;
   }
   return true;
+}
+
+bool ProxyClient::shadow_report(std::string* json_text, std::string* error) {
+  return text_call(handle_, open_error_, json_text, error, lms_control_shadow_report);
+}
+
+bool ProxyClient::metrics(std::string* text, std::string* error) {
+  return text_call(handle_, open_error_, text, error, lms_control_metrics);
 }
 
 }  // namespace lms::orchestrator

@@ -3,7 +3,8 @@
 # from the Dockerfile itself so that the two cannot drift, installs it into a temporary root as the
 # image does (`meson install --destdir`), and runs what was installed: `lms --version`, then one
 # query through the installed lms (plugins found relative to the binary) to a PostgreSQL server of
-# its own. -Dwerror=true on top: a warning that a packager's release build would print fails here.
+# its own, and the installed orchestrator serving its console (found relative to the binary).
+# -Dwerror=true on top: a warning that a packager's release build would print fails here.
 #   scripts/package_check.sh [BUILD_DIR]   (default build-package)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +34,4 @@ meson install -C "$dir" --destdir "$root" --no-rebuild --quiet
 lms="$root$prefix/bin/lms"
 "$lms" --version
 python3 tests/package/installed_lms.py "$lms"
+python3 tests/package/installed_console.py "$root$prefix/bin/lms-orchestrator"

@@ -9,6 +9,8 @@ packages=(
   # libraries the code links
   libuv1-dev libssl-dev libtomlplusplus-dev libspdlog-dev libboost-dev libboost-filesystem-dev
   libpq-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev libmariadb-dev
+  # the console's charts (copied into the build and the install)
+  libjs-chart.js
   # real servers and clients the tests, the demo and the benchmarks drive
   postgresql-15 postgresql-client-15 pgbouncer python3 procps iproute2
   mariadb-server mariadb-client sysbench
@@ -16,6 +18,8 @@ packages=(
   # JSON-schema checks, a real Prometheus and promtool
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev
   yamllint prometheus
+  # the console's browser test: headless Chromium driven through chromedriver by Debian's python3
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -1,7 +1,7 @@
 """No secret in any output: the passwords of the connection strings (source, target, CRDB_URL),
 the clients' passwords (right and wrong) and literals a client sends never appear in a log line,
-an error, `status` or `connections list` output, the metrics, the shadow report or the mismatch
-file, whatever goes wrong along the way."""
+an error, `status` or `connections list` output, the metrics, the shadow report, the mismatch
+file or the console's pages and the API answers they show, whatever goes wrong along the way."""
 import json
 import os
 import subprocess
@@ -61,7 +61,7 @@ class NoSecretInAnyOutput(TargetTestCase):
         # (The source: the ALTER ROLE above, shadowed in sync mode, gave the target's keeper the
         # source's password too.)
         crdb = source
-        orch = Orchestrator([proxy, wrong, gone], env={"CRDB_URL": crdb})
+        orch = Orchestrator([proxy, wrong, gone], env={"CRDB_URL": crdb}, extra=["--metrics-sample-interval", "500ms"])
         self.addCleanup(orch.stop)
         listed = []
         for _ in range(100):  # until the held session's statement has run
@@ -79,6 +79,22 @@ class NoSecretInAnyOutput(TargetTestCase):
             for path in ("/metrics", "/v1/status", "/v1/connections", "/v1/shadow/report"):
                 outputs.append(p.http_get(path)[1])
         self.assertGreater(json.loads(proxy.http_get("/v1/shadow/report")[1])["mismatches"], 0)
+        # The console's pages and every API answer they read, from the orchestrator.
+        import urllib.request
+        import urllib.error
+        time.sleep(1.2)  # one metrics sample (the orchestrator samples every 0.5 s here)
+        for path in ("/", "/app.js", "/cutover.js", "/v1/status", "/v1/connections", "/v1/shadow/report",
+                     "/v1/metrics/history", "/v1/cutover/checks", "/v1/cutover/history"):
+            try:
+                with urllib.request.urlopen(orch.url + path, timeout=30) as r:
+                    body = r.read().decode()
+            except urllib.error.HTTPError as e:
+                body = e.read().decode()
+            outputs.append(body)
+            if path == "/v1/metrics/history":
+                self.assertTrue(json.loads(body)["samples"], "the orchestrator sampled no metrics")
+            if path == "/v1/shadow/report":
+                self.assertGreater(json.loads(body)["mismatches"], 0)
         orch.stop()
         outputs.append(orch.log())
         for p in (proxy, wrong, gone):

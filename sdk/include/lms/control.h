@@ -22,6 +22,8 @@
  *   1.0  status, connections, cutover begin / commit / abort / get, replication marker.
  *   1.1  lms_control_options.tls_server_name: reach a proxy by its IP address, check its
  *        certificate against a name (a Kubernetes headless service's pods).
+ *   1.2  lms_control_shadow_report and lms_control_metrics: what a console shows of each proxy
+ *        (its compatibility report, its counters and latency histograms).
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -34,7 +36,7 @@ extern "C" {
 #endif
 
 #define LMS_CONTROL_ABI_MAJOR 1u
-#define LMS_CONTROL_ABI_MINOR 1u
+#define LMS_CONTROL_ABI_MINOR 2u
 
 #if defined(_WIN32)
 #define LMS_CONTROL_EXPORT __declspec(dllexport)
@@ -163,6 +165,14 @@ LMS_CONTROL_EXPORT uint8_t lms_control_replication_mark(lms_control* control, co
  * not yet (or on error, with *errptr set). */
 LMS_CONTROL_EXPORT uint8_t lms_control_replication_seen(lms_control* control, const char* token,
                                                         char** errptr);
+
+/* 1.2: the proxy's compatibility report as JSON text (what its HTTP port serves at
+ * /v1/shadow/report: statements normalized, never a literal), malloc'd; free with
+ * lms_control_free. */
+LMS_CONTROL_EXPORT char* lms_control_shadow_report(lms_control* control, char** errptr);
+/* 1.2: the proxy's metrics in Prometheus's text format (what /metrics serves), malloc'd; free with
+ * lms_control_free. */
+LMS_CONTROL_EXPORT char* lms_control_metrics(lms_control* control, char** errptr);
 
 #ifdef __cplusplus
 }

@@ -41,6 +41,19 @@ double LatencySketch::quantile_ms(double q) const {
   return bound_ns(kBuckets - 1) / 1e6;
 }
 
+std::vector<std::pair<uint32_t, uint32_t>> LatencySketch::nonempty_buckets() const {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (size_t i = 0; i <= kBuckets; ++i) {
+    if (buckets_[i] != 0) out.emplace_back(static_cast<uint32_t>(i), buckets_[i]);
+  }
+  return out;
+}
+
+void LatencySketch::add_bucket(size_t index, uint32_t n) {
+  buckets_[std::min(index, kBuckets)] += n;
+  count_ += n;
+}
+
 void StatementStats::merge(const StatementStats& other) {
   ignored = ignored || other.ignored;
   executions += other.executions;
@@ -53,6 +66,19 @@ void StatementStats::merge(const StatementStats& other) {
   source_latency.merge(other.source_latency);
   target_latency.merge(other.target_latency);
 }
+
+namespace {
+
+nlohmann::json latency_json(const LatencySketch& sketch) {
+  return {{"p50", sketch.quantile_ms(0.5)}, {"p99", sketch.quantile_ms(0.99)}, {"buckets", sketch.nonempty_buckets()}};
+}
+
+void read_latency(const nlohmann::json& j, LatencySketch* sketch) {
+  if (!j.is_object() || !j.contains("buckets")) return;
+  for (const auto& pair : j.at("buckets")) sketch->add_bucket(pair.at(0).get<size_t>(), pair.at(1).get<uint32_t>());
+}
+
+}  // namespace
 
 void merge_report(CompatReport& into, const CompatReport& from) {
   for (const auto& [statement, stats] : from) into[statement].merge(stats);
@@ -89,10 +115,8 @@ std::string render_report_json(const CompatReport& report, const std::string& sh
         {"mismatches", s.mismatches},
         {"differences", kinds},
         {"last_mismatch", s.last_mismatch},
-        {"source_latency_ms",
-         {{"p50", s.source_latency.quantile_ms(0.5)}, {"p99", s.source_latency.quantile_ms(0.99)}}},
-        {"target_latency_ms",
-         {{"p50", s.target_latency.quantile_ms(0.5)}, {"p99", s.target_latency.quantile_ms(0.99)}}},
+        {"source_latency_ms", latency_json(s.source_latency)},
+        {"target_latency_ms", latency_json(s.target_latency)},
     });
   }
   return json{{"shadow_mode", shadow_mode},
@@ -101,6 +125,37 @@ std::string render_report_json(const CompatReport& report, const std::string& sh
               {"mismatches", mismatches},
               {"statements", statements}}
       .dump(2);
+}
+
+bool parse_report_json(const std::string& text, CompatReport* report, std::string* shadow_mode, std::string* error) {
+  using nlohmann::json;
+  try {
+    const json j = json::parse(text);
+    CompatReport parsed;  // merged only once all of it reads, so a bad report adds nothing
+    *shadow_mode = j.value("shadow_mode", "");
+    for (const auto& entry : j.at("statements")) {
+      StatementStats s;
+      s.ignored = entry.value("ignored", false);
+      s.executions = entry.value("executions", uint64_t{0});
+      s.target_errors = entry.value("target_errors", uint64_t{0});
+      s.first_target_error = entry.value("first_target_error", "");
+      s.mismatches = entry.value("mismatches", uint64_t{0});
+      s.last_mismatch = entry.value("last_mismatch", "");
+      if (entry.contains("differences")) {
+        const json& kinds = entry.at("differences");
+        for (size_t i = 0; i < kDifferenceKinds; ++i) s.by_kind[i] = kinds.value(kDifferenceNames[i], uint64_t{0});
+        s.other_differences = kinds.value("other", uint64_t{0});
+      }
+      read_latency(entry.value("source_latency_ms", json()), &s.source_latency);
+      read_latency(entry.value("target_latency_ms", json()), &s.target_latency);
+      parsed[entry.at("statement").get<std::string>()].merge(s);
+    }
+    merge_report(*report, parsed);
+    return true;
+  } catch (const std::exception& e) {
+    *error = std::string("not a compatibility report: ") + e.what();
+    return false;
+  }
 }
 
 }  // namespace lms::core

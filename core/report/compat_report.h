@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lms::core {
@@ -21,6 +22,10 @@ class LatencySketch {
   // The upper bound of the bucket holding quantile q, in milliseconds; 0 when empty.
   double quantile_ms(double q) const;
   uint64_t count() const { return count_; }
+  // The non-empty buckets as (index, count), and adding one back: how a sketch travels in the
+  // report's JSON so that another process (the orchestrator) merges it without losing quantiles.
+  std::vector<std::pair<uint32_t, uint32_t>> nonempty_buckets() const;
+  void add_bucket(size_t index, uint32_t n);
 
  private:
   std::array<uint32_t, kBuckets + 1> buckets_{};
@@ -57,5 +62,9 @@ void merge_report(CompatReport& into, const CompatReport& from);
 
 // The report as JSON: totals, then statements with the most trouble first.
 std::string render_report_json(const CompatReport& report, const std::string& shadow_mode);
+
+// Reads back what render_report_json wrote (another proxy's report); false with *error when the
+// text is not such a report.
+bool parse_report_json(const std::string& text, CompatReport* report, std::string* shadow_mode, std::string* error);
 
 }  // namespace lms::core

@@ -1,0 +1,35 @@
+// The checks the console runs before an operator presses begin, from what the proxies report now:
+// they change nothing that clients see. Each is pass, warn or fail with the reason, so the
+// operator fixes what would make begin refuse or a cutover stall before any traffic pauses.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "attempt.h"
+#include "coordinator.h"
+#include "decisions.h"
+
+namespace lms::orchestrator {
+
+struct ReadinessCheck {
+  std::string name;
+  std::string result;  // "pass", "warn" or "fail"
+  std::string detail;
+};
+
+struct ReadinessInputs {
+  std::vector<ProxyStatus> proxies;
+  std::string configured_dialect;  // display name, "" for any
+  nlohmann::json report;           // the merged compatibility report
+  std::vector<ProxyConnections> connections;
+  const Attempt* latest = nullptr;  // the latest attempt, if any
+};
+
+std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in);
+
+void to_json(nlohmann::json& j, const ReadinessCheck& c);
+
+}  // namespace lms::orchestrator
