@@ -143,9 +143,9 @@ class ConsoleInABrowser(ConsoleHarness):
 
     def test_an_operator_watches_checks_and_cuts_over_from_the_browser(self):
         load = subprocess.Popen(
-            ["pgbench", "-n", "-S", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", "40", self.proxies[0].url()],
+            ["pgbench", "-n", "-S", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", "30", self.proxies[0].url()],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        others = [subprocess.Popen(["pgbench", "-n", "-S", "-c", "1", "-T", "40", p.url()], stdout=subprocess.PIPE,
+        others = [subprocess.Popen(["pgbench", "-n", "-S", "-c", "1", "-T", "30", p.url()], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True) for p in self.proxies[1:]]
         self.addCleanup(lambda: [p.poll() is None and p.kill() for p in [load, *others]])
         self.driver.get(self.orch.url + "/")
@@ -283,6 +283,17 @@ class ConsoleAccess(unittest.TestCase):
         for path in ("/", "/index.html", "/app.js", "/chart.min.js"):
             status, _, body = fetch(f"http://{address}:{port}{path}")
             self.assertEqual((status, body), (403, api_body), path)
+        # Another site's page in the operator's browser can send a text/plain POST without asking
+        # first; the API takes steps only as application/json, which a browser sends across sites
+        # only after a preflight the orchestrator refuses.
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/cutover/begin", data=b"{}", method="POST",
+                                         headers={"Content-Type": "text/plain", "Origin": "http://elsewhere.example"})
+        try:
+            urllib.request.urlopen(request, timeout=10)
+            self.fail("a text/plain POST was taken")
+        except urllib.error.HTTPError as e:
+            self.assertEqual(e.code, 415)
+            self.assertIn("application/json", e.read().decode())
         # From this machine the pages are served, whole, with a policy that loads nothing from elsewhere.
         status, headers, page = fetch(f"http://127.0.0.1:{port}/")
         self.assertEqual(status, 200)
