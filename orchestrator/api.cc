@@ -44,6 +44,16 @@ bool field_of(const json& body, const char* key, T fallback, httplib::Response& 
   }
 }
 
+// The proxies a GET is about (?lms=, else the configured or discovered ones); false after
+// answering 400 with the reason.
+bool resolve_or_reply(Coordinator& coordinator, const httplib::Request& req, httplib::Response& res,
+                      std::vector<std::string>* urls) {
+  std::string error;
+  if (coordinator.resolve(requested_proxies(req, nullptr), urls, &error)) return true;
+  reply_error(res, 400, error);
+  return false;
+}
+
 }  // namespace
 
 void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHistory& history,
@@ -52,9 +62,7 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
              [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   server.Get("/v1/status", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
-    std::string error;
-    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
-      return reply_error(res, 400, error);
+    if (!resolve_or_reply(coordinator, req, res, &urls)) return;
     json proxies = json::array();
     for (const auto& p : coordinator.status(urls)) {
       json entry = p.status;
@@ -66,9 +74,7 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
   });
   server.Get("/v1/connections", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
-    std::string error;
-    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
-      return reply_error(res, 400, error);
+    if (!resolve_or_reply(coordinator, req, res, &urls)) return;
     json connections = json::array();
     json errors = json::array();
     for (const auto& p : coordinator.connections(urls)) {
@@ -158,23 +164,20 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
   });
   server.Get("/v1/shadow/report", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
-    std::string error;
-    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
-      return reply_error(res, 400, error);
+    if (!resolve_or_reply(coordinator, req, res, &urls)) return;
     reply(res, 200, merged_report(urls, coordinator.fleet_access()));
   });
   server.Get("/v1/cutover/checks", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
-    std::string error;
-    if (!coordinator.resolve(requested_proxies(req, nullptr), &urls, &error))
-      return reply_error(res, 400, error);
+    if (!resolve_or_reply(coordinator, req, res, &urls)) return;
     ReadinessInputs in;
     in.proxies = coordinator.status(urls);
     in.configured_dialect = coordinator.configured_dialect();
     in.report = merged_report(urls, coordinator.fleet_access());
     in.connections = coordinator.connections(urls);
     Attempt latest;
-    if (coordinator.get(0, &latest, &error)) in.latest = &latest;
+    std::string none;  // no attempt yet: the check says so
+    if (coordinator.get(0, &latest, &none)) in.latest = &latest;
     json checks = readiness_checks(in);
     bool failed = false;
     for (const auto& c : checks) failed = failed || c.at("result") == "fail";
