@@ -32,11 +32,11 @@ Session::Session(Worker& worker)
       back_dialect_(worker.shared().dialect),
       inspects_(has_inspect(worker.shared().dialect)),
       id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
-      to_source_{this, reinterpret_cast<uv_stream_t*>(&client_), reinterpret_cast<uv_stream_t*>(&server_),
-                 FrameScanner(dialect_, LMS_FROM_CLIENT)},
-      to_client_{this, reinterpret_cast<uv_stream_t*>(&server_), reinterpret_cast<uv_stream_t*>(&client_),
-                 FrameScanner(dialect_, LMS_FROM_SERVER)} {
-  for (Pump* p : {&to_source_, &to_client_}) {
+      client_(worker.loop(), worker.pool(), *this),
+      database_(worker.loop(), worker.pool(), *this),
+      from_client_{this, &client_, &database_, FrameScanner(dialect_, LMS_FROM_CLIENT)},
+      from_database_{this, &database_, &client_, FrameScanner(dialect_, LMS_FROM_SERVER)} {
+  for (Pump* p : {&from_client_, &from_database_}) {
     p->emitter = {sizeof(lms_emitter), p, &Session::emit_to};
   }
   worker_.attach(this);
@@ -66,14 +66,12 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
   ProxyShared& shared = worker.shared();
   const uint32_t open = shared.open_sessions.fetch_add(1, std::memory_order_relaxed);
   auto* s = new Session(worker);
-  uv_tcp_init(worker.loop(), &s->client_);
-  s->client_.data = s;
-  s->handles_open_ = 1;
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&s->client_)) != 0) {
+  s->open_stream(s->client_);
+  if (uv_accept(listener, s->client_.handle()) != 0) {
     s->close_now();
     return;
   }
-  uv_tcp_nodelay(&s->client_, 1);
+  uv_tcp_nodelay(s->client_.tcp(), 1);
   // Over the limit, the client is still answered in protocol order (an SSLRequest first wants its
   // one byte) and refused once it has logged in; a cancel request still gets through.
   s->over_limit_ = open >= shared.config->max_connections;
@@ -82,82 +80,62 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
     s->close_now();
     return;
   }
-  s->start_reading(s->to_source_);
+  s->start_reading(s->from_client_);
   // Where the server speaks first (MySQL's greeting), the front has something to say already.
   s->run_front();
 }
 
 // ---- reading ------------------------------------------------------------------------------------
 
-void Session::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* s = static_cast<Session*>(handle->data);
-  Pump& p = s->pump_fed_by(handle);
-  if (p.read_chunk == nullptr) p.read_chunk = s->worker_.pool().get();
-  *buf = uv_buf_init(reinterpret_cast<char*>(p.read_chunk->data), Chunk::kCapacity);
-}
-
-void Session::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-  auto* s = static_cast<Session*>(stream->data);
-  Pump& p = s->pump_fed_by(reinterpret_cast<uv_handle_t*>(stream));
-  Chunk* chunk = p.read_chunk;
-  p.read_chunk = nullptr;
-  if (nread <= 0) {
-    if (chunk != nullptr) s->worker_.pool().put(chunk);
-    if (nread < 0) s->on_peer_gone(p, static_cast<int>(nread));
-    return;
-  }
-  if (s->tls_on(stream) != nullptr) {
-    s->read_through_tls(p, chunk, static_cast<size_t>(nread));
-    return;
-  }
-  s->on_bytes(p, chunk, static_cast<size_t>(nread));
-}
-
-void Session::on_bytes(Pump& pump, Chunk* chunk, size_t len) {
-  if (&pump == &to_client_ && translation_) {
+void Session::on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) {
+  if (&stream == &client_) {
+    take_client_bytes(chunk, len);
+  } else if (translation_) {
     translate_from_database(chunk->data, len);
     worker_.pool().put(chunk);
-    return;
+  } else {
+    take_database_bytes(chunk, len);
   }
-  take_bytes(pump, chunk, len);
 }
 
-void Session::take_bytes(Pump& pump, Chunk* chunk, size_t len) {
-  const bool from_client = &pump == &to_source_;
+void Session::take_client_bytes(Chunk* chunk, size_t len) {
   switch (phase_) {
     case Phase::kForwarding:
-      forward(pump, chunk, len);
+      forward_from_client(chunk, len);
       return;
     case Phase::kReplaying:
-      if (from_client) {
-        hold_while_paused(chunk, len);
-      } else {
-        replay_answer(chunk, len);
-      }
+      hold_while_paused(chunk, len);
       return;
     case Phase::kFrontHandshake:
     case Phase::kAwaitingResume:
     case Phase::kConnecting:
-    case Phase::kBackHandshake: {
-      std::string& in = from_client ? front_in_ : back_in_;
-      in.append(reinterpret_cast<const char*>(chunk->data), len);
-      worker_.pool().put(chunk);
-      if (in.size() > kMaxHandshakeBytes) {
-        spdlog::info("session={} closed: handshake larger than {} bytes", id_, kMaxHandshakeBytes);
-        close_now();
-        return;
-      }
-      // Client bytes that arrive while the source handshake runs wait in front_in_.
-      if (from_client && phase_ == Phase::kFrontHandshake) run_front();
-      if (!from_client && phase_ == Phase::kBackHandshake) run_back();
+    case Phase::kBackHandshake:
+      // Client bytes that arrive while the database's handshake runs wait in front_in_.
+      if (keep_handshake_bytes(front_in_, chunk, len) && phase_ == Phase::kFrontHandshake) run_front();
       return;
-    }
     case Phase::kResetting:
-      if (from_client) {
-        worker_.pool().put(chunk);
-      } else {
-        on_reset_answer(chunk, len);
-      }
+    case Phase::kClosing:
+      worker_.pool().put(chunk);
+      return;
+  }
+}
+
+void Session::take_database_bytes(Chunk* chunk, size_t len) {
+  switch (phase_) {
+    case Phase::kForwarding:
+      forward_from_source(chunk, len, 0);
+      return;
+    case Phase::kReplaying:
+      replay_answer(chunk, len);
+      return;
+    case Phase::kFrontHandshake:
+    case Phase::kAwaitingResume:
+    case Phase::kConnecting:
+    case Phase::kBackHandshake:
+      if (keep_handshake_bytes(back_in_, chunk, len) && phase_ == Phase::kBackHandshake) run_back();
+      return;
+    case Phase::kResetting:
+      on_reset_answer(chunk, len);
       return;
     case Phase::kClosing:
       worker_.pool().put(chunk);
@@ -165,27 +143,29 @@ void Session::take_bytes(Pump& pump, Chunk* chunk, size_t len) {
   }
 }
 
+bool Session::keep_handshake_bytes(std::string& in, Chunk* chunk, size_t len) {
+  in.append(reinterpret_cast<const char*>(chunk->data), len);
+  worker_.pool().put(chunk);
+  if (in.size() <= kMaxHandshakeBytes) return true;
+  spdlog::info("session={} closed: handshake larger than {} bytes", id_, kMaxHandshakeBytes);
+  close_now();
+  return false;
+}
+
 void Session::start_reading(Pump& pump) {
-  if (pump.reading) return;
-  if (uv_read_start(pump.from, &Session::on_alloc, &Session::on_read) == 0) pump.reading = true;
-  // Bytes TLS decrypted but the session did not take when it stopped reading: no socket read may
-  // ever come for them, so they go on now.
-  if (pump.reading && tls_on(pump.from) != nullptr && tls_on(pump.from)->has_buffered()) {
-    read_through_tls(pump, nullptr, 0);
+  // The stream first hands on what its TLS decrypted but the session did not take when it
+  // stopped reading; then goes what a translation made of the database's last read, for the same
+  // reason: no socket read may ever come for them.
+  pump.from->start_reading();
+  if (pump.from->reading() && &pump == &from_database_ && translated_at_ < translated_in_.size()) {
+    deliver_translated();
   }
-  // Likewise what a translation made of the database's last read.
-  if (pump.reading && &pump == &to_client_ && translated_at_ < translated_in_.size()) deliver_translated();
 }
 
-void Session::stop_reading(Pump& pump) {
-  if (!pump.reading) return;
-  uv_read_stop(pump.from);
-  pump.reading = false;
-}
+void Session::stop_reading(Pump& pump) { pump.from->stop_reading(); }
 
-void Session::on_peer_gone(Pump& pump, int status) {
-  const bool client = &pump == &to_source_;
-  if (client) {
+void Session::on_stream_ended(Stream& stream, int status) {
+  if (&stream == &client_) {
     if (phase_ == Phase::kForwarding && !client_terminating_ && txn_state_ != LMS_TXN_IDLE) {
       spdlog::info("session={} client went away inside a transaction; the source rolls it back", id_);
     } else {
@@ -211,7 +191,7 @@ void Session::on_peer_gone(Pump& pump, int status) {
                source_last_failed_ ? " after the error it sent" : "");
   // An error can only be inserted between two messages; mid-message, closing is all that is left.
   // After the database's own error the client knows why, exactly as it would directly.
-  if (to_client_.scanner.at_boundary() && !source_last_failed_) {
+  if (from_database_.scanner.at_boundary() && !source_last_failed_) {
     send_client_error("FATAL", "08006", "lms: lost the connection to the source database");
   }
   close_after_flush();
@@ -229,7 +209,7 @@ void Session::run_front() {
   lms_front_result result{};
   result.struct_size = sizeof result;
   const uint32_t status = dialect_->front_step(front_, reinterpret_cast<const uint8_t*>(front_in_.data()),
-                                               front_in_.size(), &consumed, &to_client_.emitter, &result);
+                                               front_in_.size(), &consumed, &from_database_.emitter, &result);
   front_in_.erase(0, consumed);
   switch (status) {
     case LMS_HS_NEED_INPUT:
@@ -318,10 +298,7 @@ void Session::start_backend() {
 
 void Session::connect_source() {
   phase_ = Phase::kConnecting;
-  uv_tcp_init(worker_.loop(), &server_);
-  server_.data = this;
-  server_open_ = true;
-  ++handles_open_;
+  open_stream(database_);
   if (!timer_open_) {
     uv_timer_init(worker_.loop(), &timer_);
     timer_.data = this;
@@ -330,7 +307,7 @@ void Session::connect_source() {
   }
   uv_timer_start(&timer_, &Session::on_connect_timeout, shared_.config->connect_timeout_ms, 0);
 
-  connector_.start(worker_.loop(), &server_, shared_.endpoint(truth_));
+  connector_.start(worker_.loop(), database_.tcp(), shared_.endpoint(truth_));
   if (connector_.lookup_in_flight()) ++requests_pending_;
 }
 
@@ -342,8 +319,8 @@ void Session::on_lookup_finished() {
 void Session::on_connected() {
   if (phase_ == Phase::kClosing) return;
   phase_ = Phase::kBackHandshake;
-  back_dialect_->back_start(back_, &to_source_.emitter);
-  start_reading(to_client_);
+  back_dialect_->back_start(back_, &from_client_.emitter);
+  start_reading(from_database_);
 }
 
 void Session::on_connect_timeout(uv_timer_t* timer) {
@@ -367,7 +344,7 @@ void Session::run_back() {
   lms_back_result result{};
   result.struct_size = sizeof result;
   const uint32_t status = back_dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()),
-                                                   back_in_.size(), &consumed, &to_source_.emitter, &result);
+                                                   back_in_.size(), &consumed, &from_client_.emitter, &result);
   back_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
   if (status == LMS_HS_START_TLS) {
@@ -375,7 +352,7 @@ void Session::run_back() {
       fail_connect("the dialect asked for TLS the configuration does not provide");
       return;
     }
-    start_server_tls();
+    start_database_tls();
     return;
   }
   if (status != LMS_HS_DONE) {
@@ -398,7 +375,7 @@ void Session::run_back() {
   }
   CancelTarget target;
   int addr_len = sizeof target.address;
-  uv_tcp_getpeername(&server_, reinterpret_cast<sockaddr*>(&target.address), &addr_len);
+  uv_tcp_getpeername(database_.tcp(), reinterpret_cast<sockaddr*>(&target.address), &addr_len);
   if (result.cancel_key != nullptr) {
     target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
   }
@@ -412,7 +389,7 @@ void Session::finish_login(std::string_view welcome, CancelTarget target) {
       shared_.cancels.add(dialect_->cancel_key_len, cancel_key_shown(dialect_), std::move(target));
   dialect_->front_finish(front_, reinterpret_cast<const uint8_t*>(welcome.data()), welcome.size(),
                          reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()), proxy_cancel_key_.size(),
-                         &to_client_.emitter);
+                         &from_database_.emitter);
   dialect_->front_destroy(front_);
   front_ = nullptr;
   spdlog::debug("session={} user={} database={} connected to the source", id_, client_user_,
@@ -432,8 +409,8 @@ void Session::start_forwarding() {
       close_now();
       return;
     }
-    to_source_.scanner.use_framer(framer_);
-    to_client_.scanner.use_framer(framer_);
+    from_client_.scanner.use_framer(framer_);
+    from_database_.scanner.use_framer(framer_);
   }
   // The back handshake's state goes (a kept connection had none); what either side sent beyond its
   // handshake goes on as data.
@@ -448,31 +425,25 @@ void Session::start_forwarding() {
     if (translation_) {
       translate_from_database(reinterpret_cast<const uint8_t*>(early_server.data()), early_server.size());
     } else {
-      forward_copy(to_client_, early_server);
+      deliver_in_chunks(worker_.pool(), early_server, [this](Chunk* chunk, size_t n) { take_database_bytes(chunk, n); });
     }
   }
-  if (!early_client.empty() && phase_ == Phase::kForwarding) forward_copy(to_source_, early_client);
+  if (!early_client.empty() && phase_ == Phase::kForwarding) {
+    deliver_in_chunks(worker_.pool(), early_client, [this](Chunk* chunk, size_t n) { take_client_bytes(chunk, n); });
+  }
   if (phase_ != Phase::kForwarding) return;
-  start_reading(to_source_);
-  start_reading(to_client_);
+  start_reading(from_client_);
+  start_reading(from_database_);
   worker_.session_changed(*this);
 }
 
 // ---- forwarding ---------------------------------------------------------------------------------
 
-void Session::forward(Pump& pump, Chunk* chunk, size_t len) {
-  if (&pump == &to_source_) {
-    forward_from_client(chunk, len);
-  } else {
-    forward_from_source(chunk, len, 0);
-  }
-}
-
 void Session::protocol_error(bool from_client, const char* reason) {
   if (from_client) worker_.mutable_metrics().client_protocol_errors.add();
   spdlog::warn("session={} closed: invalid message from the {}: {}", id_, from_client ? "client" : "source",
                reason);
-  if (to_client_.scanner.at_boundary()) {
+  if (from_database_.scanner.at_boundary()) {
     send_client_error("FATAL", "08P01",
                       std::string("lms: invalid message from the ") +
                           (from_client ? "client" : "source database") + ": " + reason);
@@ -486,7 +457,7 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
     hold_while_paused(chunk, len);
     return;
   }
-  const auto walked = to_source_.scanner.walk(
+  const auto walked = from_client_.scanner.walk(
       chunk->data, len, [this](const lms_frame& f) { return on_client_message(f); },
       [this](const uint8_t* data, size_t n) {
         if (mirror_) client_copy_into_->append(reinterpret_cast<const char*>(data), n);
@@ -498,32 +469,32 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
       });
   if (!walked) {
     worker_.pool().put(chunk);
-    protocol_error(true, to_source_.scanner.error());
+    protocol_error(true, from_client_.scanner.error());
     return;
   }
-  if (keeping_server_) {
+  if (keeping_database_) {
     // What came before the Terminate (nothing that opens a request) still goes; then the reset.
     worker_.pool().put(chunk);
-    reset_server_for_reuse();
+    reset_database_for_reuse();
     return;
   }
   auto& m = worker_.mutable_metrics();
   m.bytes_from_clients.add(len);
   chunk->len = len;
-  write_chunk(to_source_, chunk);
+  write_chunk(from_client_, chunk);
   if (!to_target_.empty()) {
     if (link_) link_->send(reinterpret_cast<const uint8_t*>(to_target_.data()), to_target_.size());
     to_target_.clear();
   }
-  if (to_source_.queued > shared_.config->buffer_limit && to_source_.reading) {
+  if (database_.queued() > shared_.config->buffer_limit && client_.reading()) {
     // The source is slow to read: stop feeding it until it drains (see on_write).
-    stop_reading(to_source_);
+    stop_reading(from_client_);
     m.backpressure_pauses.add();
   }
 }
 
 bool Session::gate_front_answer(const uint8_t* data, size_t len) {
-  if (requests_.empty() || answer_started_ || !to_client_.scanner.at_boundary()) return false;
+  if (requests_.empty() || answer_started_ || !from_database_.scanner.at_boundary()) return false;
   Request& front = requests_.front();
   if (front.staged && !front.dispatched) {
     front.dispatched = true;
@@ -563,7 +534,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       held_ = chunk;
       held_from_ = pos;
       held_len_ = len;
-      stop_reading(to_client_);
+      stop_reading(from_database_);
       return;
     }
     if (!answer_started_ && !requests_.empty()) {
@@ -571,31 +542,31 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       replacing_ = front.wait && front.target_done && front.target_failed &&
                    front.answer == LMS_ANSWER_TARGET_ERROR_WINS;
     }
-    const auto walked = to_client_.scanner.walk(
-        chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_server_message(f); },
+    const auto walked = from_database_.scanner.walk(
+        chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_database_message(f); },
         [this](const uint8_t* data, size_t n) {
           if (copy_into_ != nullptr) copy_into_->append(reinterpret_cast<const char*>(data), n);
           if (summarizing_) source_summary_->feed(data, n);
-          if (server_inspect_left_ > 0) {
-            server_inspected_.append(reinterpret_cast<const char*>(data), n);
-            server_inspect_left_ -= n;
-            if (server_inspect_left_ == 0) on_server_inspected();
+          if (database_inspect_left_ > 0) {
+            database_inspected_.append(reinterpret_cast<const char*>(data), n);
+            database_inspect_left_ -= n;
+            if (database_inspect_left_ == 0) on_database_inspected();
           }
         });
     if (!walked) {
       worker_.pool().put(chunk);
-      protocol_error(false, to_client_.scanner.error());
+      protocol_error(false, from_database_.scanner.error());
       return;
     }
     const size_t n = *walked;
     m.bytes_to_clients.add(n);
     const bool replaced_segment = replacing_;
-    if (replacing_ && replaced_ready_.size() > 0 && to_client_.scanner.at_boundary()) {
+    if (replacing_ && replaced_ready_.size() > 0 && from_database_.scanner.at_boundary()) {
       // The replaced answer is complete: the source's own error if it failed too, else the
       // target's; then the source's ReadyForQuery.
       const std::string& error = replaced_error_.empty() ? requests_front_error_ : replaced_error_;
-      send_copy(to_client_, reinterpret_cast<const uint8_t*>(error.data()), error.size());
-      send_copy(to_client_, reinterpret_cast<const uint8_t*>(replaced_ready_.data()), replaced_ready_.size());
+      send_copy(from_database_, reinterpret_cast<const uint8_t*>(error.data()), error.size());
+      send_copy(from_database_, reinterpret_cast<const uint8_t*>(replaced_ready_.data()), replaced_ready_.size());
       replaced_error_.clear();
       replaced_ready_.clear();
       requests_front_error_.clear();
@@ -604,18 +575,18 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
     if (!replaced_segment) {
       if (pos == 0 && n == len) {
         chunk->len = len;
-        write_chunk(to_client_, chunk);
+        write_chunk(from_database_, chunk);
         chunk = nullptr;
       } else {
-        send_copy(to_client_, chunk->data + pos, n);
+        send_copy(from_database_, chunk->data + pos, n);
       }
     }
     pos += n;
   }
   if (chunk != nullptr) worker_.pool().put(chunk);
-  if (to_client_.queued > shared_.config->buffer_limit && to_client_.reading) {
+  if (client_.queued() > shared_.config->buffer_limit && database_.reading()) {
     // The client is slow to read: stop feeding it until it drains (see on_write).
-    stop_reading(to_client_);
+    stop_reading(from_database_);
     m.backpressure_pauses.add();
   }
   // An answer may have ended the session's last request or transaction.
@@ -628,19 +599,9 @@ void Session::resume_source() {
   held_ = nullptr;
   forward_from_source(chunk, held_len_, held_from_);
   if (held_ == nullptr && phase_ == Phase::kForwarding &&
-      to_client_.queued <= shared_.config->buffer_limit / 2) {
-    start_reading(to_client_);
+      client_.queued() <= shared_.config->buffer_limit / 2) {
+    start_reading(from_database_);
   }
-}
-
-void Session::forward_copy(Pump& pump, const std::string& bytes) {
-  deliver_in_chunks(worker_.pool(), bytes, [this, &pump](Chunk* chunk, size_t n) {
-    if (phase_ == Phase::kForwarding) {
-      forward(pump, chunk, n);
-    } else {
-      worker_.pool().put(chunk);  // the session stopped forwarding (an error closed it)
-    }
-  });
 }
 
 unsigned Session::on_client_message(const lms_frame& f) {
@@ -650,8 +611,8 @@ unsigned Session::on_client_message(const lms_frame& f) {
       client_terminating_ = true;
       // The client is done with an idle session: its database connection can serve the next
       // client once reset. The Terminate itself goes no further.
-      keeping_server_ = can_keep_server();
-      return keeping_server_ ? kStopAfter : kPass;
+      keeping_database_ = can_keep_server();
+      return keeping_database_ ? kStopAfter : kPass;
     case LMS_MSG_NO_ANSWER: {
       // Whole, and nothing answers it (MySQL COM_STMT_CLOSE): no request opens. It may drop a
       // statement, which the target drops too, after whatever it already has.
@@ -744,26 +705,26 @@ unsigned Session::on_client_message(const lms_frame& f) {
   return copy || inspect ? kCopy : kPass;
 }
 
-unsigned Session::on_server_message(const lms_frame& f) {
+unsigned Session::on_database_message(const lms_frame& f) {
   if (!requests_.empty()) answer_started_ = true;
   unsigned action = kPass;
   summarizing_ = !requests_.empty() && requests_.front().compare && f.msg_class != LMS_MSG_READY;
   if (summarizing_) action = kCopy;
   copy_into_ = nullptr;
-  server_inspected_.clear();
-  server_inspect_left_ = 0;
+  database_inspected_.clear();
+  database_inspect_left_ = 0;
   // An error of its own, or the end of an answer that failed (MySQL's ERR is both).
   const bool failed =
       f.msg_class == LMS_MSG_ERROR || (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
   if (failed && inspects_ && f.length <= kMaxInspectedBytes) {
-    server_inspect_left_ = f.length;  // for `connections list`
+    database_inspect_left_ = f.length;  // for `connections list`
     action = kCopy;
   }
   if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes &&
       !requests_.empty() && !requests_.front().unnamed_prepare.empty()) {
     // The name of the statement the request prepared; the message may also end the request.
     naming_prepare_ = std::move(requests_.front().unnamed_prepare);
-    server_inspect_left_ = f.length;
+    database_inspect_left_ = f.length;
     action = kCopy;
   }
   if (replacing_) {
@@ -785,7 +746,7 @@ unsigned Session::on_server_message(const lms_frame& f) {
       if (done.compare && source_summary_) {
         // The message that ends the answer is part of it too (MySQL's OK, EOF or ERR), as far as
         // this read holds it; a summary missing its end says it is incomplete.
-        const auto [bytes, visible] = to_client_.scanner.visible();
+        const auto [bytes, visible] = from_database_.scanner.visible();
         source_summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
       }
       if (done.compare) source_answered(done);
@@ -805,77 +766,37 @@ unsigned Session::on_server_message(const lms_frame& f) {
 // ---- writing ------------------------------------------------------------------------------------
 
 void Session::send_copy(Pump& pump, const uint8_t* data, size_t len) {
-  while (len > 0) {
-    const size_t n = std::min(Chunk::kCapacity, len);
-    Chunk* chunk = worker_.pool().get();
-    std::memcpy(chunk->data, data, n);
-    chunk->len = n;
-    write_chunk(pump, chunk);
-    data += n;
-    len -= n;
+  if (&pump == &from_client_ && translation_) {
+    deliver_in_chunks(worker_.pool(), {reinterpret_cast<const char*>(data), len}, [this](Chunk* chunk, size_t n) {
+      chunk->len = n;
+      translate_to_database(chunk);
+    });
+    return;
   }
+  pump.to->write_copy(data, len);
 }
 
 void Session::write_chunk(Pump& pump, Chunk* chunk) {
-  if (&pump == &to_source_ && translation_) {
+  if (&pump == &from_client_ && translation_) {
     translate_to_database(chunk);
     return;
   }
-  write_untranslated(pump, chunk);
+  pump.to->write(chunk);
 }
 
-void Session::write_untranslated(Pump& pump, Chunk* chunk) {
-  if (tls_on(pump.to) != nullptr && !uv_is_closing(reinterpret_cast<uv_handle_t*>(pump.to))) {
-    write_through_tls(pump, chunk);
-    return;
-  }
-  write_raw(pump, chunk);
+void Session::on_stream_write_failed(Stream& stream, int status) {
+  spdlog::debug("session={} write to the {} failed: {}", id_, &stream == &client_ ? "client" : "database",
+                uv_err_name(status));
+  close_now();
 }
 
-void Session::write_raw(Pump& pump, Chunk* chunk) {
-  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(pump.to))) {
-    worker_.pool().put(chunk);
-    return;
-  }
-  // Most writes fit the socket buffer at once: try that first and skip the write request.
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(chunk->data), static_cast<unsigned>(chunk->len));
-  const int written = uv_try_write(pump.to, &buf, 1);
-  if (written >= 0 && static_cast<size_t>(written) == chunk->len) {
-    worker_.pool().put(chunk);
-    return;
-  }
-  if (written < 0 && written != UV_EAGAIN) {
-    worker_.pool().put(chunk);
-    spdlog::debug("session={} write failed: {}", id_, uv_err_name(written));
-    close_now();
-    return;
-  }
-  const size_t done = written > 0 ? static_cast<size_t>(written) : 0;
-  chunk->len -= done;
-  buf = uv_buf_init(reinterpret_cast<char*>(chunk->data + done), static_cast<unsigned>(chunk->len));
-  chunk->write_req.data = &pump;
-  pump.queued += chunk->len;
-  if (uv_write(&chunk->write_req, pump.to, &buf, 1, &Session::on_write) < 0) {
-    pump.queued -= chunk->len;
-    worker_.pool().put(chunk);
-    close_now();
-  }
-}
-
-void Session::on_write(uv_write_t* req, int status) {
-  Chunk* chunk = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(req) - offsetof(Chunk, write_req));
-  auto* pump = static_cast<Pump*>(req->data);
-  Session* s = pump->session;
-  pump->queued -= chunk->len;
-  s->worker_.pool().put(chunk);
-  if (status < 0) {
-    if (status != UV_ECANCELED) s->close_now();
-    return;
-  }
-  const bool held = pump == &s->to_client_ && s->held_ != nullptr;
-  if (s->phase_ == Phase::kForwarding && !pump->reading && !held &&
-      pump->queued <= s->shared_.config->buffer_limit / 2) {
-    s->start_reading(*pump);
+void Session::on_stream_wrote(Stream& stream) {
+  // The pump that writes to this stream may read again once it has drained to half the limit.
+  Pump& feeder = &stream == &client_ ? from_database_ : from_client_;
+  const bool held = &feeder == &from_database_ && held_ != nullptr;
+  if (phase_ == Phase::kForwarding && !feeder.from->reading() && !held &&
+      stream.queued() <= shared_.config->buffer_limit / 2) {
+    start_reading(feeder);
   }
 }
 
@@ -888,10 +809,10 @@ void Session::send_client_error(const char* severity, const std::string& code, c
   // A client still in its handshake may expect something only its front knows (MySQL: the
   // packet's sequence id).
   if (front_ != nullptr && has_front_error(dialect_)) {
-    dialect_->front_error(front_, &error, &to_client_.emitter);
+    dialect_->front_error(front_, &error, &from_database_.emitter);
     return;
   }
-  dialect_->encode_error(&error, &to_client_.emitter);
+  dialect_->encode_error(&error, &from_database_.emitter);
 }
 
 // ---- closing ------------------------------------------------------------------------------------
@@ -902,17 +823,14 @@ void Session::close_after_flush() {
   worker_.session_changed(*this);
   if (link_) link_->finish();
   connector_.cancel();
-  stop_reading(to_source_);
-  stop_reading(to_client_);
-  if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
+  stop_reading(from_client_);
+  stop_reading(from_database_);
+  database_.close();
   // A client that reads nothing must not keep a closing session alive: give the flush a deadline.
   close_now_after(kCloseFlushTimeoutMs);
   // A shutdown completes once every queued write has reached the kernel, so the client gets the
-  // error it was just sent before the connection closes.
-  shutdown_req_.data = this;
-  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&client_), &Session::on_shutdown) < 0) {
-    close_handle(reinterpret_cast<uv_handle_t*>(&client_));
-  }
+  // error it was just sent before the connection closes (on_stream_shut_down).
+  client_.shutdown();
 }
 
 void Session::close_now_after(uint64_t timeout_ms) {
@@ -926,25 +844,26 @@ void Session::close_now_after(uint64_t timeout_ms) {
       &timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); }, timeout_ms, 0);
 }
 
-void Session::on_shutdown(uv_shutdown_t* req, int) {
-  // Everything was flushed (or the client is gone): close the rest now, the flush deadline's timer
-  // included, so a closed session does not linger (and count as open to a drain) until it fires.
-  static_cast<Session*>(req->data)->close_now();
-}
-
 void Session::close_now() {
   phase_ = Phase::kClosing;
   worker_.session_changed(*this);
   if (link_) link_->finish();
-  close_handle(reinterpret_cast<uv_handle_t*>(&client_));
-  if (server_open_) close_handle(reinterpret_cast<uv_handle_t*>(&server_));
-  if (timer_open_) close_handle(reinterpret_cast<uv_handle_t*>(&timer_));
+  client_.close();
+  database_.close();
+  if (timer_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Session::on_closed);
+  }
   connector_.cancel();
 }
 
-void Session::close_handle(uv_handle_t* handle) {
-  if (uv_is_closing(handle)) return;
-  uv_close(handle, &Session::on_closed);
+void Session::on_stream_closed(Stream& stream) {
+  --handles_open_;
+  // The old source of truth's connection is gone: the new one is made on the same stream.
+  if (&stream == &database_ && switching_ && phase_ != Phase::kClosing) {
+    start_backend();
+    return;
+  }
+  maybe_destroy();
 }
 
 void Session::on_closed(uv_handle_t* handle) {

@@ -21,6 +21,7 @@
 #include "frame_scanner.h"
 #include "model.h"
 #include "net/connector.h"
+#include "net/stream.h"
 #include "shadow_link.h"
 #include "tls_channel.h"
 #include "translation.h"
@@ -28,7 +29,7 @@
 
 namespace lms::core {
 
-class Session final : private ShadowLinkOwner, private Connector::Listener {
+class Session final : private ShadowLinkOwner, private Connector::Listener, private Stream::Listener {
  public:
   // Accepts one pending connection from `listener` onto `worker`'s loop.
   static void accept_from(Worker& worker, uv_stream_t* listener);
@@ -71,15 +72,12 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
     kClosing
   };
 
-  // Bytes moving one way: read from `from`, written to `to`.
+  // Bytes moving one way: read from `from`, written to `to`. Named by where they are read.
   struct Pump {
     Session* session;
-    uv_stream_t* from;
-    uv_stream_t* to;
+    Stream* from;
+    Stream* to;
     FrameScanner scanner;
-    Chunk* read_chunk = nullptr;  // between libuv's alloc and read callbacks
-    size_t queued = 0;            // bytes written to `to` but not yet taken by the kernel
-    bool reading = false;
     lms_emitter emitter{};  // handshakes write to `to` through this
   };
 
@@ -132,23 +130,33 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
     maybe_destroy();
   }
 
-  Pump& pump_fed_by(uv_handle_t* handle) {
-    return handle == reinterpret_cast<uv_handle_t*>(&client_) ? to_source_ : to_client_;
+  // Stream::Listener: the client's connection and the database's.
+  void on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) override;
+  void on_stream_ended(Stream& stream, int status) override;
+  void on_stream_write_failed(Stream& stream, int status) override;
+  void on_stream_wrote(Stream& stream) override;
+  void on_stream_tls_failed(Stream& stream) override { tls_failed(&stream == &client_); }
+  void on_stream_tls_established(Stream& stream) override;
+  void on_stream_shut_down(Stream&) override { close_now(); }
+  void on_stream_closed(Stream& stream) override;
+  void open_stream(Stream& stream) {
+    stream.open();
+    ++handles_open_;
   }
 
   // libuv callbacks
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
   static void on_connect_timeout(uv_timer_t* timer);
-  static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_closed(uv_handle_t* handle);
   static void emit_to(void* ctx, const uint8_t* data, size_t len);
 
-  void on_bytes(Pump& pump, Chunk* chunk, size_t len);
-  // on_bytes once the database's bytes are in the client's protocol.
-  void take_bytes(Pump& pump, Chunk* chunk, size_t len);
-  // Translation (session_translation.cc): server_ speaks another protocol than the client.
+  // What the client sent, by phase: forwarded, held, or part of its handshake.
+  void take_client_bytes(Chunk* chunk, size_t len);
+  // What the database sent, once in the client's protocol (after translation, when it speaks
+  // another), by phase.
+  void take_database_bytes(Chunk* chunk, size_t len);
+  // A handshake's bytes kept until its dialect has what it needs; false once too many.
+  bool keep_handshake_bytes(std::string& in, Chunk* chunk, size_t len);
+  // Translation (session_translation.cc): database_ speaks another protocol than the client.
   void start_translation();
   void translate_to_database(Chunk* chunk);
   void translate_from_database(const uint8_t* data, size_t len);
@@ -164,13 +172,12 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   void count_as_held(bool held);
   void release_paused_input();
   void begin_switch();
-  static void on_closed_for_switch(uv_handle_t* handle);
   void on_switched_backend(const lms_back_result& result);
   void replay_answer(Chunk* chunk, size_t len);
   void finish_switch();
   // Session state carried through a cutover, from the client's messages as inspected.
   void on_client_inspected();
-  void on_server_inspected();
+  void on_database_inspected();
   // Validation (session_validation.cc): which statement a request runs, from its inspected
   // messages; the source's answer summarized as it streams; both answers judged once in.
   void note_statement(const lms_message_detail& detail);
@@ -187,11 +194,11 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   // Tells the client it is in, once a database connection is ready for it.
   void finish_login(std::string_view welcome, CancelTarget target);
   // Kept connections (session_pool.cc). take_kept_server: a kept connection for this session's
-  // parameters, if the pool has one, becomes server_ and the login completes with it.
+  // parameters, if the pool has one, becomes database_ and the login completes with it.
   bool take_kept_server(const std::vector<lms_kv>& params);
   void remember_login(std::string_view welcome, const CancelTarget& target);
   bool can_keep_server() const;
-  void reset_server_for_reuse();
+  void reset_database_for_reuse();
   void on_reset_answer(Chunk* chunk, size_t len);
   void keep_server();
   void on_peer_gone(Pump& pump, int status);
@@ -204,8 +211,6 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   void on_lookup_finished() override;
   void fail_connect(const std::string& reason, const char* code = "08006");
   void start_forwarding();
-  void forward(Pump& pump, Chunk* chunk, size_t len);
-  void forward_copy(Pump& pump, const std::string& bytes);
   void forward_from_client(Chunk* chunk, size_t len);
   // Forwards chunk->data[from, len) from the source, holding it back where a request's answer
   // waits for the target. Takes the chunk.
@@ -216,22 +221,16 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   void resume_source();
   void protocol_error(bool from_client, const char* reason);
   unsigned on_client_message(const lms_frame& f);
-  unsigned on_server_message(const lms_frame& f);
+  unsigned on_database_message(const lms_frame& f);
   // Shadowing (session_shadow.cc).
   Route decide(const lms_frame& first);
   void open_shadow_link();
   std::string shadow_unavailable_error() const;
-  // Writes through the socket's TLS when it has one.
+  // Writes to the pump's stream; what goes to a database of another protocol is translated first.
   void write_chunk(Pump& pump, Chunk* chunk);
-  void write_untranslated(Pump& pump, Chunk* chunk);
-  void write_raw(Pump& pump, Chunk* chunk);
-  // TLS (session_tls.cc).
-  TlsChannel* tls_on(const uv_stream_t* socket) const;
+  // TLS (session_tls.cc): the streams carry it; the session starts it and hears when it fails.
   void start_client_tls();
-  void start_server_tls();
-  void read_through_tls(Pump& pump, Chunk* cipher, size_t len);
-  void write_through_tls(Pump& pump, Chunk* chunk);
-  void flush_tls(Pump& pump);
+  void start_database_tls();
   void tls_failed(bool client_side);
   void send_copy(Pump& pump, const uint8_t* data, size_t len);
   void send_client_error(const char* severity, const std::string& code, const std::string& message);
@@ -241,29 +240,26 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   void close_now();
   // Closes the session when `timeout_ms` have passed, unless it has closed by then.
   void close_now_after(uint64_t timeout_ms);
-  void close_handle(uv_handle_t* handle);
   void maybe_destroy();
 
   Worker& worker_;
   ProxyShared& shared_;
   const lms_dialect_functions* dialect_;       // the client's protocol
-  const lms_dialect_functions* back_dialect_;  // the protocol of the database behind server_
+  const lms_dialect_functions* back_dialect_;  // the protocol of the database behind database_
   const bool inspects_;                        // the client's dialect can inspect messages (ABI 1.1)
   uint64_t id_;
   Phase phase_ = Phase::kFrontHandshake;
 
-  uv_tcp_t client_{};
-  uv_tcp_t server_{};
+  Stream client_;
+  Stream database_;  // to the source of truth
   uv_timer_t timer_{};
-  Connector connector_{*this};  // server_ to the source of truth
-  uv_shutdown_t shutdown_req_{};
+  Connector connector_{*this};  // database_ to the source of truth
   int handles_open_ = 0;
   int requests_pending_ = 0;  // libuv requests that outlive a handle close (DNS lookups)
-  bool server_open_ = false;
   bool timer_open_ = false;
 
-  Pump to_source_;
-  Pump to_client_;
+  Pump from_client_;
+  Pump from_database_;
 
   void* front_ = nullptr;
   void* back_ = nullptr;
@@ -278,7 +274,7 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   std::string pool_key_;
   std::string kept_welcome_;
   CancelTarget kept_cancel_target_;
-  bool keeping_server_ = false;  // the client sent its Terminate; the connection is being reset
+  bool keeping_database_ = false;  // the client sent its Terminate; the connection is being reset
 
   // Session state from the messages themselves.
   std::deque<Request> requests_;  // sent, answer not complete; the front one's answer comes next
@@ -316,13 +312,9 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   uint64_t shadow_failed_ = 0;
   std::vector<std::unique_ptr<ShadowLink>> retired_links_;  // closing, after a switch
 
-  // TLS on either socket; null for plain text.
-  std::unique_ptr<TlsChannel> client_tls_;
-  std::unique_ptr<TlsChannel> server_tls_;
-
   // Cutover.
-  uint8_t truth_ = kSourceRole;  // the database server_ is connected (or connecting) to
-  bool switching_ = false;       // server_ is being replaced by a connection to the new one
+  uint8_t truth_ = kSourceRole;  // the database database_ is connected (or connecting) to
+  bool switching_ = false;       // database_ is being replaced by a connection to the new one
   std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
   void* framer_ = nullptr;  // ABI 1.3: delimits both directions (MySQL); made when forwarding starts
   bool counted_as_held_ = false;
@@ -335,15 +327,15 @@ class Session final : private ShadowLinkOwner, private Connector::Listener {
   bool mirror_ = false;  // the message being walked is copied to the target
   std::string client_inspected_;
   uint64_t client_inspect_left_ = 0;
-  std::string server_inspected_;
-  uint64_t server_inspect_left_ = 0;
+  std::string database_inspected_;
+  uint64_t database_inspect_left_ = 0;
   std::string last_query_;
   std::string last_error_;
   uint32_t client_inspected_class_ = LMS_MSG_OTHER;
 
-  // Translation of server_'s protocol; null when it speaks the client's.
+  // Translation of database_'s protocol; null when it speaks the client's.
   std::unique_ptr<Translation> translation_;
-  std::string translated_in_;  // from server_, in the client's protocol, not yet taken
+  std::string translated_in_;  // from database_, in the client's protocol, not yet taken
   size_t translated_at_ = 0;
   bool delivering_ = false;
 

@@ -34,7 +34,7 @@ std::string view_of(lms_str s) { return s.data == nullptr ? std::string() : std:
 
 bool Session::quiescent() const {
   return requests_.empty() && !in_request_ && txn_state_ == LMS_TXN_IDLE && held_ == nullptr &&
-         to_source_.scanner.at_boundary() && to_client_.scanner.at_boundary();
+         from_client_.scanner.at_boundary() && from_database_.scanner.at_boundary();
 }
 
 bool Session::busy() const {
@@ -54,7 +54,7 @@ void Session::hold_while_paused(Chunk* chunk, size_t len) {
   paused_input_.emplace_back(chunk, len);
   count_as_held(true);
   // Nothing more is read until the pause ends: the kernel's buffer is the queue.
-  stop_reading(to_source_);
+  stop_reading(from_client_);
 }
 
 void Session::release_paused_input() {
@@ -69,8 +69,8 @@ void Session::release_paused_input() {
     forward_from_client(chunk, len);
   }
   if (phase_ == Phase::kForwarding && paused_input_.empty() &&
-      to_source_.queued <= shared_.config->buffer_limit) {
-    start_reading(to_source_);
+      database_.queued() <= shared_.config->buffer_limit) {
+    start_reading(from_client_);
   }
 }
 
@@ -105,7 +105,7 @@ void Session::resume_after_cutover() {
 void Session::end_for_cutover() {
   spdlog::warn("session={} ended: still busy when the cutover's begin-timeout expired", id_);
   worker_.mutable_metrics().cutover_sessions_ended.add();
-  if (to_client_.scanner.at_boundary()) {
+  if (from_database_.scanner.at_boundary()) {
     send_client_error("FATAL", "57P01",
                       "lms: this session was ended for a cutover: it was still inside a transaction or a "
                       "query when begin-timeout expired; its transaction was rolled back");
@@ -131,7 +131,7 @@ void Session::end_for_shutdown() {
   if (!idle) worker_.mutable_metrics().shutdown_sessions_ended.add();
   spdlog::info("session={} ended: lms is shutting down{}", id_,
                idle ? "" : " (still busy when shutdown-grace expired)");
-  if (to_client_.scanner.at_boundary()) {
+  if (from_database_.scanner.at_boundary()) {
     send_client_error("FATAL", "57P01",
                       idle ? "terminating connection because lms is shutting down: reconnect to be served by "
                              "another instance"
@@ -155,8 +155,8 @@ void Session::begin_switch() {
   // The pool's key and the remembered login describe the connection being replaced: the new one
   // is never kept (its session carries replayed state a reset would not describe).
   pool_key_.clear();
-  stop_reading(to_source_);
-  stop_reading(to_client_);
+  stop_reading(from_client_);
+  stop_reading(from_database_);
   // The shadow direction turns around with the source of truth: a new link is made on demand.
   if (link_) {
     link_->close();
@@ -166,33 +166,22 @@ void Session::begin_switch() {
     std::string goodbye;
     const lms_emitter collect = emit_into(&goodbye);
     back_dialect_->encode_terminate(&collect);
-    uv_buf_t buf = uv_buf_init(goodbye.data(), static_cast<unsigned>(goodbye.size()));
-    uv_try_write(reinterpret_cast<uv_stream_t*>(&server_), &buf, 1);
+    // Best effort: the connection closes next whatever becomes of it.
+    database_.try_write_copy(reinterpret_cast<const uint8_t*>(goodbye.data()), goodbye.size());
   }
   phase_ = Phase::kConnecting;
   // What was translated for the old connection goes with it; the new one may need its own.
   translation_.reset();
   translated_in_.clear();
   translated_at_ = 0;
-  uv_close(reinterpret_cast<uv_handle_t*>(&server_), &Session::on_closed_for_switch);
-}
-
-void Session::on_closed_for_switch(uv_handle_t* handle) {
-  auto* s = static_cast<Session*>(handle->data);
-  --s->handles_open_;
-  s->server_open_ = false;
-  s->server_tls_.reset();  // the new database gets a TLS session of its own
-  if (s->phase_ == Phase::kClosing) {
-    s->maybe_destroy();
-    return;
-  }
-  s->start_backend();
+  // The new connection is made once this one has closed (on_stream_closed).
+  database_.close();
 }
 
 void Session::on_switched_backend(const lms_back_result& result) {
   CancelTarget target;
   int addr_len = sizeof target.address;
-  uv_tcp_getpeername(&server_, reinterpret_cast<sockaddr*>(&target.address), &addr_len);
+  uv_tcp_getpeername(database_.tcp(), reinterpret_cast<sockaddr*>(&target.address), &addr_len);
   if (result.cancel_key != nullptr) {
     target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
   }
@@ -223,17 +212,17 @@ void Session::on_switched_backend(const lms_back_result& result) {
     return;
   }
   phase_ = Phase::kReplaying;
-  send_copy(to_source_, reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
-  start_reading(to_client_);
+  send_copy(from_client_, reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
+  start_reading(from_database_);
   // What the new database sent right after its handshake is read as if it came now: answers to
   // the replay first, then (once the switch is done) whatever follows, forwarded.
   deliver_in_chunks(worker_.pool(), early,
-                    [this](Chunk* chunk, size_t n) { take_bytes(to_client_, chunk, n); });
+                    [this](Chunk* chunk, size_t n) { take_database_bytes(chunk, n); });
 }
 
 void Session::replay_answer(Chunk* chunk, size_t len) {
   // The answers to the replayed state are the proxy's own business: none reaches the client.
-  const auto walked = to_client_.scanner.walk(
+  const auto walked = from_database_.scanner.walk(
       chunk->data, len,
       [this](const lms_frame& f) -> unsigned {
         if (f.msg_class == LMS_MSG_ERROR) ++replay_failed_;
@@ -243,7 +232,7 @@ void Session::replay_answer(Chunk* chunk, size_t len) {
       [](const uint8_t*, size_t) {});
   if (!walked) {
     worker_.pool().put(chunk);
-    protocol_error(false, to_client_.scanner.error());
+    protocol_error(false, from_database_.scanner.error());
     return;
   }
   if (replay_pending_ > 0) {
@@ -270,7 +259,7 @@ void Session::finish_switch() {
   }
   spdlog::debug("session={} now served by {} ({} settings, {} statements carried)", id_,
                 shared_.endpoint(truth_).describe(), carried_.settings(), carried_.statements());
-  start_reading(to_client_);
+  start_reading(from_database_);
   release_paused_input();
   worker_.session_changed(*this);
 }
@@ -308,18 +297,18 @@ void Session::note_last_query(lms_str text) {
   if (last_query_.size() > kMaxLastQueryBytes) last_query_.resize(kMaxLastQueryBytes);
 }
 
-void Session::on_server_inspected() {
+void Session::on_database_inspected() {
   lms_message_detail d{};
   d.struct_size = sizeof d;
-  dialect_->inspect(LMS_FROM_SERVER, reinterpret_cast<const uint8_t*>(server_inspected_.data()),
-                    server_inspected_.size(), &d);
+  dialect_->inspect(LMS_FROM_SERVER, reinterpret_cast<const uint8_t*>(database_inspected_.data()),
+                    database_inspected_.size(), &d);
   if (d.effect == LMS_EFFECT_ERROR) last_error_ = view_of(d.text);
   if (d.effect == LMS_EFFECT_PREPARE && !naming_prepare_.empty()) {
     carried_.name_statement(view_of(d.name), naming_prepare_);
     if (link_) link_->learn_statement(view_of(d.name), naming_prepare_);
   }
   naming_prepare_.clear();
-  server_inspected_.clear();
+  database_inspected_.clear();
 }
 
 control::Connection Session::describe() const {
@@ -328,11 +317,11 @@ control::Connection Session::describe() const {
   // The proxy's address as this client reached it (not a wildcard listen address), and the client's.
   sockaddr_storage address{};
   int len = sizeof address;
-  if (uv_tcp_getsockname(&client_, reinterpret_cast<sockaddr*>(&address), &len) == 0) {
+  if (uv_tcp_getsockname(client_.tcp(), reinterpret_cast<sockaddr*>(&address), &len) == 0) {
     c.remote_address = address_text(address);
   }
   len = sizeof address;
-  if (uv_tcp_getpeername(&client_, reinterpret_cast<sockaddr*>(&address), &len) == 0) {
+  if (uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&address), &len) == 0) {
     c.source_address = address_text(address);
   }
   c.user = client_user_;

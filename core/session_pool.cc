@@ -26,11 +26,8 @@ bool Session::take_kept_server(const std::vector<lms_kv>& params) {
   pool_key_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), params);
   auto kept = pool.take(pool_key_, now_ms(worker_.loop()));
   if (!kept) return false;
-  uv_tcp_init(worker_.loop(), &server_);
-  server_.data = this;
-  server_open_ = true;
-  ++handles_open_;
-  if (const int rc = uv_tcp_open(&server_, kept->socket); rc != 0) {
+  open_stream(database_);
+  if (const int rc = database_.adopt(kept->socket); rc != 0) {
     ::close(kept->socket);
     fail_connect(std::string("a kept connection could not be used: ") + uv_strerror(rc));
     return true;
@@ -55,19 +52,19 @@ bool Session::can_keep_server() const {
   // while no cutover or shutdown is in progress.
   return !pool_key_.empty() && phase_ == Phase::kForwarding && requests_.empty() && !in_request_ &&
          txn_state_ == LMS_TXN_IDLE && held_ == nullptr && undispatched_ == 0 && !switching_ &&
-         server_tls_ == nullptr && translation_ == nullptr && paused_input_.empty() && !worker_.paused() &&
-         !worker_.draining() && truth_ == shared_.truth.load() && to_client_.scanner.at_boundary();
+         database_.tls() == nullptr && translation_ == nullptr && paused_input_.empty() && !worker_.paused() &&
+         !worker_.draining() && truth_ == shared_.truth.load() && from_database_.scanner.at_boundary();
 }
 
-void Session::reset_server_for_reuse() {
+void Session::reset_database_for_reuse() {
   phase_ = Phase::kResetting;
   worker_.session_changed(*this);
   if (link_) link_->finish();
-  stop_reading(to_source_);
-  close_handle(reinterpret_cast<uv_handle_t*>(&client_));
+  stop_reading(from_client_);
+  client_.close();
   back_in_.clear();
-  back_dialect_->encode_reset(&to_source_.emitter);
-  start_reading(to_client_);
+  back_dialect_->encode_reset(&from_client_.emitter);
+  start_reading(from_database_);
   // A database too slow to confirm the reset is not worth keeping.
   close_now_after(shared_.config->connect_timeout_ms);
 }
@@ -109,7 +106,7 @@ void Session::keep_server() {
   uv_os_fd_t fd = -1;
   // A cutover or a shutdown that began while the reset ran wants no new kept connections.
   const bool still_wanted = truth_ == shared_.truth.load() && !worker_.paused() && !worker_.draining();
-  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(&server_), &fd) == 0) {
+  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(database_.tcp()), &fd) == 0) {
     kept.socket = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   }
   if (kept.socket >= 0) {

@@ -1,5 +1,5 @@
 // A session whose database speaks another protocol than its client (a MySQL client served by a
-// CockroachDB target after a cutover): the bytes the session forwards to server_ are the client's
+// CockroachDB target after a cutover): the bytes the session forwards to database_ are the client's
 // and pass through the Translation on their way out; the database's bytes pass through it on
 // their way in, and from there on the session handles them as if the database spoke the client's
 // protocol (framing, request tracking, shadowing, validation).
@@ -41,7 +41,7 @@ void Session::translate_to_database(Chunk* chunk) {
     const size_t n = std::min(Chunk::kCapacity, out.size() - at);
     std::memcpy(piece->data, out.data() + at, n);
     piece->len = n;
-    write_untranslated(to_source_, piece);
+    database_.write(piece);
     at += n;
   }
 }
@@ -64,13 +64,13 @@ void Session::deliver_translated() {
   delivering_ = true;
   // As with TLS: the session may stop reading after any chunk, and the rest waits here until it
   // reads again, as unread bytes wait in the socket.
-  while (to_client_.reading && translated_at_ < translated_in_.size() && phase_ != Phase::kClosing &&
+  while (database_.reading() && translated_at_ < translated_in_.size() && phase_ != Phase::kClosing &&
          translation_) {
     Chunk* chunk = worker_.pool().get();
     const size_t n = std::min(Chunk::kCapacity, translated_in_.size() - translated_at_);
     std::memcpy(chunk->data, translated_in_.data() + translated_at_, n);
     translated_at_ += n;
-    take_bytes(to_client_, chunk, n);
+    take_database_bytes(chunk, n);
   }
   delivering_ = false;
 }

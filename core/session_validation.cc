@@ -1,5 +1,5 @@
 // Validation inside a session: each compared request gets a PendingComparison when it is sent;
-// the source's answer is summarized as it streams to the client (on_server_message marks its
+// the source's answer is summarized as it streams to the client (on_database_message marks its
 // messages for copying into the summarizer), the target's by the shadow link; whichever comes
 // second has the worker's validator judge the pair.
 #include <lms/plugin.h>
@@ -60,7 +60,7 @@ std::string_view Session::prepared_text(std::string_view name) {
 std::string_view Session::statement_at_start(const lms_frame& first) {
   first_effect_ = LMS_EFFECT_NONE;
   if (!inspects_) return {};
-  const auto [bytes, available] = to_source_.scanner.visible();
+  const auto [bytes, available] = from_client_.scanner.visible();
   if (available < first.length) return {};  // the rest comes in a later read
   lms_message_detail d{};
   d.struct_size = sizeof d;

@@ -27,6 +27,7 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
       answer_dialect_(worker.shared().translated(role) ? worker.shared().dialect : dialect_),
       session_id_(session_id),
       startup_(std::move(startup)),
+      stream_(worker.loop(), worker.pool(), *this),
       scanner_(answer_dialect_, LMS_FROM_SERVER),
       sent_scanner_(answer_dialect_, LMS_FROM_CLIENT) {
   emitter_ = {sizeof(lms_emitter), this, &ShadowLink::emit};
@@ -48,16 +49,14 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
 ShadowLink::~ShadowLink() {
   if (framer_ != nullptr) answer_dialect_->framer_destroy(framer_);
   if (back_ != nullptr) dialect_->back_destroy(back_);
-  if (read_chunk_ != nullptr) worker_.pool().put(read_chunk_);
 }
 
 // ---- connecting ---------------------------------------------------------------------------------
 
 void ShadowLink::connect() {
   state_ = State::kConnecting;
-  uv_tcp_init(worker_.loop(), &socket_);
-  socket_.data = this;
-  socket_open_ = true;
+  stream_.open();
+  stream_.set_queue_limit(shared_.config->buffer_limit);
   owner_.on_link_handle_opened();
   uv_timer_init(worker_.loop(), &deadline_);
   deadline_.data = this;
@@ -66,7 +65,7 @@ void ShadowLink::connect() {
   // Connecting counts against the deadline too: a target that never accepts must not hold waits.
   uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
 
-  connector_.start(worker_.loop(), &socket_, target_);
+  connector_.start(worker_.loop(), stream_.tcp(), target_);
   // The lookup outlives a close; it is counted like a handle until on_lookup_finished.
   if (connector_.lookup_in_flight()) owner_.on_link_handle_opened();
 }
@@ -87,7 +86,7 @@ void ShadowLink::on_connected() {
   }
   state_ = State::kHandshake;
   dialect_->back_start(back_, &emitter_);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&socket_), &ShadowLink::on_alloc, &ShadowLink::on_read);
+  stream_.start_reading();
 }
 
 void ShadowLink::run_handshake() {
@@ -98,12 +97,10 @@ void ShadowLink::run_handshake() {
                                               handshake_in_.size(), &consumed, &emitter_, &result);
   handshake_in_.erase(0, consumed);
   if (status == LMS_HS_NEED_INPUT) return;
-  if (status == LMS_HS_START_TLS && target_.tls && target_.tls->wanted() && !tls_) {
-    tls_ = std::make_unique<TlsChannel>(target_.tls->ctx.get(), TlsChannel::Role::kClient,
-                                        target_.tls->verify_host);
-    flush_tls();  // the ClientHello
-    if (tls_->failed())
-      fail("TLS: " + tls_->error(), "lms: could not connect to the target database", "08006");
+  if (status == LMS_HS_START_TLS && target_.tls && target_.tls->wanted() && stream_.tls() == nullptr) {
+    if (!stream_.start_tls(target_.tls->ctx.get(), TlsChannel::Role::kClient, target_.tls->verify_host)) {
+      fail("TLS: " + stream_.tls()->error(), "lms: could not connect to the target database", "08006");
+    }
     return;
   }
   if (status != LMS_HS_DONE) {
@@ -128,7 +125,7 @@ void ShadowLink::run_handshake() {
 // ---- sending ------------------------------------------------------------------------------------
 
 void ShadowLink::emit(void* ctx, const uint8_t* data, size_t len) {
-  static_cast<ShadowLink*>(ctx)->write_now(data, len);
+  static_cast<ShadowLink*>(ctx)->stream_.write_copy(data, len);
 }
 
 void ShadowLink::send(const uint8_t* data, size_t len) {
@@ -152,7 +149,7 @@ void ShadowLink::deliver(const uint8_t* data, size_t len) {
     return;
   }
   if (!translation_) {
-    write_now(data, len);
+    stream_.write_copy(data, len);
     return;
   }
   std::string_view out;
@@ -161,75 +158,7 @@ void ShadowLink::deliver(const uint8_t* data, size_t len) {
     fail("cannot translate for the target: " + error, "lms: invalid message from the client", "08P01");
     return;
   }
-  write_now(reinterpret_cast<const uint8_t*>(out.data()), out.size());
-}
-
-void ShadowLink::write_now(const uint8_t* data, size_t len) {
-  if (tls_) {
-    tls_->send(data, len);
-    flush_tls();
-    return;
-  }
-  write_raw(data, len);
-}
-
-void ShadowLink::flush_tls() {
-  uint8_t buf[16 * 1024];
-  while (tls_ && state_ != State::kBroken && tls_->output_pending() > 0) {
-    const size_t n = tls_->take_output(buf, sizeof buf);
-    if (n == 0) return;
-    write_raw(buf, n);
-  }
-}
-
-void ShadowLink::write_raw(const uint8_t* data, size_t len) {
-  auto* stream = reinterpret_cast<uv_stream_t*>(&socket_);
-  while (len > 0 && state_ != State::kBroken) {
-    uv_buf_t buf =
-        uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data)), static_cast<unsigned>(len));
-    const int written = queued_ == 0 ? uv_try_write(stream, &buf, 1) : UV_EAGAIN;
-    if (written >= 0 && static_cast<size_t>(written) == len) return;
-    if (written < 0 && written != UV_EAGAIN) {
-      fail(std::string("write failed: ") + uv_err_name(written),
-           "lms: lost the connection to the target database", "08006");
-      return;
-    }
-    const size_t done = written > 0 ? static_cast<size_t>(written) : 0;
-    data += done;
-    len -= done;
-    // The rest goes through write requests, a chunk at a time, up to buffer-limit: a target that
-    // cannot keep up breaks the link rather than slow the source or grow memory.
-    if (queued_ + len > shared_.config->buffer_limit) {
-      fail("the target does not read fast enough", "lms: the target database is too slow", "53400");
-      return;
-    }
-    const size_t n = std::min(len, Chunk::kCapacity);
-    Chunk* chunk = worker_.pool().get();
-    std::memcpy(chunk->data, data, n);
-    chunk->len = n;
-    chunk->write_req.data = this;
-    uv_buf_t out = uv_buf_init(reinterpret_cast<char*>(chunk->data), static_cast<unsigned>(n));
-    queued_ += n;
-    if (uv_write(&chunk->write_req, stream, &out, 1, &ShadowLink::on_write) < 0) {
-      queued_ -= n;
-      worker_.pool().put(chunk);
-      fail("write failed", "lms: lost the connection to the target database", "08006");
-      return;
-    }
-    data += n;
-    len -= n;
-  }
-}
-
-void ShadowLink::on_write(uv_write_t* req, int status) {
-  Chunk* chunk = reinterpret_cast<Chunk*>(reinterpret_cast<char*>(req) - offsetof(Chunk, write_req));
-  auto* link = static_cast<ShadowLink*>(req->data);
-  link->queued_ -= chunk->len;
-  link->worker_.pool().put(chunk);
-  if (status < 0 && status != UV_ECANCELED) {
-    link->fail(std::string("write failed: ") + uv_err_name(status),
-               "lms: lost the connection to the target database", "08006");
-  }
+  stream_.write_copy(reinterpret_cast<const uint8_t*>(out.data()), out.size());
 }
 
 void ShadowLink::replay(const std::vector<std::string>& messages) {
@@ -265,26 +194,33 @@ void ShadowLink::arm_deadline() {
 
 // ---- receiving ----------------------------------------------------------------------------------
 
-void ShadowLink::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* link = static_cast<ShadowLink*>(handle->data);
-  if (link->read_chunk_ == nullptr) link->read_chunk_ = link->worker_.pool().get();
-  *buf = uv_buf_init(reinterpret_cast<char*>(link->read_chunk_->data), Chunk::kCapacity);
+void ShadowLink::on_stream_bytes(Stream&, Chunk* chunk, size_t len) {
+  on_bytes(chunk->data, len);
+  worker_.pool().put(chunk);
 }
 
-void ShadowLink::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t*) {
-  auto* link = static_cast<ShadowLink*>(stream->data);
-  Chunk* chunk = link->read_chunk_;
-  link->read_chunk_ = nullptr;
-  if (nread > 0 && link->tls_) {
-    link->read_through_tls(chunk->data, static_cast<size_t>(nread));
-  } else if (nread > 0) {
-    link->on_bytes(chunk->data, static_cast<size_t>(nread));
+void ShadowLink::on_stream_ended(Stream&, int status) {
+  fail(std::string("the target closed the connection (") + uv_err_name(status) + ")",
+       "lms: lost the connection to the target database", "08006");
+}
+
+void ShadowLink::on_stream_write_failed(Stream&, int status) {
+  if (status == UV_ENOBUFS) {
+    // A target that cannot keep up breaks the link rather than slow the source or grow memory.
+    fail("the target does not read fast enough", "lms: the target database is too slow", "53400");
+    return;
   }
-  if (chunk != nullptr) link->worker_.pool().put(chunk);
-  if (nread < 0) {
-    link->fail(std::string("the target closed the connection (") + uv_err_name(static_cast<int>(nread)) + ")",
-               "lms: lost the connection to the target database", "08006");
-  }
+  fail(std::string("write failed: ") + uv_err_name(status), "lms: lost the connection to the target database",
+       "08006");
+}
+
+void ShadowLink::on_stream_tls_failed(Stream&) {
+  fail("TLS: " + stream_.tls()->error(), "lms: lost the connection to the target database", "08006");
+}
+
+void ShadowLink::on_stream_tls_established(Stream&) {
+  // TLS is up: the handshake goes on with the startup packet.
+  if (state_ == State::kHandshake) run_handshake();
 }
 
 void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
@@ -392,25 +328,6 @@ void ShadowLink::finish_answer() {
   if (draining_ && pending_.empty()) close();
 }
 
-void ShadowLink::read_through_tls(const uint8_t* data, size_t len) {
-  const bool was_established = tls_->established();
-  tls_->receive(data, len);
-  uint8_t plain[16 * 1024];
-  while (state_ != State::kBroken) {
-    const size_t n = tls_->read_plain(plain, sizeof plain);
-    if (n == 0) break;
-    on_bytes(plain, n);
-  }
-  flush_tls();
-  if (state_ == State::kBroken) return;
-  if (tls_->failed()) {
-    fail("TLS: " + tls_->error(), "lms: lost the connection to the target database", "08006");
-    return;
-  }
-  // TLS is up: the handshake goes on with the startup packet.
-  if (!was_established && tls_->established() && state_ == State::kHandshake) run_handshake();
-}
-
 // ---- failing and closing ------------------------------------------------------------------------
 
 void ShadowLink::on_deadline(uv_timer_t* timer) {
@@ -467,9 +384,7 @@ void ShadowLink::close() {
 }
 
 void ShadowLink::close_handles() {
-  if (socket_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&socket_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&socket_), &ShadowLink::on_closed);
-  }
+  stream_.close();
   if (timer_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&deadline_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), &ShadowLink::on_closed);
   }
@@ -478,7 +393,7 @@ void ShadowLink::close_handles() {
 
 void ShadowLink::on_closed(uv_handle_t* handle) {
   auto* link = static_cast<ShadowLink*>(handle->data);
-  (handle == reinterpret_cast<uv_handle_t*>(&link->socket_) ? link->socket_open_ : link->timer_open_) = false;
+  link->timer_open_ = false;
   link->owner_.on_link_handle_closed();  // last: the owner may free this link now (gone())
 }
 

@@ -21,6 +21,7 @@
 #include "chunk_pool.h"
 #include "frame_scanner.h"
 #include "net/connector.h"
+#include "net/stream.h"
 #include "tls_channel.h"
 #include "tls_context.h"
 #include "translation.h"
@@ -43,7 +44,7 @@ class ShadowLinkOwner {
   ~ShadowLinkOwner() = default;
 };
 
-class ShadowLink final : private Connector::Listener {
+class ShadowLink final : private Connector::Listener, private Stream::Listener {
  public:
   // The id of an answer the link expects for itself (a replayed setting): it matches no request.
   static constexpr uint64_t kNoRequest = 0;
@@ -58,7 +59,7 @@ class ShadowLink final : private Connector::Listener {
   ShadowLink& operator=(const ShadowLink&) = delete;
 
   // Closed, and nothing of it is still open or in flight: its owner may free it.
-  bool gone() const { return closed_ && !socket_open_ && !timer_open_ && !connector_.lookup_in_flight(); }
+  bool gone() const { return closed_ && !stream_.has_handle() && !timer_open_ && !connector_.lookup_in_flight(); }
   // False once broken: requests are no longer sent.
   bool available() const { return state_ != State::kBroken; }
   // Once broken: the error a request that needed the target gets, in the client's protocol.
@@ -98,9 +99,6 @@ class ShadowLink final : private Connector::Listener {
     uint64_t sent_ns;
   };
 
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
   static void on_deadline(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
   static void emit(void* ctx, const uint8_t* data, size_t len);
@@ -114,10 +112,6 @@ class ShadowLink final : private Connector::Listener {
   // Client bytes once the target is ready: framed, translated where needed, written.
   void deliver(const uint8_t* data, size_t len);
   void run_handshake();
-  void write_now(const uint8_t* data, size_t len);  // through TLS when the target has it
-  void write_raw(const uint8_t* data, size_t len);
-  void flush_tls();
-  void read_through_tls(const uint8_t* data, size_t len);
   void arm_deadline();
   // Breaks the link: every pending request fails with `message` (SQLSTATE `code`).
   void fail(const std::string& reason, const std::string& message, const char* code);
@@ -128,6 +122,15 @@ class ShadowLink final : private Connector::Listener {
   void on_connected() override;
   void on_connect_failed(const std::string& reason) override;
   void on_lookup_finished() override { owner_.on_link_handle_closed(); }
+
+  // Stream::Listener: the connection to the database shadowed to.
+  void on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) override;
+  void on_stream_ended(Stream& stream, int status) override;
+  void on_stream_write_failed(Stream& stream, int status) override;
+  void on_stream_wrote(Stream&) override {}
+  void on_stream_tls_failed(Stream& stream) override;
+  void on_stream_tls_established(Stream& stream) override;
+  void on_stream_closed(Stream&) override { owner_.on_link_handle_closed(); }
 
   ShadowLinkOwner& owner_;
   Worker& worker_;
@@ -140,10 +143,10 @@ class ShadowLink final : private Connector::Listener {
   State state_ = State::kNew;
   std::vector<std::pair<std::string, std::string>> startup_;
 
-  uv_tcp_t socket_{};
+  // What the link cannot send at once it queues up to buffer-limit; past that it breaks.
+  Stream stream_;
   uv_timer_t deadline_{};
   Connector connector_{*this};
-  bool socket_open_ = false;
   bool timer_open_ = false;
   bool closed_ = false;
   bool draining_ = false;
@@ -151,7 +154,6 @@ class ShadowLink final : private Connector::Listener {
   void* back_ = nullptr;
   std::string handshake_in_;
   std::string before_ready_;  // client bytes sent before the handshake finished
-  size_t queued_ = 0;         // bytes written but not yet taken by the kernel
   lms_emitter emitter_{};
 
   FrameScanner scanner_;
@@ -166,11 +168,8 @@ class ShadowLink final : private Connector::Listener {
   std::string error_;             // the first error of the request being answered
   bool oversized_error_ = false;  // it was too large to keep
   bool answer_ends_ = false;      // the answer ends with the message being copied (MySQL's ERR)
-  std::unique_ptr<AnswerSummarizer> summary_;
-  std::unique_ptr<TlsChannel> tls_;  // when the target's sslmode asks for TLS and it agreed  // made when a
-                                     // first answer is to be compared
+  std::unique_ptr<AnswerSummarizer> summary_;  // made when a first answer is to be compared
   std::string failure_;
-  Chunk* read_chunk_ = nullptr;
 };
 
 }  // namespace lms::core
