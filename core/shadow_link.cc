@@ -10,7 +10,6 @@
 namespace lms::core {
 namespace {
 
-constexpr size_t kMaxHandshakeBytes = 1 << 20;
 // An error message larger than this is not kept verbatim; the client gets a short one instead.
 constexpr uint64_t kMaxKeptError = 64 * 1024;
 
@@ -27,10 +26,9 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
       answer_dialect_(worker.shared().translated(role) ? worker.shared().dialect : dialect_),
       session_id_(session_id),
       startup_(std::move(startup)),
-      stream_(worker.loop(), worker.pool(), *this),
+      database_(worker.loop(), worker.pool(), *this),
       scanner_(answer_dialect_, LMS_FROM_SERVER),
       sent_scanner_(answer_dialect_, LMS_FROM_CLIENT) {
-  emitter_ = {sizeof(lms_emitter), this, &ShadowLink::emit};
   if (has_framer(answer_dialect_)) {
     // Made, like the session's, from what the client and lms agreed on at login.
     std::vector<lms_kv> params;
@@ -40,7 +38,7 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
     sent_scanner_.use_framer(framer_);
   }
   if (shared_.translated(role)) {
-    translation_ = std::make_unique<Translation>(shared_.dialect, dialect_, startup_, statements);
+    database_.translate(std::make_unique<Translation>(shared_.dialect, dialect_, startup_, statements));
     startup_ = translated_startup(startup_);  // what the target's own handshake is given
   }
   connect();
@@ -48,85 +46,44 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
 
 ShadowLink::~ShadowLink() {
   if (framer_ != nullptr) answer_dialect_->framer_destroy(framer_);
-  if (back_ != nullptr) dialect_->back_destroy(back_);
 }
 
 // ---- connecting ---------------------------------------------------------------------------------
 
 void ShadowLink::connect() {
-  state_ = State::kConnecting;
-  stream_.open();
-  stream_.set_queue_limit(shared_.config->buffer_limit);
-  owner_.on_link_handle_opened();
+  owner_.on_link_handle_opened();  // the database link, until on_database_closed
   uv_timer_init(worker_.loop(), &deadline_);
   deadline_.data = this;
   timer_open_ = true;
   owner_.on_link_handle_opened();
   // Connecting counts against the deadline too: a target that never accepts must not hold waits.
   uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
-
-  connector_.start(worker_.loop(), stream_.tcp(), target_);
-  // The lookup outlives a close; it is counted like a handle until on_lookup_finished.
-  if (connector_.lookup_in_flight()) owner_.on_link_handle_opened();
-}
-
-void ShadowLink::on_connect_failed(const std::string& reason) {
-  if (state_ != State::kConnecting || closed_) return;
-  fail(reason, "lms: could not connect to the target database", "08006");
-}
-
-void ShadowLink::on_connected() {
-  if (state_ != State::kConnecting || closed_) return;
+  database_.set_queue_limit(shared_.config->buffer_limit);
   std::vector<lms_kv> params = target_.kvs();
   for (const auto& [k, v] : startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
-  back_ = dialect_->back_create(params.data(), params.size());
-  if (back_ == nullptr) {
-    fail("out of memory", "lms: could not connect to the target database", "08006");
-    return;
-  }
-  state_ = State::kHandshake;
-  dialect_->back_start(back_, &emitter_);
-  stream_.start_reading();
+  database_.connect(target_, dialect_, params, 0);
 }
 
-void ShadowLink::run_handshake() {
-  size_t consumed = 0;
-  lms_back_result result{};
-  result.struct_size = sizeof result;
-  const uint32_t status = dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(handshake_in_.data()),
-                                              handshake_in_.size(), &consumed, &emitter_, &result);
-  handshake_in_.erase(0, consumed);
-  if (status == LMS_HS_NEED_INPUT) return;
-  if (status == LMS_HS_START_TLS && target_.tls && target_.tls->wanted() && stream_.tls() == nullptr) {
-    if (!stream_.start_tls(target_.tls->ctx.get(), TlsChannel::Role::kClient, target_.tls->verify_host)) {
-      fail("TLS: " + stream_.tls()->error(), "lms: could not connect to the target database", "08006");
-    }
+void ShadowLink::on_database_login_failed(const DatabaseLink::LoginFailure& failure) {
+  if (failure.refused) {
+    fail("the target refused the session: " + failure.reason,
+         "lms: the target database refused the session: " + failure.reason, "08006");
     return;
   }
-  if (status != LMS_HS_DONE) {
-    const std::string message = result.error != nullptr ? result.error : "handshake failed";
-    fail("the target refused the session: " + message,
-         "lms: the target database refused the session: " + message, "08006");
-    return;
-  }
-  dialect_->back_destroy(back_);
-  back_ = nullptr;
+  fail(failure.reason, "lms: could not connect to the target database", "08006");
+}
+
+void ShadowLink::on_database_ready(const DatabaseLink::Login&) {
+  if (state_ != State::kConnecting) return;
   state_ = State::kReady;
   if (!draining_ && (pending_.empty() || !pending_.front().waited)) uv_timer_stop(&deadline_);
-  const std::string early = std::move(handshake_in_);
-  handshake_in_.clear();
   const std::string queued = std::move(before_ready_);
   before_ready_.clear();
   deliver(reinterpret_cast<const uint8_t*>(queued.data()), queued.size());
-  if (!early.empty()) on_bytes(reinterpret_cast<const uint8_t*>(early.data()), early.size());
   if (draining_ && pending_.empty()) close();
 }
 
 // ---- sending ------------------------------------------------------------------------------------
-
-void ShadowLink::emit(void* ctx, const uint8_t* data, size_t len) {
-  static_cast<ShadowLink*>(ctx)->stream_.write_copy(data, len);
-}
 
 void ShadowLink::send(const uint8_t* data, size_t len) {
   if (state_ == State::kBroken || len == 0) return;
@@ -148,17 +105,7 @@ void ShadowLink::deliver(const uint8_t* data, size_t len) {
          "lms: invalid message from the client", "08P01");
     return;
   }
-  if (!translation_) {
-    stream_.write_copy(data, len);
-    return;
-  }
-  std::string_view out;
-  std::string error;
-  if (!translation_->to_database(data, len, &out, &error)) {
-    fail("cannot translate for the target: " + error, "lms: invalid message from the client", "08P01");
-    return;
-  }
-  stream_.write_copy(reinterpret_cast<const uint8_t*>(out.data()), out.size());
+  database_.write_copy(data, len);  // translated there when the target speaks another protocol
 }
 
 void ShadowLink::replay(const std::vector<std::string>& messages) {
@@ -166,7 +113,7 @@ void ShadowLink::replay(const std::vector<std::string>& messages) {
   const lms_emitter collect = emit_into(&requests);
   // A target of another protocol learns statements from its translation; the client's settings
   // mean nothing to it.
-  if (!available() || translation_ || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request) ||
+  if (!available() || database_.translation() != nullptr || !LMS_HAS_FIELD(dialect_, lms_dialect_functions, encode_request) ||
       dialect_->encode_request == nullptr) {
     return;
   }
@@ -194,17 +141,17 @@ void ShadowLink::arm_deadline() {
 
 // ---- receiving ----------------------------------------------------------------------------------
 
-void ShadowLink::on_stream_bytes(Stream&, Chunk* chunk, size_t len) {
-  on_bytes(chunk->data, len);
+void ShadowLink::on_database_bytes(Chunk* chunk, size_t len) {
+  if (state_ == State::kReady) take_answer(chunk->data, len);
   worker_.pool().put(chunk);
 }
 
-void ShadowLink::on_stream_ended(Stream&, int status) {
+void ShadowLink::on_database_lost(int status) {
   fail(std::string("the target closed the connection (") + uv_err_name(status) + ")",
        "lms: lost the connection to the target database", "08006");
 }
 
-void ShadowLink::on_stream_write_failed(Stream&, int status) {
+void ShadowLink::on_database_write_failed(int status) {
   if (status == UV_ENOBUFS) {
     // A target that cannot keep up breaks the link rather than slow the source or grow memory.
     fail("the target does not read fast enough", "lms: the target database is too slow", "53400");
@@ -214,38 +161,16 @@ void ShadowLink::on_stream_write_failed(Stream&, int status) {
        "08006");
 }
 
-void ShadowLink::on_stream_tls_failed(Stream&) {
-  fail("TLS: " + stream_.tls()->error(), "lms: lost the connection to the target database", "08006");
+void ShadowLink::on_database_tls_failed(const std::string& error) {
+  fail("TLS: " + error, "lms: lost the connection to the target database", "08006");
 }
 
-void ShadowLink::on_stream_tls_established(Stream&) {
-  // TLS is up: the handshake goes on with the startup packet.
-  if (state_ == State::kHandshake) run_handshake();
-}
-
-void ShadowLink::on_bytes(const uint8_t* data, size_t len) {
-  if (state_ == State::kHandshake) {
-    handshake_in_.append(reinterpret_cast<const char*>(data), len);
-    if (handshake_in_.size() > kMaxHandshakeBytes) {
-      fail("handshake too large", "lms: the target database refused the session", "08006");
-      return;
-    }
-    run_handshake();
-    return;
+void ShadowLink::on_database_untranslatable(bool from_client, const std::string& error) {
+  if (from_client) {
+    fail("cannot translate for the target: " + error, "lms: invalid message from the client", "08P01");
+  } else {
+    fail("invalid message from the target: " + error, "lms: invalid message from the target database", "08P01");
   }
-  if (state_ != State::kReady) return;
-  if (!translation_) {
-    take_answer(data, len);
-    return;
-  }
-  translated_.clear();
-  std::string error;
-  if (!translation_->to_client(data, len, &translated_, &error)) {
-    fail("invalid message from the target: " + error, "lms: invalid message from the target database",
-         "08P01");
-    return;
-  }
-  take_answer(reinterpret_cast<const uint8_t*>(translated_.data()), translated_.size());
 }
 
 void ShadowLink::take_answer(const uint8_t* data, size_t len) {
@@ -384,11 +309,10 @@ void ShadowLink::close() {
 }
 
 void ShadowLink::close_handles() {
-  stream_.close();
+  database_.close();
   if (timer_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&deadline_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), &ShadowLink::on_closed);
   }
-  connector_.cancel();
 }
 
 void ShadowLink::on_closed(uv_handle_t* handle) {

@@ -20,8 +20,7 @@
 
 #include "chunk_pool.h"
 #include "frame_scanner.h"
-#include "net/connector.h"
-#include "net/stream.h"
+#include "db/database_link.h"
 #include "tls_channel.h"
 #include "tls_context.h"
 #include "translation.h"
@@ -44,7 +43,7 @@ class ShadowLinkOwner {
   ~ShadowLinkOwner() = default;
 };
 
-class ShadowLink final : private Connector::Listener, private Stream::Listener {
+class ShadowLink final : private DatabaseLink::Listener {
  public:
   // The id of an answer the link expects for itself (a replayed setting): it matches no request.
   static constexpr uint64_t kNoRequest = 0;
@@ -59,7 +58,7 @@ class ShadowLink final : private Connector::Listener, private Stream::Listener {
   ShadowLink& operator=(const ShadowLink&) = delete;
 
   // Closed, and nothing of it is still open or in flight: its owner may free it.
-  bool gone() const { return closed_ && !stream_.has_handle() && !timer_open_ && !connector_.lookup_in_flight(); }
+  bool gone() const { return closed_ && !database_.in_use() && !timer_open_; }
   // False once broken: requests are no longer sent.
   bool available() const { return state_ != State::kBroken; }
   // Once broken: the error a request that needed the target gets, in the client's protocol.
@@ -79,7 +78,7 @@ class ShadowLink final : private Connector::Listener, private Stream::Listener {
   // The source named a statement the client prepared (its id, MySQL): a translating link learns
   // it, since the target's own answer named it otherwise.
   void learn_statement(const std::string& name, const std::string& message) {
-    if (translation_) translation_->learn(name, message);
+    if (database_.translation() != nullptr) database_.translation()->learn(name, message);
   }
   // Stops shadowing this session: pending requests fail with `message`.
   void abandon(const std::string& reason, const std::string& message) { fail(reason, message, "54000"); }
@@ -90,7 +89,7 @@ class ShadowLink final : private Connector::Listener, private Stream::Listener {
   void close();
 
  private:
-  enum class State { kNew, kConnecting, kHandshake, kReady, kBroken };
+  enum class State { kConnecting, kReady, kBroken };  // kConnecting: connecting and logging in
   struct Pending {
     uint64_t id;
     bool waited;
@@ -101,36 +100,29 @@ class ShadowLink final : private Connector::Listener, private Stream::Listener {
 
   static void on_deadline(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
-  static void emit(void* ctx, const uint8_t* data, size_t len);
 
   void connect();
-  void on_bytes(const uint8_t* data, size_t len);
   // The target's answers in the client's protocol (translated, when the target speaks another).
   void take_answer(const uint8_t* data, size_t len);
   // The front request's answer is complete: its owner hears of it.
   void finish_answer();
   // Client bytes once the target is ready: framed, translated where needed, written.
   void deliver(const uint8_t* data, size_t len);
-  void run_handshake();
   void arm_deadline();
   // Breaks the link: every pending request fails with `message` (SQLSTATE `code`).
   void fail(const std::string& reason, const std::string& message, const char* code);
   void close_handles();
   std::string client_error(const std::string& message, const char* code) const;
 
-  // Connector::Listener: the connection to the database shadowed to.
-  void on_connected() override;
-  void on_connect_failed(const std::string& reason) override;
-  void on_lookup_finished() override { owner_.on_link_handle_closed(); }
-
-  // Stream::Listener: the connection to the database shadowed to.
-  void on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) override;
-  void on_stream_ended(Stream& stream, int status) override;
-  void on_stream_write_failed(Stream& stream, int status) override;
-  void on_stream_wrote(Stream&) override {}
-  void on_stream_tls_failed(Stream& stream) override;
-  void on_stream_tls_established(Stream& stream) override;
-  void on_stream_closed(Stream&) override { owner_.on_link_handle_closed(); }
+  // DatabaseLink::Listener: the connection to the database shadowed to.
+  void on_database_ready(const DatabaseLink::Login& login) override;
+  void on_database_login_failed(const DatabaseLink::LoginFailure& failure) override;
+  void on_database_bytes(Chunk* chunk, size_t len) override;
+  void on_database_lost(int status) override;
+  void on_database_write_failed(int status) override;
+  void on_database_tls_failed(const std::string& error) override;
+  void on_database_untranslatable(bool from_client, const std::string& error) override;
+  void on_database_closed() override { owner_.on_link_handle_closed(); }
 
   ShadowLinkOwner& owner_;
   Worker& worker_;
@@ -140,29 +132,23 @@ class ShadowLink final : private Connector::Listener, private Stream::Listener {
   // The protocol its answers are read in: the clients', when the link translates.
   const lms_dialect_functions* answer_dialect_;
   uint64_t session_id_;
-  State state_ = State::kNew;
+  State state_ = State::kConnecting;
   std::vector<std::pair<std::string, std::string>> startup_;
 
   // What the link cannot send at once it queues up to buffer-limit; past that it breaks.
-  Stream stream_;
+  DatabaseLink database_;
   uv_timer_t deadline_{};
-  Connector connector_{*this};
   bool timer_open_ = false;
   bool closed_ = false;
   bool draining_ = false;
 
-  void* back_ = nullptr;
-  std::string handshake_in_;
   std::string before_ready_;  // client bytes sent before the handshake finished
-  lms_emitter emitter_{};
 
   FrameScanner scanner_;
   // Protocols delimited by a framer (MySQL): one for this link's pair of streams, fed what the
   // link sends as well as what it reads.
   void* framer_ = nullptr;
   FrameScanner sent_scanner_;
-  std::unique_ptr<Translation> translation_;
-  std::string translated_;  // the target's last read, in the client's protocol (reused)
   std::deque<Pending> pending_;
   size_t busy_ = 0;               // pending requests that do more than keep state in step
   std::string error_;             // the first error of the request being answered
