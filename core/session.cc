@@ -34,11 +34,9 @@ Session::Session(Worker& worker)
       id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
       client_(worker.loop(), worker.pool(), *this),
       database_(worker.loop(), worker.pool(), *this),
-      from_client_{this, &client_, &database_, FrameScanner(dialect_, LMS_FROM_CLIENT)},
-      from_database_{this, &database_, &client_, FrameScanner(dialect_, LMS_FROM_SERVER)} {
-  for (Pump* p : {&from_client_, &from_database_}) {
-    p->emitter = {sizeof(lms_emitter), p, &Session::emit_to};
-  }
+      client_scanner_(dialect_, LMS_FROM_CLIENT),
+      database_scanner_(dialect_, LMS_FROM_SERVER) {
+  to_client_ = {sizeof(lms_emitter), this, &Session::emit_to_client};
   worker_.attach(this);
   auto& m = worker_.mutable_metrics();
   m.connections_open.add();
@@ -54,7 +52,6 @@ Session::~Session() {
   count_as_held(false);
   for (auto& [chunk, len] : paused_input_) worker_.pool().put(chunk);
   if (front_ != nullptr) dialect_->front_destroy(front_);
-  if (back_ != nullptr) back_dialect_->back_destroy(back_);
   if (framer_ != nullptr) dialect_->framer_destroy(framer_);
   if (!proxy_cancel_key_.empty()) shared_.cancels.remove(proxy_cancel_key_);
   shared_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
@@ -66,7 +63,8 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
   ProxyShared& shared = worker.shared();
   const uint32_t open = shared.open_sessions.fetch_add(1, std::memory_order_relaxed);
   auto* s = new Session(worker);
-  s->open_stream(s->client_);
+  s->client_.open();
+  s->handles_open_ = 1;
   if (uv_accept(listener, s->client_.handle()) != 0) {
     s->close_now();
     return;
@@ -80,23 +78,12 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
     s->close_now();
     return;
   }
-  s->start_reading(s->from_client_);
+  s->client_.start_reading();
   // Where the server speaks first (MySQL's greeting), the front has something to say already.
   s->run_front();
 }
 
 // ---- reading ------------------------------------------------------------------------------------
-
-void Session::on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) {
-  if (&stream == &client_) {
-    take_client_bytes(chunk, len);
-  } else if (translation_) {
-    translate_from_database(chunk->data, len);
-    worker_.pool().put(chunk);
-  } else {
-    take_database_bytes(chunk, len);
-  }
-}
 
 void Session::take_client_bytes(Chunk* chunk, size_t len) {
   switch (phase_) {
@@ -109,9 +96,15 @@ void Session::take_client_bytes(Chunk* chunk, size_t len) {
     case Phase::kFrontHandshake:
     case Phase::kAwaitingResume:
     case Phase::kConnecting:
-    case Phase::kBackHandshake:
-      // Client bytes that arrive while the database's handshake runs wait in front_in_.
-      if (keep_handshake_bytes(front_in_, chunk, len) && phase_ == Phase::kFrontHandshake) run_front();
+      // Client bytes that arrive while the database link logs in wait in front_in_.
+      front_in_.append(reinterpret_cast<const char*>(chunk->data), len);
+      worker_.pool().put(chunk);
+      if (front_in_.size() > kMaxHandshakeBytes) {
+        spdlog::info("session={} closed: handshake larger than {} bytes", id_, kMaxHandshakeBytes);
+        close_now();
+        return;
+      }
+      if (phase_ == Phase::kFrontHandshake) run_front();
       return;
     case Phase::kResetting:
     case Phase::kClosing:
@@ -131,8 +124,7 @@ void Session::take_database_bytes(Chunk* chunk, size_t len) {
     case Phase::kFrontHandshake:
     case Phase::kAwaitingResume:
     case Phase::kConnecting:
-    case Phase::kBackHandshake:
-      if (keep_handshake_bytes(back_in_, chunk, len) && phase_ == Phase::kBackHandshake) run_back();
+      worker_.pool().put(chunk);  // the link reports nothing before its login is done
       return;
     case Phase::kResetting:
       on_reset_answer(chunk, len);
@@ -143,41 +135,16 @@ void Session::take_database_bytes(Chunk* chunk, size_t len) {
   }
 }
 
-bool Session::keep_handshake_bytes(std::string& in, Chunk* chunk, size_t len) {
-  in.append(reinterpret_cast<const char*>(chunk->data), len);
-  worker_.pool().put(chunk);
-  if (in.size() <= kMaxHandshakeBytes) return true;
-  spdlog::info("session={} closed: handshake larger than {} bytes", id_, kMaxHandshakeBytes);
+void Session::on_stream_ended(Stream&, int status) {
+  if (phase_ == Phase::kForwarding && !client_terminating_ && txn_state_ != LMS_TXN_IDLE) {
+    spdlog::info("session={} client went away inside a transaction; the source rolls it back", id_);
+  } else {
+    spdlog::debug("session={} client disconnected ({})", id_, uv_err_name(status));
+  }
   close_now();
-  return false;
 }
 
-void Session::start_reading(Pump& pump) {
-  // The stream first hands on what its TLS decrypted but the session did not take when it
-  // stopped reading; then goes what a translation made of the database's last read, for the same
-  // reason: no socket read may ever come for them.
-  pump.from->start_reading();
-  if (pump.from->reading() && &pump == &from_database_ && translated_at_ < translated_in_.size()) {
-    deliver_translated();
-  }
-}
-
-void Session::stop_reading(Pump& pump) { pump.from->stop_reading(); }
-
-void Session::on_stream_ended(Stream& stream, int status) {
-  if (&stream == &client_) {
-    if (phase_ == Phase::kForwarding && !client_terminating_ && txn_state_ != LMS_TXN_IDLE) {
-      spdlog::info("session={} client went away inside a transaction; the source rolls it back", id_);
-    } else {
-      spdlog::debug("session={} client disconnected ({})", id_, uv_err_name(status));
-    }
-    close_now();
-    return;
-  }
-  if (phase_ == Phase::kBackHandshake) {
-    fail_connect("the source closed the connection during its handshake");
-    return;
-  }
+void Session::on_database_lost(int status) {
   if (phase_ != Phase::kForwarding) return;
   if (client_terminating_) {
     // The client said goodbye and the database hung up: the expected end, whichever close the
@@ -191,7 +158,7 @@ void Session::on_stream_ended(Stream& stream, int status) {
                source_last_failed_ ? " after the error it sent" : "");
   // An error can only be inserted between two messages; mid-message, closing is all that is left.
   // After the database's own error the client knows why, exactly as it would directly.
-  if (from_database_.scanner.at_boundary() && !source_last_failed_) {
+  if (database_scanner_.at_boundary() && !source_last_failed_) {
     send_client_error("FATAL", "08006", "lms: lost the connection to the source database");
   }
   close_after_flush();
@@ -199,9 +166,8 @@ void Session::on_stream_ended(Stream& stream, int status) {
 
 // ---- handshakes ---------------------------------------------------------------------------------
 
-void Session::emit_to(void* ctx, const uint8_t* data, size_t len) {
-  auto* pump = static_cast<Pump*>(ctx);
-  pump->session->send_copy(*pump, data, len);
+void Session::emit_to_client(void* ctx, const uint8_t* data, size_t len) {
+  static_cast<Session*>(ctx)->client_.write_copy(data, len);
 }
 
 void Session::run_front() {
@@ -209,7 +175,7 @@ void Session::run_front() {
   lms_front_result result{};
   result.struct_size = sizeof result;
   const uint32_t status = dialect_->front_step(front_, reinterpret_cast<const uint8_t*>(front_in_.data()),
-                                               front_in_.size(), &consumed, &from_database_.emitter, &result);
+                                               front_in_.size(), &consumed, &to_client_, &result);
   front_in_.erase(0, consumed);
   switch (status) {
     case LMS_HS_NEED_INPUT:
@@ -288,44 +254,9 @@ void Session::start_backend() {
     params.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
   }
   if (take_kept_server(params)) return;
-  back_ = back_dialect_->back_create(params.data(), params.size());
-  if (back_ == nullptr) {
-    close_now();
-    return;
-  }
-  connect_source();
-}
-
-void Session::connect_source() {
   phase_ = Phase::kConnecting;
-  open_stream(database_);
-  if (!timer_open_) {
-    uv_timer_init(worker_.loop(), &timer_);
-    timer_.data = this;
-    timer_open_ = true;
-    ++handles_open_;
-  }
-  uv_timer_start(&timer_, &Session::on_connect_timeout, shared_.config->connect_timeout_ms, 0);
-
-  connector_.start(worker_.loop(), database_.tcp(), shared_.endpoint(truth_));
-  if (connector_.lookup_in_flight()) ++requests_pending_;
-}
-
-void Session::on_lookup_finished() {
-  --requests_pending_;
-  if (phase_ == Phase::kClosing) maybe_destroy();
-}
-
-void Session::on_connected() {
-  if (phase_ == Phase::kClosing) return;
-  phase_ = Phase::kBackHandshake;
-  back_dialect_->back_start(back_, &from_client_.emitter);
-  start_reading(from_database_);
-}
-
-void Session::on_connect_timeout(uv_timer_t* timer) {
-  auto* s = static_cast<Session*>(timer->data);
-  s->fail_connect("timed out after " + std::to_string(s->shared_.config->connect_timeout_ms) + " ms");
+  ++handles_open_;  // the link, until on_database_closed
+  database_.connect(shared_.endpoint(truth_), back_dialect_, params, shared_.config->connect_timeout_ms);
 }
 
 void Session::fail_connect(const std::string& reason, const char* code) {
@@ -339,49 +270,31 @@ void Session::fail_connect(const std::string& reason, const char* code) {
   close_after_flush();
 }
 
-void Session::run_back() {
-  size_t consumed = 0;
-  lms_back_result result{};
-  result.struct_size = sizeof result;
-  const uint32_t status = back_dialect_->back_step(back_, reinterpret_cast<const uint8_t*>(back_in_.data()),
-                                                   back_in_.size(), &consumed, &from_client_.emitter, &result);
-  back_in_.erase(0, consumed);
-  if (status == LMS_HS_NEED_INPUT) return;
-  if (status == LMS_HS_START_TLS) {
-    if (!shared_.endpoint(truth_).tls || !shared_.endpoint(truth_).tls->wanted()) {
-      fail_connect("the dialect asked for TLS the configuration does not provide");
-      return;
-    }
-    start_database_tls();
+void Session::on_database_login_failed(const DatabaseLink::LoginFailure& failure) {
+  if (!failure.refused) {
+    fail_connect(failure.reason, failure.code.c_str());
     return;
   }
-  if (status != LMS_HS_DONE) {
-    // The source's own error (a missing database, a wrong password in the connection string)
-    // reaches the client with its own code.
-    const std::string message = result.error != nullptr ? result.error : "handshake failed";
-    const char* code =
-        result.error_code != nullptr && result.error_code[0] != '\0' ? result.error_code : "08006";
-    worker_.mutable_metrics().source_connect_failures.add();
-    spdlog::warn("session={} database {} refused the session: {}", id_, shared_.endpoint(truth_).describe(),
-                 message);
-    send_client_error("FATAL", code, message);
-    close_after_flush();
-    return;
-  }
-  uv_timer_stop(&timer_);
+  if (phase_ == Phase::kClosing) return;
+  // The source's own error (a missing database, a wrong password in the connection string)
+  // reaches the client with its own code.
+  worker_.mutable_metrics().source_connect_failures.add();
+  spdlog::warn("session={} database {} refused the session: {}", id_, shared_.endpoint(truth_).describe(),
+               failure.reason);
+  send_client_error("FATAL", failure.code, failure.reason);
+  close_after_flush();
+}
+
+void Session::on_database_ready(const DatabaseLink::Login& login) {
   if (switching_) {
-    on_switched_backend(result);
+    on_switched_backend(login);
     return;
   }
   CancelTarget target;
-  int addr_len = sizeof target.address;
-  uv_tcp_getpeername(database_.tcp(), reinterpret_cast<sockaddr*>(&target.address), &addr_len);
-  if (result.cancel_key != nullptr) {
-    target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
-  }
-  const std::string_view welcome(reinterpret_cast<const char*>(result.welcome), result.welcome_len);
-  if (!pool_key_.empty()) remember_login(welcome, target);
-  finish_login(welcome, std::move(target));
+  target.address = login.peer;
+  target.database_key.assign(login.cancel_key);
+  if (!pool_key_.empty()) remember_login(login.welcome, target);
+  finish_login(login.welcome, std::move(target));
 }
 
 void Session::finish_login(std::string_view welcome, CancelTarget target) {
@@ -389,7 +302,7 @@ void Session::finish_login(std::string_view welcome, CancelTarget target) {
       shared_.cancels.add(dialect_->cancel_key_len, cancel_key_shown(dialect_), std::move(target));
   dialect_->front_finish(front_, reinterpret_cast<const uint8_t*>(welcome.data()), welcome.size(),
                          reinterpret_cast<const uint8_t*>(proxy_cancel_key_.data()), proxy_cancel_key_.size(),
-                         &from_database_.emitter);
+                         &to_client_);
   dialect_->front_destroy(front_);
   front_ = nullptr;
   spdlog::debug("session={} user={} database={} connected to the source", id_, client_user_,
@@ -409,31 +322,20 @@ void Session::start_forwarding() {
       close_now();
       return;
     }
-    from_client_.scanner.use_framer(framer_);
-    from_database_.scanner.use_framer(framer_);
+    client_scanner_.use_framer(framer_);
+    database_scanner_.use_framer(framer_);
   }
-  // The back handshake's state goes (a kept connection had none); what either side sent beyond its
-  // handshake goes on as data.
-  if (back_ != nullptr) back_dialect_->back_destroy(back_);
-  back_ = nullptr;
-  const std::string early_server = std::move(back_in_);
+  // What the client sent beyond its handshake goes on as data (what the database sent beyond its
+  // own, the link hands on once this returns).
   const std::string early_client = std::move(front_in_);
-  back_in_.clear();
   front_in_.clear();
   if (shared_.translated(truth_)) start_translation();
-  if (!early_server.empty()) {
-    if (translation_) {
-      translate_from_database(reinterpret_cast<const uint8_t*>(early_server.data()), early_server.size());
-    } else {
-      deliver_in_chunks(worker_.pool(), early_server, [this](Chunk* chunk, size_t n) { take_database_bytes(chunk, n); });
-    }
-  }
   if (!early_client.empty() && phase_ == Phase::kForwarding) {
     deliver_in_chunks(worker_.pool(), early_client, [this](Chunk* chunk, size_t n) { take_client_bytes(chunk, n); });
   }
   if (phase_ != Phase::kForwarding) return;
-  start_reading(from_client_);
-  start_reading(from_database_);
+  client_.start_reading();
+  database_.start_reading();
   worker_.session_changed(*this);
 }
 
@@ -443,7 +345,7 @@ void Session::protocol_error(bool from_client, const char* reason) {
   if (from_client) worker_.mutable_metrics().client_protocol_errors.add();
   spdlog::warn("session={} closed: invalid message from the {}: {}", id_, from_client ? "client" : "source",
                reason);
-  if (from_database_.scanner.at_boundary()) {
+  if (database_scanner_.at_boundary()) {
     send_client_error("FATAL", "08P01",
                       std::string("lms: invalid message from the ") +
                           (from_client ? "client" : "source database") + ": " + reason);
@@ -457,7 +359,7 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
     hold_while_paused(chunk, len);
     return;
   }
-  const auto walked = from_client_.scanner.walk(
+  const auto walked = client_scanner_.walk(
       chunk->data, len, [this](const lms_frame& f) { return on_client_message(f); },
       [this](const uint8_t* data, size_t n) {
         if (mirror_) client_copy_into_->append(reinterpret_cast<const char*>(data), n);
@@ -469,7 +371,7 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
       });
   if (!walked) {
     worker_.pool().put(chunk);
-    protocol_error(true, from_client_.scanner.error());
+    protocol_error(true, client_scanner_.error());
     return;
   }
   if (keeping_database_) {
@@ -481,20 +383,20 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   auto& m = worker_.mutable_metrics();
   m.bytes_from_clients.add(len);
   chunk->len = len;
-  write_chunk(from_client_, chunk);
+  database_.write(chunk);
   if (!to_target_.empty()) {
     if (link_) link_->send(reinterpret_cast<const uint8_t*>(to_target_.data()), to_target_.size());
     to_target_.clear();
   }
   if (database_.queued() > shared_.config->buffer_limit && client_.reading()) {
     // The source is slow to read: stop feeding it until it drains (see on_write).
-    stop_reading(from_client_);
+    client_.stop_reading();
     m.backpressure_pauses.add();
   }
 }
 
 bool Session::gate_front_answer(const uint8_t* data, size_t len) {
-  if (requests_.empty() || answer_started_ || !from_database_.scanner.at_boundary()) return false;
+  if (requests_.empty() || answer_started_ || !database_scanner_.at_boundary()) return false;
   Request& front = requests_.front();
   if (front.staged && !front.dispatched) {
     front.dispatched = true;
@@ -534,7 +436,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       held_ = chunk;
       held_from_ = pos;
       held_len_ = len;
-      stop_reading(from_database_);
+      database_.stop_reading();
       return;
     }
     if (!answer_started_ && !requests_.empty()) {
@@ -542,7 +444,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       replacing_ = front.wait && front.target_done && front.target_failed &&
                    front.answer == LMS_ANSWER_TARGET_ERROR_WINS;
     }
-    const auto walked = from_database_.scanner.walk(
+    const auto walked = database_scanner_.walk(
         chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_database_message(f); },
         [this](const uint8_t* data, size_t n) {
           if (copy_into_ != nullptr) copy_into_->append(reinterpret_cast<const char*>(data), n);
@@ -555,18 +457,18 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
         });
     if (!walked) {
       worker_.pool().put(chunk);
-      protocol_error(false, from_database_.scanner.error());
+      protocol_error(false, database_scanner_.error());
       return;
     }
     const size_t n = *walked;
     m.bytes_to_clients.add(n);
     const bool replaced_segment = replacing_;
-    if (replacing_ && replaced_ready_.size() > 0 && from_database_.scanner.at_boundary()) {
+    if (replacing_ && replaced_ready_.size() > 0 && database_scanner_.at_boundary()) {
       // The replaced answer is complete: the source's own error if it failed too, else the
       // target's; then the source's ReadyForQuery.
       const std::string& error = replaced_error_.empty() ? requests_front_error_ : replaced_error_;
-      send_copy(from_database_, reinterpret_cast<const uint8_t*>(error.data()), error.size());
-      send_copy(from_database_, reinterpret_cast<const uint8_t*>(replaced_ready_.data()), replaced_ready_.size());
+      client_.write_copy(reinterpret_cast<const uint8_t*>(error.data()), error.size());
+      client_.write_copy(reinterpret_cast<const uint8_t*>(replaced_ready_.data()), replaced_ready_.size());
       replaced_error_.clear();
       replaced_ready_.clear();
       requests_front_error_.clear();
@@ -575,10 +477,10 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
     if (!replaced_segment) {
       if (pos == 0 && n == len) {
         chunk->len = len;
-        write_chunk(from_database_, chunk);
+        client_.write(chunk);
         chunk = nullptr;
       } else {
-        send_copy(from_database_, chunk->data + pos, n);
+        client_.write_copy(chunk->data + pos, n);
       }
     }
     pos += n;
@@ -586,7 +488,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
   if (chunk != nullptr) worker_.pool().put(chunk);
   if (client_.queued() > shared_.config->buffer_limit && database_.reading()) {
     // The client is slow to read: stop feeding it until it drains (see on_write).
-    stop_reading(from_database_);
+    database_.stop_reading();
     m.backpressure_pauses.add();
   }
   // An answer may have ended the session's last request or transaction.
@@ -600,7 +502,7 @@ void Session::resume_source() {
   forward_from_source(chunk, held_len_, held_from_);
   if (held_ == nullptr && phase_ == Phase::kForwarding &&
       client_.queued() <= shared_.config->buffer_limit / 2) {
-    start_reading(from_database_);
+    database_.start_reading();
   }
 }
 
@@ -746,7 +648,7 @@ unsigned Session::on_database_message(const lms_frame& f) {
       if (done.compare && source_summary_) {
         // The message that ends the answer is part of it too (MySQL's OK, EOF or ERR), as far as
         // this read holds it; a summary missing its end says it is incomplete.
-        const auto [bytes, visible] = from_database_.scanner.visible();
+        const auto [bytes, visible] = database_scanner_.visible();
         source_summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
       }
       if (done.compare) source_answered(done);
@@ -765,38 +667,28 @@ unsigned Session::on_database_message(const lms_frame& f) {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-void Session::send_copy(Pump& pump, const uint8_t* data, size_t len) {
-  if (&pump == &from_client_ && translation_) {
-    deliver_in_chunks(worker_.pool(), {reinterpret_cast<const char*>(data), len}, [this](Chunk* chunk, size_t n) {
-      chunk->len = n;
-      translate_to_database(chunk);
-    });
-    return;
-  }
-  pump.to->write_copy(data, len);
-}
-
-void Session::write_chunk(Pump& pump, Chunk* chunk) {
-  if (&pump == &from_client_ && translation_) {
-    translate_to_database(chunk);
-    return;
-  }
-  pump.to->write(chunk);
-}
-
-void Session::on_stream_write_failed(Stream& stream, int status) {
-  spdlog::debug("session={} write to the {} failed: {}", id_, &stream == &client_ ? "client" : "database",
-                uv_err_name(status));
+void Session::on_stream_write_failed(Stream&, int status) {
+  spdlog::debug("session={} write to the client failed: {}", id_, uv_err_name(status));
   close_now();
 }
 
-void Session::on_stream_wrote(Stream& stream) {
-  // The pump that writes to this stream may read again once it has drained to half the limit.
-  Pump& feeder = &stream == &client_ ? from_database_ : from_client_;
-  const bool held = &feeder == &from_database_ && held_ != nullptr;
-  if (phase_ == Phase::kForwarding && !feeder.from->reading() && !held &&
-      stream.queued() <= shared_.config->buffer_limit / 2) {
-    start_reading(feeder);
+void Session::on_database_write_failed(int status) {
+  spdlog::debug("session={} write to the database failed: {}", id_, uv_err_name(status));
+  close_now();
+}
+
+// A write reached the kernel: the direction it drains may read again once it is down to half the
+// limit (see the backpressure in forward_from_client and forward_from_source).
+void Session::on_stream_wrote(Stream&) {
+  if (phase_ == Phase::kForwarding && !database_.reading() && held_ == nullptr &&
+      client_.queued() <= shared_.config->buffer_limit / 2) {
+    database_.start_reading();
+  }
+}
+
+void Session::on_database_wrote() {
+  if (phase_ == Phase::kForwarding && !client_.reading() && database_.queued() <= shared_.config->buffer_limit / 2) {
+    client_.start_reading();
   }
 }
 
@@ -809,10 +701,10 @@ void Session::send_client_error(const char* severity, const std::string& code, c
   // A client still in its handshake may expect something only its front knows (MySQL: the
   // packet's sequence id).
   if (front_ != nullptr && has_front_error(dialect_)) {
-    dialect_->front_error(front_, &error, &from_database_.emitter);
+    dialect_->front_error(front_, &error, &to_client_);
     return;
   }
-  dialect_->encode_error(&error, &from_database_.emitter);
+  dialect_->encode_error(&error, &to_client_);
 }
 
 // ---- closing ------------------------------------------------------------------------------------
@@ -822,9 +714,8 @@ void Session::close_after_flush() {
   phase_ = Phase::kClosing;
   worker_.session_changed(*this);
   if (link_) link_->finish();
-  connector_.cancel();
-  stop_reading(from_client_);
-  stop_reading(from_database_);
+  client_.stop_reading();
+  database_.stop_reading();
   database_.close();
   // A client that reads nothing must not keep a closing session alive: give the flush a deadline.
   close_now_after(kCloseFlushTimeoutMs);
@@ -834,14 +725,14 @@ void Session::close_after_flush() {
 }
 
 void Session::close_now_after(uint64_t timeout_ms) {
-  if (!timer_open_) {
-    uv_timer_init(worker_.loop(), &timer_);
-    timer_.data = this;
-    timer_open_ = true;
+  if (!deadline_open_) {
+    uv_timer_init(worker_.loop(), &close_deadline_);
+    close_deadline_.data = this;
+    deadline_open_ = true;
     ++handles_open_;
   }
   uv_timer_start(
-      &timer_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); }, timeout_ms, 0);
+      &close_deadline_, [](uv_timer_t* t) { static_cast<Session*>(t->data)->close_now(); }, timeout_ms, 0);
 }
 
 void Session::close_now() {
@@ -850,16 +741,20 @@ void Session::close_now() {
   if (link_) link_->finish();
   client_.close();
   database_.close();
-  if (timer_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &Session::on_closed);
+  if (deadline_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&close_deadline_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&close_deadline_), &Session::on_closed);
   }
-  connector_.cancel();
 }
 
-void Session::on_stream_closed(Stream& stream) {
+void Session::on_stream_closed(Stream&) {
   --handles_open_;
-  // The old source of truth's connection is gone: the new one is made on the same stream.
-  if (&stream == &database_ && switching_ && phase_ != Phase::kClosing) {
+  maybe_destroy();
+}
+
+void Session::on_database_closed() {
+  --handles_open_;
+  // The old source of truth's connection is gone: the link connects to the new one.
+  if (switching_ && phase_ != Phase::kClosing) {
     start_backend();
     return;
   }
@@ -873,7 +768,7 @@ void Session::on_closed(uv_handle_t* handle) {
 }
 
 void Session::maybe_destroy() {
-  if (handles_open_ == 0 && requests_pending_ == 0) delete this;
+  if (handles_open_ == 0) delete this;
 }
 
 }  // namespace lms::core

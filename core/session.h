@@ -20,7 +20,7 @@
 #include "carried_state.h"
 #include "frame_scanner.h"
 #include "model.h"
-#include "net/connector.h"
+#include "db/database_link.h"
 #include "net/stream.h"
 #include "shadow_link.h"
 #include "tls_channel.h"
@@ -29,7 +29,7 @@
 
 namespace lms::core {
 
-class Session final : private ShadowLinkOwner, private Connector::Listener, private Stream::Listener {
+class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, private Stream::Listener {
  public:
   // Accepts one pending connection from `listener` onto `worker`'s loop.
   static void accept_from(Worker& worker, uv_stream_t* listener);
@@ -64,21 +64,11 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
   enum class Phase {
     kFrontHandshake,
     kAwaitingResume,  // the client logged in during a pause; the database connection waits
-    kConnecting,
-    kBackHandshake,
+    kConnecting,      // the database link connects and logs in
     kReplaying,  // after a switch: the carried settings and statements run on the new database
     kForwarding,
     kResetting,  // the client has left; the database connection is reset to be kept (session_pool.cc)
     kClosing
-  };
-
-  // Bytes moving one way: read from `from`, written to `to`. Named by where they are read.
-  struct Pump {
-    Session* session;
-    Stream* from;
-    Stream* to;
-    FrameScanner scanner;
-    lms_emitter emitter{};  // handshakes write to `to` through this
   };
 
   // One request: what the client sent up to a message that a ReadyForQuery answers.
@@ -130,38 +120,38 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
     maybe_destroy();
   }
 
-  // Stream::Listener: the client's connection and the database's.
-  void on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) override;
+  // Stream::Listener: the client's connection.
+  void on_stream_bytes(Stream&, Chunk* chunk, size_t len) override { take_client_bytes(chunk, len); }
   void on_stream_ended(Stream& stream, int status) override;
   void on_stream_write_failed(Stream& stream, int status) override;
   void on_stream_wrote(Stream& stream) override;
-  void on_stream_tls_failed(Stream& stream) override { tls_failed(&stream == &client_); }
-  void on_stream_tls_established(Stream& stream) override;
+  void on_stream_tls_failed(Stream& stream) override;
   void on_stream_shut_down(Stream&) override { close_now(); }
-  void on_stream_closed(Stream& stream) override;
-  void open_stream(Stream& stream) {
-    stream.open();
-    ++handles_open_;
+  void on_stream_closed(Stream&) override;
+  // DatabaseLink::Listener: the connection to the source of truth.
+  void on_database_ready(const DatabaseLink::Login& login) override;
+  void on_database_login_failed(const DatabaseLink::LoginFailure& failure) override;
+  void on_database_bytes(Chunk* chunk, size_t len) override { take_database_bytes(chunk, len); }
+  void on_database_lost(int status) override;
+  void on_database_write_failed(int status) override;
+  void on_database_tls_failed(const std::string& error) override;
+  void on_database_untranslatable(bool from_client, const std::string& error) override {
+    protocol_error(from_client, error.c_str());
   }
+  void on_database_wrote() override;
+  void on_database_closed() override;
 
   // libuv callbacks
-  static void on_connect_timeout(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
-  static void emit_to(void* ctx, const uint8_t* data, size_t len);
+  static void emit_to_client(void* ctx, const uint8_t* data, size_t len);
 
   // What the client sent, by phase: forwarded, held, or part of its handshake.
   void take_client_bytes(Chunk* chunk, size_t len);
   // What the database sent, once in the client's protocol (after translation, when it speaks
   // another), by phase.
   void take_database_bytes(Chunk* chunk, size_t len);
-  // A handshake's bytes kept until its dialect has what it needs; false once too many.
-  bool keep_handshake_bytes(std::string& in, Chunk* chunk, size_t len);
   // Translation (session_translation.cc): database_ speaks another protocol than the client.
   void start_translation();
-  void translate_to_database(Chunk* chunk);
-  void translate_from_database(const uint8_t* data, size_t len);
-  // Hands translated bytes on while the session reads from the database.
-  void deliver_translated();
   // What the client prepared, for a translation made after it (by name: its messages).
   std::vector<std::pair<std::string, std::string>> prepared_statements() const;
   // Cutover (session_cutover.cc).
@@ -172,7 +162,7 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
   void count_as_held(bool held);
   void release_paused_input();
   void begin_switch();
-  void on_switched_backend(const lms_back_result& result);
+  void on_switched_backend(const DatabaseLink::Login& login);
   void replay_answer(Chunk* chunk, size_t len);
   void finish_switch();
   // Session state carried through a cutover, from the client's messages as inspected.
@@ -201,14 +191,7 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
   void reset_database_for_reuse();
   void on_reset_answer(Chunk* chunk, size_t len);
   void keep_server();
-  void on_peer_gone(Pump& pump, int status);
   void run_front();
-  void run_back();
-  void connect_source();
-  // Connector::Listener: the connection to the source of truth.
-  void on_connected() override;
-  void on_connect_failed(const std::string& reason) override { fail_connect(reason); }
-  void on_lookup_finished() override;
   void fail_connect(const std::string& reason, const char* code = "08006");
   void start_forwarding();
   void forward_from_client(Chunk* chunk, size_t len);
@@ -226,16 +209,9 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
   Route decide(const lms_frame& first);
   void open_shadow_link();
   std::string shadow_unavailable_error() const;
-  // Writes to the pump's stream; what goes to a database of another protocol is translated first.
-  void write_chunk(Pump& pump, Chunk* chunk);
-  // TLS (session_tls.cc): the streams carry it; the session starts it and hears when it fails.
+  // TLS with the client (session_tls.cc); the database link runs its own.
   void start_client_tls();
-  void start_database_tls();
-  void tls_failed(bool client_side);
-  void send_copy(Pump& pump, const uint8_t* data, size_t len);
   void send_client_error(const char* severity, const std::string& code, const std::string& message);
-  void start_reading(Pump& pump);
-  void stop_reading(Pump& pump);
   void close_after_flush();
   void close_now();
   // Closes the session when `timeout_ms` have passed, unless it has closed by then.
@@ -251,20 +227,18 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
   Phase phase_ = Phase::kFrontHandshake;
 
   Stream client_;
-  Stream database_;  // to the source of truth
-  uv_timer_t timer_{};
-  Connector connector_{*this};  // database_ to the source of truth
-  int handles_open_ = 0;
-  int requests_pending_ = 0;  // libuv requests that outlive a handle close (DNS lookups)
-  bool timer_open_ = false;
-
-  Pump from_client_;
-  Pump from_database_;
+  DatabaseLink database_;  // to the source of truth
+  uv_timer_t close_deadline_{};  // a closing session closes at the latest then (close_now_after)
+  int handles_open_ = 0;         // the client's stream, the database link while in use, the deadline
+  bool deadline_open_ = false;
+  // Both directions are walked message by message as they pass.
+  FrameScanner client_scanner_;
+  FrameScanner database_scanner_;
+  lms_emitter to_client_{};  // what handshakes and errors write to the client
 
   void* front_ = nullptr;
-  void* back_ = nullptr;
-  std::string front_in_;  // client bytes during the handshake
-  std::string back_in_;   // source bytes during the handshake
+  std::string front_in_;      // client bytes during the handshake
+  std::string reset_answer_;  // the database's answer to a reset (session_pool.cc)
   std::string client_user_;
   std::string client_database_;
   std::string proxy_cancel_key_;
@@ -333,11 +307,6 @@ class Session final : private ShadowLinkOwner, private Connector::Listener, priv
   std::string last_error_;
   uint32_t client_inspected_class_ = LMS_MSG_OTHER;
 
-  // Translation of database_'s protocol; null when it speaks the client's.
-  std::unique_ptr<Translation> translation_;
-  std::string translated_in_;  // from database_, in the client's protocol, not yet taken
-  size_t translated_at_ = 0;
-  bool delivering_ = false;
 
   // Validation.
   std::unique_ptr<AnswerSummarizer> source_summary_;  // made when a first answer is to be compared

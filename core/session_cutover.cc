@@ -34,13 +34,12 @@ std::string view_of(lms_str s) { return s.data == nullptr ? std::string() : std:
 
 bool Session::quiescent() const {
   return requests_.empty() && !in_request_ && txn_state_ == LMS_TXN_IDLE && held_ == nullptr &&
-         from_client_.scanner.at_boundary() && from_database_.scanner.at_boundary();
+         client_scanner_.at_boundary() && database_scanner_.at_boundary();
 }
 
 bool Session::busy() const {
   switch (phase_) {
     case Phase::kConnecting:
-    case Phase::kBackHandshake:
     case Phase::kReplaying:
       return true;
     case Phase::kForwarding:
@@ -54,7 +53,7 @@ void Session::hold_while_paused(Chunk* chunk, size_t len) {
   paused_input_.emplace_back(chunk, len);
   count_as_held(true);
   // Nothing more is read until the pause ends: the kernel's buffer is the queue.
-  stop_reading(from_client_);
+  client_.stop_reading();
 }
 
 void Session::release_paused_input() {
@@ -70,7 +69,7 @@ void Session::release_paused_input() {
   }
   if (phase_ == Phase::kForwarding && paused_input_.empty() &&
       database_.queued() <= shared_.config->buffer_limit) {
-    start_reading(from_client_);
+    client_.start_reading();
   }
 }
 
@@ -105,7 +104,7 @@ void Session::resume_after_cutover() {
 void Session::end_for_cutover() {
   spdlog::warn("session={} ended: still busy when the cutover's begin-timeout expired", id_);
   worker_.mutable_metrics().cutover_sessions_ended.add();
-  if (from_database_.scanner.at_boundary()) {
+  if (database_scanner_.at_boundary()) {
     send_client_error("FATAL", "57P01",
                       "lms: this session was ended for a cutover: it was still inside a transaction or a "
                       "query when begin-timeout expired; its transaction was rolled back");
@@ -131,7 +130,7 @@ void Session::end_for_shutdown() {
   if (!idle) worker_.mutable_metrics().shutdown_sessions_ended.add();
   spdlog::info("session={} ended: lms is shutting down{}", id_,
                idle ? "" : " (still busy when shutdown-grace expired)");
-  if (from_database_.scanner.at_boundary()) {
+  if (database_scanner_.at_boundary()) {
     send_client_error("FATAL", "57P01",
                       idle ? "terminating connection because lms is shutting down: reconnect to be served by "
                              "another instance"
@@ -155,8 +154,8 @@ void Session::begin_switch() {
   // The pool's key and the remembered login describe the connection being replaced: the new one
   // is never kept (its session carries replayed state a reset would not describe).
   pool_key_.clear();
-  stop_reading(from_client_);
-  stop_reading(from_database_);
+  client_.stop_reading();
+  database_.stop_reading();
   // The shadow direction turns around with the source of truth: a new link is made on demand.
   if (link_) {
     link_->close();
@@ -167,30 +166,22 @@ void Session::begin_switch() {
     const lms_emitter collect = emit_into(&goodbye);
     back_dialect_->encode_terminate(&collect);
     // Best effort: the connection closes next whatever becomes of it.
-    database_.try_write_copy(reinterpret_cast<const uint8_t*>(goodbye.data()), goodbye.size());
+    database_.stream().try_write_copy(reinterpret_cast<const uint8_t*>(goodbye.data()), goodbye.size());
   }
   phase_ = Phase::kConnecting;
-  // What was translated for the old connection goes with it; the new one may need its own.
-  translation_.reset();
-  translated_in_.clear();
-  translated_at_ = 0;
-  // The new connection is made once this one has closed (on_stream_closed).
+  // The new connection is made once this one has closed (on_database_closed); what was
+  // translated for the old one goes with it.
   database_.close();
 }
 
-void Session::on_switched_backend(const lms_back_result& result) {
+void Session::on_switched_backend(const DatabaseLink::Login& login) {
   CancelTarget target;
-  int addr_len = sizeof target.address;
-  uv_tcp_getpeername(database_.tcp(), reinterpret_cast<sockaddr*>(&target.address), &addr_len);
-  if (result.cancel_key != nullptr) {
-    target.database_key.assign(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
-  }
+  target.address = login.peer;
+  target.database_key.assign(login.cancel_key);
   shared_.cancels.update(proxy_cancel_key_, std::move(target));
-  back_dialect_->back_destroy(back_);
-  back_ = nullptr;
-  // The client was welcomed by the old database; the new one's welcome is not repeated.
-  const std::string early = std::move(back_in_);
-  back_in_.clear();
+  // The client was welcomed by the old database; the new one's welcome is not repeated. What the
+  // new database sent right after its login, the link hands on once this returns: answers to the
+  // replay first, then (once the switch is done) whatever follows, forwarded.
 
   std::string replay;
   const lms_emitter collect = emit_into(&replay);
@@ -199,7 +190,7 @@ void Session::on_switched_backend(const lms_back_result& result) {
   // A translated database learns the client's statements from the translation, on first use;
   // settings of the client's protocol mean nothing to it.
   if (shared_.translated(truth_)) start_translation();
-  if (has_inspect(back_dialect_) && !translation_) {
+  if (has_inspect(back_dialect_) && database_.translation() == nullptr) {
     auto add = [&](const std::string& message) {
       back_dialect_->encode_request(reinterpret_cast<const uint8_t*>(message.data()), message.size(),
                                     &collect);
@@ -212,17 +203,13 @@ void Session::on_switched_backend(const lms_back_result& result) {
     return;
   }
   phase_ = Phase::kReplaying;
-  send_copy(from_client_, reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
-  start_reading(from_database_);
-  // What the new database sent right after its handshake is read as if it came now: answers to
-  // the replay first, then (once the switch is done) whatever follows, forwarded.
-  deliver_in_chunks(worker_.pool(), early,
-                    [this](Chunk* chunk, size_t n) { take_database_bytes(chunk, n); });
+  database_.write_native(reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
+  database_.start_reading();
 }
 
 void Session::replay_answer(Chunk* chunk, size_t len) {
   // The answers to the replayed state are the proxy's own business: none reaches the client.
-  const auto walked = from_database_.scanner.walk(
+  const auto walked = database_scanner_.walk(
       chunk->data, len,
       [this](const lms_frame& f) -> unsigned {
         if (f.msg_class == LMS_MSG_ERROR) ++replay_failed_;
@@ -232,7 +219,7 @@ void Session::replay_answer(Chunk* chunk, size_t len) {
       [](const uint8_t*, size_t) {});
   if (!walked) {
     worker_.pool().put(chunk);
-    protocol_error(false, from_database_.scanner.error());
+    protocol_error(false, database_scanner_.error());
     return;
   }
   if (replay_pending_ > 0) {
@@ -259,7 +246,7 @@ void Session::finish_switch() {
   }
   spdlog::debug("session={} now served by {} ({} settings, {} statements carried)", id_,
                 shared_.endpoint(truth_).describe(), carried_.settings(), carried_.statements());
-  start_reading(from_database_);
+  database_.start_reading();
   release_paused_input();
   worker_.session_changed(*this);
 }
@@ -331,7 +318,6 @@ control::Connection Session::describe() const {
   switch (phase_) {
     case Phase::kFrontHandshake:
     case Phase::kConnecting:
-    case Phase::kBackHandshake:
       c.state = switching_ ? "switching" : "connecting";
       break;
     case Phase::kAwaitingResume:

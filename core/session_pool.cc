@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "emit_into.h"
 #include "plugin_loader.h"
 #include "session.h"
 
@@ -26,8 +27,8 @@ bool Session::take_kept_server(const std::vector<lms_kv>& params) {
   pool_key_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), params);
   auto kept = pool.take(pool_key_, now_ms(worker_.loop()));
   if (!kept) return false;
-  open_stream(database_);
-  if (const int rc = database_.adopt(kept->socket); rc != 0) {
+  ++handles_open_;  // the link, until on_database_closed
+  if (const int rc = database_.adopt(kept->socket, back_dialect_); rc != 0) {
     ::close(kept->socket);
     fail_connect(std::string("a kept connection could not be used: ") + uv_strerror(rc));
     return true;
@@ -52,35 +53,38 @@ bool Session::can_keep_server() const {
   // while no cutover or shutdown is in progress.
   return !pool_key_.empty() && phase_ == Phase::kForwarding && requests_.empty() && !in_request_ &&
          txn_state_ == LMS_TXN_IDLE && held_ == nullptr && undispatched_ == 0 && !switching_ &&
-         database_.tls() == nullptr && translation_ == nullptr && paused_input_.empty() && !worker_.paused() &&
-         !worker_.draining() && truth_ == shared_.truth.load() && from_database_.scanner.at_boundary();
+         !database_.tls() && database_.translation() == nullptr && paused_input_.empty() && !worker_.paused() &&
+         !worker_.draining() && truth_ == shared_.truth.load() && database_scanner_.at_boundary();
 }
 
 void Session::reset_database_for_reuse() {
   phase_ = Phase::kResetting;
   worker_.session_changed(*this);
   if (link_) link_->finish();
-  stop_reading(from_client_);
+  client_.stop_reading();
   client_.close();
-  back_in_.clear();
-  back_dialect_->encode_reset(&from_client_.emitter);
-  start_reading(from_database_);
+  reset_answer_.clear();
+  std::string reset;
+  const lms_emitter collect = emit_into(&reset);
+  back_dialect_->encode_reset(&collect);
+  database_.write_native(reinterpret_cast<const uint8_t*>(reset.data()), reset.size());
+  database_.start_reading();
   // A database too slow to confirm the reset is not worth keeping.
   close_now_after(shared_.config->connect_timeout_ms);
 }
 
 void Session::on_reset_answer(Chunk* chunk, size_t len) {
-  back_in_.append(reinterpret_cast<const char*>(chunk->data), len);
+  reset_answer_.append(reinterpret_cast<const char*>(chunk->data), len);
   worker_.pool().put(chunk);
-  const auto* data = reinterpret_cast<const uint8_t*>(back_in_.data());
+  const auto* data = reinterpret_cast<const uint8_t*>(reset_answer_.data());
   size_t pos = 0;
-  while (pos < back_in_.size()) {
+  while (pos < reset_answer_.size()) {
     lms_frame f{};
     f.struct_size = sizeof f;
-    back_dialect_->frame(LMS_FROM_SERVER, data + pos, back_in_.size() - pos, &f);
+    back_dialect_->frame(LMS_FROM_SERVER, data + pos, reset_answer_.size() - pos, &f);
     if (f.result == LMS_FRAME_NEED_MORE ||
-        (f.result == LMS_FRAME_COMPLETE && pos + f.length > back_in_.size())) {
-      if (back_in_.size() > (1u << 16)) close_now();  // a reset says little
+        (f.result == LMS_FRAME_COMPLETE && pos + f.length > reset_answer_.size())) {
+      if (reset_answer_.size() > (1u << 16)) close_now();  // a reset says little
       return;
     }
     if (f.result != LMS_FRAME_COMPLETE || f.msg_class == LMS_MSG_ERROR) {
@@ -91,7 +95,7 @@ void Session::on_reset_answer(Chunk* chunk, size_t len) {
     pos += f.length;
     if (f.msg_class == LMS_MSG_READY) {
       // Kept only when nothing follows the answer and the session is idle again.
-      if (pos == back_in_.size() && f.txn_state == LMS_TXN_IDLE) {
+      if (pos == reset_answer_.size() && f.txn_state == LMS_TXN_IDLE) {
         keep_server();
       } else {
         close_now();
@@ -106,7 +110,7 @@ void Session::keep_server() {
   uv_os_fd_t fd = -1;
   // A cutover or a shutdown that began while the reset ran wants no new kept connections.
   const bool still_wanted = truth_ == shared_.truth.load() && !worker_.paused() && !worker_.draining();
-  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(database_.tcp()), &fd) == 0) {
+  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(database_.stream().tcp()), &fd) == 0) {
     kept.socket = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   }
   if (kept.socket >= 0) {

@@ -60,7 +60,7 @@ std::string_view Session::prepared_text(std::string_view name) {
 std::string_view Session::statement_at_start(const lms_frame& first) {
   first_effect_ = LMS_EFFECT_NONE;
   if (!inspects_) return {};
-  const auto [bytes, available] = from_client_.scanner.visible();
+  const auto [bytes, available] = client_scanner_.visible();
   if (available < first.length) return {};  // the rest comes in a later read
   lms_message_detail d{};
   d.struct_size = sizeof d;
