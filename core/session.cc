@@ -136,7 +136,7 @@ void Session::take_database_bytes(Chunk* chunk, size_t len) {
 }
 
 void Session::on_stream_ended(Stream&, int status) {
-  if (phase_ == Phase::kForwarding && !client_terminating_ && txn_state_ != LMS_TXN_IDLE) {
+  if (phase_ == Phase::kForwarding && !client_terminating_ && tracker_.txn_state() != LMS_TXN_IDLE) {
     spdlog::info("session={} client went away inside a transaction; the source rolls it back", id_);
   } else {
     spdlog::debug("session={} client disconnected ({})", id_, uv_err_name(status));
@@ -154,11 +154,11 @@ void Session::on_database_lost(int status) {
   }
   worker_.mutable_metrics().source_disconnects.add();
   spdlog::warn("session={} lost the source connection ({}){}{}", id_, uv_err_name(status),
-               requests_.empty() ? "" : " with a request in flight",
-               source_last_failed_ ? " after the error it sent" : "");
+               tracker_.in_flight().empty() ? "" : " with a request in flight",
+               tracker_.last_failed() ? " after the error it sent" : "");
   // An error can only be inserted between two messages; mid-message, closing is all that is left.
   // After the database's own error the client knows why, exactly as it would directly.
-  if (database_scanner_.at_boundary() && !source_last_failed_) {
+  if (database_scanner_.at_boundary() && !tracker_.last_failed()) {
     send_client_error("FATAL", "08006", "lms: lost the connection to the source database");
   }
   close_after_flush();
@@ -396,8 +396,8 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
 }
 
 bool Session::gate_front_answer(const uint8_t* data, size_t len) {
-  if (requests_.empty() || answer_started_ || !database_scanner_.at_boundary()) return false;
-  Request& front = requests_.front();
+  if (tracker_.oldest() == nullptr || tracker_.answer_started() || !database_scanner_.at_boundary()) return false;
+  Request& front = *tracker_.oldest();
   if (front.staged && !front.dispatched) {
     front.dispatched = true;
     --undispatched_;
@@ -439,8 +439,8 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       database_.stop_reading();
       return;
     }
-    if (!answer_started_ && !requests_.empty()) {
-      const Request& front = requests_.front();
+    if (!tracker_.answer_started() && tracker_.oldest() != nullptr) {
+      const Request& front = *tracker_.oldest();
       replacing_ = front.wait && front.target_done && front.target_failed &&
                    front.answer == LMS_ANSWER_TARGET_ERROR_WINS;
     }
@@ -536,10 +536,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
     default:
       break;
   }
-  if (!in_request_) {
-    in_request_ = true;
-    route_ = decide(f);
-  }
+  if (tracker_.on_client_message(f) == RequestTracker::ClientMessage::kStarts) route_ = decide(f);
   // Queries and statement definitions are looked into once whole: they are what `connections
   // list` shows and what a cutover carries to the other database. A request to be validated has
   // its Binds looked into too, to know which statement it runs.
@@ -564,71 +561,37 @@ unsigned Session::on_client_message(const lms_frame& f) {
     route_.send = false;
     route_.unavailable = true;
   }
-  if (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_SYNC || f.msg_class == LMS_MSG_FUNCTION_CALL) {
-    auto& m = worker_.mutable_metrics();
-    m.requests.add();
-    Request r;
-    r.id = next_request_id_++;
-    r.sent_ns = uv_hrtime();
-    r.wait = route_.wait || route_.unavailable;
-    r.answer = route_.answer;
-    if (route_.send) {
-      ++shadow_sent_;
-      m.shadow_requests.add();
-      if (r.wait) m.shadow_waits.add();
-      r.compare = route_.compare;
-      r.keeps_state = route_.keeps_state;
-      r.light = route_.light;
-      if (r.compare) open_comparison(r.id);
-      if (stage) {
-        r.staged = true;
-        r.staged_end = staged_base_ + staged_.size() + f.length;
-        ++undispatched_;
-      } else {
-        r.dispatched = true;
-        link_->expect_answer(r.id, false, r.compare, r.keeps_state || r.light);
-      }
-    } else if (route_.unavailable) {
-      // The target is gone for this session: a waiting mode gets its defined outcome at once.
-      ++shadow_failed_;
-      m.shadow_target_errors.add();
-      r.target_done = true;
-      r.target_failed = true;
-      r.target_error = link_ && !link_->failure().empty() ? link_->failure() : shadow_unavailable_error();
-    } else if (route_.dropped) {
-      ++shadow_dropped_;
-      m.shadow_dropped.add();
-    }
-    requests_.push_back(std::move(r));
+  if (RequestTracker::ends_request(f)) {
+    worker_.mutable_metrics().requests.add();
+    route_request(tracker_.send(uv_hrtime()), stage, f.length);
     request_statement_.clear();
-    in_request_ = false;
   }
   mirror_ = copy;
   return copy || inspect ? kCopy : kPass;
 }
 
 unsigned Session::on_database_message(const lms_frame& f) {
-  if (!requests_.empty()) answer_started_ = true;
+  Request* const answered = tracker_.oldest();
   unsigned action = kPass;
-  summarizing_ = !requests_.empty() && requests_.front().compare && f.msg_class != LMS_MSG_READY;
+  summarizing_ = answered != nullptr && answered->compare && f.msg_class != LMS_MSG_READY;
   if (summarizing_) action = kCopy;
   copy_into_ = nullptr;
   database_inspected_.clear();
   database_inspect_left_ = 0;
-  // An error of its own, or the end of an answer that failed (MySQL's ERR is both).
-  const bool failed =
-      f.msg_class == LMS_MSG_ERROR || (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
+  const bool failed = RequestTracker::is_error(f);
   if (failed && inspects_ && f.length <= kMaxInspectedBytes) {
     database_inspect_left_ = f.length;  // for `connections list`
     action = kCopy;
   }
   if ((f.flags & LMS_FRAME_FLAG_PREPARED) && inspects_ && f.length <= kMaxInspectedBytes &&
-      !requests_.empty() && !requests_.front().unnamed_prepare.empty()) {
+      answered != nullptr && !answered->unnamed_prepare.empty()) {
     // The name of the statement the request prepared; the message may also end the request.
-    naming_prepare_ = std::move(requests_.front().unnamed_prepare);
+    naming_prepare_ = std::move(answered->unnamed_prepare);
     database_inspect_left_ = f.length;
     action = kCopy;
   }
+  // The request the message completes, if it does, out of flight from here on.
+  const std::optional<Request> done = tracker_.on_database_message(f);
   if (replacing_) {
     if (f.msg_class == LMS_MSG_ERROR && replaced_error_.empty()) {
       copy_into_ = &replaced_error_;
@@ -639,27 +602,23 @@ unsigned Session::on_database_message(const lms_frame& f) {
     }
   }
   if (failed) worker_.mutable_metrics().source_errors.add();
-  source_last_failed_ = failed;
-  if (f.msg_class == LMS_MSG_READY) {
-    txn_state_ = f.txn_state;
-    if (!requests_.empty()) {
-      Request& done = requests_.front();
-      worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done.sent_ns);
-      if (done.compare && source_summary_) {
-        // The message that ends the answer is part of it too (MySQL's OK, EOF or ERR), as far as
-        // this read holds it; a summary missing its end says it is incomplete.
-        const auto [bytes, visible] = database_scanner_.visible();
-        source_summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
-      }
-      if (done.compare) source_answered(done);
-      if (replacing_) requests_front_error_ = std::move(done.target_error);
-      requests_.pop_front();
+  if (done) {
+    worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done->sent_ns);
+    if (done->compare && source_summary_) {
+      // The message that ends the answer is part of it too (MySQL's OK, EOF or ERR), as far as
+      // this read holds it; a summary missing its end says it is incomplete.
+      const auto [bytes, visible] = database_scanner_.visible();
+      source_summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
     }
-    answer_started_ = false;
+    if (done->compare) source_answered(*done);
+    if (replacing_) requests_front_error_ = done->target_error;
+  }
+  if (f.msg_class == LMS_MSG_READY) {
     // Stop where this answer ends only when something must happen there: a replaced answer is
     // finished, or the next answer may be held or its request dispatched. Otherwise the whole
     // read goes on in one zero-copy write.
-    const bool next_is_gated = !requests_.empty() && (requests_.front().wait || requests_.front().staged);
+    const Request* next = tracker_.oldest();
+    const bool next_is_gated = next != nullptr && (next->wait || next->staged);
     if (replacing_ || next_is_gated) action |= kStopAfter;
   }
   return action;

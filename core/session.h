@@ -22,6 +22,7 @@
 #include "model.h"
 #include "db/database_link.h"
 #include "net/stream.h"
+#include "session/request_tracker.h"
 #include "shadow_link.h"
 #include "tls_channel.h"
 #include "translation.h"
@@ -71,29 +72,6 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
     kClosing
   };
 
-  // One request: what the client sent up to a message that a ReadyForQuery answers.
-  struct Request {
-    uint64_t id = 0;
-    uint64_t sent_ns = 0;
-    bool wait = false;  // the client's answer waits for the target's
-    uint32_t answer = LMS_ANSWER_SOURCE;
-    bool flow = false;         // waits no more (the source asked the client for COPY data)
-    bool compare = false;      // both answers are summarized and judged (validation)
-    bool keeps_state = false;  // sent only to keep the target's session state in step
-    bool light = false;        // see Route::light
-    bool target_done = false;
-    bool target_failed = false;
-    std::string target_error;  // for the client, in its protocol
-    // A waited request reaches the target only once the source's answer has begun: the source
-    // has then run it and taken its locks, so the target sees writes in the source's lock order
-    // and two sessions can never wait for each other across the two databases.
-    bool staged = false;      // its bytes wait in staged_ until dispatch
-    uint64_t staged_end = 0;  // where they end in the staged stream
-    bool dispatched = false;
-    // A statement the database names in its answer (MySQL): the client's message that prepares
-    // it, kept until the name comes.
-    std::string unnamed_prepare;
-  };
   // The shadow plugin's decision for the request being sent.
   struct Route {
     bool send = false;
@@ -207,6 +185,9 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   unsigned on_database_message(const lms_frame& f);
   // Shadowing (session_shadow.cc).
   Route decide(const lms_frame& first);
+  // What route_ means for the request just put in flight (`staged`: its bytes wait in staged_,
+  // which they end `length` bytes past): sent, waited for, compared, or failed at once.
+  void route_request(Request& r, bool staged, uint64_t length);
   void open_shadow_link();
   std::string shadow_unavailable_error() const;
   // TLS with the client (session_tls.cc); the database link runs its own.
@@ -251,14 +232,7 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   bool keeping_database_ = false;  // the client sent its Terminate; the connection is being reset
 
   // Session state from the messages themselves.
-  std::deque<Request> requests_;  // sent, answer not complete; the front one's answer comes next
-  uint64_t next_request_id_ = 1;
-  bool in_request_ = false;      // some of the next request's messages have been sent
-  bool answer_started_ = false;  // some of the front request's answer has been forwarded
-  // The source's last message was an error: when the connection then ends, the database has told
-  // the client why (a FATAL: terminated, idle timeout, shutdown), so lms adds no error of its own.
-  bool source_last_failed_ = false;
-  uint32_t txn_state_ = LMS_TXN_IDLE;
+  RequestTracker tracker_;  // the requests in flight and the transaction state
   bool client_terminating_ = false;
   bool over_limit_ = false;  // accepted beyond max-connections: refused after the handshake
 

@@ -33,7 +33,7 @@ std::string view_of(lms_str s) { return s.data == nullptr ? std::string() : std:
 }  // namespace
 
 bool Session::quiescent() const {
-  return requests_.empty() && !in_request_ && txn_state_ == LMS_TXN_IDLE && held_ == nullptr &&
+  return tracker_.idle() && held_ == nullptr &&
          client_scanner_.at_boundary() && database_scanner_.at_boundary();
 }
 
@@ -261,8 +261,8 @@ void Session::on_client_inspected() {
   if (d.text.len > 0) note_last_query(d.text);
   note_statement(d);
   if (carried_.take(d, client_inspected_, client_inspected_flags_) == CarriedState::Outcome::kAwaitsName &&
-      !requests_.empty()) {
-    requests_.back().unnamed_prepare = client_inspected_;  // named by the answer
+      !tracker_.in_flight().empty()) {
+    tracker_.in_flight().back().unnamed_prepare = client_inspected_;  // named by the answer
   }
   client_inspected_.clear();
 }
@@ -329,9 +329,9 @@ control::Connection Session::describe() const {
     case Phase::kForwarding:
       if (!paused_input_.empty()) {
         c.state = "paused";
-      } else if (!requests_.empty() || in_request_) {
+      } else if (!tracker_.in_flight().empty() || tracker_.sending()) {
         c.state = "active";
-      } else if (txn_state_ != LMS_TXN_IDLE) {
+      } else if (tracker_.txn_state() != LMS_TXN_IDLE) {
         c.state = "in transaction";
       } else {
         c.state = "idle";

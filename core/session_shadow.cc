@@ -12,7 +12,7 @@ Session::Route Session::decide(const lms_frame& first) {
   lms_request_info request{};
   request.struct_size = sizeof request;
   request.msg_class = first.msg_class;
-  request.txn_state = txn_state_;
+  request.txn_state = tracker_.txn_state();
   request.target_busy = link_ && link_->outstanding() > 0;
   request.target_available = !link_ || link_->available();
   const std::string_view statement = statement_at_start(first);
@@ -60,14 +60,45 @@ void Session::open_shadow_link() {
 void Session::on_target_answered(uint64_t id, bool ok, const std::string& error, AnswerDigest* answer) {
   if (!ok) ++shadow_failed_;
   if (answer != nullptr) target_answered(id, answer);
-  for (Request& r : requests_) {
-    if (r.id != id) continue;
-    r.target_done = true;
-    r.target_failed = !ok;
-    r.target_error = error;
-    break;
+  if (Request* r = tracker_.find(id); r != nullptr) {
+    r->target_done = true;
+    r->target_failed = !ok;
+    r->target_error = error;
   }
   resume_source();
+}
+
+void Session::route_request(Request& r, bool staged, uint64_t length) {
+  auto& m = worker_.mutable_metrics();
+  r.wait = route_.wait || route_.unavailable;
+  r.answer = route_.answer;
+  if (route_.send) {
+    ++shadow_sent_;
+    m.shadow_requests.add();
+    if (r.wait) m.shadow_waits.add();
+    r.compare = route_.compare;
+    r.keeps_state = route_.keeps_state;
+    r.light = route_.light;
+    if (r.compare) open_comparison(r.id);
+    if (staged) {
+      r.staged = true;
+      r.staged_end = staged_base_ + staged_.size() + length;
+      ++undispatched_;
+    } else {
+      r.dispatched = true;
+      link_->expect_answer(r.id, false, r.compare, r.keeps_state || r.light);
+    }
+  } else if (route_.unavailable) {
+    // The target is gone for this session: a waiting mode gets its defined outcome at once.
+    ++shadow_failed_;
+    m.shadow_target_errors.add();
+    r.target_done = true;
+    r.target_failed = true;
+    r.target_error = link_ && !link_->failure().empty() ? link_->failure() : shadow_unavailable_error();
+  } else if (route_.dropped) {
+    ++shadow_dropped_;
+    m.shadow_dropped.add();
+  }
 }
 
 }  // namespace lms::core

@@ -24,7 +24,7 @@ void Session::note_statement(const lms_message_detail& d) {
       // The request was opened when the query's first bytes arrived; its text is whole now.
       // A whole request that runs a prepared statement (MySQL's COM_STMT_EXECUTE) is known by
       // the statement's text.
-      if (!comparisons_.empty() && comparisons_.back().id + 1 == next_request_id_ &&
+      if (!comparisons_.empty() && comparisons_.back().id + 1 == tracker_.next_id() &&
           comparisons_.back().statement.empty()) {
         comparisons_.back().statement = d.effect == LMS_EFFECT_BIND && d.name.len > 0
                                             ? std::string(prepared_text({d.name.data, d.name.len}))
