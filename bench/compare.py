@@ -18,6 +18,9 @@ SECONDS = int(os.environ.get("LMS_BENCH_SECONDS", "10"))
 REPEAT = int(os.environ.get("LMS_BENCH_REPEAT", "3"))  # interleaved runs per case; medians
 ONLY = os.environ.get("LMS_BENCH_ONLY", "")  # runs only the cases whose name contains this text
 IDLE_CLIENTS = int(os.environ.get("LMS_BENCH_IDLE_CLIENTS", "300"))
+# Another build of lms (its build directory) to run beside this one, interleaved: a change's
+# before and after, in the same run on the same machine.
+BASELINE = os.environ.get("LMS_BENCH_BASELINE", "")
 
 CASES = []
 for clients in (1, 16, 64):
@@ -97,7 +100,7 @@ def ratio(a, b):
 def main():
     pg = lmstest.PostgresServer()
     second = lmstest.PostgresServer()
-    bouncer = none = shadowed = None
+    bouncer = none = shadowed = before = None
     log_dir = tempfile.mkdtemp(prefix="lms-compare-")
     try:
         env = dict(os.environ, PGPASSWORD=lmstest.PASSWORD)
@@ -113,6 +116,10 @@ def main():
                                own_session=True)
         targets = [("direct", pg.port, None), ("pgbouncer", bouncer.port, Meter(bouncer.pid())),
                    ("lms none", none.port, Meter(none.proc.pid)), ("lms async", shadowed.port, Meter(shadowed.proc.pid))]
+        if BASELINE:
+            before = lmstest.Lms(pg.url(), extra=pool, own_session=True, build_dir=BASELINE)
+            targets.insert(2, ("lms before", before.port, Meter(before.proc.pid)))
+            print(f"lms before: the build in {BASELINE} (shadow none); its ratio to lms none ends each case")
         print(f"pgbench {SECONDS}s per run, {REPEAT} interleaved runs per case, medians, on loopback; {os.cpu_count()} cores shared by pgbench, the proxy and "
               f"PostgreSQL 15 (scale 10); PgBouncer in session mode; lms keeps database connections for the "
               f"next client as PgBouncer does (server-pool-size); lms async shadows to a second server.")
@@ -141,12 +148,15 @@ def main():
                     line += (f"   {ratio(tps, base[0]):>10} {ratio(tps, bouncer_result[0]) if via != 'pgbouncer' else '':>11}"
                              f" {ratio(p99, base[2]):>10} {ratio(p99, bouncer_result[2]) if via != 'pgbouncer' else '':>11}")
                 print(line, flush=True)
+            if BASELINE:
+                print(f"{'':18} {'none/before':10} tps {results['lms none'][0] / results['lms before'][0]:.3f}"
+                      f"  p99 {results['lms none'][2] / results['lms before'][2]:.3f}", flush=True)
         print(f"\nmemory: {'via':10} {'peak RSS MB':>12} {'KB per idle client':>19}  ({IDLE_CLIENTS} logged-in clients)")
         for via, port, meter in targets[1:]:
             per_client = idle_memory_kb_per_client(port, meter)
             print(f"        {via:10} {meter.status_kb('VmHWM') / 1024:12.1f} {per_client:19.1f}", flush=True)
     finally:
-        for proxy in (none, shadowed):
+        for proxy in (none, shadowed, before):
             if proxy is not None:
                 proxy.stop()
         if bouncer is not None:

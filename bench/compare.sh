@@ -8,6 +8,7 @@
 # It measures; it does not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10),
 # LMS_BENCH_ONLY (cases whose name contains this text; "mysql" for the MySQL part only),
 # LMS_BENCH_IDLE_CLIENTS (default 300), LMS_BENCH_REPEAT (interleaved runs per case, medians;
-# default 3).
+# default 3), LMS_BENCH_BASELINE (another build directory, say of the commit before a change: its
+# lms runs as "lms before" beside this one, interleaved, and each case ends with the ratio).
 source "$(dirname "$0")/prepare.sh"
 exec python3 bench/compare.py "$@"

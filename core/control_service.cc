@@ -6,8 +6,8 @@
 
 #include "json.h"
 #include "plugin_loader.h"
-#include "session.h"
-#include "worker_fanout.h"
+#include "session/session.h"
+#include "loop/worker_fanout.h"
 
 namespace lms::core {
 namespace {

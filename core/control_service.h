@@ -10,7 +10,7 @@
 
 #include "cutover.h"
 #include "model.h"
-#include "worker.h"
+#include "loop/worker.h"
 
 namespace lms::core {
 

@@ -14,7 +14,7 @@
 #include "durable_file.h"
 #include "json.h"
 #include "prometheus_text.h"
-#include "worker_fanout.h"
+#include "loop/worker_fanout.h"
 
 namespace lms::core {
 namespace {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "model.h"
-#include "worker.h"
+#include "loop/worker.h"
 
 namespace lms::core {
 

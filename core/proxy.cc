@@ -1,7 +1,7 @@
 #include "proxy.h"
 
 #include "auth_file.h"
-#include "worker_fanout.h"
+#include "loop/worker_fanout.h"
 
 #include <spdlog/spdlog.h>
 

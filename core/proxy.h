@@ -15,7 +15,7 @@
 #include "endpoint.h"
 #include "http_server.h"
 #include "plugin_loader.h"
-#include "worker.h"
+#include "loop/worker.h"
 
 namespace lms::core {
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "chunk_pool.h"
+#include "loop/chunk_pool.h"
 #include "endpoint.h"
 #include "net/connector.h"
 #include "net/stream.h"

@@ -15,7 +15,7 @@
 #include <memory>
 #include <string>
 
-#include "chunk_pool.h"
+#include "loop/chunk_pool.h"
 #include "tls_channel.h"
 
 namespace lms::core {

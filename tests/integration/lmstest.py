@@ -323,18 +323,21 @@ class Lms:
     exited cleanly (a crash or a sanitizer report fails the test)."""
 
     def __init__(self, source_url, extra=(), env=None, check_ready=True, workers=2, port=None, http_port=None,
-                 host="127.0.0.1", own_session=False):
+                 host="127.0.0.1", own_session=False, build_dir=None):
         """own_session: lms runs in a session of its own, as a service does, so that the kernel's
         autogroup scheduling gives it its own share of the CPU rather than splitting the caller's
         (benchmarks; PostgreSQL and PgBouncer get theirs by daemonizing). Tests leave it off so that
-        a test runner that kills its process group takes lms along."""
+        a test runner that kills its process group takes lms along. build_dir: another build's lms and
+        plugins (a benchmark's baseline)."""
         self.host = host
         self.port = port or free_port()
         self.http_port = http_port or free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-proxy-")
         self.log_path = os.path.join(self.dir, "lms.log")
-        args = [LMS_BIN, "--source-dialect", "postgres", "--listen", f"{host}:{self.port}",
-                "--http-listen", f"{host}:{self.http_port}", "--plugin-dir", PLUGIN_DIR,
+        binary = os.path.join(build_dir, "core", "lms") if build_dir else LMS_BIN
+        plugins = os.path.join(build_dir, "plugins") if build_dir else PLUGIN_DIR
+        args = [binary, "--source-dialect", "postgres", "--listen", f"{host}:{self.port}",
+                "--http-listen", f"{host}:{self.http_port}", "--plugin-dir", plugins,
                 "--workers", str(workers)]
         if source_url is not None:
             args += ["--source", source_url]

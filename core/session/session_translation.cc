@@ -5,7 +5,7 @@
 // client's protocol (framing, request tracking, shadowing, validation).
 #include <spdlog/spdlog.h>
 
-#include "session.h"
+#include "session/session.h"
 
 namespace lms::core {
 

@@ -17,16 +17,16 @@
 #include <utility>
 #include <vector>
 
-#include "carried_state.h"
+#include "session/carried_state.h"
 #include "frame_scanner.h"
 #include "model.h"
 #include "db/database_link.h"
 #include "net/stream.h"
 #include "session/request_tracker.h"
-#include "shadow_link.h"
+#include "shadow/shadow_link.h"
 #include "tls_channel.h"
 #include "translation.h"
-#include "worker.h"
+#include "loop/worker.h"
 
 namespace lms::core {
 

@@ -1,4 +1,4 @@
-#include "shadow_link.h"
+#include "shadow/shadow_link.h"
 
 #include <spdlog/spdlog.h>
 

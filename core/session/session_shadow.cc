@@ -2,7 +2,7 @@
 // target opened on the first request sent there (and brought to the session's state), and the
 // target's answers.
 #include "emit_into.h"
-#include "session.h"
+#include "session/session.h"
 
 namespace lms::core {
 

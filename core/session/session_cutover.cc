@@ -8,7 +8,7 @@
 #include "emit_into.h"
 #include "json.h"
 #include "plugin_loader.h"
-#include "session.h"
+#include "session/session.h"
 
 namespace lms::core {
 namespace {

@@ -4,7 +4,7 @@
 // second has the worker's validator judge the pair.
 #include <lms/plugin.h>
 
-#include "session.h"
+#include "session/session.h"
 
 namespace lms::core {
 namespace {

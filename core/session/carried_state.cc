@@ -1,4 +1,4 @@
-#include "carried_state.h"
+#include "session/carried_state.h"
 
 #include <algorithm>
 

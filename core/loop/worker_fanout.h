@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "worker.h"
+#include "loop/worker.h"
 
 namespace lms::core {
 

@@ -18,14 +18,14 @@
 #include <utility>
 #include <vector>
 
-#include "chunk_pool.h"
+#include "loop/chunk_pool.h"
 #include "frame_scanner.h"
 #include "db/database_link.h"
 #include "tls_channel.h"
 #include "tls_context.h"
 #include "translation.h"
 #include "validation.h"
-#include "worker.h"
+#include "loop/worker.h"
 
 namespace lms::core {
 

@@ -9,7 +9,7 @@
 
 #include "emit_into.h"
 #include "plugin_loader.h"
-#include "session.h"
+#include "session/session.h"
 
 namespace lms::core {
 namespace {

@@ -4,7 +4,7 @@
 // starts the client's TLS and hears when either fails.
 #include <spdlog/spdlog.h>
 
-#include "session.h"
+#include "session/session.h"
 #include "tls_context.h"
 
 namespace lms::core {

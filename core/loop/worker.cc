@@ -1,4 +1,4 @@
-#include "worker.h"
+#include "loop/worker.h"
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cutover.h"
-#include "session.h"
+#include "session/session.h"
 
 namespace lms::core {
 namespace {

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "chunk_pool.h"
+#include "loop/chunk_pool.h"
 #include "metrics.h"
 #include "server_pool.h"
 #include "shared.h"

@@ -1,7 +1,7 @@
 // What a session carries to another database, from inspected client messages given as plain
 // values: settings kept in the order first set with their last value, statements defined and
 // dropped, resets, a prepare the database names, a run that declared its types.
-#include "carried_state.h"
+#include "session/carried_state.h"
 
 #include <gtest/gtest.h>
 
