@@ -10,26 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "dialect.h"
 #include "frame_scanner.h"
+#include "testing/pg_messages.h"
 
 namespace lms::core {
 namespace {
 
 using namespace std::string_literals;
 
-// A protocol message: type, big-endian length (itself included), body.
-std::string message(char type, const std::string& body) {
-  const uint32_t len = static_cast<uint32_t>(body.size() + 4);
-  std::string out(1, type);
-  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((len >> shift) & 0xFF);
-  return out + body;
-}
-
-const lms_dialect_functions& postgres() {
-  static const lms_dialect_functions f = pgwire::make_dialect_functions(5432, pgwire::Flavor::kPostgres);
-  return f;
-}
+std::string message(char type, const std::string& body) { return pgtest::pg_message(type, body); }
+using pgtest::postgres;
 
 const std::string kQuery = message('Q', "SELECT 1\0"s);
 const std::string kBegin = message('Q', "BEGIN\0"s);
