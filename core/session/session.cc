@@ -35,7 +35,8 @@ Session::Session(Worker& worker)
       client_(worker.loop(), worker.pool(), *this),
       database_(worker.loop(), worker.pool(), *this),
       client_scanner_(dialect_, LMS_FROM_CLIENT),
-      database_scanner_(dialect_, LMS_FROM_SERVER) {
+      database_scanner_(dialect_, LMS_FROM_SERVER),
+      router_(router_settings(worker.shared())) {
   to_client_ = {sizeof(lms_emitter), this, &Session::emit_to_client};
   worker_.attach(this);
   auto& m = worker_.mutable_metrics();
@@ -44,9 +45,9 @@ Session::Session(Worker& worker)
 }
 
 Session::~Session() {
-  if (shadow_sent_ + shadow_dropped_ > 0) {
+  if (router_.requests_sent() + router_.requests_dropped() > 0) {
     spdlog::info("session={} shadow: {} requests sent to the target, {} dropped, {} failed there", id_,
-                 shadow_sent_, shadow_dropped_, shadow_failed_);
+                 router_.requests_sent(), router_.requests_dropped(), router_.requests_failed());
   }
   if (held_ != nullptr) worker_.pool().put(held_);
   count_as_held(false);
@@ -362,7 +363,7 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   const auto walked = client_scanner_.walk(
       chunk->data, len, [this](const lms_frame& f) { return on_client_message(f); },
       [this](const uint8_t* data, size_t n) {
-        if (mirror_) client_copy_into_->append(reinterpret_cast<const char*>(data), n);
+        router_.copy(data, n);
         if (client_inspect_left_ > 0) {
           client_inspected_.append(reinterpret_cast<const char*>(data), n);
           client_inspect_left_ -= n;
@@ -384,10 +385,7 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   m.bytes_from_clients.add(len);
   chunk->len = len;
   database_.write(chunk);
-  if (!to_target_.empty()) {
-    if (link_) link_->send(reinterpret_cast<const uint8_t*>(to_target_.data()), to_target_.size());
-    to_target_.clear();
-  }
+  router_.send_copied();
   if (database_.queued() > shared_.config->buffer_limit && client_.reading()) {
     // The source is slow to read: stop feeding it until it drains (see on_write).
     client_.stop_reading();
@@ -398,23 +396,7 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
 bool Session::gate_front_answer(const uint8_t* data, size_t len) {
   if (tracker_.oldest() == nullptr || tracker_.answer_started() || !database_scanner_.at_boundary()) return false;
   Request& front = *tracker_.oldest();
-  if (front.staged && !front.dispatched) {
-    front.dispatched = true;
-    --undispatched_;
-    const size_t n = static_cast<size_t>(front.staged_end - staged_base_);
-    if (link_ && link_->available()) {
-      link_->send(reinterpret_cast<const uint8_t*>(staged_.data()), n);
-      link_->expect_answer(front.id, front.wait, front.compare, front.keeps_state || front.light);
-    } else if (!front.target_done) {
-      front.target_done = true;
-      front.target_failed = true;
-      front.target_error = link_ && !link_->failure().empty() ? link_->failure() : shadow_unavailable_error();
-    }
-    staged_.erase(0, n);
-    staged_base_ = front.staged_end;
-  }
-  if (!front.wait || front.flow) return false;
-  if (front.target_done) return false;  // the link failed it while sending
+  if (!router_.dispatch(front)) return false;
   // The source asks the client for COPY data: the target waits for the same data, so holding
   // this answer would stall all three. It flows, and the request waits no more.
   lms_frame f{};
@@ -439,15 +421,11 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       database_.stop_reading();
       return;
     }
-    if (!tracker_.answer_started() && tracker_.oldest() != nullptr) {
-      const Request& front = *tracker_.oldest();
-      replacing_ = front.wait && front.target_done && front.target_failed &&
-                   front.answer == LMS_ANSWER_TARGET_ERROR_WINS;
-    }
+    if (!tracker_.answer_started() && tracker_.oldest() != nullptr) router_.begin_answer(*tracker_.oldest());
     const auto walked = database_scanner_.walk(
         chunk->data + pos, len - pos, [this](const lms_frame& f) { return on_database_message(f); },
         [this](const uint8_t* data, size_t n) {
-          if (copy_into_ != nullptr) copy_into_->append(reinterpret_cast<const char*>(data), n);
+          router_.keep(data, n);
           if (summarizing_) source_summary_->feed(data, n);
           if (database_inspect_left_ > 0) {
             database_inspected_.append(reinterpret_cast<const char*>(data), n);
@@ -462,17 +440,12 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
     }
     const size_t n = *walked;
     m.bytes_to_clients.add(n);
-    const bool replaced_segment = replacing_;
-    if (replacing_ && replaced_ready_.size() > 0 && database_scanner_.at_boundary()) {
-      // The replaced answer is complete: the source's own error if it failed too, else the
-      // target's; then the source's ReadyForQuery.
-      const std::string& error = replaced_error_.empty() ? requests_front_error_ : replaced_error_;
-      client_.write_copy(reinterpret_cast<const uint8_t*>(error.data()), error.size());
-      client_.write_copy(reinterpret_cast<const uint8_t*>(replaced_ready_.data()), replaced_ready_.size());
-      replaced_error_.clear();
-      replaced_ready_.clear();
-      requests_front_error_.clear();
-      replacing_ = false;
+    const bool replaced_segment = router_.replacing();
+    if (replaced_segment && database_scanner_.at_boundary()) {
+      // The replaced answer is complete: the client gets the router's replacement instead.
+      if (const auto answer = router_.take_replacement()) {
+        client_.write_copy(reinterpret_cast<const uint8_t*>(answer->data()), answer->size());
+      }
     }
     if (!replaced_segment) {
       if (pos == 0 && n == len) {
@@ -507,13 +480,13 @@ void Session::resume_source() {
 }
 
 unsigned Session::on_client_message(const lms_frame& f) {
-  mirror_ = false;
   switch (f.msg_class) {
     case LMS_MSG_TERMINATE:
       client_terminating_ = true;
       // The client is done with an idle session: its database connection can serve the next
       // client once reset. The Terminate itself goes no further.
       keeping_database_ = can_keep_server();
+      router_.copy_outside_request(f.msg_class);
       return keeping_database_ ? kStopAfter : kPass;
     case LMS_MSG_NO_ANSWER: {
       // Whole, and nothing answers it (MySQL COM_STMT_CLOSE): no request opens. It may drop a
@@ -523,50 +496,32 @@ unsigned Session::on_client_message(const lms_frame& f) {
       client_inspect_left_ = inspect ? f.length : 0;
       client_inspected_class_ = f.msg_class;
       client_inspected_flags_ = f.flags;
-      mirror_ = link_ && link_->available();
-      client_copy_into_ = undispatched_ > 0 ? &staged_ : &to_target_;
-      return mirror_ || inspect ? kCopy : kPass;
+      return router_.copy_outside_request(f.msg_class) || inspect ? kCopy : kPass;
     }
     case LMS_MSG_COPY_DATA:
     case LMS_MSG_COPY_END:
-      // COPY data belongs to the request that started the COPY, which the target already has.
-      client_copy_into_ = &to_target_;
-      mirror_ = route_.send;
-      return mirror_ ? kCopy : kPass;
+      return router_.copy_outside_request(f.msg_class) ? kCopy : kPass;
     default:
       break;
   }
-  if (tracker_.on_client_message(f) == RequestTracker::ClientMessage::kStarts) route_ = decide(f);
+  if (tracker_.on_client_message(f) == RequestTracker::ClientMessage::kStarts) decide(f);
   // Queries and statement definitions are looked into once whole: they are what `connections
   // list` shows and what a cutover carries to the other database. A request to be validated has
   // its Binds looked into too, to know which statement it runs.
   const bool inspect =
       (f.msg_class == LMS_MSG_QUERY || f.msg_class == LMS_MSG_PREPARE || f.msg_class == LMS_MSG_CLOSE ||
-       (f.msg_class == LMS_MSG_EXTENDED && route_.compare)) &&
+       (f.msg_class == LMS_MSG_EXTENDED && router_.route().compare)) &&
       inspects_ && f.length <= kMaxInspectedBytes;
   client_inspected_.clear();
   client_inspect_left_ = inspect ? f.length : 0;
   client_inspected_class_ = f.msg_class;
   client_inspected_flags_ = f.flags;
-  // Statements are defined and dropped on the target even in a request it does not run, so a
-  // later request it does run finds them.
-  const bool defines_state = f.msg_class == LMS_MSG_PREPARE || f.msg_class == LMS_MSG_CLOSE;
-  const bool copy = route_.send || (defines_state && link_ && link_->available());
-  const bool stage = route_.send && (route_.wait || undispatched_ > 0);
-  client_copy_into_ = stage ? &staged_ : &to_target_;
-  if (stage && staged_.size() + f.length > shared_.config->buffer_limit) {
-    // Too large to hold back for the target: shadowing stops for this session rather than
-    // letting memory grow.
-    link_->abandon("a request larger than buffer-limit", "lms: a request too large to shadow");
-    route_.send = false;
-    route_.unavailable = true;
-  }
+  const bool copy = router_.copy_request_message(f);
   if (RequestTracker::ends_request(f)) {
     worker_.mutable_metrics().requests.add();
-    route_request(tracker_.send(uv_hrtime()), stage, f.length);
+    route_request(tracker_.send(uv_hrtime()), f.length);
     request_statement_.clear();
   }
-  mirror_ = copy;
   return copy || inspect ? kCopy : kPass;
 }
 
@@ -575,7 +530,6 @@ unsigned Session::on_database_message(const lms_frame& f) {
   unsigned action = kPass;
   summarizing_ = answered != nullptr && answered->compare && f.msg_class != LMS_MSG_READY;
   if (summarizing_) action = kCopy;
-  copy_into_ = nullptr;
   database_inspected_.clear();
   database_inspect_left_ = 0;
   const bool failed = RequestTracker::is_error(f);
@@ -592,15 +546,7 @@ unsigned Session::on_database_message(const lms_frame& f) {
   }
   // The request the message completes, if it does, out of flight from here on.
   const std::optional<Request> done = tracker_.on_database_message(f);
-  if (replacing_) {
-    if (f.msg_class == LMS_MSG_ERROR && replaced_error_.empty()) {
-      copy_into_ = &replaced_error_;
-      action = kCopy;
-    } else if (f.msg_class == LMS_MSG_READY) {
-      copy_into_ = &replaced_ready_;
-      action = kCopy;
-    }
-  }
+  if (router_.keep_answer_message(f.msg_class)) action = kCopy;
   if (failed) worker_.mutable_metrics().source_errors.add();
   if (done) {
     worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done->sent_ns);
@@ -611,7 +557,7 @@ unsigned Session::on_database_message(const lms_frame& f) {
       source_summary_->feed(bytes, static_cast<size_t>(std::min<uint64_t>(visible, f.length)));
     }
     if (done->compare) source_answered(*done);
-    if (replacing_) requests_front_error_ = done->target_error;
+    router_.answered(*done);
   }
   if (f.msg_class == LMS_MSG_READY) {
     // Stop where this answer ends only when something must happen there: a replaced answer is
@@ -619,7 +565,7 @@ unsigned Session::on_database_message(const lms_frame& f) {
     // read goes on in one zero-copy write.
     const Request* next = tracker_.oldest();
     const bool next_is_gated = next != nullptr && (next->wait || next->staged);
-    if (replacing_ || next_is_gated) action |= kStopAfter;
+    if (router_.replacing() || next_is_gated) action |= kStopAfter;
   }
   return action;
 }

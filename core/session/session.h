@@ -23,6 +23,7 @@
 #include "db/database_link.h"
 #include "net/stream.h"
 #include "session/request_tracker.h"
+#include "session/shadow_router.h"
 #include "shadow/shadow_link.h"
 #include "tls_channel.h"
 #include "translation.h"
@@ -72,17 +73,6 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
     kClosing
   };
 
-  // The shadow plugin's decision for the request being sent.
-  struct Route {
-    bool send = false;
-    bool wait = false;
-    uint32_t answer = LMS_ANSWER_SOURCE;
-    bool compare = false;      // the plugin wants both answers compared
-    bool keeps_state = false;  // the plugin did not want it, but it changes session state
-    bool light = false;        // it only defines or drops session state: the target is not busy with it
-    bool dropped = false;      // the plugin held it back from a busy target
-    bool unavailable = false;  // the plugin wanted it sent, but the target link is broken
-  };
 
   explicit Session(Worker& worker);
   ~Session();
@@ -183,13 +173,15 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   void protocol_error(bool from_client, const char* reason);
   unsigned on_client_message(const lms_frame& f);
   unsigned on_database_message(const lms_frame& f);
-  // Shadowing (session_shadow.cc).
-  Route decide(const lms_frame& first);
-  // What route_ means for the request just put in flight (`staged`: its bytes wait in staged_,
-  // which they end `length` bytes past): sent, waited for, compared, or failed at once.
-  void route_request(Request& r, bool staged, uint64_t length);
+  // Shadowing (session_shadow.cc): the router's decision for a request starting with `first`,
+  // with the target opened when it is the first sent there.
+  static ShadowRouter::Settings router_settings(ProxyShared& shared);
+  void decide(const lms_frame& first);
+  // The request just put in flight, routed: counted, and its comparison opened.
+  void route_request(Request& r, uint64_t length);
   void open_shadow_link();
-  std::string shadow_unavailable_error() const;
+  // The link to the target closes (a switch turns the shadow direction around).
+  void retire_shadow_link();
   // TLS with the client (session_tls.cc); the database link runs its own.
   void start_client_tls();
   void send_client_error(const char* severity, const std::string& code, const std::string& message);
@@ -239,25 +231,10 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   // Shadowing.
   std::vector<std::pair<std::string, std::string>> startup_params_;  // for the target's handshake
   std::unique_ptr<ShadowLink> link_;
-  Route route_;
-  std::string to_target_;      // the current read's bytes bound for the target now
-  std::string staged_;         // bytes of requests not yet dispatched to the target, in order
-  uint64_t staged_base_ = 0;   // stream offset of staged_[0]
-  uint32_t undispatched_ = 0;  // staged requests; while any, later ones are staged behind them
-  std::string* client_copy_into_ = &to_target_;
+  ShadowRouter router_;  // what of the client's requests reaches link_, and when
   Chunk* held_ = nullptr;  // source bytes held while the front request waits for the target
   size_t held_from_ = 0;
   size_t held_len_ = 0;
-  // strict-sync: the front answer is replaced by the target's error, keeping the source's own
-  // error if it had one, and its ReadyForQuery.
-  bool replacing_ = false;
-  std::string* copy_into_ = nullptr;
-  std::string replaced_error_;
-  std::string replaced_ready_;
-  std::string requests_front_error_;  // the target's error for the answer being replaced
-  uint64_t shadow_sent_ = 0;
-  uint64_t shadow_dropped_ = 0;
-  uint64_t shadow_failed_ = 0;
   std::vector<std::unique_ptr<ShadowLink>> retired_links_;  // closing, after a switch
 
   // Cutover.
@@ -272,7 +249,6 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   uint32_t client_inspected_flags_ = 0;  // the frame flags of the client message being inspected
   std::string naming_prepare_;           // the prepare the server message being inspected names
   // Messages inspected as they stream by (queries, statements, errors), bounded.
-  bool mirror_ = false;  // the message being walked is copied to the target
   std::string client_inspected_;
   uint64_t client_inspect_left_ = 0;
   std::string database_inspected_;

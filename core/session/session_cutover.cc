@@ -157,10 +157,7 @@ void Session::begin_switch() {
   client_.stop_reading();
   database_.stop_reading();
   // The shadow direction turns around with the source of truth: a new link is made on demand.
-  if (link_) {
-    link_->close();
-    retired_links_.push_back(std::move(link_));
-  }
+  retire_shadow_link();
   if (has_encode_terminate(back_dialect_)) {
     std::string goodbye;
     const lms_emitter collect = emit_into(&goodbye);
@@ -344,9 +341,9 @@ control::Connection Session::describe() const {
   }
   c.last_query = last_query_;
   c.error = last_error_;
-  c.shadow_sent = shadow_sent_;
-  c.shadow_dropped = shadow_dropped_;
-  c.shadow_failed = shadow_failed_;
+  c.shadow_sent = router_.requests_sent();
+  c.shadow_dropped = router_.requests_dropped();
+  c.shadow_failed = router_.requests_failed();
   return c;
 }
 

@@ -51,7 +51,7 @@ bool Session::can_keep_server() const {
   // Only a connection in a known, idle state with nothing of this session's still on it, to the
   // database that serves now, in plain text (a TLS connection's state lives in its channel),
   // while no cutover or shutdown is in progress.
-  return !pool_key_.empty() && phase_ == Phase::kForwarding && tracker_.idle() && held_ == nullptr && undispatched_ == 0 && !switching_ &&
+  return !pool_key_.empty() && phase_ == Phase::kForwarding && tracker_.idle() && held_ == nullptr && router_.nothing_staged() && !switching_ &&
          !database_.tls() && database_.translation() == nullptr && paused_input_.empty() && !worker_.paused() &&
          !worker_.draining() && truth_ == shared_.truth.load() && database_scanner_.at_boundary();
 }

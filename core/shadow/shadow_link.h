@@ -24,6 +24,7 @@
 #include "tls_channel.h"
 #include "tls_context.h"
 #include "translation.h"
+#include "session/shadow_router.h"
 #include "validation.h"
 #include "loop/worker.h"
 
@@ -43,7 +44,7 @@ class ShadowLinkOwner {
   ~ShadowLinkOwner() = default;
 };
 
-class ShadowLink final : private DatabaseLink::Listener {
+class ShadowLink final : public ShadowTarget, private DatabaseLink::Listener {
  public:
   // The id of an answer the link expects for itself (a replayed setting): it matches no request.
   static constexpr uint64_t kNoRequest = 0;
@@ -60,28 +61,28 @@ class ShadowLink final : private DatabaseLink::Listener {
   // Closed, and nothing of it is still open or in flight: its owner may free it.
   bool gone() const { return closed_ && !database_.in_use() && !timer_open_; }
   // False once broken: requests are no longer sent.
-  bool available() const { return state_ != State::kBroken; }
+  bool available() const override { return state_ != State::kBroken; }
   // Once broken: the error a request that needed the target gets, in the client's protocol.
-  const std::string& failure() const { return failure_; }
+  const std::string& failure() const override { return failure_; }
   // Requests sent whose answer has not come, but for those that only keep session state in step
   // (a SET, a replayed statement): they are too small to make the target count as busy.
-  size_t outstanding() const { return busy_; }
+  size_t outstanding() const override { return busy_; }
   // Queues client bytes for the target.
-  void send(const uint8_t* data, size_t len);
+  void send(const uint8_t* data, size_t len) override;
   // Runs whole client messages that set up session state (SET, Parse, PREPARE), each as a request
   // of its own whose answer nobody waits for.
   void replay(const std::vector<std::string>& messages);
   // The bytes sent so far end a request that the target will answer. `waited`: the client's
   // answer waits for it, so it runs against the deadline. `compare`: its answer is summarized.
   // `keeps_state`: it only defines or keeps session state, too little to make the target busy.
-  void expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state = false);
+  void expect_answer(uint64_t id, bool waited, bool compare, bool keeps_state) override;
   // The source named a statement the client prepared (its id, MySQL): a translating link learns
   // it, since the target's own answer named it otherwise.
   void learn_statement(const std::string& name, const std::string& message) {
     if (database_.translation() != nullptr) database_.translation()->learn(name, message);
   }
   // Stops shadowing this session: pending requests fail with `message`.
-  void abandon(const std::string& reason, const std::string& message) { fail(reason, message, "54000"); }
+  void abandon(const std::string& reason, const std::string& message) override { fail(reason, message, "54000"); }
   // The client is gone: what was sent still runs on the target (so short sessions are shadowed
   // too), then the link closes, at the latest at shadow-timeout.
   void finish();

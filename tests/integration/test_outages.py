@@ -154,6 +154,31 @@ class DatabaseStopsAnswering(TargetTestCase):
             kill, {"none": ("42", 0, 1.5), "async": ("42", 0, 1.5), "sync": ("42", 0, 1.0),
                    "strict-sync": ("08006", 0, 1.0)})
 
+    def test_a_target_that_stops_reading_mid_copy_is_dropped_not_buffered(self):
+        # COPY data flows to the target while the source takes it (holding it would stall all
+        # three). A target that stops reading fills the kernel's buffers, then the link's queue:
+        # past buffer-limit the link breaks for that session; the client's COPY completes on the
+        # source and the proxy's memory stays bounded.
+        self.pg.admin(f"DROP TABLE IF EXISTS wide; CREATE TABLE wide (v text); ALTER TABLE wide OWNER TO {USER}",
+                      db=DATABASE)
+        self.target.admin(f"DROP TABLE IF EXISTS wide; CREATE TABLE wide (v text); ALTER TABLE wide OWNER TO {USER}",
+                          db=DATABASE)
+        proxy = self.start_lms(self.pg.url(), extra=["--target", self.target.url(), "--shadow-mode", "sync",
+                                                     "--shadow-timeout", "120000", "--buffer-limit", "262144"])
+        rows = 20_000  # 20 MB, twice what loopback's socket buffers can hold
+        s = subprocess.Popen(["psql", proxy.url(), "-X", "-qAt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        s.stdin.write("SELECT 1;\n")  # the session's target link is open before the target stops
+        s.stdin.flush()
+        self.assertEqual(s.stdout.readline().strip(), "1")
+        self.stopped(self.target)
+        s.stdin.write("COPY wide FROM STDIN;\n" + ("x" * 1000 + "\n") * rows + "\\.\nSELECT count(*) FROM wide;\n")
+        out, err = s.communicate(timeout=120)
+        self.assertEqual((out.strip(), err), (str(rows), ""))
+        self.assertEqual(int(self.pg.admin("SELECT count(*) FROM wide", db=DATABASE)), rows)
+        self.assertIn("the target does not read fast enough", proxy.log())
+        self.assertTrue(proxy.alive())
+
     def test_a_stopped_source_is_noticed_and_the_wait_ends_when_it_answers_again(self):
         proxy = self.start_lms(self.pg.url(), extra=["--connect-timeout", "2000"])
         self.assertEqual(proxy.http_get("/readyz")[0], 200)
