@@ -253,6 +253,23 @@ int cmd_abort(const Options& o) {
   return print_attempt(o, r.body);
 }
 
+// What would make a cutover fail, checked before anything pauses: exit 1 when a check fails.
+int cmd_preflight(const Options& o) {
+  OrchestratorClient client(o.client);
+  // The replication probe waits up to the orchestrator's replication-timeout.
+  const Reply r = client.post("/v1/cutover/preflight" + proxies_query(o), json::object(), 10 * 60 * 1000);
+  if (!r.ok()) return fail(r);
+  const bool ready = r.body.value("ready", false);
+  if (o.output == "json") {
+    std::cout << r.body.dump(2) << "\n";
+  } else {
+    Table t({"CHECK", "RESULT", "DETAIL"});
+    for (const auto& c : r.body.at("checks")) t.add({c.value("name", ""), c.value("result", ""), c.value("detail", "")});
+    std::cout << t.render() << (ready ? "Preflight passed.\n" : "Preflight failed: fix what fails, then run it again.\n");
+  }
+  return ready ? 0 : kExitFailed;
+}
+
 int cmd_get_metadata(const Options& o) {
   OrchestratorClient client(o.client);
   const Reply r = client.get("/v1/cutover/" + std::to_string(o.cutover_id));
@@ -313,6 +330,11 @@ int main(int argc, char** argv) {
 
   auto* cutover = app.add_subcommand("cutover", "cutover commands")->require_subcommand(1);
   auto* consistent = cutover->add_subcommand("consistent", "a consistent cutover")->require_subcommand(1);
+  auto* preflight = consistent->add_subcommand(
+      "preflight", "check, before anything pauses, what would make a cutover fail (changes nothing clients see)");
+  output(preflight);
+  lms(preflight);
+  preflight->callback([&] { action = cmd_preflight; });
   auto* begin = consistent->add_subcommand("begin", "pause traffic on every proxy");
   begin->add_option(
       "--begin-timeout", o.begin_timeout,

@@ -234,6 +234,17 @@ uint8_t lms_control_replication_seen(lms_control* control, const char* token, ch
   return seen ? 1 : 0;
 }
 
+uint8_t lms_control_replication_prepare(lms_control* control, uint8_t* created_on_truth, uint8_t* created_on_other,
+                                        char** errptr) {
+  bool here = false;
+  bool other = false;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.replication_prepare(&here, &other, e); }))
+    return 0;
+  if (created_on_truth != nullptr) *created_on_truth = here ? 1 : 0;
+  if (created_on_other != nullptr) *created_on_other = other ? 1 : 0;
+  return 1;
+}
+
 char* lms_control_shadow_report(lms_control* control, char** errptr) {
   std::string text;
   if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.shadow_report(&text, e); })) return nullptr;

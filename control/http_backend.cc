@@ -100,6 +100,14 @@ class HttpBackend final : public Backend {
     return decode(body.at("seen"), seen, error);
   }
 
+  bool replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error) override {
+    json body;
+    const json request = json::object();
+    if (!call("POST", "/v1/replication/prepare", &request, &body, error)) return false;
+    return decode(body.at("created_on_source_of_truth"), created_on_truth, error) &&
+           decode(body.at("created_on_other"), created_on_other, error);
+  }
+
   bool shadow_report(std::string* json_text, std::string* error) override {
     json body;
     if (!call("GET", "/v1/shadow/report", nullptr, &body, error)) return false;

@@ -72,6 +72,8 @@ class Backend {
   virtual bool cutover(Cutover* out, std::string* error) = 0;
   virtual bool replication_mark(const std::string& token, std::string* error) = 0;
   virtual bool replication_seen(const std::string& token, bool* seen, std::string* error) = 0;
+  // The marker table on both databases; `created_*`: made now, because it was missing.
+  virtual bool replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error) = 0;
   // The compatibility report as JSON text, and the metrics as Prometheus text.
   virtual bool shadow_report(std::string* json_text, std::string* error) = 0;
   virtual bool metrics(std::string* text, std::string* error) = 0;

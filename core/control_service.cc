@@ -98,13 +98,35 @@ bool ControlService::replication_mark(const std::string& token, std::string* err
   const uint8_t truth = shared_.truth.load();
   uint64_t rows = 0;
   // One round trip on one connection: the marker's latency is part of the cutover's stall.
-  return execute(truth,
-                 // Words PostgreSQL, CockroachDB and MySQL all take alike.
-                 std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
-                     " (token VARCHAR(64) PRIMARY KEY, written_at TIMESTAMP NOT NULL DEFAULT "
-                     "CURRENT_TIMESTAMP); INSERT INTO " +
-                     kMarkerTable + " (token) VALUES ('" + token + "')",
+  return execute(truth, marker_table_ddl() + "; INSERT INTO " + kMarkerTable + " (token) VALUES ('" + token + "')",
                  &rows, error);
+}
+
+std::string ControlService::marker_table_ddl() {
+  // Words PostgreSQL, CockroachDB and MySQL all take alike.
+  return std::string("CREATE TABLE IF NOT EXISTS ") + kMarkerTable +
+         " (token VARCHAR(64) PRIMARY KEY, written_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
+}
+
+bool ControlService::ensure_marker_table(uint8_t role, bool* created, std::string* error) {
+  uint64_t rows = 0;
+  *created = false;
+  // Reading it is what tells "there" from "missing" in every dialect alike; when the read fails,
+  // the table is made, and a failure to make it is the error the operator sees.
+  std::string missing;
+  if (execute(role, std::string("SELECT token FROM ") + kMarkerTable + " WHERE 1 = 0", &rows, &missing)) return true;
+  if (!execute(role, marker_table_ddl(), &rows, error)) {
+    *error += " (reading the table first: " + missing + ")";
+    return false;
+  }
+  *created = true;
+  return true;
+}
+
+bool ControlService::replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error) {
+  const uint8_t truth = shared_.truth.load();
+  const uint8_t other = truth == kTargetRole ? kSourceRole : kTargetRole;
+  return ensure_marker_table(truth, created_on_truth, error) && ensure_marker_table(other, created_on_other, error);
 }
 
 bool ControlService::replication_seen(const std::string& token, bool* seen, std::string* error) {

@@ -42,6 +42,7 @@ class ControlService final : public control::Backend {
   }
   bool replication_mark(const std::string& token, std::string* error) override;
   bool replication_seen(const std::string& token, bool* seen, std::string* error) override;
+  bool replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error) override;
   bool shadow_report(std::string* json_text, std::string*) override {
     *json_text = views_.shadow_report();
     return true;
@@ -54,6 +55,9 @@ class ControlService final : public control::Backend {
  private:
   // Runs one statement on the database with `role` over a connection of the proxy's own.
   bool execute(uint8_t role, const std::string& sql, uint64_t* rows, std::string* error);
+  static std::string marker_table_ddl();
+  // The marker table on `role`'s database, made when missing (*created).
+  bool ensure_marker_table(uint8_t role, bool* created, std::string* error);
 
   ProxyShared& shared_;
   std::vector<Worker*> workers_;

@@ -132,6 +132,13 @@ void HttpServer::add_control_routes() {
     if (!control.replication_mark(body.value("token", ""), &error)) return reply_error(res, 502, error);
     reply(res, 200, json{{"marked", true}});
   });
+  server_->Post("/v1/replication/prepare", [&control](const httplib::Request&, httplib::Response& res) {
+    bool here = false;
+    bool other = false;
+    std::string error;
+    if (!control.replication_prepare(&here, &other, &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"created_on_source_of_truth", here}, {"created_on_other", other}});
+  });
   server_->Get("/v1/replication/seen", [&control](const httplib::Request& req, httplib::Response& res) {
     bool seen = false;
     std::string error;

@@ -167,7 +167,9 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     if (!resolve_or_reply(coordinator, req, res, &urls)) return;
     reply(res, 200, merged_report(urls, coordinator.fleet_access()));
   });
-  server.Get("/v1/cutover/checks", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+  // The checks: read-only for the console (GET); a preflight (POST) also proves replication end to
+  // end, which writes a marker row and makes the marker table where it is missing.
+  const auto checks = [&coordinator](const httplib::Request& req, httplib::Response& res, bool preflight) {
     std::vector<std::string> urls;
     if (!resolve_or_reply(coordinator, req, res, &urls)) return;
     ReadinessInputs in;
@@ -178,10 +180,19 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     Attempt latest;
     std::string none;  // no attempt yet: the check says so
     if (coordinator.get(0, &latest, &none)) in.latest = &latest;
-    json checks = readiness_checks(in);
+    if (preflight && begin_refusal(in.proxies, in.configured_dialect).empty()) {
+      in.replication = coordinator.probe_replication(in.proxies);
+    }
+    json out = readiness_checks(in);
     bool failed = false;
-    for (const auto& c : checks) failed = failed || c.at("result") == "fail";
-    reply(res, 200, json{{"checks", checks}, {"ready", !failed}});
+    for (const auto& c : out) failed = failed || c.at("result") == "fail";
+    reply(res, 200, json{{"checks", out}, {"ready", !failed}});
+  };
+  server.Get("/v1/cutover/checks", [checks](const httplib::Request& req, httplib::Response& res) {
+    checks(req, res, false);
+  });
+  server.Post("/v1/cutover/preflight", [checks](const httplib::Request& req, httplib::Response& res) {
+    checks(req, res, true);
   });
   server.Get("/v1/metrics/history", [&history, sample_interval_ms](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, history.to_json(sample_interval_ms));

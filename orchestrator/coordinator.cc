@@ -329,6 +329,49 @@ void Coordinator::push_decision(uint64_t id, uint32_t timeout_ms) {
   }
 }
 
+bool Coordinator::wait_for_marker(ProxyClient& client, const std::string& token, uint64_t* lag_ms,
+                                  std::string* last_error) {
+  const auto written = Clock::now();
+  const auto deadline = written + std::chrono::milliseconds(config_.replication_timeout_ms);
+  while (true) {
+    bool seen = false;
+    if (client.replication_seen(token, &seen, last_error) && seen) {
+      *lag_ms = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - written).count());
+      return true;
+    }
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& proxies) {
+  ReplicationProbe probe;
+  probe.ran = true;
+  probe.timeout_ms = config_.replication_timeout_ms;
+  const ProxyStatus* via = nullptr;
+  for (const ProxyStatus& p : proxies) {
+    if (p.error.empty() && !p.status.target_address.empty()) {
+      via = &p;
+      break;
+    }
+  }
+  if (via == nullptr) {
+    probe.error = "no proxy answers with a target configured";
+    return probe;
+  }
+  probe.via = via->status.sql_address;
+  ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
+  if (!client.replication_prepare(&probe.created_on_truth, &probe.created_on_other, &probe.error)) return probe;
+  if (probe.created_on_other) return probe;  // nothing can carry a marker there yet
+  const std::string token = "preflight-" + random_token(0).substr(std::string("cutover-0-").size());
+  if (!client.replication_mark(token, &probe.error)) return probe;
+  std::string last_error;
+  probe.seen = wait_for_marker(client, token, &probe.lag_ms, &last_error);
+  if (!probe.seen && !last_error.empty()) probe.error = last_error;
+  return probe;
+}
+
 bool Coordinator::check_replication(const Attempt& attempt, std::string* error) {
   const std::string token = random_token(attempt.id);
   const ProxyRecord& via = attempt.proxies.front();
@@ -337,17 +380,12 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
     *error = "cannot write the replication marker through " + via.sql_address + ": " + *error;
     return false;
   }
-  const auto deadline = Clock::now() + std::chrono::milliseconds(config_.replication_timeout_ms);
   std::string last_error;
-  while (true) {
-    bool seen = false;
-    if (client.replication_seen(token, &seen, &last_error) && seen) {
-      spdlog::info("cutover {}: replication caught up (marker {} seen on the other database)", attempt.id,
-                   token);
-      return true;
-    }
-    if (Clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  uint64_t lag_ms = 0;
+  if (wait_for_marker(client, token, &lag_ms, &last_error)) {
+    spdlog::info("cutover {}: replication caught up in {} ms (marker {} seen on the other database)", attempt.id,
+                 lag_ms, token);
+    return true;
   }
   *error = "replication has not caught up within " + std::to_string(config_.replication_timeout_ms) +
            " ms: the marker row is not on the other database yet" +

@@ -65,6 +65,9 @@ class Coordinator {
 
   std::vector<ProxyStatus> status(const std::vector<std::string>& urls);
   std::vector<ProxyConnections> connections(const std::vector<std::string>& urls);
+  // Preflight: through the first proxy that answers and has a target, the marker table made on
+  // both databases where missing, then a marker written and waited for on the other database.
+  ReplicationProbe probe_replication(const std::vector<ProxyStatus>& proxies);
   bool begin(const BeginRequest& request, Attempt* out, std::string* error);
   // id 0: the latest attempt.
   bool commit(uint64_t id, Attempt* out, std::string* error);
@@ -88,6 +91,8 @@ class Coordinator {
   // Turns a begun attempt into an abort (written down, then sent) because of `why`.
   void fail_locked(Attempt& attempt, const std::string& why);
   bool check_replication(const Attempt& attempt, std::string* error);
+  // Polls the other database for `token` until replication-timeout; *lag_ms: how long it took.
+  bool wait_for_marker(ProxyClient& client, const std::string& token, uint64_t* lag_ms, std::string* last_error);
   // The discovered addresses as control URLs.
   bool discovered_urls(const std::vector<std::string>& addresses, std::vector<std::string>* urls,
                        std::string* error) const;

@@ -18,6 +18,19 @@ struct ProxyStatus {
   std::string error;
 };
 
+// What a preflight's replication probe found: a marker written through one proxy on the source
+// of truth, looked for on the other database.
+struct ReplicationProbe {
+  bool ran = false;  // a preflight (not the console's read-only checks) made it
+  std::string via;   // the proxy it went through (its SQL address)
+  std::string error;  // the marker table could not be made or the marker written
+  bool created_on_truth = false;  // the marker table was missing there, and was made now
+  bool created_on_other = false;
+  bool seen = false;
+  uint64_t lag_ms = 0;  // from the write to the row seen on the other database
+  uint32_t timeout_ms = 0;
+};
+
 // Why a cutover may not begin on these proxies ("" when it may): each must answer, serve the
 // dialect the orchestrator was configured for (when it was), and all must agree on the source of
 // truth. `configured_dialect` is the display name ("PostgreSQL"), or "" for any.

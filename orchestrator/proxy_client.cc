@@ -180,6 +180,23 @@ bool ProxyClient::replication_seen(const std::string& token, bool* seen, std::st
   return true;
 }
 
+bool ProxyClient::replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  uint8_t here = 0;
+  uint8_t other = 0;
+  if (lms_control_replication_prepare(handle_, &here, &other, &err) == 0) {
+    *error = take(err);
+    return false;
+  }
+  *created_on_truth = here != 0;
+  *created_on_other = other != 0;
+  return true;
+}
+
 bool ProxyClient::shadow_report(std::string* json_text, std::string* error) {
   return text_call(handle_, open_error_, json_text, error, lms_control_shadow_report);
 }

@@ -33,6 +33,7 @@ class ProxyClient {
   bool cutover(control::Cutover* out, std::string* error);
   bool replication_mark(const std::string& token, std::string* error);
   bool replication_seen(const std::string& token, bool* seen, std::string* error);
+  bool replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error);
   bool shadow_report(std::string* json_text, std::string* error);  // JSON text
   bool metrics(std::string* text, std::string* error);             // Prometheus text
 

@@ -5,6 +5,8 @@
 namespace lms::orchestrator {
 namespace {
 
+constexpr const char* kMarkerTableName = "lms_cutover_marker";
+
 ReadinessCheck proxies_agree(const ReadinessInputs& in) {
   ReadinessCheck c{"proxies answer and agree", "pass", ""};
   // The same rule begin applies, so a pass here is a begin that will not be refused for it.
@@ -92,6 +94,36 @@ ReadinessCheck busy_sessions(const ReadinessInputs& in) {
   return c;
 }
 
+ReadinessCheck replication_carries_the_marker(const ReplicationProbe& p) {
+  ReadinessCheck c{"replication carries the marker", "pass", ""};
+  const std::string table = kMarkerTableName;
+  if (!p.error.empty()) {
+    c.result = "fail";
+    c.detail = "through " + p.via + ": " + p.error;
+    return c;
+  }
+  if (p.created_on_other) {
+    // A table made on the other database just now is one the replication tool does not carry
+    // yet: commit would wait for a marker that never comes, with every client paused.
+    c.result = "fail";
+    c.detail = table + " did not exist on the other database and was created there now" +
+               (p.created_on_truth ? " (and on the source of truth)" : "") +
+               ": the replication tool must carry it (PostgreSQL logical replication: the table in the "
+               "publication, then ALTER SUBSCRIPTION ... REFRESH PUBLICATION); run preflight again";
+    return c;
+  }
+  const std::string made = p.created_on_truth ? "; " + table + " was created on the source of truth now" : "";
+  if (!p.seen) {
+    c.result = "fail";
+    c.detail = "a marker written through " + p.via + " was not on the other database within " +
+               std::to_string(p.timeout_ms) + " ms: replication is behind or does not carry " + table + made;
+    return c;
+  }
+  c.detail = "a marker written through " + p.via + " reached the other database in " + std::to_string(p.lag_ms) +
+             " ms" + made;
+  return c;
+}
+
 }  // namespace
 
 std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in) {
@@ -100,6 +132,7 @@ std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in) {
   out.push_back(other_database(in));
   out.push_back(shadow_results(in));
   out.push_back(busy_sessions(in));
+  if (in.replication.ran) out.push_back(replication_carries_the_marker(in.replication));
   return out;
 }
 

@@ -26,6 +26,7 @@ struct ReadinessInputs {
   nlohmann::json report;           // the merged compatibility report
   std::vector<ProxyConnections> connections;
   const Attempt* latest = nullptr;  // the latest attempt, if any
+  ReplicationProbe replication;
 };
 
 std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in);

@@ -159,6 +159,58 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
 
 
 
+class PreflightBeforeThePause(CutoverHarness):
+    """The scenario an operator meets first: logical replication set up for the application's tables,
+    nothing made for LMS. Preflight says what is missing before any client pauses."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.source = cs.logical_server()
+        cls.target = cs.logical_server()
+        subprocess.run(["pgbench", "-i", "-q", "-s", "1", cls.source.url()], check=True, capture_output=True)
+        subprocess.run(["pgbench", "-i", "-q", "-I", "dtp", "-s", "1", cls.target.url()], check=True,
+                       capture_output=True)
+        cs.replicate(cls.source, cls.target, "app_forward")  # no marker table on either side
+
+    def test_a_marker_replication_does_not_carry_fails_preflight_at_once_and_passes_once_fixed(self):
+        self.start_system()
+        started = time.time()
+        r = self.orch.cli("cutover", "consistent", "preflight")
+        took = time.time() - started
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"replication carries the marker +\| fail +\| lms_cutover_marker did not "
+                                   r"exist on the other database and was created there now \(and on the source")
+        self.assertIn("REFRESH PUBLICATION", r.stdout)
+        self.assertIn("Preflight failed", r.stdout)
+        self.assertLess(took, 3, "a table just made on the target cannot carry a marker: no wait for it")
+        # Nothing paused: no attempt exists and a client's query runs as before.
+        self.assertEqual(self.orch.cli("cutover", "get_metadata", "-i", "1").returncode, 1)
+        self.assertEqual(psql(self.proxies[0].url(), "-Atc", "SELECT 1").stdout.strip(), "1")
+        for server in (self.source, self.target):
+            self.assertEqual(server.admin("SELECT count(*) FROM lms_cutover_marker", db=DATABASE), "0")
+
+        # The fix preflight named: the subscription picks up the new table.
+        self.target.admin("ALTER SUBSCRIPTION app_forward REFRESH PUBLICATION", db=DATABASE)
+        self.wait_for(lambda: self.target.admin("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'",
+                                                db=DATABASE) == "0", "the marker table's initial sync")
+        report = self.cli_json("cutover", "consistent", "preflight")
+        self.assertTrue(report["ready"], report)
+        check = next(c for c in report["checks"] if c["name"] == "replication carries the marker")
+        self.assertEqual(check["result"], "pass")
+        self.assertRegex(check["detail"], r"reached the other database in \d+ ms")
+
+        load = cs.Load(self.proxies, seconds=5)
+        time.sleep(1.5)
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        attempt = self.cli_json("cutover", "consistent", "commit")
+        self.assertEqual(attempt["status"], "CommitCompleted")
+        processed, failed, outputs = load.wait()
+        self.assertEqual(failed, 0, "\n".join(outputs))
+        self.assertGreater(processed, 50)
+        self.assertEqual(self.roles(), ["target"] * 3)
+
+
 class CutoverControl(CutoverHarness):
     def test_abort_after_begin_resumes_on_the_source_with_zero_errors(self):
         self.start_system()

@@ -24,6 +24,8 @@
  *        certificate against a name (a Kubernetes headless service's pods).
  *   1.2  lms_control_shadow_report and lms_control_metrics: what a console shows of each proxy
  *        (its compatibility report, its counters and latency histograms).
+ *   1.3  lms_control_replication_prepare: the marker table made on both databases where missing,
+ *        for a preflight to tell the operator before any pause.
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -36,7 +38,7 @@ extern "C" {
 #endif
 
 #define LMS_CONTROL_ABI_MAJOR 1u
-#define LMS_CONTROL_ABI_MINOR 2u
+#define LMS_CONTROL_ABI_MINOR 3u
 
 #if defined(_WIN32)
 #define LMS_CONTROL_EXPORT __declspec(dllexport)
@@ -165,6 +167,12 @@ LMS_CONTROL_EXPORT uint8_t lms_control_replication_mark(lms_control* control, co
  * not yet (or on error, with *errptr set). */
 LMS_CONTROL_EXPORT uint8_t lms_control_replication_seen(lms_control* control, const char* token,
                                                         char** errptr);
+/* 1.3: makes sure the marker table exists on both databases, over the proxy's own connections,
+ * creating it where it is missing; *created_on_truth and *created_on_other say where it was made
+ * now (a table made on the other database is one the replication tool does not carry yet).
+ * Returns 1 on success. */
+LMS_CONTROL_EXPORT uint8_t lms_control_replication_prepare(lms_control* control, uint8_t* created_on_truth,
+                                                           uint8_t* created_on_other, char** errptr);
 
 /* 1.2: the proxy's compatibility report as JSON text (what its HTTP port serves at
  * /v1/shadow/report: statements normalized, never a literal), malloc'd; free with
