@@ -35,6 +35,9 @@ struct Options {
   std::string begin_timeout;
   std::string on_begin_timeout = "end-sessions";
   std::string abort_begin_timeout = "2s";
+  std::string max_pause;
+  bool fence_source = false;
+  double max_mismatch_rate = -1;  // unset
   uint64_t cutover_id = 0;
 };
 
@@ -110,6 +113,18 @@ int cmd_status(const Options& o) {
                 p.value("target_address", ""), p.value("source_of_truth", ""), p.value("error", "")});
     }
     std::cout << each.render() << "Individual LMS Proxy Status.\n";
+    if (r.body.contains("old_source")) {
+      // Since the last cutover: writes that reached the database it switched away from.
+      const json& old = r.body.at("old_source");
+      const bool watched = old.value("watched", false);
+      Table t({"OLD SOURCE", "WRITES SINCE CUTOVER", "FENCED", "NOTE"});
+      t.add({old.value("address", ""),
+             watched ? std::to_string(old.value("writes_since_commit", uint64_t{0})) : "",
+             old.value("fenced", false) ? "true" : "false",
+             old.value("fence_error", "").empty() ? old.value("note", "")
+                                                  : "fence failed: " + old.value("fence_error", "")});
+      std::cout << t.render() << "Old Source Since Cutover " << old.value("cutover_id", uint64_t{0}) << ".\n";
+    }
   }
   for (const auto& p : proxies) {
     if (!p.value("error", "").empty()) return kExitFailed;
@@ -177,6 +192,14 @@ int cmd_begin(const Options& o) {
   if (o.output != "json")
     std::cout << "Pausing traffic, press Ctrl-C to exit cutover and resume the traffic.\n" << std::flush;
   json request{{"begin_timeout_ms", begin_timeout_ms}, {"on_begin_timeout", o.on_begin_timeout}};
+  if (!o.max_pause.empty()) {
+    const auto ms = control::parse_duration_ms(o.max_pause);
+    if (!ms || *ms == 0 || *ms > UINT32_MAX) {
+      std::cerr << "error: --max-pause takes a duration such as 30s, not \"" << o.max_pause << "\"\n";
+      return kExitUsage;
+    }
+    request["max_pause_ms"] = *ms;
+  }
   if (!o.lms_addresses.empty()) request["lms_addresses"] = proxies_list(o);
   const Reply begun = client.post("/v1/cutover/begin", request);
   if (!begun.ok()) {
@@ -231,7 +254,7 @@ int cmd_begin(const Options& o) {
 
 int cmd_commit(const Options& o) {
   OrchestratorClient client(o.client);
-  const Reply r = client.post("/v1/cutover/commit", json::object());
+  const Reply r = client.post("/v1/cutover/commit", json{{"fence_source", o.fence_source}});
   if (!r.ok()) {
     if (r.body.contains("cutover") && o.output != "json") std::cout << proxy_cutover_table(r.body["cutover"]);
     return fail(r);
@@ -255,9 +278,19 @@ int cmd_abort(const Options& o) {
 
 // What would make a cutover fail, checked before anything pauses: exit 1 when a check fails.
 int cmd_preflight(const Options& o) {
+  json request = json::object();
+  if (!o.begin_timeout.empty()) {
+    const auto ms = control::parse_duration_ms(o.begin_timeout);
+    if (!ms || *ms > UINT32_MAX) {
+      std::cerr << "error: --begin-timeout takes a duration such as 30s, not \"" << o.begin_timeout << "\"\n";
+      return kExitUsage;
+    }
+    request["begin_timeout_ms"] = *ms;
+  }
+  if (o.max_mismatch_rate >= 0) request["max_mismatch_rate"] = o.max_mismatch_rate / 100;
   OrchestratorClient client(o.client);
   // The replication probe waits up to the orchestrator's replication-timeout.
-  const Reply r = client.post("/v1/cutover/preflight" + proxies_query(o), json::object(), 10 * 60 * 1000);
+  const Reply r = client.post("/v1/cutover/preflight" + proxies_query(o), request, 10 * 60 * 1000);
   if (!r.ok()) return fail(r);
   const bool ready = r.body.value("ready", false);
   if (o.output == "json") {
@@ -332,6 +365,15 @@ int main(int argc, char** argv) {
   auto* consistent = cutover->add_subcommand("consistent", "a consistent cutover")->require_subcommand(1);
   auto* preflight = consistent->add_subcommand(
       "preflight", "check, before anything pauses, what would make a cutover fail (changes nothing clients see)");
+  preflight->add_option(
+      "--begin-timeout", o.begin_timeout,
+      "the begin-timeout the cutover will run with: transactions open longer fail the check "
+      "(none: the orchestrator's --max-pause)");
+  preflight
+      ->add_option("--max-mismatch-rate", o.max_mismatch_rate,
+                   "fail when more than this percentage of compared answers differed or failed on the target "
+                   "(none: any target error fails, mismatches warn)")
+      ->check(CLI::Range(0.0, 100.0));
   output(preflight);
   lms(preflight);
   preflight->callback([&] { action = cmd_preflight; });
@@ -344,6 +386,9 @@ int main(int argc, char** argv) {
                    "when --begin-timeout expires: end-sessions (end the busy ones with an error) or abort")
       ->check(CLI::IsMember({"end-sessions", "abort"}))
       ->capture_default_str();
+  begin->add_option("--max-pause", o.max_pause,
+                    "the longest traffic may stay paused from begin without a commit: then the cutover is "
+                    "aborted and traffic resumes (none: the orchestrator's --max-pause, 30s by default)");
   begin
       ->add_option("--abort-begin-timeout", o.abort_begin_timeout,
                    "after Ctrl-C, how long to wait for every proxy to confirm the abort")
@@ -352,6 +397,9 @@ int main(int argc, char** argv) {
   lms(begin);
   begin->callback([&] { action = cmd_begin; });
   auto* commit = consistent->add_subcommand("commit", "switch the source of truth and resume traffic");
+  commit->add_flag("--fence-source", o.fence_source,
+                   "then make the old source refuse writes from sessions that are not LMS's or replication's "
+                   "(lifted by a cutover back)");
   output(commit);
   commit->callback([&] { action = cmd_commit; });
   auto* abort = consistent->add_subcommand("abort", "resume traffic on the current source of truth");

@@ -72,6 +72,12 @@ struct ConnectionsHolder {
   std::vector<lms_control_connection> items;
 };
 
+struct TransactionsHolder {
+  lms_control_transactions c{};
+  std::vector<OpenTransaction> models;
+  std::vector<lms_control_transaction> items;
+};
+
 // Runs one backend call, turning a failure or an exception into *errptr.
 template <typename Call>
 bool run(lms_control* control, char** errptr, Call&& call) {
@@ -170,6 +176,7 @@ lms_control_connections* lms_control_list_connections(lms_control* control, char
     c.state = m.state.c_str();
     c.last_query = m.last_query.c_str();
     c.error = m.error.c_str();
+    c.held_state = m.held_state.c_str();
     holder->items.push_back(c);
   }
   holder->c.struct_size = sizeof holder->c;
@@ -180,6 +187,46 @@ lms_control_connections* lms_control_list_connections(lms_control* control, char
 
 void lms_control_connections_destroy(lms_control_connections* connections) {
   delete reinterpret_cast<ConnectionsHolder*>(connections);
+}
+
+lms_control_transactions* lms_control_open_transactions(lms_control* control, uint64_t min_age_ms,
+                                                        char** errptr) {
+  auto holder = std::make_unique<TransactionsHolder>();
+  if (!run(control, errptr,
+           [&](Backend& b, std::string* e) { return b.open_transactions(min_age_ms, &holder->models, e); })) {
+    return nullptr;
+  }
+  for (const OpenTransaction& m : holder->models) {
+    lms_control_transaction t{};
+    t.struct_size = sizeof t;
+    t.session = m.session.c_str();
+    t.client = m.client.c_str();
+    t.user = m.user.c_str();
+    t.state = m.state.c_str();
+    t.statement = m.statement.c_str();
+    t.age_ms = m.age_ms;
+    holder->items.push_back(t);
+  }
+  holder->c.struct_size = sizeof holder->c;
+  holder->c.count = holder->items.size();
+  holder->c.items = holder->items.data();
+  return &holder.release()->c;
+}
+
+uint8_t lms_control_other_rows_written(lms_control* control, uint64_t* rows, char** errptr) {
+  uint64_t value = 0;
+  if (!run(control, errptr, [&](Backend& b, std::string* e) { return b.other_rows_written(&value, e); }))
+    return 0;
+  if (rows != nullptr) *rows = value;
+  return 1;
+}
+
+uint8_t lms_control_fence_other(lms_control* control, uint8_t on, char** errptr) {
+  return run(control, errptr, [&](Backend& b, std::string* e) { return b.fence_other(on != 0, e); }) ? 1 : 0;
+}
+
+void lms_control_transactions_destroy(lms_control_transactions* transactions) {
+  delete reinterpret_cast<TransactionsHolder*>(transactions);
 }
 
 lms_control_cutover* lms_control_cutover_begin(lms_control* control, const lms_control_begin_options* options,

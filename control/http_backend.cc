@@ -108,6 +108,27 @@ class HttpBackend final : public Backend {
            decode(body.at("created_on_other"), created_on_other, error);
   }
 
+  bool open_transactions(uint64_t min_age_ms, std::vector<OpenTransaction>* out,
+                         std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/transactions?min_age_ms=" + std::to_string(min_age_ms), nullptr, &body, error)) {
+      return false;
+    }
+    return decode(body.at("transactions"), out, error);
+  }
+
+  bool other_rows_written(uint64_t* rows, std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/other/rows_written", nullptr, &body, error)) return false;
+    return decode(body.at("rows_written"), rows, error);
+  }
+
+  bool fence_other(bool on, std::string* error) override {
+    json body;
+    const json request{{"on", on}};
+    return call("POST", "/v1/other/fence", &request, &body, error);
+  }
+
   bool shadow_report(std::string* json_text, std::string* error) override {
     json body;
     if (!call("GET", "/v1/shadow/report", nullptr, &body, error)) return false;

@@ -84,6 +84,7 @@ void to_json(nlohmann::json& j, const Connection& c) {
        {"state", c.state},
        {"last_query", c.last_query},
        {"error", c.error},
+       {"held_state", c.held_state},
        {"shadow", {{"sent", c.shadow_sent}, {"dropped", c.shadow_dropped}, {"failed", c.shadow_failed}}}};
 }
 
@@ -96,11 +97,26 @@ void from_json(const nlohmann::json& j, Connection& c) {
   read(j, "state", c.state);
   read(j, "last_query", c.last_query);
   read(j, "error", c.error);
+  read(j, "held_state", c.held_state);
   if (const auto it = j.find("shadow"); it != j.end() && it->is_object()) {
     read(*it, "sent", c.shadow_sent);
     read(*it, "dropped", c.shadow_dropped);
     read(*it, "failed", c.shadow_failed);
   }
+}
+
+void to_json(nlohmann::json& j, const OpenTransaction& t) {
+  j = {{"session", t.session}, {"client", t.client},       {"user", t.user},
+       {"state", t.state},     {"statement", t.statement}, {"age_ms", t.age_ms}};
+}
+
+void from_json(const nlohmann::json& j, OpenTransaction& t) {
+  read(j, "session", t.session);
+  read(j, "client", t.client);
+  read(j, "user", t.user);
+  read(j, "state", t.state);
+  read(j, "statement", t.statement);
+  read(j, "age_ms", t.age_ms);
 }
 
 void to_json(nlohmann::json& j, const BeginOptions& o) {

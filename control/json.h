@@ -47,6 +47,8 @@ void to_json(nlohmann::json& j, const Status& s);
 void from_json(const nlohmann::json& j, Status& s);
 void to_json(nlohmann::json& j, const Connection& c);
 void from_json(const nlohmann::json& j, Connection& c);
+void to_json(nlohmann::json& j, const OpenTransaction& t);
+void from_json(const nlohmann::json& j, OpenTransaction& t);
 void to_json(nlohmann::json& j, const BeginOptions& o);
 void from_json(const nlohmann::json& j, BeginOptions& o);
 

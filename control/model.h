@@ -52,6 +52,19 @@ struct Connection {
   uint64_t shadow_sent = 0;
   uint64_t shadow_dropped = 0;
   uint64_t shadow_failed = 0;
+  // What the session holds that a cutover cannot carry, by kind ("temporary table, LISTEN"); "" when
+  // nothing (ABI 1.4).
+  std::string held_state;
+};
+
+// A transaction open on the source of truth, as the database reports it (ABI 1.4).
+struct OpenTransaction {
+  std::string session;  // the database's name for the session: PostgreSQL's pid, MySQL's thread id
+  std::string client;   // host:port as the database sees it
+  std::string user;
+  std::string state;
+  std::string statement;
+  uint64_t age_ms = 0;
 };
 
 struct BeginOptions {
@@ -77,6 +90,12 @@ class Backend {
   // The compatibility report as JSON text, and the metrics as Prometheus text.
   virtual bool shadow_report(std::string* json_text, std::string* error) = 0;
   virtual bool metrics(std::string* text, std::string* error) = 0;
+  // The transactions open on the source of truth for at least `min_age_ms`, oldest first.
+  virtual bool open_transactions(uint64_t min_age_ms, std::vector<OpenTransaction>* out,
+                                 std::string* error) = 0;
+  // The other database's count of rows written; fencing it (on) or undoing that.
+  virtual bool other_rows_written(uint64_t* rows, std::string* error) = 0;
+  virtual bool fence_other(bool on, std::string* error) = 0;
 };
 
 }  // namespace lms::control

@@ -4,15 +4,19 @@
 
 #include <memory>
 
+#include <spdlog/spdlog.h>
+
+#include "emit_into.h"
 #include "json.h"
+#include "loop/worker_fanout.h"
 #include "plugin_loader.h"
 #include "session/session.h"
-#include "loop/worker_fanout.h"
 
 namespace lms::core {
 namespace {
 
 constexpr uint32_t kStatementTimeoutMs = 5000;
+constexpr size_t kMaxShownStatementBytes = 1024;
 
 std::string host_port(const Endpoint& e) { return e.host + ":" + std::to_string(e.port); }
 
@@ -87,6 +91,89 @@ bool ControlService::execute(uint8_t role, const std::string& sql, uint64_t* row
              shared_.endpoint(role).describe() + ": " + reason;
     return false;
   }
+  return true;
+}
+
+bool ControlService::open_transactions(uint64_t min_age_ms, std::vector<control::OpenTransaction>* out,
+                                       std::string* error) {
+  const uint8_t truth = shared_.truth.load();
+  const lms_dialect_functions* dialect = shared_.dialect_of(truth);
+  const std::string which =
+      std::string(truth == kTargetRole ? "target" : "source") + " " + shared_.endpoint(truth).describe();
+  if (!has_open_transactions(dialect)) {
+    *error = "the dialect of the " + which + " cannot list its open transactions";
+    return false;
+  }
+  const auto params = shared_.endpoint(truth).kvs();
+  // The plugin calls back with each row; nothing thrown here may cross into it.
+  const lms_transaction_sink sink{out, [](void* ctx, const lms_open_transaction* t) {
+                                    auto text = [](lms_str s) {
+                                      return std::string(s.data != nullptr ? s.data : "", s.len);
+                                    };
+                                    try {
+                                      static_cast<std::vector<control::OpenTransaction>*>(ctx)->push_back(
+                                          {text(t->session), text(t->client), text(t->user), text(t->state),
+                                           text(t->statement), t->age_ms});
+                                    } catch (...) {  // out of memory: the list is shorter
+                                    }
+                                  }};
+  char reason[512] = {};
+  if (dialect->open_transactions(params.data(), params.size(), min_age_ms, kStatementTimeoutMs, &sink, reason,
+                                 sizeof reason) != LMS_OK) {
+    *error = which + ": " + reason;
+    return false;
+  }
+  // Shown as `connections list` shows statements: a literal can be a password.
+  for (control::OpenTransaction& t : *out) {
+    const std::string whole = std::move(t.statement);
+    shape_statement(dialect, {whole.data(), whole.size()}, kMaxShownStatementBytes, &t.statement);
+  }
+  return true;
+}
+
+bool ControlService::other_role(bool (*has_what)(const lms_dialect_functions*), const char* what,
+                                uint8_t* role, std::string* error) {
+  *role = shared_.truth.load() == kTargetRole ? kSourceRole : kTargetRole;
+  if (*role == kTargetRole && shared_.target == nullptr) {
+    *error = "no target database is configured";
+    return false;
+  }
+  if (!has_what(shared_.dialect_of(*role))) {
+    *error = "the dialect of the " + std::string(*role == kTargetRole ? "target" : "source") + " " +
+             shared_.endpoint(*role).describe() + " cannot " + what;
+    return false;
+  }
+  return true;
+}
+
+bool ControlService::other_rows_written(uint64_t* rows, std::string* error) {
+  uint8_t role = 0;
+  if (!other_role(has_rows_written, "count the rows written to it", &role, error)) return false;
+  const auto params = shared_.endpoint(role).kvs();
+  char reason[512] = {};
+  if (shared_.dialect_of(role)->rows_written(params.data(), params.size(), kStatementTimeoutMs, rows, reason,
+                                             sizeof reason) != LMS_OK) {
+    *error = std::string(role == kTargetRole ? "target " : "source ") + shared_.endpoint(role).describe() +
+             ": " + reason;
+    return false;
+  }
+  return true;
+}
+
+bool ControlService::fence_other(bool on, std::string* error) {
+  uint8_t role = 0;
+  if (!other_role(has_fence, "be fenced", &role, error)) return false;
+  const auto params = shared_.endpoint(role).kvs();
+  char reason[512] = {};
+  if (shared_.dialect_of(role)->fence(params.data(), params.size(), on ? 1 : 0, kStatementTimeoutMs, reason,
+                                      sizeof reason) != LMS_OK) {
+    *error = std::string(role == kTargetRole ? "target " : "source ") + shared_.endpoint(role).describe() +
+             ": " + reason;
+    return false;
+  }
+  spdlog::info("{} the {} database {}: {}", on ? "fenced" : "unfenced",
+               role == kTargetRole ? "target" : "source", shared_.endpoint(role).describe(),
+               on ? "ordinary sessions' writes are refused there" : "writes are accepted there again");
   return true;
 }
 

@@ -51,8 +51,16 @@ class ControlService final : public control::Backend {
     *text = views_.metrics();
     return true;
   }
+  bool open_transactions(uint64_t min_age_ms, std::vector<control::OpenTransaction>* out,
+                         std::string* error) override;
+  bool other_rows_written(uint64_t* rows, std::string* error) override;
+  bool fence_other(bool on, std::string* error) override;
 
  private:
+  // The role of the database that is not the source of truth now; false (*error set) when there is
+  // none, or its dialect has no `what` (has_what).
+  bool other_role(bool (*has_what)(const lms_dialect_functions*), const char* what, uint8_t* role,
+                  std::string* error);
   // Runs one statement on the database with `role` over a connection of the proxy's own.
   bool execute(uint8_t role, const std::string& sql, uint64_t* rows, std::string* error);
   static std::string marker_table_ddl();

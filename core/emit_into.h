@@ -15,6 +15,11 @@ inline lms_emitter emit_into(std::string* out) {
           }};
 }
 
+// A statement as an operator may be shown it: `dialect`'s normalization (literals replaced by `?`,
+// since a literal can be a password: ALTER ROLE ... PASSWORD '...'), or without a normalizer only
+// its first word; at most `max_bytes`. Into *out, whose capacity is reused.
+void shape_statement(const lms_dialect_functions* dialect, lms_str text, size_t max_bytes, std::string* out);
+
 // An ERROR message for a client, in `dialect`'s protocol.
 inline std::string encode_client_error(const lms_dialect_functions* dialect, const std::string& code,
                                        const std::string& message) {

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <chrono>
 
 #include "http_json.h"
@@ -138,6 +139,35 @@ void HttpServer::add_control_routes() {
     std::string error;
     if (!control.replication_prepare(&here, &other, &error)) return reply_error(res, 502, error);
     reply(res, 200, json{{"created_on_source_of_truth", here}, {"created_on_other", other}});
+  });
+  server_->Get("/v1/transactions", [&control](const httplib::Request& req, httplib::Response& res) {
+    uint64_t min_age_ms = 0;
+    if (req.has_param("min_age_ms")) {
+      const std::string text = req.get_param_value("min_age_ms");
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), min_age_ms);
+      if (ec != std::errc() || end != text.data() + text.size()) {
+        return reply_error(res, 400, "min_age_ms must be a number of milliseconds");
+      }
+    }
+    std::vector<control::OpenTransaction> transactions;
+    std::string error;
+    if (!control.open_transactions(min_age_ms, &transactions, &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"transactions", transactions}});
+  });
+  server_->Get("/v1/other/rows_written", [&control](const httplib::Request&, httplib::Response& res) {
+    uint64_t rows = 0;
+    std::string error;
+    if (!control.other_rows_written(&rows, &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"rows_written", rows}});
+  });
+  server_->Post("/v1/other/fence", [&control](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    const auto on = body.find("on");
+    if (on == body.end() || !on->is_boolean()) return reply_error(res, 400, "\"on\" must be true or false");
+    std::string error;
+    if (!control.fence_other(on->get<bool>(), &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"fenced", on->get<bool>()}});
   });
   server_->Get("/v1/replication/seen", [&control](const httplib::Request& req, httplib::Response& res) {
     bool seen = false;

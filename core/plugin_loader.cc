@@ -185,6 +185,18 @@ bool has_compare(const lms_shadow_functions* f) {
   return LMS_HAS_FIELD(f, lms_shadow_functions, compare) && f->compare != nullptr;
 }
 
+bool has_open_transactions(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, open_transactions) && f->open_transactions != nullptr;
+}
+
+bool has_rows_written(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, rows_written) && f->rows_written != nullptr;
+}
+
+bool has_fence(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, fence) && f->fence != nullptr;
+}
+
 size_t cancel_key_shown(const lms_dialect_functions* f) {
   if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
   return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;

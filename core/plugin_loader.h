@@ -65,6 +65,11 @@ bool has_translator(const lms_dialect_functions* f);  // the clients' side
 bool has_decoder(const lms_dialect_functions* f);     // the database's side
 // ABI 1.6: how much of a database's cancel key the client's key shows as it is (0 before 1.6).
 size_t cancel_key_shown(const lms_dialect_functions* f);
+// ABI 1.7: the transactions open on a database, for a cutover's preflight.
+bool has_open_transactions(const lms_dialect_functions* f);
+// ABI 1.7: the old database watched and fenced after a cutover.
+bool has_rows_written(const lms_dialect_functions* f);
+bool has_fence(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

@@ -70,7 +70,17 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
       if (!p.error.empty()) entry["error"] = p.error;
       proxies.push_back(std::move(entry));
     }
-    reply(res, 200, json{{"proxies", proxies}});
+    json body{{"proxies", proxies}};
+    // After a commit: what reached the database it switched away from since.
+    Attempt latest;
+    std::string none;
+    if (coordinator.get(0, &latest, &none) && latest.decision == kDecisionCommit &&
+        latest.old_source.settled) {
+      json old = latest.old_source;
+      old["cutover_id"] = latest.id;
+      body["old_source"] = std::move(old);
+    }
+    reply(res, 200, body);
   });
   server.Get("/v1/connections", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
@@ -102,6 +112,10 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
         return reply_error(res, 400, "on_begin_timeout must be \"abort\" or \"end-sessions\"");
       }
       request.abort_on_timeout = on_timeout == "abort";
+      if (body.contains("max_pause_ms")) {
+        request.max_pause_ms =
+            control::checked_integer<decltype(request.max_pause_ms)>(body.at("max_pause_ms"), "max_pause_ms");
+      }
     } catch (const std::exception& e) {
       return reply_error(res, 400, std::string("invalid begin request: ") + e.what());
     }
@@ -117,9 +131,13 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     if (!parse_body(req, res, &body)) return;
     uint64_t id = 0;
     if (!field_of<uint64_t>(body, "id", 0, res, &id)) return;
+    const auto fence = body.find("fence_source");
+    if (fence != body.end() && !fence->is_boolean())
+      return reply_error(res, 400, "fence_source must be true or false");
+    const bool fence_source = fence != body.end() && fence->get<bool>();
     Attempt attempt;
     std::string error;
-    if (!coordinator.commit(id, &attempt, &error)) {
+    if (!coordinator.commit(id, fence_source, &attempt, &error)) {
       return reply_error(res, 409, error, attempt.id == 0 ? json(nullptr) : json(attempt));
     }
     reply(res, 200, attempt);
@@ -170,9 +188,31 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
   // The checks: read-only for the console (GET); a preflight (POST) also proves replication end to
   // end, which writes a marker row and makes the marker table where it is missing.
   const auto checks = [&coordinator](const httplib::Request& req, httplib::Response& res, bool preflight) {
+    ReadinessInputs in;
+    // A preflight's bounds: transactions older than the begin-timeout it would run with (else the
+    // pause's bound) fail it; the shadow results are gated at --max-mismatch-rate when given.
+    uint64_t transaction_bound_ms = coordinator.max_pause_ms();
+    if (preflight) {
+      json body;
+      if (!parse_body(req, res, &body)) return;
+      try {
+        if (body.contains("begin_timeout_ms")) {
+          const auto ms = control::checked_integer<uint32_t>(body.at("begin_timeout_ms"), "begin_timeout_ms");
+          if (ms > 0) transaction_bound_ms = ms;
+        }
+        if (body.contains("max_mismatch_rate")) {
+          const double rate = body.at("max_mismatch_rate").get<double>();
+          if (!(rate >= 0 && rate <= 1))
+            return reply_error(res, 400, "max_mismatch_rate is a share from 0 to 1");
+          in.max_mismatch_rate = rate;
+        }
+      } catch (const std::exception& e) {
+        return reply_error(res, 400, std::string("invalid preflight request: ") + e.what());
+      }
+    }
+    if (transaction_bound_ms == 0) transaction_bound_ms = 30000;  // no bound on the pause: 30 s is long
     std::vector<std::string> urls;
     if (!resolve_or_reply(coordinator, req, res, &urls)) return;
-    ReadinessInputs in;
     in.proxies = coordinator.status(urls);
     in.configured_dialect = coordinator.configured_dialect();
     in.report = merged_report(urls, coordinator.fleet_access());
@@ -181,6 +221,7 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     std::string none;  // no attempt yet: the check says so
     if (coordinator.get(0, &latest, &none)) in.latest = &latest;
     if (preflight && begin_refusal(in.proxies, in.configured_dialect).empty()) {
+      in.transactions = coordinator.probe_transactions(in.proxies, transaction_bound_ms);
       in.replication = coordinator.probe_replication(in.proxies);
     }
     json out = readiness_checks(in);

@@ -40,15 +40,46 @@ void from_json(const nlohmann::json& j, ProxyRecord& p) {
   p.confirmed = j.value("confirmed", false);
 }
 
+void to_json(nlohmann::json& j, const OldSourceRecord& o) {
+  j = {{"committed_ns", o.committed_ns},
+       {"settled", o.settled},
+       {"address", o.address},
+       {"watched", o.watched},
+       {"rows_at_commit", o.rows_at_commit},
+       {"writes_since_commit", o.writes},
+       {"checked_ns", o.checked_ns},
+       {"checked_time", control::format_time(o.checked_ns)},
+       {"note", o.note},
+       {"fence_requested", o.fence_requested},
+       {"fenced", o.fenced},
+       {"fence_error", o.fence_error}};
+}
+
+void from_json(const nlohmann::json& j, OldSourceRecord& o) {
+  o.committed_ns = j.value("committed_ns", int64_t{0});
+  o.settled = j.value("settled", false);
+  o.address = j.value("address", "");
+  o.watched = j.value("watched", false);
+  o.rows_at_commit = j.value("rows_at_commit", uint64_t{0});
+  o.writes = j.value("writes_since_commit", uint64_t{0});
+  o.checked_ns = j.value("checked_ns", int64_t{0});
+  o.note = j.value("note", "");
+  o.fence_requested = j.value("fence_requested", false);
+  o.fenced = j.value("fenced", false);
+  o.fence_error = j.value("fence_error", "");
+}
+
 void to_json(nlohmann::json& j, const Attempt& a) {
   j = {{"id", a.id},
        {"status", a.status()},
        {"decision", a.decision},
        {"begin_timeout_ms", a.begin_timeout_ms},
        {"on_begin_timeout", a.abort_on_timeout ? "abort" : "end-sessions"},
+       {"max_pause_ms", a.max_pause_ms},
        {"created_ns", a.created_ns},
        {"error", a.error},
        {"proxies", a.proxies}};
+  if (a.decision == kDecisionCommit) j["old_source"] = a.old_source;
 }
 
 void from_json(const nlohmann::json& j, Attempt& a) {
@@ -56,9 +87,11 @@ void from_json(const nlohmann::json& j, Attempt& a) {
   a.decision = j.value("decision", "");
   a.begin_timeout_ms = j.value("begin_timeout_ms", 0u);
   a.abort_on_timeout = j.value("on_begin_timeout", "") == "abort";
+  a.max_pause_ms = j.value("max_pause_ms", 0u);
   a.created_ns = j.value("created_ns", int64_t{0});
   a.error = j.value("error", "");
   if (j.contains("proxies")) j.at("proxies").get_to(a.proxies);
+  if (j.contains("old_source")) j.at("old_source").get_to(a.old_source);
 }
 
 }  // namespace lms::orchestrator

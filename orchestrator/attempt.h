@@ -25,22 +25,42 @@ struct ProxyRecord {
   bool confirmed = false;       // it has acknowledged the attempt's current decision
 };
 
+// After a commit: the database the attempt switched away from, watched for writes that reach it
+// around LMS, and fenced when the operator asked.
+struct OldSourceRecord {
+  int64_t committed_ns = 0;  // when the commit was decided
+  bool settled = false;      // its baseline taken, a moment after the commit was confirmed
+  std::string address;       // host:port, never credentials
+  bool watched = false;      // its row counter could be read then
+  uint64_t rows_at_commit = 0;
+  uint64_t writes = 0;     // rows written there since, as its own statistics count them
+  int64_t checked_ns = 0;  // the latest look
+  std::string note;        // what the count also holds (shadowing to it), or why it is not watched
+  bool fence_requested = false;
+  bool fenced = false;
+  std::string fence_error;
+};
+
 struct Attempt {
   uint64_t id = 0;
   std::string decision;
   uint32_t begin_timeout_ms = 0;
   bool abort_on_timeout = false;
+  uint32_t max_pause_ms = 0;  // the pause's bound from begin: then it is aborted (0: none)
   int64_t created_ns = 0;
   std::string error;  // why the attempt failed, if it did
   std::vector<ProxyRecord> proxies;
   // Its proxies came from DNS discovery: one that appears later is not paused, and stops a commit.
   // (Not stored: an attempt that outlives its orchestrator while begun is aborted anyway.)
   bool discovered = false;
+  OldSourceRecord old_source;
 
   // One status for the whole attempt, from the decision and the proxies' own statuses.
   std::string status() const;
 };
 
+void to_json(nlohmann::json& j, const OldSourceRecord& o);
+void from_json(const nlohmann::json& j, OldSourceRecord& o);
 void to_json(nlohmann::json& j, const ProxyRecord& p);
 void from_json(const nlohmann::json& j, ProxyRecord& p);
 void to_json(nlohmann::json& j, const Attempt& a);

@@ -19,6 +19,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How often the latest cutover's old source is read again for writes around LMS.
+constexpr int64_t kOldSourceLookNs = 2'000'000'000;
+// How long after the commit its baseline is read: LMS's sessions there end at the switch, and
+// PostgreSQL counts a session's writes when it ends (or up to seconds later when it idles).
+constexpr int64_t kOldSourceSettleNs = 1'000'000'000;
+
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -214,6 +220,7 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
     a.decision = kDecisionBegin;
     a.begin_timeout_ms = request.begin_timeout_ms;
     a.abort_on_timeout = request.abort_on_timeout;
+    a.max_pause_ms = request.max_pause_ms != 0 ? request.max_pause_ms : config_.max_pause_ms;
     a.created_ns = now_ns();
     a.discovered = request.lms_addresses.empty() && config_.lms_addresses.empty() && discovery_->enabled();
     for (size_t i = 0; i < urls.size(); ++i) {
@@ -329,10 +336,9 @@ void Coordinator::push_decision(uint64_t id, uint32_t timeout_ms) {
   }
 }
 
-bool Coordinator::wait_for_marker(ProxyClient& client, const std::string& token, uint64_t* lag_ms,
-                                  std::string* last_error) {
+bool Coordinator::wait_for_marker(ProxyClient& client, const std::string& token, Clock::time_point deadline,
+                                  uint64_t* lag_ms, std::string* last_error) {
   const auto written = Clock::now();
-  const auto deadline = written + std::chrono::milliseconds(config_.replication_timeout_ms);
   while (true) {
     bool seen = false;
     if (client.replication_seen(token, &seen, last_error) && seen) {
@@ -345,17 +351,39 @@ bool Coordinator::wait_for_marker(ProxyClient& client, const std::string& token,
   }
 }
 
+namespace {
+
+// The proxy a preflight asks the databases through: the first that answers with a target.
+const ProxyStatus* preflight_proxy(const std::vector<ProxyStatus>& proxies) {
+  for (const ProxyStatus& p : proxies) {
+    if (p.error.empty() && !p.status.target_address.empty()) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TransactionsProbe Coordinator::probe_transactions(const std::vector<ProxyStatus>& proxies,
+                                                  uint64_t min_age_ms) {
+  TransactionsProbe probe;
+  probe.ran = true;
+  probe.min_age_ms = min_age_ms;
+  const ProxyStatus* via = preflight_proxy(proxies);
+  if (via == nullptr) {
+    probe.error = "no proxy answers with a target configured";
+    return probe;
+  }
+  probe.via = via->status.sql_address;
+  ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
+  client.open_transactions(min_age_ms, &probe.transactions, &probe.error);
+  return probe;
+}
+
 ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& proxies) {
   ReplicationProbe probe;
   probe.ran = true;
   probe.timeout_ms = config_.replication_timeout_ms;
-  const ProxyStatus* via = nullptr;
-  for (const ProxyStatus& p : proxies) {
-    if (p.error.empty() && !p.status.target_address.empty()) {
-      via = &p;
-      break;
-    }
-  }
+  const ProxyStatus* via = preflight_proxy(proxies);
   if (via == nullptr) {
     probe.error = "no proxy answers with a target configured";
     return probe;
@@ -367,7 +395,9 @@ ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& 
   const std::string token = "preflight-" + random_token(0).substr(std::string("cutover-0-").size());
   if (!client.replication_mark(token, &probe.error)) return probe;
   std::string last_error;
-  probe.seen = wait_for_marker(client, token, &probe.lag_ms, &last_error);
+  probe.seen =
+      wait_for_marker(client, token, Clock::now() + std::chrono::milliseconds(config_.replication_timeout_ms),
+                      &probe.lag_ms, &last_error);
   if (!probe.seen && !last_error.empty()) probe.error = last_error;
   return probe;
 }
@@ -382,10 +412,27 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
   }
   std::string last_error;
   uint64_t lag_ms = 0;
-  if (wait_for_marker(client, token, &lag_ms, &last_error)) {
+  // Not past the pause's bound: the monitor aborts the attempt then, and waits for this call.
+  auto deadline = Clock::now() + std::chrono::milliseconds(config_.replication_timeout_ms);
+  bool bounded_by_pause = false;
+  if (attempt.max_pause_ms > 0) {
+    const int64_t left_ns = attempt.created_ns + int64_t{attempt.max_pause_ms} * 1'000'000 - now_ns();
+    const auto pause_end = Clock::now() + std::chrono::nanoseconds(std::max<int64_t>(left_ns, 0));
+    if (pause_end < deadline) {
+      deadline = pause_end;
+      bounded_by_pause = true;
+    }
+  }
+  if (wait_for_marker(client, token, deadline, &lag_ms, &last_error)) {
     spdlog::info("cutover {}: replication caught up in {} ms (marker {} seen on the other database)", attempt.id,
                  lag_ms, token);
     return true;
+  }
+  if (bounded_by_pause) {
+    *error = "replication has not caught up before the pause reached its bound (max-pause " +
+             std::to_string(attempt.max_pause_ms) + " ms): the marker row is not on the other database yet" +
+             (last_error.empty() ? "" : " (" + last_error + ")") + "; the cutover is being aborted";
+    return false;
   }
   *error = "replication has not caught up within " + std::to_string(config_.replication_timeout_ms) +
            " ms: the marker row is not on the other database yet" +
@@ -394,7 +441,7 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
   return false;
 }
 
-bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
+bool Coordinator::commit(uint64_t id, bool fence_source, Attempt* out, std::string* error) {
   std::lock_guard op(op_mutex_);
   {
     std::lock_guard lock(mutex_);
@@ -436,6 +483,7 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
   }
   if (snapshot.decision == kDecisionBegin) {
     if (!config_.skip_replication_check && !check_replication(snapshot, error)) return false;
+    if (!lift_earlier_fence(snapshot, error)) return false;
     if (snapshot.discovered) {
       // A pod that started after begin serves from the old database: switching the others now
       // would split the writes. Resolve afresh, not from the background loop's last look.
@@ -458,6 +506,8 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
     std::lock_guard lock(mutex_);
     Attempt& a = *find_locked(id);
     decide(a, kDecisionCommit);
+    a.old_source.fence_requested = fence_source;
+    a.old_source.committed_ns = now_ns();
     if (!persist_locked(error)) {
       decide(a, kDecisionBegin);
       return false;
@@ -467,10 +517,120 @@ bool Coordinator::commit(uint64_t id, Attempt* out, std::string* error) {
     crash_point("commit-recorded");
   }
   push_decision(id, config_.proxy_timeout_ms);
+  bool committed = false;
+  {
+    std::lock_guard lock(mutex_);
+    committed = find_locked(id)->status() == LMS_CUTOVER_COMMITTED;
+    if (committed) committed_total_ += snapshot.decision == kDecisionBegin ? 1 : 0;
+  }
+  // Else the monitor fences it once every proxy has confirmed.
+  if (committed) fence_old_source_of(id);
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);
-  if (out->status() == LMS_CUTOVER_COMMITTED) committed_total_ += snapshot.decision == kDecisionBegin ? 1 : 0;
   return true;
+}
+
+bool Coordinator::lift_earlier_fence(const Attempt& attempt, std::string* error) {
+  std::string fenced_address;
+  {
+    std::lock_guard lock(mutex_);
+    // The latest committed attempt before this one switched away from the database this one
+    // switches to.
+    for (auto it = attempts_.rbegin(); it != attempts_.rend(); ++it) {
+      if (it->id >= attempt.id || it->decision != kDecisionCommit) continue;
+      if (it->old_source.fenced) fenced_address = it->old_source.address;
+      break;
+    }
+  }
+  if (fenced_address.empty()) return true;
+  if (!lift_fence(attempt.proxies.front().control_address, proxy_access(), error)) {
+    *error = "cannot commit cutover " + std::to_string(attempt.id) +
+             ": the fence an earlier cutover put on " + fenced_address + " could not be lifted: " + *error +
+             "; traffic stays paused: commit again, or abort";
+    return false;
+  }
+  spdlog::info("cutover {}: lifted the fence on {} before switching to it", attempt.id, fenced_address);
+  return true;
+}
+
+void Coordinator::fence_old_source_of(uint64_t id) {
+  std::vector<std::string> urls;
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr || a->decision != kDecisionCommit || !a->old_source.fence_requested) return;
+    if (a->old_source.fenced || !a->old_source.fence_error.empty()) return;  // done, one way or the other
+    for (const auto& p : a->proxies) urls.push_back(p.control_address);
+  }
+  OldSourceRecord record;
+  fence_old_source(status(urls), proxy_access(), &record);
+  if (record.fenced) {
+    spdlog::info("cutover {}: fenced the old source {}", id, record.address);
+  } else {
+    spdlog::error("cutover {}: could not fence the old source {}: {}", id, record.address,
+                  record.fence_error);
+  }
+  std::lock_guard lock(mutex_);
+  Attempt* a = find_locked(id);
+  if (a == nullptr) return;
+  a->old_source.address = record.address;
+  a->old_source.fenced = record.fenced;
+  a->old_source.fence_error = record.fence_error;
+  std::string error;
+  if (!persist_locked(&error)) spdlog::warn("cutover {}: cannot record the fence: {}", id, error);
+}
+
+void Coordinator::start_watching_old_source_of(uint64_t id) {
+  std::vector<std::string> urls;
+  OldSourceRecord record;
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr || a->decision != kDecisionCommit || a->old_source.settled) return;
+    for (const auto& p : a->proxies) urls.push_back(p.control_address);
+    record = a->old_source;
+  }
+  watch_old_source(status(urls), proxy_access(), now_ns(), &record);
+  if (!record.watched) spdlog::warn("cutover {}: the old source {} is {}", id, record.address, record.note);
+  std::lock_guard lock(mutex_);
+  Attempt* a = find_locked(id);
+  if (a == nullptr) return;
+  a->old_source.settled = true;
+  a->old_source.address = record.address;
+  a->old_source.watched = record.watched;
+  a->old_source.rows_at_commit = record.rows_at_commit;
+  a->old_source.checked_ns = record.checked_ns;
+  a->old_source.note = record.note;
+  std::string error;
+  if (!persist_locked(&error)) spdlog::warn("cutover {}: cannot record the old source: {}", id, error);
+}
+
+void Coordinator::watch_old_source_of(uint64_t id) {
+  std::string url;
+  OldSourceRecord record;
+  {
+    std::lock_guard lock(mutex_);
+    const Attempt* a = find_locked(id);
+    if (a == nullptr || !a->old_source.watched || a->proxies.empty()) return;
+    url = a->proxies.front().control_address;
+    record = a->old_source;
+  }
+  uint64_t writes = 0;
+  std::string error;
+  const bool read = old_source_writes(url, record, proxy_access(), &writes, &error);
+  std::lock_guard lock(mutex_);
+  Attempt* a = find_locked(id);
+  if (a == nullptr) return;
+  a->old_source.checked_ns = now_ns();
+  if (!read) return;  // the next look tries again
+  if (writes == a->old_source.writes) return;
+  const std::string& note = a->old_source.note;
+  spdlog::warn("cutover {}: {} rows written on the old source {} since the commit, not through LMS{}", id,
+               writes, a->old_source.address, note.empty() ? "" : " (the count " + note + ")");
+  a->old_source.writes = writes;
+  std::string persist_error;
+  if (!persist_locked(&persist_error))
+    spdlog::warn("cutover {}: cannot record the old source: {}", id, persist_error);
 }
 
 bool Coordinator::abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::string* error) {
@@ -552,6 +712,25 @@ void Coordinator::run_monitor() {
     const std::string decision = last.decision;
     bool settled = true;
     for (const auto& p : last.proxies) settled = settled && acknowledged(last, p);
+    if (decision == kDecisionCommit && settled) {
+      // Committed everywhere: the old source fenced when asked (if the commit itself could not),
+      // its baseline taken a moment later, then looked at now and then.
+      const OldSourceRecord& old = last.old_source;
+      const bool fence = old.fence_requested && !old.fenced && old.fence_error.empty();
+      const int64_t now = now_ns();
+      const bool baseline = !old.settled && now - old.committed_ns >= kOldSourceSettleNs;
+      const bool look = old.watched && now - old.checked_ns >= kOldSourceLookNs;
+      if (!fence && !baseline && !look) continue;
+      lock.unlock();
+      {
+        std::lock_guard op(op_mutex_);
+        if (fence) fence_old_source_of(id);
+        if (baseline) start_watching_old_source_of(id);
+      }
+      if (look) watch_old_source_of(id);
+      lock.lock();
+      continue;
+    }
     if (decision != kDecisionBegin && settled) continue;
     lock.unlock();
     if (decision == kDecisionBegin) {
@@ -566,7 +745,7 @@ void Coordinator::run_monitor() {
       std::string ignored;
       if (a != nullptr && a->discovered) discovered_urls(discovery_->last(), &discovered, &ignored);
       if (a != nullptr && a->decision == kDecisionBegin) {
-        if (const std::string why = pausing_failure(*a, discovered); !why.empty()) {
+        if (const std::string why = pausing_failure(*a, discovered, now_ns()); !why.empty()) {
           fail_locked(*a, why);
           ++aborted_total_;
         }
@@ -591,6 +770,18 @@ std::string Coordinator::render_metrics() {
              uint64_t{in_progress ? 1u : 0u});
   out.single("lms_orchestrator_last_cutover_id", "gauge", "The latest attempt's ID.",
              uint64_t{attempts_.empty() ? 0 : attempts_.back().id});
+  if (!attempts_.empty() && attempts_.back().decision == kDecisionCommit &&
+      attempts_.back().old_source.watched) {
+    const OldSourceRecord& old = attempts_.back().old_source;
+    out.single(
+        "lms_orchestrator_old_source_writes", "gauge",
+        "Rows written on the database the latest cutover switched away from, since its commit, as that "
+        "database counts them: writes that went around LMS.",
+        old.writes);
+    out.single("lms_orchestrator_old_source_fenced", "gauge",
+               "Whether the latest cutover's old source refuses ordinary sessions' writes.",
+               uint64_t{old.fenced ? 1u : 0u});
+  }
   if (discovery_->enabled()) {
     out.single("lms_orchestrator_proxies_discovered", "gauge",
                "Proxies the DNS name resolved to at the last look.", uint64_t{discovery_->known()});

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "decisions.h"
 #include "discovery.h"
 #include "fleet_views.h"
+#include "old_source.h"
 #include "proxy_client.h"
 #include "state_store.h"
 
@@ -32,6 +34,9 @@ struct CoordinatorConfig {
   std::string source_dialect;           // when set, every proxy must serve this dialect's clients
   uint16_t lms_port = 9044;
   uint32_t replication_timeout_ms = 30000;
+  // The longest a pause may last from begin without a commit; then the attempt is aborted and
+  // traffic resumes untouched (0: unbounded). A begin may give its own.
+  uint32_t max_pause_ms = 30000;
   bool skip_replication_check = false;
   uint32_t proxy_timeout_ms = 5000;
   TlsFiles tls;
@@ -47,6 +52,7 @@ struct BeginRequest {
   std::vector<std::string> lms_addresses;  // empty: the configured or discovered proxies
   uint32_t begin_timeout_ms = 0;
   bool abort_on_timeout = false;
+  uint32_t max_pause_ms = 0;  // 0: the orchestrator's --max-pause
 };
 
 class Coordinator {
@@ -68,9 +74,15 @@ class Coordinator {
   // Preflight: through the first proxy that answers and has a target, the marker table made on
   // both databases where missing, then a marker written and waited for on the other database.
   ReplicationProbe probe_replication(const std::vector<ProxyStatus>& proxies);
+  // Preflight: the transactions open on the source of truth for at least `min_age_ms`, through the
+  // first proxy that answers.
+  TransactionsProbe probe_transactions(const std::vector<ProxyStatus>& proxies, uint64_t min_age_ms);
+  // The pause's bound when a begin gives none (0: unbounded).
+  uint32_t max_pause_ms() const { return config_.max_pause_ms; }
   bool begin(const BeginRequest& request, Attempt* out, std::string* error);
-  // id 0: the latest attempt.
-  bool commit(uint64_t id, Attempt* out, std::string* error);
+  // id 0: the latest attempt. fence_source: once committed, the old source refuses ordinary
+  // sessions' writes (see old_source.h).
+  bool commit(uint64_t id, bool fence_source, Attempt* out, std::string* error);
   bool abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::string* error);
   bool get(uint64_t id, Attempt* out, std::string* error);
   // Every attempt as recorded, newest first.
@@ -91,12 +103,23 @@ class Coordinator {
   // Turns a begun attempt into an abort (written down, then sent) because of `why`.
   void fail_locked(Attempt& attempt, const std::string& why);
   bool check_replication(const Attempt& attempt, std::string* error);
-  // Polls the other database for `token` until replication-timeout; *lag_ms: how long it took.
-  bool wait_for_marker(ProxyClient& client, const std::string& token, uint64_t* lag_ms, std::string* last_error);
+  // Polls the other database for `token` until `deadline`; *lag_ms: how long it took.
+  bool wait_for_marker(ProxyClient& client, const std::string& token,
+                       std::chrono::steady_clock::time_point deadline, uint64_t* lag_ms,
+                       std::string* last_error);
   // The discovered addresses as control URLs.
   bool discovered_urls(const std::vector<std::string>& addresses, std::vector<std::string>* urls,
                        std::string* error) const;
   void run_monitor();
+  // The attempt's old source, once its commit is confirmed: fenced when asked, then (a moment later)
+  // its baseline read (callers hold op_mutex_).
+  void fence_old_source_of(uint64_t id);
+  void start_watching_old_source_of(uint64_t id);
+  // The latest attempt's old source read again; a write seen is logged and recorded.
+  void watch_old_source_of(uint64_t id);
+  // Before switching back to a database an earlier cutover fenced: the fence lifted.
+  bool lift_earlier_fence(const Attempt& attempt, std::string* error);
+  ProxyAccess proxy_access() const { return {config_.tls, config_.proxy_timeout_ms}; }
 
   CoordinatorConfig config_;
   std::string dns_scheme_;  // "http" or "https", from --lms-dns

@@ -23,7 +23,12 @@ std::string begin_refusal(const std::vector<ProxyStatus>& proxies, const std::st
   return "";
 }
 
-std::string pausing_failure(const Attempt& attempt, const std::vector<std::string>& discovered) {
+std::string pausing_failure(const Attempt& attempt, const std::vector<std::string>& discovered,
+                            int64_t now_ns) {
+  if (attempt.max_pause_ms > 0 && now_ns - attempt.created_ns >= int64_t{attempt.max_pause_ms} * 1000000) {
+    return "the pause reached its bound (max-pause " + std::to_string(attempt.max_pause_ms) +
+           " ms) before a commit";
+  }
   if (const std::string added = newcomer(attempt, discovered); !added.empty()) {
     return "proxy " + added + " appeared during the cutover and is not paused";
   }

@@ -31,6 +31,17 @@ struct ReplicationProbe {
   uint32_t timeout_ms = 0;
 };
 
+// What a preflight found open on the source of truth, asked through one proxy: the transactions
+// older than the bound a pause would give them.
+struct TransactionsProbe {
+  bool ran = false;
+  std::string via;  // the proxy it went through (its SQL address)
+  std::string
+      error;  // the database could not tell (a dialect without the call, an account without the right)
+  uint64_t min_age_ms = 0;
+  std::vector<control::OpenTransaction> transactions;  // oldest first
+};
+
 // Why a cutover may not begin on these proxies ("" when it may): each must answer, serve the
 // dialect the orchestrator was configured for (when it was), and all must agree on the source of
 // truth. `configured_dialect` is the display name ("PostgreSQL"), or "" for any.
@@ -38,10 +49,12 @@ std::string begin_refusal(const std::vector<ProxyStatus>& proxies, const std::st
 
 // While an attempt is pausing: why it fails ("" while it may go on), from what its proxies last
 // reported and the proxies discovery sees now (`discovered`: control URLs; empty when the attempt
-// did not come from discovery). A proxy that does not answer, is no longer in this attempt (it
-// restarted), gave up or was aborted fails it; so does a proxy that appeared since, which is not
-// paused and would serve from the old database.
-std::string pausing_failure(const Attempt& attempt, const std::vector<std::string>& discovered);
+// did not come from discovery), at `now_ns`. A proxy that does not answer, is no longer in this
+// attempt (it restarted), gave up or was aborted fails it; so does a proxy that appeared since,
+// which is not paused and would serve from the old database; so does a pause that has lasted its
+// bound (the attempt's max-pause) without a commit.
+std::string pausing_failure(const Attempt& attempt, const std::vector<std::string>& discovered,
+                            int64_t now_ns);
 
 // The first of `urls` that is not one of the attempt's proxies ("" when none).
 std::string newcomer(const Attempt& attempt, const std::vector<std::string>& urls);

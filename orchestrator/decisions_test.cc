@@ -97,8 +97,22 @@ TEST(PausingFailure, EachWayAProxyFailsTheAttempt) {
   for (const auto& c : cases) {
     Attempt a = base;
     c.change(a);
-    EXPECT_EQ(pausing_failure(a, c.discovered), c.failure) << c.what;
+    EXPECT_EQ(pausing_failure(a, c.discovered, 1), c.failure) << c.what;
   }
+}
+
+TEST(PausingFailure, APauseEndsAtItsBoundWithoutACommit) {
+  Attempt a;
+  a.id = 3;
+  a.decision = kDecisionBegin;
+  a.created_ns = 1'000'000'000;
+  a.proxies = {paused("http://a:9044", 3)};
+  constexpr int64_t kMs = 1'000'000;
+  EXPECT_EQ(pausing_failure(a, {}, a.created_ns + 60'000 * kMs), "") << "no bound set";
+  a.max_pause_ms = 3000;
+  EXPECT_EQ(pausing_failure(a, {}, a.created_ns + 2999 * kMs), "");
+  EXPECT_EQ(pausing_failure(a, {}, a.created_ns + 3000 * kMs),
+            "the pause reached its bound (max-pause 3000 ms) before a commit");
 }
 
 }  // namespace

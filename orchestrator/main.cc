@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   std::string addresses;
   std::string state_dir = ".";
   std::string replication_timeout = "30s";
+  std::string max_pause = "30s";
   std::string proxy_timeout = "5s";
   std::string log_level = "info";
   CoordinatorConfig config;
@@ -82,6 +83,11 @@ int main(int argc, char** argv) {
       ->envname("ORCH_READ_CONFIG_FILE");
   app.add_option("--replication-timeout", replication_timeout,
                  "how long commit waits for the replication marker to reach the other database")
+      ->capture_default_str();
+  app.add_option(
+         "--max-pause", max_pause,
+         "the longest a cutover may keep traffic paused from begin without a commit: then it is "
+         "aborted and traffic resumes on the source of truth (0: no bound; begin --max-pause overrides)")
       ->capture_default_str();
   app.add_flag("--skip-replication-check", config.skip_replication_check,
                "commit without checking that replication caught up (the operator checked)");
@@ -133,10 +139,13 @@ int main(int argc, char** argv) {
   }
   const auto replication_ms = lms::control::parse_duration_ms(replication_timeout);
   const auto proxy_ms = lms::control::parse_duration_ms(proxy_timeout);
-  if (!replication_ms || !proxy_ms || *proxy_ms == 0) {
-    spdlog::error("--replication-timeout and --proxy-timeout take durations such as 30s or 500ms");
+  const auto max_pause_ms = lms::control::parse_duration_ms(max_pause);
+  if (!replication_ms || !proxy_ms || *proxy_ms == 0 || !max_pause_ms || *max_pause_ms > UINT32_MAX) {
+    spdlog::error(
+        "--replication-timeout, --proxy-timeout and --max-pause take durations such as 30s or 500ms");
     return 2;
   }
+  config.max_pause_ms = static_cast<uint32_t>(*max_pause_ms);
   const auto dns_interval_ms = lms::control::parse_duration_ms(dns_interval);
   if (!dns_interval_ms || *dns_interval_ms == 0) {
     spdlog::error("--lms-dns-interval takes a duration such as 5s or 500ms");

@@ -1,5 +1,7 @@
 #include "proxy_client.h"
 
+#include <cstddef>
+
 namespace lms::orchestrator {
 namespace {
 
@@ -120,8 +122,21 @@ bool ProxyClient::connections(std::vector<control::Connection>* out, std::string
   }
   for (size_t i = 0; i < list->count; ++i) {
     const lms_control_connection& c = list->items[i];
-    out->push_back({c.remote_address, c.source_address, c.user, c.database, c.source_of_truth, c.state,
-                    c.last_query, c.error});
+    control::Connection m;
+    m.remote_address = c.remote_address;
+    m.source_address = c.source_address;
+    m.user = c.user;
+    m.database = c.database;
+    m.source_of_truth = c.source_of_truth;
+    m.state = c.state;
+    m.last_query = c.last_query;
+    m.error = c.error;
+    // 1.4: a library of an older minor fills a smaller struct.
+    if (c.struct_size >= offsetof(lms_control_connection, held_state) + sizeof c.held_state &&
+        c.held_state != nullptr) {
+      m.held_state = c.held_state;
+    }
+    out->push_back(std::move(m));
   }
   lms_control_connections_destroy(list);
   return true;
@@ -194,6 +209,52 @@ bool ProxyClient::replication_prepare(bool* created_on_truth, bool* created_on_o
   }
   *created_on_truth = here != 0;
   *created_on_other = other != 0;
+  return true;
+}
+
+bool ProxyClient::open_transactions(uint64_t min_age_ms, std::vector<control::OpenTransaction>* out,
+                                    std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  lms_control_transactions* list = lms_control_open_transactions(handle_, min_age_ms, &err);
+  if (list == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  for (size_t i = 0; i < list->count; ++i) {
+    const lms_control_transaction& t = list->items[i];
+    out->push_back({t.session, t.client, t.user, t.state, t.statement, t.age_ms});
+  }
+  lms_control_transactions_destroy(list);
+  return true;
+}
+
+bool ProxyClient::other_rows_written(uint64_t* rows, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  if (lms_control_other_rows_written(handle_, rows, &err) == 0) {
+    *error = take(err);
+    return false;
+  }
+  return true;
+}
+
+bool ProxyClient::fence_other(bool on, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  if (lms_control_fence_other(handle_, on ? 1 : 0, &err) == 0) {
+    *error = take(err);
+    return false;
+  }
   return true;
 }
 

@@ -34,6 +34,11 @@ class ProxyClient {
   bool replication_mark(const std::string& token, std::string* error);
   bool replication_seen(const std::string& token, bool* seen, std::string* error);
   bool replication_prepare(bool* created_on_truth, bool* created_on_other, std::string* error);
+  // The transactions open on the proxy's source of truth for at least min_age_ms, oldest first.
+  bool open_transactions(uint64_t min_age_ms, std::vector<control::OpenTransaction>* out, std::string* error);
+  // The other database's (after a commit: the old source's) count of rows written; fencing it.
+  bool other_rows_written(uint64_t* rows, std::string* error);
+  bool fence_other(bool on, std::string* error);
   bool shadow_report(std::string* json_text, std::string* error);  // JSON text
   bool metrics(std::string* text, std::string* error);             // Prometheus text
 

@@ -2,6 +2,8 @@
 
 #include <lms/control.h>
 
+#include <cstdio>
+
 namespace lms::orchestrator {
 namespace {
 
@@ -46,6 +48,12 @@ ReadinessCheck no_attempt_running(const ReadinessInputs& in) {
   return c;
 }
 
+std::string percent(double share) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f%%", share * 100);
+  return text;
+}
+
 ReadinessCheck shadow_results(const ReadinessInputs& in) {
   ReadinessCheck c{"the target answers as the source does", "pass", ""};
   const nlohmann::json& r = in.report;
@@ -60,7 +68,15 @@ ReadinessCheck shadow_results(const ReadinessInputs& in) {
   }
   c.detail = std::to_string(compared) + " answers compared, " + std::to_string(target_errors) +
              " target errors, " + std::to_string(mismatches) + " mismatches";
-  if (target_errors > 0) {
+  bool fails = target_errors > 0;
+  if (in.max_mismatch_rate) {
+    // The operator's gate: differences of either kind, as a share of what was compared.
+    const double rate = static_cast<double>(target_errors + mismatches) / static_cast<double>(compared);
+    fails = rate > *in.max_mismatch_rate;
+    c.detail += " (" + percent(rate) + (fails ? ", above" : ", within") + " --max-mismatch-rate " +
+                percent(*in.max_mismatch_rate) + ")";
+  }
+  if (fails) {
     c.result = "fail";
     for (const auto& s : r.value("statements", nlohmann::json::array())) {
       if (s.value("target_errors", uint64_t{0}) > 0) {
@@ -68,9 +84,71 @@ ReadinessCheck shadow_results(const ReadinessInputs& in) {
         break;
       }
     }
-  } else if (mismatches > 0) {
+  } else if (mismatches > 0 || target_errors > 0) {
     c.result = "warn";
   }
+  return c;
+}
+
+std::string seconds(uint64_t ms) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(ms) / 1000);
+  return text;
+}
+
+// Transactions that a pause would wait for past its bound: the operator ends them, or lets them end,
+// before begin (through LMS they would be ended by the begin-timeout; around it, they keep writing
+// to the old database).
+ReadinessCheck long_transactions(const TransactionsProbe& p) {
+  ReadinessCheck c{"no long transactions on the source of truth", "pass", ""};
+  const std::string bound = seconds(p.min_age_ms);
+  if (!p.error.empty()) {
+    c.result = "warn";
+    c.detail = "cannot tell through " + p.via + ": " + p.error;
+    return c;
+  }
+  if (p.transactions.empty()) {
+    c.detail = "none open longer than " + bound;
+    return c;
+  }
+  c.result = "fail";
+  c.detail = std::to_string(p.transactions.size()) + " open longer than " + bound +
+             ", which a pause would wait for past its bound: ";
+  constexpr size_t kShown = 3;
+  for (size_t i = 0; i < p.transactions.size() && i < kShown; ++i) {
+    const control::OpenTransaction& t = p.transactions[i];
+    c.detail += (i > 0 ? "; " : "") + std::string("session ") + t.session + " from " +
+                (t.client.empty() ? "a local socket" : t.client) + " (" + t.user + ", " + t.state + ", " +
+                seconds(t.age_ms) + ")" + (t.statement.empty() ? "" : ": " + t.statement.substr(0, 120));
+  }
+  if (p.transactions.size() > kShown)
+    c.detail += "; and " + std::to_string(p.transactions.size() - kShown) + " more";
+  c.detail += ". End them or wait for them, then run preflight again";
+  return c;
+}
+
+// Sessions whose database session holds what no replay can make again on the other database.
+ReadinessCheck held_state(const ReadinessInputs& in) {
+  ReadinessCheck c{"sessions that would lose state at the switch", "pass",
+                   "no session holds state a cutover cannot carry"};
+  size_t count = 0;
+  std::string listed;
+  constexpr size_t kShown = 5;
+  for (const ProxyConnections& p : in.connections) {
+    for (const control::Connection& s : p.connections) {
+      if (s.held_state.empty()) continue;
+      if (count++ < kShown) {
+        listed += (listed.empty() ? "" : "; ") + s.source_address + " via " + s.remote_address + " (" +
+                  s.user + ": " + s.held_state + ")";
+      }
+    }
+  }
+  if (count == 0) return c;
+  c.result = "warn";
+  c.detail =
+      std::to_string(count) + " session" + (count == 1 ? "" : "s") + ": " + listed +
+      (count > kShown ? "; and " + std::to_string(count - kShown) + " more" : "") +
+      ". They keep their connection through the switch but not this state: end them first, or accept it";
   return c;
 }
 
@@ -132,6 +210,8 @@ std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in) {
   out.push_back(other_database(in));
   out.push_back(shadow_results(in));
   out.push_back(busy_sessions(in));
+  out.push_back(held_state(in));
+  if (in.transactions.ran) out.push_back(long_transactions(in.transactions));
   if (in.replication.ran) out.push_back(replication_carries_the_marker(in.replication));
   return out;
 }

@@ -3,6 +3,7 @@
 // operator fixes what would make begin refuse or a cutover stall before any traffic pauses.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct ReadinessInputs {
   std::vector<ProxyConnections> connections;
   const Attempt* latest = nullptr;  // the latest attempt, if any
   ReplicationProbe replication;
+  TransactionsProbe transactions;
+  // The gate on the shadow results: fail above this share of compared answers that differed or
+  // failed on the target. Unset: any target error fails and mismatches only warn.
+  std::optional<double> max_mismatch_rate;
 };
 
 std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in);

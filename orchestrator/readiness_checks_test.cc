@@ -1,4 +1,5 @@
-// The preflight's replication check, from each thing the probe can find to what the operator reads.
+// The preflight's checks, from each thing the probes and the proxies' answers can hold to what the
+// operator reads: replication, long transactions, state a switch loses, the shadow results' gate.
 #include "readiness_checks.h"
 
 #include <gtest/gtest.h>
@@ -6,19 +7,28 @@
 namespace lms::orchestrator {
 namespace {
 
-ReadinessCheck replication_check(const ReplicationProbe& probe) {
+ReadinessInputs one_proxy() {
   ReadinessInputs in;
   ProxyStatus p;
   p.control_address = "http://a:9044";
   p.status.source_of_truth_role = "source";
   p.status.target_address = "127.0.0.1:26257";
   in.proxies = {p};
-  in.replication = probe;
   in.report = nlohmann::json::object();
+  return in;
+}
+
+ReadinessCheck check_named(const ReadinessInputs& in, const std::string& name) {
   for (const ReadinessCheck& c : readiness_checks(in)) {
-    if (c.name == "replication carries the marker") return c;
+    if (c.name == name) return c;
   }
   return {"(missing)", "", ""};
+}
+
+ReadinessCheck replication_check(const ReplicationProbe& probe) {
+  ReadinessInputs in = one_proxy();
+  in.replication = probe;
+  return check_named(in, "replication carries the marker");
 }
 
 ReplicationProbe probe_via_a() {
@@ -63,6 +73,86 @@ TEST(ReplicationCheck, EachFindingAndItsMessage) {
     EXPECT_EQ(check.result, c.result) << c.what;
     EXPECT_NE(check.detail.find(c.detail_has), std::string::npos) << c.what << ": " << check.detail;
   }
+}
+
+TEST(LongTransactions, NamedWithTheirSessionClientAgeAndStatement) {
+  ReadinessInputs in = one_proxy();
+  const std::string name = "no long transactions on the source of truth";
+  EXPECT_EQ(check_named(in, name).name, "(missing)") << "only a preflight asks the database";
+  in.transactions.ran = true;
+  in.transactions.via = "10.0.0.1:9043";
+  in.transactions.min_age_ms = 30000;
+  ReadinessCheck c = check_named(in, name);
+  EXPECT_EQ(c.result, "pass");
+  EXPECT_EQ(c.detail, "none open longer than 30.0 s");
+
+  for (int i = 0; i < 4; ++i) {
+    in.transactions.transactions.push_back({std::to_string(100 + i), "10.1.1." + std::to_string(i) + ":5000",
+                                            "app", "idle in transaction", "UPDATE t SET a = ?",
+                                            uint64_t(95000 - i * 1000)});
+  }
+  in.transactions.transactions[1].client = "";
+  c = check_named(in, name);
+  EXPECT_EQ(c.result, "fail");
+  EXPECT_EQ(
+      c.detail,
+      "4 open longer than 30.0 s, which a pause would wait for past its bound: session 100 from "
+      "10.1.1.0:5000 "
+      "(app, idle in transaction, 95.0 s): UPDATE t SET a = ?; session 101 from a local socket (app, idle in "
+      "transaction, 94.0 s): UPDATE t SET a = ?; session 102 from 10.1.1.2:5000 (app, idle in transaction, "
+      "93.0 s): UPDATE t SET a = ?; and 1 more. End them or wait for them, then run preflight again");
+
+  in.transactions.transactions.clear();
+  in.transactions.error =
+      "source 127.0.0.1:3306: Access denied; you need (at least one of) the PROCESS privilege(s)";
+  c = check_named(in, name);
+  EXPECT_EQ(c.result, "warn");
+  EXPECT_EQ(c.detail, "cannot tell through 10.0.0.1:9043: " + in.transactions.error);
+}
+
+TEST(HeldState, SessionsThatWouldLoseStateAreListedAcrossProxies) {
+  ReadinessInputs in = one_proxy();
+  const std::string name = "sessions that would lose state at the switch";
+  ReadinessCheck c = check_named(in, name);
+  EXPECT_EQ(c.result, "pass");
+  control::Connection plain;
+  plain.source_address = "10.2.0.1:4000";
+  plain.remote_address = "10.0.0.1:9043";
+  plain.user = "app";
+  control::Connection temp = plain;
+  temp.held_state = "temporary table";
+  control::Connection listen = plain;
+  listen.source_address = "10.2.0.2:4001";
+  listen.remote_address = "10.0.0.2:9043";
+  listen.user = "worker";
+  listen.held_state = "LISTEN, advisory lock";
+  in.connections = {{"http://a:9044", {plain, temp}, ""}, {"http://b:9044", {listen}, ""}};
+  c = check_named(in, name);
+  EXPECT_EQ(c.result, "warn");
+  EXPECT_EQ(
+      c.detail,
+      "2 sessions: 10.2.0.1:4000 via 10.0.0.1:9043 (app: temporary table); 10.2.0.2:4001 via 10.0.0.2:9043 "
+      "(worker: LISTEN, advisory lock). They keep their connection through the switch but not this state: "
+      "end them first, or accept it");
+}
+
+TEST(ShadowResults, TheMismatchRateGate) {
+  ReadinessInputs in = one_proxy();
+  const std::string name = "the target answers as the source does";
+  in.report = {
+      {"compared", 1000}, {"target_errors", 2}, {"mismatches", 3}, {"statements", nlohmann::json::array()}};
+  EXPECT_EQ(check_named(in, name).result, "fail") << "no gate: any target error fails";
+  in.max_mismatch_rate = 0.01;
+  ReadinessCheck c = check_named(in, name);
+  EXPECT_EQ(c.result, "warn");
+  EXPECT_EQ(c.detail,
+            "1000 answers compared, 2 target errors, 3 mismatches (0.50%, within --max-mismatch-rate 1.00%)");
+  in.max_mismatch_rate = 0.004;
+  c = check_named(in, name);
+  EXPECT_EQ(c.result, "fail");
+  EXPECT_NE(c.detail.find("(0.50%, above --max-mismatch-rate 0.40%)"), std::string::npos) << c.detail;
+  in.report = {{"compared", 1000}, {"target_errors", 0}, {"mismatches", 0}};
+  EXPECT_EQ(check_named(in, name).result, "pass");
 }
 
 }  // namespace

@@ -41,6 +41,18 @@ CarriedState::Outcome CarriedState::take(const lms_message_detail& d, const std:
       settings_.clear();
       statements_.clear();
       statement_types_.clear();
+      held_.clear();
+      break;
+    case LMS_EFFECT_HOLDS: {
+      const std::string kind = name.substr(0, kMaxHeldKindBytes);
+      if (!kind.empty() && held_.size() < kMaxHeldKinds &&
+          std::find(held_.begin(), held_.end(), kind) == held_.end()) {
+        held_.push_back(kind);
+      }
+      break;
+    }
+    case LMS_EFFECT_RELEASES:
+      held_.erase(std::remove(held_.begin(), held_.end(), name.substr(0, kMaxHeldKindBytes)), held_.end());
       break;
     default:
       break;

@@ -4,6 +4,10 @@
 // parameters' types (MySQL's COM_STMT_EXECUTE sends them once). Replayed on the new source of
 // truth at a cutover, on a shadow link when it opens, and handed to a translation.
 //
+// It also keeps what it cannot carry: the kinds of state the session holds that no replay makes
+// again (temporary tables, LISTEN, session locks, cursors WITH HOLD), as the dialect names them, so
+// `connections list` and a cutover's preflight can show who would lose what at the switch.
+//
 // Fed the dialect's inspection of each whole client message; knows nothing of sockets or of the
 // protocol's bytes. One per session, on its loop.
 #pragma once
@@ -37,11 +41,18 @@ class CarriedState {
   const std::string* statement(const std::string& name) const;
   size_t settings() const { return settings_.size(); }
   size_t statements() const { return statements_.size(); }
+  // The kinds of state held that a cutover cannot carry, in the order first held.
+  const std::vector<std::string>& held() const { return held_; }
 
  private:
+  // A dialect names a handful of kinds; these bound what a third party's could make us keep.
+  static constexpr size_t kMaxHeldKinds = 8;
+  static constexpr size_t kMaxHeldKindBytes = 64;
+
   std::vector<std::pair<std::string, std::string>> settings_;
   std::map<std::string, std::string> statements_;
   std::map<std::string, std::string> statement_types_;
+  std::vector<std::string> held_;
 };
 
 }  // namespace lms::core

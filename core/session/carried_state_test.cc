@@ -71,5 +71,22 @@ TEST(CarriedState, ATypedRunTravelsWithItsStatement) {
             (std::vector<std::pair<std::string, std::string>>{{"7", "PREPARE again"}}));
 }
 
+TEST(CarriedState, HeldStateIsNamedOnceReleasedAndNeverReplayed) {
+  CarriedState s;
+  s.take(detail(LMS_EFFECT_HOLDS, "temporary table"), "CREATE TEMP TABLE t (a int)", 0);
+  s.take(detail(LMS_EFFECT_HOLDS, "LISTEN"), "LISTEN jobs", 0);
+  s.take(detail(LMS_EFFECT_HOLDS, "temporary table"), "CREATE TEMP TABLE u (a int)", 0);
+  EXPECT_EQ(s.held(), (std::vector<std::string>{"temporary table", "LISTEN"}));
+  EXPECT_TRUE(s.replay().empty());
+  s.take(detail(LMS_EFFECT_RELEASES, "temporary table"), "DISCARD TEMP", 0);
+  EXPECT_EQ(s.held(), (std::vector<std::string>{"LISTEN"}));
+  s.take(detail(LMS_EFFECT_DISCARD_ALL), "DISCARD ALL", 0);
+  EXPECT_TRUE(s.held().empty());
+  // A dialect that names ever more kinds is kept to a bound.
+  const std::string names[] = {"k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"};
+  for (const std::string& n : names) s.take(detail(LMS_EFFECT_HOLDS, n.c_str()), "x", 0);
+  EXPECT_EQ(s.held().size(), 8u);
+}
+
 }  // namespace
 }  // namespace lms::core

@@ -265,20 +265,8 @@ void Session::on_client_inspected() {
 }
 
 void Session::note_last_query(lms_str text) {
-  // `connections list` shows the statement's shape, literals replaced: a literal can be a
-  // password (ALTER ROLE ... PASSWORD '...').
-  const size_t len = std::min(text.len, kMaxLastQueryBytes);
-  if (!has_normalize(dialect_)) {
-    // Without a normalizer, only the statement's first word: the rest may hold a literal.
-    const std::string_view whole(text.data, len);
-    last_query_.assign(whole.substr(0, std::min(whole.find_first_of(" \t\r\n("), whole.size())));
-    return;
-  }
-  last_query_.clear();
-  const lms_emitter collect = emit_into(&last_query_);
-  // Only the start is shown: the rest is not worth normalizing on every query.
-  dialect_->normalize(text.data, std::min(text.len, 2 * kMaxLastQueryBytes), &collect);
-  if (last_query_.size() > kMaxLastQueryBytes) last_query_.resize(kMaxLastQueryBytes);
+  // `connections list` shows the statement's shape, literals replaced.
+  shape_statement(dialect_, text, kMaxLastQueryBytes, &last_query_);
 }
 
 void Session::on_database_inspected() {
@@ -344,6 +332,9 @@ control::Connection Session::describe() const {
   c.shadow_sent = router_.requests_sent();
   c.shadow_dropped = router_.requests_dropped();
   c.shadow_failed = router_.requests_failed();
+  for (const std::string& kind : carried_.held()) {
+    c.held_state += (c.held_state.empty() ? "" : ", ") + kind;
+  }
   return c;
 }
 

@@ -21,7 +21,8 @@ const ShadowRoute& ShadowRouter::decide(const lms_frame& first, uint32_t txn_sta
   route_.answer = decision.answer;
   // A whole request that only defines or drops session state (a SET, a PREPARE, MySQL's
   // COM_STMT_PREPARE) is light work for the target: it does not make it count as busy.
-  route_.light = effect != LMS_EFFECT_NONE && effect != LMS_EFFECT_BIND && first.msg_class == LMS_MSG_QUERY;
+  route_.light = effect != LMS_EFFECT_NONE && effect != LMS_EFFECT_BIND && effect != LMS_EFFECT_HOLDS &&
+                 effect != LMS_EFFECT_RELEASES && first.msg_class == LMS_MSG_QUERY;
   if (decision.send_to_target == 0) {
     // Such a request reaches a target the session already shadows to, whatever the plugin
     // decided, so that what runs there later runs in the same state.

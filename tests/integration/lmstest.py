@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 BUILD_DIR = os.environ.get("LMS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
@@ -205,10 +206,12 @@ class PostgresServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def admin(self, sql, db="postgres"):
-        """Runs SQL as the superuser over the Unix socket (not through lms)."""
+        """Runs SQL as the superuser over the Unix socket (not through lms), as an operator's own
+        session: writable where a cutover fenced the database."""
+        env = dict(os.environ, PGOPTIONS="-c default_transaction_read_only=off")
         return subprocess.run([f"{PG_BIN}/psql", "-h", self.dir, "-p", str(self.port), "-U", "postgres",
                                "-d", db, "-v", "ON_ERROR_STOP=1", "-qAtX", "-c", sql],
-                              check=True, capture_output=True, text=True).stdout.strip()
+                              check=True, capture_output=True, text=True, env=env).stdout.strip()
 
     def url(self, user=USER, password=PASSWORD, db=DATABASE):
         return f"postgresql://{user}:{password}@{self.host}:{self.port}/{db}"
@@ -437,6 +440,11 @@ class Orchestrator:
     def log(self):
         with open(self.log_path) as f:
             return f.read()
+
+    def metrics(self):
+        """Its /metrics text."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as r:
+            return r.read().decode()
 
     def kill(self):
         self.proc.kill()

@@ -113,7 +113,7 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
         self.assertIn("Successfully began consistent cutover with ID 1.", r.stdout)
         self.assertIn("lms-cli cutover get_metadata -i 1", r.stdout)
         time.sleep(0.3)  # requests queue meanwhile
-        attempt = self.cli_json("cutover", "consistent", "commit")
+        attempt = self.cli_json("cutover", "consistent", "commit", "--fence-source")
         self.assertEqual(attempt["status"], "CommitCompleted")
         self.assertEqual(len(attempt["proxies"]), 3)
         for p in attempt["proxies"]:
@@ -129,6 +129,29 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
                          "every transaction pgbench counted is on the target")
         self.assertEqual(cs.count(self.source), at_commit, "the source took no write after the commit")
         self.assertEqual(self.roles(), ["target"] * 3)
+
+        # Around LMS to the old source: the fence refuses an application's write; one that insists
+        # (READ WRITE) goes through and is seen, in status, the metric, the log and the record.
+        self.wait_for(lambda: self.cli_json("status").get("old_source", {}).get("watched"), "the old source watched")
+        r = psql(self.source.url(), "-Atc", "INSERT INTO probe VALUES (60, 'around')")
+        self.assertIn("cannot execute INSERT in a read-only transaction", r.stderr)
+        r = psql(self.source.url(), "-Atc", "BEGIN READ WRITE; INSERT INTO probe VALUES (60, 'around'); COMMIT")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.wait_for(lambda: self.cli_json("status")["old_source"]["writes_since_commit"] > 0,
+                      "the write around LMS seen")
+        old = self.cli_json("status")["old_source"]
+        self.assertEqual((old["writes_since_commit"], old["fenced"], old["address"], old["cutover_id"]),
+                         (1, True, f"127.0.0.1:{self.source.port}", 1), old)
+        table = self.orch.cli("status").stdout
+        self.assertRegex(table, rf"127\.0\.0\.1:{self.source.port} +\| 1 +\| true")
+        self.assertIn("Old Source Since Cutover 1.", table)
+        self.assertIn("lms_orchestrator_old_source_writes 1", self.orch.metrics())
+        self.assertIn("lms_orchestrator_old_source_fenced 1", self.orch.metrics())
+        self.assertRegex(self.orch.log(), r"cutover 1: 1 rows written on the old source 127\.0\.0\.1:\d+ since the "
+                                          r"commit, not through LMS")
+        record = self.cli_json("cutover", "get_metadata", "-i", "1")["old_source"]
+        self.assertEqual((record["writes_since_commit"], record["fenced"], record["fence_requested"]), (1, True, True))
+        self.source.admin("DELETE FROM probe WHERE id = 60", db=DATABASE)
 
         # Back: replication reversed (the source re-seeded from the target), then target → source.
         cs.stop_replication(self.source, self.target, "lms_forward")
@@ -151,6 +174,9 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
         self.assertEqual(cs.count(self.source), middle + processed)
         self.assertEqual(cs.count(self.target), at_commit, "the target took no write after the commit back")
         self.assertEqual(self.roles(), ["source"] * 3)
+        # The cutover back lifted the fence it switched through: the source takes writes again.
+        r = psql(self.source.url(), "-Atc", "SELECT current_setting('default_transaction_read_only')")
+        self.assertEqual(r.stdout.strip(), "off", r.stderr)
         cs.stop_replication(self.target, self.source, "lms_back")
         # The history keeps both attempts.
         first = self.cli_json("cutover", "get_metadata", "-i", "1")
@@ -209,6 +235,63 @@ class PreflightBeforeThePause(CutoverHarness):
         self.assertEqual(failed, 0, "\n".join(outputs))
         self.assertGreater(processed, 50)
         self.assertEqual(self.roles(), ["target"] * 3)
+
+
+class PreflightNamesWhatAPauseWouldStallOrLose(CutoverHarness):
+    def test_a_long_transaction_and_uncarried_state_are_named_and_max_pause_ends_the_pause_on_time(self):
+        self.start_system()
+        held = self.held_session(self.proxies[0], "BEGIN;", "INSERT INTO probe VALUES (40, 'secret-literal');")
+        self.held_session(self.proxies[1], "CREATE TEMP TABLE scratch (a int);")
+        self.held_session(self.proxies[2], "LISTEN jobs;")
+        time.sleep(1.2)  # the transaction is now older than the begin-timeout preflight is told of
+        r = self.orch.cli("cutover", "consistent", "preflight", "--begin-timeout", "1s")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("Preflight failed", r.stdout)
+        report = json.loads(self.orch.cli("cutover", "consistent", "preflight", "--begin-timeout", "1s", "-o",
+                                          "json").stdout)
+        self.assertFalse(report["ready"])
+        checks = {c["name"]: c for c in report["checks"]}
+        long = checks["no long transactions on the source of truth"]
+        self.assertEqual(long["result"], "fail", long)
+        # The database's own view: its backend, the proxy's connection as the client, the role, the
+        # state, and the statement with its literal hidden as connections list hides it.
+        self.assertRegex(long["detail"], r"^1 open longer than 1\.0 s, which a pause would wait for past its "
+                                         r"bound: session \d+ from 127\.0\.0\.1:\d+ \(app, idle in transaction, "
+                                         r"1\.\d s\): INSERT INTO probe VALUES \(\?, \?\)")
+        self.assertNotIn("secret-literal", r.stdout)
+        lost = checks["sessions that would lose state at the switch"]
+        self.assertEqual(lost["result"], "warn", lost)
+        self.assertRegex(lost["detail"], r"^2 sessions: ")
+        self.assertRegex(lost["detail"], rf"127\.0\.0\.1:\d+ via 127\.0\.0\.1:{self.proxies[1].port} \(app: "
+                                         r"temporary table\)")
+        self.assertRegex(lost["detail"], rf"via 127\.0\.0\.1:{self.proxies[2].port} \(app: LISTEN\)")
+        conns = self.cli_json("connections", "list")
+        self.assertEqual(sorted(c["held_state"] for c in conns if c["held_state"]), ["LISTEN", "temporary table"])
+
+        # Begun anyway, with no begin-timeout: the held transaction keeps the pause from completing,
+        # and the pause's bound ends the attempt on time; every client carries on on the source.
+        load = cs.Load(self.proxies[1:], seconds=6)
+        time.sleep(1)
+        started = time.time()
+        r = self.orch.cli("cutover", "consistent", "begin", "--max-pause", "3s")
+        took = time.time() - started
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("the pause reached its bound (max-pause 3000 ms) before a commit", r.stderr)
+        self.assertGreaterEqual(took, 3)
+        self.assertLess(took, 6, "aborted on time")
+        self.wait_for(lambda: {p["cutover"]["status"] for p in self.cli_json("cutover", "get_metadata", "-i", "1")[
+            "proxies"]} == {"Aborted"}, "every proxy aborted")
+        attempt = self.cli_json("cutover", "get_metadata", "-i", "1")
+        self.assertEqual(attempt["status"], "Error")
+        self.assertEqual(attempt["max_pause_ms"], 3000)
+        out, err = self.finish_session(held, "COMMIT;", "SELECT note FROM probe WHERE id = 40;")
+        self.assertEqual(err, "")
+        self.assertEqual(out.strip().splitlines()[-1], "secret-literal")
+        processed, failed, outputs = load.wait()
+        self.assertEqual(failed, 0, "\n".join(outputs))
+        self.assertGreater(processed, 50)
+        self.assertEqual(self.roles(), ["source"] * 3)
+        self.source.admin("DELETE FROM probe WHERE id = 40", db=DATABASE)
 
 
 class CutoverControl(CutoverHarness):

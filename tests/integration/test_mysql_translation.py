@@ -181,6 +181,51 @@ class ShadowingToATargetOfAnotherProtocol(Databases):
         self.assertEqual((status, json.loads(body)), (200, {"seen": True}))
 
 
+class PreflightWithAMysqlSource(Databases):
+    def test_preflight_names_a_long_innodb_transaction_and_a_marker_replication_does_not_carry(self):
+        # InnoDB shows other sessions' transactions to an account with PROCESS.
+        self.my.admin(f"GRANT PROCESS ON *.* TO '{USER}'@'%'; GRANT PROCESS ON *.* TO '{USER}'@'localhost'")
+        self.my.admin("CREATE TABLE held (id INT PRIMARY KEY, note VARCHAR(40))", db=DATABASE)
+        self.addCleanup(self.my.admin, "DROP TABLE held", db=DATABASE)
+        proxy = self.start("none")
+        orch = Orchestrator([proxy], extra=["--replication-timeout", "1s"])
+        self.addCleanup(orch.stop)
+        client = subprocess.Popen(["mariadb", "--no-defaults", "-h", "127.0.0.1", "-P", str(proxy.port), f"-u{USER}",
+                                   f"-p{PASSWORD}", DATABASE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: client.poll() is None and client.kill())
+        client.stdin.write("BEGIN; INSERT INTO held VALUES (1, 'secret-literal');\n")
+        client.stdin.flush()
+        deadline = time.time() + 10
+        # InnoDB refreshes what it shows of its transactions only when nobody read it in the last
+        # 100 ms: polled faster, it would show the same empty list for ever.
+        while self.my.admin("SELECT COUNT(*) FROM information_schema.innodb_trx") == "0":
+            self.assertLess(time.time(), deadline, "the transaction did not start")
+            time.sleep(0.3)
+        time.sleep(2.1)  # InnoDB counts a transaction's start in whole seconds
+        r = orch.cli("cutover", "consistent", "preflight", "--begin-timeout", "1s", "-o", "json")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+        long = checks["no long transactions on the source of truth"]
+        self.assertEqual(long["result"], "fail", long)
+        self.assertRegex(long["detail"], r"^1 open longer than 1\.0 s, which a pause would wait for past its bound: "
+                                         r"session \d+ from 127\.0\.0\.1:\d+ \(app, RUNNING, \d+\.\d s\)")
+        self.assertNotIn("secret-literal", r.stdout)
+        # The target has no marker table a replication tool carries: made there now, and named.
+        marker = checks["replication carries the marker"]
+        self.assertEqual(marker["result"], "fail", marker)
+        self.assertIn("lms_cutover_marker", marker["detail"])
+        client.stdin.write("COMMIT;\n")
+        client.stdin.close()
+        client.wait(timeout=30)
+        self.assertEqual(client.returncode, 0, client.stderr.read())
+        time.sleep(0.5)  # InnoDB's list of transactions is a cache, refreshed when idle for 100 ms
+        r = orch.cli("cutover", "consistent", "preflight", "--begin-timeout", "1s", "-o", "json")
+        checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+        self.assertEqual(checks["no long transactions on the source of truth"]["result"], "pass",
+                         checks["no long transactions on the source of truth"])
+
+
 class CutoverToATargetOfAnotherProtocol(Databases):
     def cut_over(self, proxies):
         orch = Orchestrator(proxies, extra=["--skip-replication-check"])

@@ -114,7 +114,11 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           NULL,
                                           /* 1.6: the cancel key's head shown to clients */
-                                          0};
+                                          0,
+                                          /* 1.7: open transactions, rows written, fence */
+                                          NULL,
+                                          NULL,
+                                          NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),
                                            LMS_PLUGIN_ABI_MAJOR,

@@ -11,6 +11,7 @@
 #include "connection_string.h"
 #include "errors.h"
 #include "front_handshake.h"
+#include "held_state.h"
 #include "normalize.h"
 #include "wire.h"
 
@@ -237,6 +238,30 @@ TEST(MysqlHandshakes, GarbageFromAClientFailsCleanly) {
     if (status == LMS_HS_FAILED) {
       EXPECT_NE(result.error, nullptr);
     }
+  }
+}
+
+TEST(HeldState, TemporaryTablesAndNamedLocks) {
+  struct Case {
+    const char* sql;
+    lms_state_effect effect;
+    const char* kind;
+  };
+  const Case cases[] = {
+      {"CREATE TEMPORARY TABLE t (a INT)", LMS_EFFECT_HOLDS, "temporary table"},
+      {"  /* app */ create temporary table if not exists t (a INT)", LMS_EFFECT_HOLDS, "temporary table"},
+      {"CREATE TABLE t (a INT)", LMS_EFFECT_NONE, ""},
+      {"SELECT GET_LOCK('job', 10)", LMS_EFFECT_HOLDS, "named lock"},
+      {"select get_lock ('job', 0)", LMS_EFFECT_HOLDS, "named lock"},
+      {"SELECT my_get_lock('job')", LMS_EFFECT_NONE, ""},
+      {"SELECT RELEASE_ALL_LOCKS()", LMS_EFFECT_RELEASES, "named lock"},
+      {"SELECT 'get_lock' AS word", LMS_EFFECT_NONE, ""},
+      {"", LMS_EFFECT_NONE, ""},
+  };
+  for (const auto& c : cases) {
+    std::string_view kind;
+    EXPECT_EQ(classify_held(c.sql, &kind), c.effect) << c.sql;
+    EXPECT_EQ(kind, c.kind) << c.sql;
   }
 }
 

@@ -12,6 +12,7 @@
 #include "execute.h"
 #include "framing.h"
 #include "front_handshake.h"
+#include "held_state.h"
 #include "normalize.h"
 #include "summary.h"
 #include "translate.h"
@@ -122,29 +123,37 @@ void encode_terminate_c(const lms_emitter* out) {
 }
 
 uint32_t probe_c(const lms_kv* params, size_t count, uint32_t timeout_ms, char* error, size_t error_cap) {
-  try {
-    std::string reason;
-    const uint32_t status = probe(to_map(params, count), timeout_ms, &reason);
-    if (status != LMS_OK) copy_error(error, error_cap, reason);
-    return status;
-  } catch (...) {
-    copy_error(error, error_cap, "out of memory");
-    return LMS_ERR_INTERNAL;
-  }
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return probe(to_map(params, count), timeout_ms, reason);
+  });
 }
 
 uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t sql_len, uint32_t timeout_ms,
                    uint64_t* rows, char* error, size_t error_cap) {
-  try {
-    std::string reason;
-    const uint32_t status =
-        execute(to_map(params, count), std::string(sql, sql_len), timeout_ms, rows, &reason);
-    if (status != LMS_OK) copy_error(error, error_cap, reason);
-    return status;
-  } catch (...) {
-    copy_error(error, error_cap, "out of memory");
-    return LMS_ERR_INTERNAL;
-  }
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return execute(to_map(params, count), std::string(sql, sql_len), timeout_ms, rows, reason);
+  });
+}
+
+uint32_t open_transactions_c(const lms_kv* params, size_t count, uint64_t min_age_ms, uint32_t timeout_ms,
+                             const lms_transaction_sink* out, char* error, size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return open_transactions(to_map(params, count), min_age_ms, timeout_ms, *out, reason);
+  });
+}
+
+uint32_t rows_written_c(const lms_kv* params, size_t count, uint32_t timeout_ms, uint64_t* rows, char* error,
+                        size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return rows_written(to_map(params, count), timeout_ms, rows, reason);
+  });
+}
+
+uint32_t fence_c(const lms_kv* params, size_t count, uint8_t on, uint32_t timeout_ms, char* error,
+                 size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return fence(to_map(params, count), on != 0, timeout_ms, reason);
+  });
 }
 
 // What `connections list` shows: a command's SQL, an error's message.
@@ -159,9 +168,13 @@ void inspect_c(uint32_t direction, const uint8_t* message, size_t len, lms_messa
   auto name_at = [&](size_t at) { out->name = {reinterpret_cast<const char*>(payload + at), 4}; };
   if (direction == LMS_FROM_CLIENT) {
     switch (payload[0]) {
-      case kComQuery:
+      case kComQuery: {
         out->text = {reinterpret_cast<const char*>(payload + 1), payload_len - 1};
+        std::string_view kind;
+        out->effect = classify_held({out->text.data, out->text.len}, &kind);
+        out->name = {kind.data(), kind.size()};
         break;
+      }
       case kComStmtPrepare:
         // Named by the server's answer (LMS_FRAME_FLAG_PREPARED).
         out->effect = LMS_EFFECT_PREPARE;
@@ -308,6 +321,9 @@ lms_dialect_functions make_dialect_functions() {
   f.inspect = inspect_c;
   f.encode_request = encode_request_c;
   f.execute = execute_c;
+  f.open_transactions = open_transactions_c;
+  f.rows_written = rows_written_c;
+  f.fence = fence_c;
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;
   f.summary_get = summary_get_c;

@@ -3,6 +3,7 @@
 #include <lms/plugin.h>
 #include <mysql.h>
 
+#include <cstdlib>
 #include <memory>
 
 namespace lms::mysql {
@@ -85,6 +86,89 @@ uint32_t execute(const std::map<std::string, std::string>& params, const std::st
       return LMS_ERR_INVALID;
     }
   }
+}
+
+uint32_t open_transactions(const std::map<std::string, std::string>& params, uint64_t min_age_ms,
+                           uint32_t timeout_ms, const lms_transaction_sink& out, std::string* error) {
+  Connection c = connect(params, timeout_ms, error);
+  if (!c) return LMS_ERR_UNAVAILABLE;
+  // InnoDB lists a transaction once it has touched an InnoDB table; seeing other users' needs the
+  // PROCESS privilege. trx_started has a resolution of one second, and the list is a cache InnoDB
+  // refreshes only once nobody has read it for 100 ms (a transaction just ended may still show).
+  const std::string sql =
+      "SELECT CAST(t.trx_mysql_thread_id AS CHAR), COALESCE(p.HOST, ''), COALESCE(p.USER, ''), t.trx_state,"
+      " LEFT(COALESCE(t.trx_query, p.INFO, ''), 1024),"
+      " CAST(TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) DIV 1000 AS CHAR)"
+      " FROM information_schema.innodb_trx t"
+      " LEFT JOIN information_schema.processlist p ON p.ID = t.trx_mysql_thread_id"
+      " WHERE t.trx_mysql_thread_id <> CONNECTION_ID()"
+      " AND TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) >= " +
+      std::to_string(min_age_ms) +
+      " * 1000"
+      " ORDER BY t.trx_started LIMIT 100";
+  if (mysql_real_query(c.get(), sql.data(), sql.size()) != 0) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> result(mysql_store_result(c.get()),
+                                                                  mysql_free_result);
+  if (!result) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(result.get());
+    auto cell = [&](int i) {
+      return lms_str{row[i] != nullptr ? row[i] : "", row[i] != nullptr ? lengths[i] : 0};
+    };
+    lms_open_transaction t{};
+    t.struct_size = sizeof t;
+    t.session = cell(0);
+    t.client = cell(1);
+    t.user = cell(2);
+    t.state = cell(3);
+    t.statement = cell(4);
+    t.age_ms = row[5] != nullptr ? std::strtoull(row[5], nullptr, 10) : 0;
+    out.emit(out.ctx, &t);
+  }
+  return LMS_OK;
+}
+
+uint32_t rows_written(const std::map<std::string, std::string>& params, uint32_t timeout_ms, uint64_t* rows,
+                      std::string* error) {
+  Connection c = connect(params, timeout_ms, error);
+  if (!c) return LMS_ERR_UNAVAILABLE;
+  // InnoDB's counters are the server's, not one schema's.
+  static constexpr std::string_view kSql =
+      "SELECT CAST(SUM(VARIABLE_VALUE) AS CHAR) FROM information_schema.GLOBAL_STATUS"
+      " WHERE VARIABLE_NAME IN ('INNODB_ROWS_INSERTED', 'INNODB_ROWS_UPDATED', 'INNODB_ROWS_DELETED')";
+  if (mysql_real_query(c.get(), kSql.data(), kSql.size()) != 0) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> result(mysql_store_result(c.get()),
+                                                                  mysql_free_result);
+  MYSQL_ROW row = result ? mysql_fetch_row(result.get()) : nullptr;
+  if (row == nullptr || row[0] == nullptr) {
+    *error = result ? "the server keeps no InnoDB row counters" : mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  *rows = std::strtoull(row[0], nullptr, 10);
+  return LMS_OK;
+}
+
+uint32_t fence(const std::map<std::string, std::string>& params, bool on, uint32_t timeout_ms,
+               std::string* error) {
+  Connection c = connect(params, timeout_ms, error);
+  if (!c) return LMS_ERR_UNAVAILABLE;
+  // read_only refuses every write of an account without SUPER (or READ_ONLY ADMIN), in sessions
+  // open now too; replication's threads are exempt.
+  const std::string_view sql = on ? "SET GLOBAL read_only = ON" : "SET GLOBAL read_only = OFF";
+  if (mysql_real_query(c.get(), sql.data(), sql.size()) != 0) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  return LMS_OK;
 }
 
 }  // namespace lms::mysql

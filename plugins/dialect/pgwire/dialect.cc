@@ -184,16 +184,30 @@ void encode_request_c(const uint8_t* messages, size_t len, const lms_emitter* ou
 
 uint32_t execute_c(const lms_kv* params, size_t count, const char* sql, size_t sql_len, uint32_t timeout_ms,
                    uint64_t* rows, char* error, size_t error_cap) {
-  try {
-    std::string reason;
-    const uint32_t status =
-        execute_statement(params, count, std::string(sql, sql_len), timeout_ms, rows, &reason);
-    if (status != LMS_OK) copy_error(error, error_cap, reason);
-    return status;
-  } catch (...) {
-    copy_error(error, error_cap, "out of memory");
-    return LMS_ERR_INTERNAL;
-  }
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return execute_statement(params, count, std::string(sql, sql_len), timeout_ms, rows, reason);
+  });
+}
+
+uint32_t open_transactions_c(const lms_kv* params, size_t count, uint64_t min_age_ms, uint32_t timeout_ms,
+                             const lms_transaction_sink* out, char* error, size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return open_transactions(params, count, min_age_ms, timeout_ms, *out, reason);
+  });
+}
+
+uint32_t rows_written_c(const lms_kv* params, size_t count, uint32_t timeout_ms, uint64_t* rows, char* error,
+                        size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return rows_written(params, count, timeout_ms, rows, reason);
+  });
+}
+
+uint32_t fence_c(const lms_kv* params, size_t count, uint8_t on, uint32_t timeout_ms, char* error,
+                 size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return fence(params, count, on != 0, timeout_ms, reason);
+  });
 }
 
 void* summary_create_c(const lms_str* ignored, size_t count) {
@@ -277,6 +291,13 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavo
   f.inspect = inspect_c;
   f.encode_request = encode_request_c;
   f.execute = execute_c;
+  // CockroachDB's pg_catalog.pg_stat_activity carries the same columns (xact_start included).
+  f.open_transactions = open_transactions_c;
+  // CockroachDB keeps no pg_stat_database row counts, and takes no DO block: neither is offered.
+  if (flavor == Flavor::kPostgres) {
+    f.rows_written = rows_written_c;
+    f.fence = fence_c;
+  }
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;
   f.summary_get = summary_get_c;

@@ -1,5 +1,5 @@
-// One SQL statement on a fresh libpq connection, for the control plane (the cutover's replication
-// marker). Blocking: never called on a worker loop.
+// Statements on a fresh libpq connection, for the control plane (the cutover's replication marker,
+// its preflight). Blocking: never called on a worker loop.
 #pragma once
 
 #include <lms/plugin.h>
@@ -12,5 +12,13 @@ namespace lms::pgwire {
 // LMS_OK with *rows set (rows returned, else rows affected), or a status with *error set.
 uint32_t execute_statement(const lms_kv* params, size_t count, const std::string& sql, uint32_t timeout_ms,
                            uint64_t* rows, std::string* error);
+// The transactions open longer than min_age_ms (pg_stat_activity), oldest first, through `out`.
+uint32_t open_transactions(const lms_kv* params, size_t count, uint64_t min_age_ms, uint32_t timeout_ms,
+                           const lms_transaction_sink& out, std::string* error);
+// The database's count of rows inserted, updated and deleted (pg_stat_database).
+uint32_t rows_written(const lms_kv* params, size_t count, uint32_t timeout_ms, uint64_t* rows,
+                      std::string* error);
+// New sessions' transactions read-only by default and the open sessions ended (on), or undone.
+uint32_t fence(const lms_kv* params, size_t count, bool on, uint32_t timeout_ms, std::string* error);
 
 }  // namespace lms::pgwire

@@ -44,6 +44,11 @@ class SqlWords {
     while (pos_ < s_.size() && is_word(s_[pos_])) ++pos_;
     return s_.substr(start, pos_ - start);
   }
+  // True when the next thing past blanks and comments is `c`.
+  bool at(char c) {
+    skip_blank();
+    return pos_ < s_.size() && s_[pos_] == c;
+  }
   // True when what is left holds a second statement: a ';' outside quotes followed by more SQL.
   bool more_statements() {
     char quote = 0;
@@ -81,9 +86,67 @@ bool same(std::string_view word, std::string_view keyword) {
 
 lms_str str(std::string_view v) { return {v.data(), v.size()}; }
 
+bool contains_ignoring_case(std::string_view text, std::string_view lowercase) {
+  if (text.size() < lowercase.size()) return false;
+  for (size_t i = 0; i + lowercase.size() <= text.size(); ++i) {
+    if (same(text.substr(i, lowercase.size()), lowercase)) return true;
+  }
+  return false;
+}
+
+// The kinds of state a cutover cannot carry, as `connections list` and the preflight name them.
+constexpr std::string_view kTemporaryTable = "temporary table";
+constexpr std::string_view kListen = "LISTEN";
+constexpr std::string_view kAdvisoryLock = "advisory lock";
+constexpr std::string_view kHeldCursor = "cursor WITH HOLD";
+
 }  // namespace
 
+lms_state_effect classify_held(std::string_view sql, std::string_view* kind) {
+  SqlWords words(sql);
+  const std::string_view verb = words.next();
+  auto holds = [&](std::string_view k) {
+    *kind = k;
+    return LMS_EFFECT_HOLDS;
+  };
+  auto releases = [&](std::string_view k) {
+    *kind = k;
+    return LMS_EFFECT_RELEASES;
+  };
+  if (same(verb, "create")) {
+    std::string_view what = words.next();
+    if (same(what, "or") && same(words.next(), "replace")) what = words.next();
+    if (same(what, "global") || same(what, "local")) what = words.next();
+    if (same(what, "temp") || same(what, "temporary")) return holds(kTemporaryTable);
+  } else if (same(verb, "listen")) {
+    return holds(kListen);
+  } else if (same(verb, "unlisten")) {
+    if (words.at('*')) return releases(kListen);
+  } else if (same(verb, "declare")) {
+    // DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR [WITH | WITHOUT HOLD] FOR
+    std::string_view previous;
+    for (std::string_view w = words.next(); !w.empty() && !same(w, "for"); w = words.next()) {
+      if (same(w, "hold") && same(previous, "with")) return holds(kHeldCursor);
+      previous = w;
+    }
+  } else if (same(verb, "close")) {
+    if (same(words.next(), "all")) return releases(kHeldCursor);
+  } else if (same(verb, "discard")) {
+    const std::string_view what = words.next();
+    if (same(what, "temp") || same(what, "temporary")) return releases(kTemporaryTable);
+  }
+  // Session-level advisory locks, taken by a function anywhere in a statement (the _xact_ ones end
+  // with the transaction and are not named so).
+  if (contains_ignoring_case(sql, "pg_advisory_unlock_all")) return releases(kAdvisoryLock);
+  if (contains_ignoring_case(sql, "pg_advisory_lock") ||
+      contains_ignoring_case(sql, "pg_try_advisory_lock")) {
+    return holds(kAdvisoryLock);
+  }
+  return LMS_EFFECT_NONE;
+}
+
 lms_state_effect classify_sql(std::string_view sql, std::string_view* name) {
+  if (const lms_state_effect held = classify_held(sql, name); held != LMS_EFFECT_NONE) return held;
   SqlWords words(sql);
   const std::string_view verb = words.next();
   lms_state_effect effect = LMS_EFFECT_NONE;
@@ -174,7 +237,12 @@ void inspect_message(lms_direction direction, const uint8_t* message, size_t len
       if (!name.empty()) {
         out->effect = LMS_EFFECT_PREPARE;
         out->name = str(name);
+        return;
       }
+      // The unnamed statement runs once, at once: what it holds, the session holds.
+      std::string_view kind;
+      out->effect = classify_held(sql, &kind);
+      out->name = str(kind);
       return;
     }
     case 'B': {  // Bind: portal name, then the statement it runs

@@ -67,6 +67,41 @@ TEST(Inspect, ClassifiesSimpleQueries) {
   }
 }
 
+TEST(Inspect, NamesStateACutoverCannotCarry) {
+  const SqlCase cases[] = {
+      {"CREATE TEMP TABLE scratch (id int)", LMS_EFFECT_HOLDS, "temporary table"},
+      {"create temporary table s AS SELECT 1", LMS_EFFECT_HOLDS, "temporary table"},
+      {"CREATE GLOBAL TEMPORARY TABLE g (a int)", LMS_EFFECT_HOLDS, "temporary table"},
+      {"CREATE OR REPLACE TEMP VIEW v AS SELECT 1", LMS_EFFECT_HOLDS, "temporary table"},
+      {"CREATE TABLE kept (a int)", LMS_EFFECT_NONE, ""},
+      {"LISTEN orders", LMS_EFFECT_HOLDS, "LISTEN"},
+      {"UNLISTEN *", LMS_EFFECT_RELEASES, "LISTEN"},
+      {"UNLISTEN orders", LMS_EFFECT_NONE, ""},
+      {"SELECT pg_advisory_lock(42)", LMS_EFFECT_HOLDS, "advisory lock"},
+      {"select PG_TRY_ADVISORY_LOCK(1, 2)", LMS_EFFECT_HOLDS, "advisory lock"},
+      {"SELECT pg_advisory_xact_lock(42)", LMS_EFFECT_NONE, ""},
+      {"SELECT pg_advisory_unlock_all()", LMS_EFFECT_RELEASES, "advisory lock"},
+      {"DECLARE c CURSOR WITH HOLD FOR SELECT 1", LMS_EFFECT_HOLDS, "cursor WITH HOLD"},
+      {"DECLARE c NO SCROLL CURSOR WITHOUT HOLD FOR SELECT 1", LMS_EFFECT_NONE, ""},
+      {"DECLARE c CURSOR FOR SELECT 'with hold'", LMS_EFFECT_NONE, ""},
+      {"CLOSE ALL", LMS_EFFECT_RELEASES, "cursor WITH HOLD"},
+      {"DISCARD TEMP", LMS_EFFECT_RELEASES, "temporary table"},
+  };
+  for (const auto& c : cases) {
+    const Detail d = inspect(LMS_FROM_CLIENT, query(c.sql));
+    EXPECT_EQ(d.effect, static_cast<uint32_t>(c.effect)) << c.sql;
+    EXPECT_EQ(d.name, c.name) << c.sql;
+  }
+  // The unnamed statement of the extended protocol runs at once; a named one only defines.
+  const auto unnamed = MessageBuilder().begin('P').cstr("").cstr("LISTEN jobs").u8(0).u8(0).end().take();
+  Detail d = inspect(LMS_FROM_CLIENT, unnamed);
+  EXPECT_EQ(d.effect, static_cast<uint32_t>(LMS_EFFECT_HOLDS));
+  EXPECT_EQ(d.name, "LISTEN");
+  const auto named = MessageBuilder().begin('P').cstr("s1").cstr("LISTEN jobs").u8(0).u8(0).end().take();
+  d = inspect(LMS_FROM_CLIENT, named);
+  EXPECT_EQ(d.effect, static_cast<uint32_t>(LMS_EFFECT_PREPARE));
+}
+
 TEST(Inspect, ParseAndCloseNameStatements) {
   const auto parse = MessageBuilder().begin('P').cstr("P0_1").cstr("SELECT $1").u8(0).u8(0).end().take();
   Detail d = inspect(LMS_FROM_CLIENT, parse);

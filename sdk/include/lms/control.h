@@ -26,6 +26,11 @@
  *        (its compatibility report, its counters and latency histograms).
  *   1.3  lms_control_replication_prepare: the marker table made on both databases where missing,
  *        for a preflight to tell the operator before any pause.
+ *   1.4  a preflight's view of what would stall a cutover or be lost at it:
+ *        lms_control_open_transactions (transactions open on the source of truth longer than a
+ *        bound) and lms_control_connection.held_state (what a session holds that no cutover
+ *        carries); after it, the old database watched and fenced: lms_control_other_rows_written
+ *        and lms_control_fence_other.
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -38,7 +43,7 @@ extern "C" {
 #endif
 
 #define LMS_CONTROL_ABI_MAJOR 1u
-#define LMS_CONTROL_ABI_MINOR 3u
+#define LMS_CONTROL_ABI_MINOR 4u
 
 #if defined(_WIN32)
 #define LMS_CONTROL_EXPORT __declspec(dllexport)
@@ -106,6 +111,9 @@ typedef struct lms_control_connection {
   const char* state;           /* "connecting", "idle", "active", "in transaction", "paused", "switching" */
   const char* last_query;      /* at most 1024 bytes */
   const char* error;           /* the last error the session's client received, "" when none */
+  /* 1.4: the kinds of state the session holds that a cutover cannot carry to the other database,
+   * comma-separated ("temporary table, LISTEN"); "" when none. */
+  const char* held_state;
 } lms_control_connection;
 
 typedef struct lms_control_connections {
@@ -113,6 +121,24 @@ typedef struct lms_control_connections {
   size_t count;
   const lms_control_connection* items;
 } lms_control_connections;
+
+/* 1.4: a transaction open on the proxy's source of truth, as the database reports it. */
+typedef struct lms_control_transaction {
+  uint32_t struct_size;
+  const char* session; /* the database's name for the session: PostgreSQL's pid, MySQL's thread id */
+  const char* client;  /* the client's host:port as the database sees it ("" for a local socket);
+                          LMS's own sessions show the proxy's address */
+  const char* user;
+  const char* state;     /* the database's own word: "idle in transaction", "active", "RUNNING" */
+  const char* statement; /* its last or current statement, as the database shows it */
+  uint64_t age_ms;       /* since the transaction began */
+} lms_control_transaction;
+
+typedef struct lms_control_transactions {
+  uint32_t struct_size;
+  size_t count;
+  const lms_control_transaction* items; /* oldest first */
+} lms_control_transactions;
 
 typedef enum lms_on_begin_timeout {
   LMS_ON_BEGIN_TIMEOUT_END_SESSIONS = 0, /* end the busy sessions with an error, then pause */
@@ -173,6 +199,25 @@ LMS_CONTROL_EXPORT uint8_t lms_control_replication_seen(lms_control* control, co
  * Returns 1 on success. */
 LMS_CONTROL_EXPORT uint8_t lms_control_replication_prepare(lms_control* control, uint8_t* created_on_truth,
                                                            uint8_t* created_on_other, char** errptr);
+
+/* 1.4: the transactions open on the proxy's source of truth for at least `min_age_ms` (at most 100,
+ * oldest first), read over a connection of the proxy's own. A database that cannot tell, or an
+ * account that may not see other sessions, is an error that says so. */
+LMS_CONTROL_EXPORT lms_control_transactions* lms_control_open_transactions(lms_control* control,
+                                                                           uint64_t min_age_ms,
+                                                                           char** errptr);
+LMS_CONTROL_EXPORT void lms_control_transactions_destroy(lms_control_transactions* transactions);
+
+/* 1.4: the other database's (not the source of truth's) own running count of rows inserted,
+ * updated and deleted, read over a connection of the proxy's own: after a cutover, what grows
+ * there was written around LMS (or by LMS's own shadowing to it, or by a replication tool). The
+ * database's statistics may lag its writes by seconds. Returns 1 on success. */
+LMS_CONTROL_EXPORT uint8_t lms_control_other_rows_written(lms_control* control, uint64_t* rows,
+                                                          char** errptr);
+/* 1.4: on = 1 makes the other database refuse writes from ordinary sessions and ends those open
+ * (PostgreSQL: new transactions read-only by default; MySQL: read_only), leaving replication's
+ * workers alone; on = 0 undoes it. Returns 1 on success. */
+LMS_CONTROL_EXPORT uint8_t lms_control_fence_other(lms_control* control, uint8_t on, char** errptr);
 
 /* 1.2: the proxy's compatibility report as JSON text (what its HTTP port serves at
  * /v1/shadow/report: statements normalized, never a literal), malloc'd; free with

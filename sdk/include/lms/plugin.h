@@ -40,6 +40,11 @@
  *        LMS_FRAME_FLAG_TYPES: a run of a statement that declares its parameters' types.
  *   1.6  cancel_key_shown: the head of the database's cancel key that clients see as it is
  *        (PostgreSQL's backend process id), the rest of their key staying the proxy's own secret.
+ *   1.7  a cutover's preflight: LMS_EFFECT_HOLDS and LMS_EFFECT_RELEASES (session state a cutover
+ *        cannot carry: temporary tables, LISTEN, session locks, cursors WITH HOLD), and
+ *        open_transactions (the transactions open on a database for longer than a bound); after
+ *        it, the old database watched and fenced: rows_written (the database's own count of rows
+ *        written) and fence (refuse ordinary sessions' writes, or stop refusing them).
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -52,7 +57,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 6u
+#define LMS_PLUGIN_ABI_MINOR 7u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -249,16 +254,23 @@ typedef struct lms_back_result {
  * and prepared statements to the new source of truth; `connections list` shows the last query. */
 typedef enum lms_state_effect {
   LMS_EFFECT_NONE = 0,
-  LMS_EFFECT_PREPARE = 1,       /* from the client: defines the named statement `name` */
-  LMS_EFFECT_DEALLOCATE = 2,    /* from the client: drops the named statement `name` */
+  LMS_EFFECT_PREPARE = 1,    /* from the client: defines the named statement `name` */
+  LMS_EFFECT_DEALLOCATE = 2, /* from the client: drops the named statement `name` */
   LMS_EFFECT_DEALLOCATE_ALL = 3,
-  LMS_EFFECT_SETTING = 4,       /* from the client: sets session setting `name` (not for one transaction) */
-  LMS_EFFECT_RESET_SETTINGS = 5,/* from the client: every setting back to its default */
-  LMS_EFFECT_DISCARD_ALL = 6,   /* from the client: settings and statements dropped */
-  LMS_EFFECT_ERROR = 7,         /* from the server: an error; `text` is its message */
-  LMS_EFFECT_BIND = 8           /* 1.2, from the client: runs the named statement `name` (Bind) */
+  LMS_EFFECT_SETTING = 4,        /* from the client: sets session setting `name` (not for one transaction) */
+  LMS_EFFECT_RESET_SETTINGS = 5, /* from the client: every setting back to its default */
+  LMS_EFFECT_DISCARD_ALL = 6,    /* from the client: settings and statements dropped */
+  LMS_EFFECT_ERROR = 7,          /* from the server: an error; `text` is its message */
+  LMS_EFFECT_BIND = 8,           /* 1.2, from the client: runs the named statement `name` (Bind) */
   /* 1.5: LMS_EFFECT_PREPARE with an empty name from the client: the database names the statement in
    * its answer (see LMS_FRAME_FLAG_PREPARED). */
+  /* 1.7, from the client: the message makes state that lives in the database session and that no
+   * replay can make again on another database; `name` is its kind in a few words, as an operator
+   * reads it ("temporary table", "LISTEN", "advisory lock", "cursor WITH HOLD"). */
+  LMS_EFFECT_HOLDS = 9,
+  /* 1.7, from the client: the session no longer holds any state of kind `name` (UNLISTEN *, DISCARD
+   * TEMP, ...). LMS_EFFECT_DISCARD_ALL releases every kind. */
+  LMS_EFFECT_RELEASES = 10
 } lms_state_effect;
 
 typedef struct lms_message_detail {
@@ -288,6 +300,22 @@ typedef struct lms_result_summary {
   lms_str error_message; /* its message */
   uint8_t complete;      /* 0: something was too large to summarize in full; do not trust it */
 } lms_result_summary;
+
+/* One transaction open on a database (1.7), as the database itself reports it. */
+typedef struct lms_open_transaction {
+  uint32_t struct_size;
+  uint64_t age_ms; /* since the transaction began */
+  lms_str session; /* the database's name for the session (PostgreSQL's backend pid, MySQL's thread id) */
+  lms_str client;  /* the client's address as the database sees it, host:port; empty for a local socket */
+  lms_str user;
+  lms_str state;     /* the database's own word ("idle in transaction", "active", InnoDB's "LOCK WAIT") */
+  lms_str statement; /* its last or current statement, as the database shows it */
+} lms_open_transaction;
+
+typedef struct lms_transaction_sink {
+  void* ctx;
+  void (*emit)(void* ctx, const lms_open_transaction* transaction);
+} lms_transaction_sink;
 
 /* An error the core wants a client to see, encoded by the dialect. */
 typedef struct lms_error {
@@ -551,6 +579,29 @@ typedef struct lms_dialect_functions {
    * notification's sender). The rest of the client's key is random, so cancels stay routed by the
    * whole key and unguessable. 0 or absent: the whole key is the proxy's own. */
   uint32_t cancel_key_shown;
+
+  /* 1.7 ------------------------------------------------------------------------------------------ */
+
+  /* Lists the transactions open on the database longer than min_age_ms, oldest first, other than
+   * the caller's own, each through `emit` (borrowed for that call only), on a fresh connection with
+   * `params`, within timeout_ms. Blocking: the core calls it only from its control thread. LMS_OK,
+   * or a status with a reason. NULL: the dialect cannot tell. */
+  uint32_t (*open_transactions)(const lms_kv* params, size_t param_count, uint64_t min_age_ms,
+                                uint32_t timeout_ms, const lms_transaction_sink* out, char* error,
+                                size_t error_cap);
+  /* Sets *rows to the database's own running count of rows inserted, updated and deleted (in the
+   * connection's database, or the whole server where the dialect cannot tell one from another),
+   * read on a fresh connection. It only grows, and may lag the writes by the database's statistics
+   * interval. Blocking: control thread only. NULL: the dialect cannot tell. */
+  uint32_t (*rows_written)(const lms_kv* params, size_t param_count, uint32_t timeout_ms, uint64_t* rows,
+                           char* error, size_t error_cap);
+  /* on = 1: makes the database refuse writes from ordinary sessions from now on and ends those open
+   * now (their transactions roll back), leaving replication's own workers alone; on = 0: undoes it.
+   * On a fresh connection with `params`, whose account must be allowed to (PostgreSQL: the
+   * database's owner; MySQL: SUPER or READ_ONLY ADMIN). Blocking: control thread only. NULL: the
+   * dialect cannot fence. */
+  uint32_t (*fence)(const lms_kv* params, size_t param_count, uint8_t on, uint32_t timeout_ms, char* error,
+                    size_t error_cap);
 } lms_dialect_functions;
 
 

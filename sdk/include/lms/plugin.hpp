@@ -10,7 +10,9 @@
 
 #include <lms/plugin.h>
 
+#include <cstdio>
 #include <exception>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -34,6 +36,26 @@ void guard_void(Body&& body) noexcept {
   try {
     std::forward<Body>(body)();
   } catch (...) {
+  }
+}
+
+// The shape of a blocking call that answers a status and a reason (probe, execute, ...): `body`
+// takes a std::string* for the reason and returns an LMS_* status; a reason for a status other
+// than LMS_OK is copied into the caller's buffer (cut to `cap`), and an exception becomes
+// LMS_ERR_INTERNAL.
+template <typename Body>
+uint32_t status_call(char* error, size_t cap, Body&& body) noexcept {
+  auto report = [&](const char* reason) {
+    if (cap > 0) std::snprintf(error, cap, "%s", reason);
+  };
+  try {
+    std::string reason;
+    const uint32_t status = std::forward<Body>(body)(&reason);
+    if (status != LMS_OK) report(reason.c_str());
+    return status;
+  } catch (...) {
+    report("out of memory");
+    return LMS_ERR_INTERNAL;
   }
 }
 
