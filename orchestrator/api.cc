@@ -75,7 +75,7 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     Attempt latest;
     std::string none;
     if (coordinator.get(0, &latest, &none) && latest.decision == kDecisionCommit &&
-        latest.old_source.settled) {
+        (latest.old_source.settled || latest.old_source.fence_requested)) {
       json old = latest.old_source;
       old["cutover_id"] = latest.id;
       body["old_source"] = std::move(old);

@@ -226,6 +226,34 @@ class PreflightWithAMysqlSource(Databases):
                          checks["no long transactions on the source of truth"])
 
 
+    def test_a_fenced_mysql_source_refuses_the_application_and_a_cutover_back_lifts_it(self):
+        # SET GLOBAL read_only takes SUPER (MariaDB 10.11: READ_ONLY ADMIN, which SUPER no longer holds).
+        self.my.admin(f"GRANT SUPER, READ_ONLY ADMIN ON *.* TO '{USER}'@'%'; "
+                      f"GRANT SUPER, READ_ONLY ADMIN ON *.* TO '{USER}'@'localhost'")
+        self.addCleanup(self.my.admin, "SET GLOBAL read_only = OFF")
+        # The application's ordinary account, without those rights, as it writes around LMS.
+        self.my.admin("CREATE USER 'writer'@'%' IDENTIFIED BY 'writer-pw'; "
+                      f"GRANT ALL ON {DATABASE}.* TO 'writer'@'%'; CREATE TABLE fenced (id INT PRIMARY KEY)",
+                      db=DATABASE)
+        self.addCleanup(self.my.admin, "DROP USER 'writer'@'%'; DROP TABLE fenced", db=DATABASE)
+        proxy = self.start("none")
+        orch = Orchestrator([proxy], extra=["--skip-replication-check"])
+        self.addCleanup(orch.stop)
+        for step in (["begin"], ["commit", "--fence-source"]):
+            r = orch.cli("cutover", "consistent", *step)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = mariadb(self.my.port, "-e", "INSERT INTO fenced VALUES (1)", user="writer", password="writer-pw")
+        self.assertIn("--read-only", r.stderr)
+        old = json.loads(orch.cli("status", "-o", "json").stdout)["old_source"]
+        self.assertEqual((old["fenced"], old["address"]), (True, f"127.0.0.1:{self.my.port}"), old)
+        # Back to MariaDB: the fence is lifted before the switch.
+        for step in ("begin", "commit"):
+            r = orch.cli("cutover", "consistent", step)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = mariadb(self.my.port, "-e", "INSERT INTO fenced VALUES (1)", user="writer", password="writer-pw")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
 class CutoverToATargetOfAnotherProtocol(Databases):
     def cut_over(self, proxies):
         orch = Orchestrator(proxies, extra=["--skip-replication-check"])
