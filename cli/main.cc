@@ -65,14 +65,29 @@ std::string title(std::string word) {
 }
 
 // The per-proxy cutover table of the documentation ("LMS-Specific Consistent Cutover Metadata").
+// A stall in milliseconds, as the tables show it ("" before anything waited).
+std::string stall_cell(uint64_t ns) {
+  if (ns == 0) return "";
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(1);
+  out << static_cast<double>(ns) / 1e6 << " ms";
+  return out.str();
+}
+
 std::string proxy_cutover_table(const json& attempt) {
   Table t({"LMS ADDRESS", "SOURCE OF TRUTH", "STATUS", "TRIGGER TIME", "TRAFFIC PAUSED TIME", "COMMIT TIME",
-           "ERROR"});
+           "LONGEST STALL", "QUEUED", "ERROR"});
   for (const auto& p : attempt.at("proxies")) {
+    const json& c = p.at("cutover");
+    // Requests held, and logins that waited, while traffic was paused.
+    const std::string queued = std::to_string(c.value("requests_queued", 0u)) + " requests, " +
+                               std::to_string(c.value("connections_queued", 0u)) + " logins";
     t.add({p.value("lms_address", ""), p.value("source_of_truth", ""), p.value("status", ""),
            time_cell(p.value("trigger_time", "")), time_cell(p.value("traffic_paused_time", "")),
-           time_cell(p.value("commit_time", "")),
-           !p.value("error", "").empty() ? p.value("error", "") : p.at("cutover").value("error", "")});
+           time_cell(p.value("commit_time", "")), stall_cell(c.value("longest_stall_ns", uint64_t{0})),
+           c.value("id", uint64_t{0}) == attempt.value("id", uint64_t{0}) ? queued : "",
+           !p.value("error", "").empty() ? p.value("error", "") : c.value("error", "")});
   }
   return t.render() + "LMS-Specific Consistent Cutover Metadata.\n";
 }
@@ -254,7 +269,9 @@ int cmd_begin(const Options& o) {
 
 int cmd_commit(const Options& o) {
   OrchestratorClient client(o.client);
-  const Reply r = client.post("/v1/cutover/commit", json{{"fence_source", o.fence_source}});
+  // Unsaid, the orchestrator's --fence-source decides.
+  const Reply r =
+      client.post("/v1/cutover/commit", o.fence_source ? json{{"fence_source", true}} : json::object());
   if (!r.ok()) {
     if (r.body.contains("cutover") && o.output != "json") std::cout << proxy_cutover_table(r.body["cutover"]);
     return fail(r);

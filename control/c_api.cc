@@ -51,6 +51,12 @@ void fill(lms_control_cutover& c, const Cutover& m) {
   c.commit_time_ns = m.commit_time_ns;
   c.busy_sessions = m.busy_sessions;
   c.error = m.error.c_str();
+  c.longest_stall_ns = m.longest_stall_ns;
+  c.requests_queued = m.requests_queued;
+  c.connections_queued = m.connections_queued;
+  c.sessions_ended = m.sessions_ended;
+  c.statements_replayed = m.statements_replayed;
+  c.statements_failed = m.statements_failed;
 }
 
 lms_control_cutover* make_cutover(Cutover model) {

@@ -28,7 +28,13 @@ void to_json(nlohmann::json& j, const Cutover& c) {
        {"traffic_paused_time_ns", c.paused_time_ns},
        {"commit_time_ns", c.commit_time_ns},
        {"busy_sessions", c.busy_sessions},
-       {"error", c.error}};
+       {"error", c.error},
+       {"longest_stall_ns", c.longest_stall_ns},
+       {"requests_queued", c.requests_queued},
+       {"connections_queued", c.connections_queued},
+       {"sessions_ended", c.sessions_ended},
+       {"statements_replayed", c.statements_replayed},
+       {"statements_failed", c.statements_failed}};
 }
 
 void from_json(const nlohmann::json& j, Cutover& c) {
@@ -41,6 +47,12 @@ void from_json(const nlohmann::json& j, Cutover& c) {
   read(j, "commit_time_ns", c.commit_time_ns);
   read(j, "busy_sessions", c.busy_sessions);
   read(j, "error", c.error);
+  read(j, "longest_stall_ns", c.longest_stall_ns);
+  read(j, "requests_queued", c.requests_queued);
+  read(j, "connections_queued", c.connections_queued);
+  read(j, "sessions_ended", c.sessions_ended);
+  read(j, "statements_replayed", c.statements_replayed);
+  read(j, "statements_failed", c.statements_failed);
 }
 
 void to_json(nlohmann::json& j, const Status& s) {

@@ -20,6 +20,16 @@ struct Cutover {
   int64_t commit_time_ns = 0;
   uint32_t busy_sessions = 0;
   std::string error;
+  // What the attempt cost this proxy's clients (ABI 1.4): the longest a request or login waited
+  // (from the first one held to the release), requests and logins that waited, busy sessions the
+  // begin-timeout ended, and the settings and statements carried to the new database (and how many
+  // of them failed there).
+  uint64_t longest_stall_ns = 0;
+  uint32_t requests_queued = 0;
+  uint32_t connections_queued = 0;
+  uint32_t sessions_ended = 0;
+  uint32_t statements_replayed = 0;
+  uint32_t statements_failed = 0;
 };
 
 struct Status {

@@ -3,6 +3,7 @@
 #include <lms/control.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -57,16 +58,51 @@ std::string CutoverController::truth_role() const {
   return shared_.truth.load() == kTargetRole ? "target" : "source";
 }
 
-void CutoverController::fill_truth_locked(control::Cutover* c) const {
+CutoverController::Tally CutoverController::tally() const {
+  Tally t;
+  for (const Worker* w : workers_) {
+    const WorkerMetrics& m = w->metrics();
+    t.requests_held += m.cutover_requests_held.get();
+    t.logins_held += m.cutover_connections_held.get();
+    t.sessions_ended += m.cutover_sessions_ended.get();
+    t.replayed += m.cutover_statements_replayed.get();
+    t.replay_failed += m.cutover_replay_failures.get();
+  }
+  return t;
+}
+
+void CutoverController::fill_live_locked(control::Cutover* c) const {
   c->source_of_truth = truth_name();
   c->source_of_truth_role = truth_role();
   c->busy_sessions = c->status == LMS_CUTOVER_BEGAN ? busy_locked() : 0;
+  if (record_.id == 0 || record_.trigger_time_ns == 0) return;
+  const Tally now = tally();
+  auto since_begin = [](uint64_t now_count, uint64_t begin_count) {
+    return static_cast<uint32_t>(now_count >= begin_count ? now_count - begin_count : 0);
+  };
+  c->requests_queued = since_begin(now.requests_held, tally_at_begin_.requests_held);
+  c->connections_queued = since_begin(now.logins_held, tally_at_begin_.logins_held);
+  c->sessions_ended = since_begin(now.sessions_ended, tally_at_begin_.sessions_ended);
+  // Sessions carry their state over as each reaches the new database, after the commit.
+  c->statements_replayed = since_begin(now.replayed, tally_at_begin_.replayed);
+  c->statements_failed = since_begin(now.replay_failed, tally_at_begin_.replay_failed);
+  // Every held request is released at once, so the first one held waited longest: from then to
+  // the release (or to now, while paused).
+  int64_t first_hold = 0;
+  for (const Worker* w : workers_) {
+    const auto held = static_cast<int64_t>(w->metrics().cutover_first_hold_ns.get());
+    if (held >= record_.trigger_time_ns && (first_hold == 0 || held < first_hold)) first_hold = held;
+  }
+  if (first_hold != 0) {
+    const int64_t released = record_.commit_time_ns != 0 ? record_.commit_time_ns : now_ns();
+    c->longest_stall_ns = static_cast<uint64_t>(std::max<int64_t>(released - first_hold, 0));
+  }
 }
 
 control::Cutover CutoverController::current() const {
   std::lock_guard lock(mutex_);
   control::Cutover c = record_;
-  fill_truth_locked(&c);
+  fill_live_locked(&c);
   return c;
 }
 
@@ -171,7 +207,7 @@ bool CutoverController::begin(const control::BeginOptions& options, control::Cut
     std::lock_guard lock(mutex_);
     if (record_.id == options.id && in_progress(record_.status)) {
       *out = record_;
-      fill_truth_locked(out);
+      fill_live_locked(out);
       return true;
     }
     if (in_progress(record_.status)) {
@@ -194,6 +230,7 @@ bool CutoverController::begin(const control::BeginOptions& options, control::Cut
     record_.id = options.id;
     record_.status = LMS_CUTOVER_BEGAN;
     record_.trigger_time_ns = now_ns();
+    tally_at_begin_ = tally();
     busy_.assign(workers_.size(), kUnreported);
   }
   if (watcher_.joinable()) watcher_.join();
@@ -247,7 +284,7 @@ bool CutoverController::commit(uint64_t id, control::Cutover* out, std::string* 
     std::lock_guard lock(mutex_);
     if (record_.id == id && record_.status == LMS_CUTOVER_COMMITTED) {
       *out = record_;
-      fill_truth_locked(out);
+      fill_live_locked(out);
       return true;
     }
     if (record_.id != id || record_.status != LMS_CUTOVER_PAUSED) {
@@ -268,7 +305,7 @@ bool CutoverController::commit(uint64_t id, control::Cutover* out, std::string* 
     record_.status = LMS_CUTOVER_COMMITTED;
     record_.commit_time_ns = now_ns();
     *out = record_;
-    fill_truth_locked(out);
+    fill_live_locked(out);
   }
   spdlog::info("cutover {}: committed; the source of truth is now the {} ({})", id, truth_role(),
                shared_.endpoint(next).describe());
@@ -287,7 +324,7 @@ bool CutoverController::abort(uint64_t id, control::Cutover* out, std::string* e
     if (record_.id != id || !in_progress(record_.status)) {
       // Nothing of that attempt is under way here (it never reached this proxy, or it ended).
       *out = record_;
-      fill_truth_locked(out);
+      fill_live_locked(out);
       return true;
     }
     record_.status = LMS_CUTOVER_ABORTED;

@@ -57,7 +57,19 @@ class CutoverController {
   bool on_every_worker(const std::function<void(Worker&)>& task);
   bool all_idle_locked() const;
   uint32_t busy_locked() const;
-  void fill_truth_locked(control::Cutover* c) const;
+  // What the record says that is read live: the source of truth, the busy sessions, and what the
+  // attempt cost clients so far.
+  void fill_live_locked(control::Cutover* c) const;
+
+  // The workers' running counts a record subtracts its begin's from.
+  struct Tally {
+    uint64_t requests_held = 0;
+    uint64_t logins_held = 0;
+    uint64_t sessions_ended = 0;
+    uint64_t replayed = 0;
+    uint64_t replay_failed = 0;
+  };
+  Tally tally() const;
   // Writes attempt `id`, its status and the source of truth to the state file, durably, if there is
   // one. Called without mutex_: a disk must never hold up a worker's report.
   bool persist(uint64_t id, const char* status, uint8_t truth, std::string* error) const;
@@ -68,6 +80,7 @@ class CutoverController {
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   control::Cutover record_;
+  Tally tally_at_begin_;
   std::vector<uint32_t> busy_;  // per worker; kUnreported until its first report
   uint64_t pauses_total_ = 0;
   int64_t last_pause_ns_ = 0;  // trigger to traffic paused, of the last attempt that paused

@@ -51,6 +51,10 @@ constexpr Family kFamilies[] = {
      "Busy sessions ended because a cutover's begin-timeout expired."},
     {"lms_cutover_held_sessions", "gauge",
      "Sessions whose next request is held until the cutover's pause ends (the pause's queue)."},
+    {"lms_cutover_requests_held_total", "counter",
+     "Requests and logins that waited for a cutover's pause to end."},
+    {"lms_cutover_statements_replayed_total", "counter",
+     "Settings and prepared statements carried to a new source of truth, by outcome."},
     {"lms_shutdown_sessions_ended_total", "counter",
      "Sessions still inside a transaction or a query when shutdown-grace expired, ended."},
 };
@@ -86,6 +90,10 @@ const Series kSeries[] = {
     {"lms_cutover_sessions_switched_total", "", &WorkerMetrics::cutover_sessions_switched},
     {"lms_cutover_sessions_ended_total", "", &WorkerMetrics::cutover_sessions_ended},
     {"lms_cutover_held_sessions", "", &WorkerMetrics::cutover_held_sessions},
+    {"lms_cutover_requests_held_total", R"(kind="request")", &WorkerMetrics::cutover_requests_held},
+    {"lms_cutover_requests_held_total", R"(kind="login")", &WorkerMetrics::cutover_connections_held},
+    {"lms_cutover_statements_replayed_total", R"(result="ok")", &WorkerMetrics::cutover_statements_replayed},
+    {"lms_cutover_statements_replayed_total", R"(result="failed")", &WorkerMetrics::cutover_replay_failures},
     {"lms_shutdown_sessions_ended_total", "", &WorkerMetrics::shutdown_sessions_ended},
 };
 

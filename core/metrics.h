@@ -87,6 +87,11 @@ struct alignas(64) WorkerMetrics {
   Counter cutover_sessions_switched;  // sessions moved to the new source of truth
   Counter cutover_sessions_ended;     // busy sessions ended when begin-timeout expired
   Counter cutover_held_sessions;      // gauge: sessions whose next request waits for the pause to end
+  Counter cutover_requests_held;      // requests that waited for a pause to end
+  Counter cutover_connections_held;   // clients that logged in during a pause and waited
+  Counter cutover_statements_replayed;  // settings and statements carried to a new source of truth
+  Counter cutover_replay_failures;      // of those, failed there
+  Counter cutover_first_hold_ns;        // when this pause first held a request or a client (0: not yet)
   Counter shutdown_sessions_ended;    // busy sessions ended when shutdown-grace expired
   Histogram source_latency;           // request to ReadyForQuery, per database
   Histogram target_latency;

@@ -134,7 +134,8 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     const auto fence = body.find("fence_source");
     if (fence != body.end() && !fence->is_boolean())
       return reply_error(res, 400, "fence_source must be true or false");
-    const bool fence_source = fence != body.end() && fence->get<bool>();
+    const std::optional<bool> fence_source =
+        fence != body.end() ? std::optional<bool>(fence->get<bool>()) : std::nullopt;
     Attempt attempt;
     std::string error;
     if (!coordinator.commit(id, fence_source, &attempt, &error)) {
@@ -227,7 +228,9 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     json out = readiness_checks(in);
     bool failed = false;
     for (const auto& c : out) failed = failed || c.at("result") == "fail";
-    reply(res, 200, json{{"checks", out}, {"ready", !failed}});
+    json answer{{"checks", out}, {"ready", !failed}};
+    if (preflight) coordinator.note_preflight(answer);
+    reply(res, 200, answer);
   };
   server.Get("/v1/cutover/checks", [checks](const httplib::Request& req, httplib::Response& res) {
     checks(req, res, false);

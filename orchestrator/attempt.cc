@@ -2,6 +2,8 @@
 
 #include <lms/control.h>
 
+#include <algorithm>
+
 #include "json.h"
 
 namespace lms::orchestrator {
@@ -39,6 +41,31 @@ void from_json(const nlohmann::json& j, ProxyRecord& p) {
   p.error = j.value("error", "");
   p.confirmed = j.value("confirmed", false);
 }
+
+namespace {
+
+// The attempt across its proxies: the longest stall any client saw, and the sums.
+nlohmann::json totals(const Attempt& a) {
+  uint64_t stall_ns = 0;
+  uint64_t requests = 0, connections = 0, ended = 0, replayed = 0, failed = 0;
+  for (const ProxyRecord& p : a.proxies) {
+    if (p.cutover.id != a.id) continue;
+    stall_ns = std::max(stall_ns, p.cutover.longest_stall_ns);
+    requests += p.cutover.requests_queued;
+    connections += p.cutover.connections_queued;
+    ended += p.cutover.sessions_ended;
+    replayed += p.cutover.statements_replayed;
+    failed += p.cutover.statements_failed;
+  }
+  return {{"longest_stall_ms", static_cast<double>(stall_ns) / 1e6},
+          {"requests_queued", requests},
+          {"connections_queued", connections},
+          {"sessions_ended", ended},
+          {"statements_replayed", replayed},
+          {"statements_failed", failed}};
+}
+
+}  // namespace
 
 void to_json(nlohmann::json& j, const OldSourceRecord& o) {
   j = {{"committed_ns", o.committed_ns},
@@ -78,7 +105,11 @@ void to_json(nlohmann::json& j, const Attempt& a) {
        {"max_pause_ms", a.max_pause_ms},
        {"created_ns", a.created_ns},
        {"error", a.error},
-       {"proxies", a.proxies}};
+       {"proxies", a.proxies},
+       {"totals", totals(a)},
+       {"replication_checked", a.replication_checked},
+       {"replication_lag_ms", a.replication_lag_ms},
+       {"preflight", a.preflight}};
   if (a.decision == kDecisionCommit) j["old_source"] = a.old_source;
 }
 
@@ -92,6 +123,9 @@ void from_json(const nlohmann::json& j, Attempt& a) {
   a.error = j.value("error", "");
   if (j.contains("proxies")) j.at("proxies").get_to(a.proxies);
   if (j.contains("old_source")) j.at("old_source").get_to(a.old_source);
+  a.replication_checked = j.value("replication_checked", false);
+  a.replication_lag_ms = j.value("replication_lag_ms", uint64_t{0});
+  a.preflight = j.value("preflight", nlohmann::json());
 }
 
 }  // namespace lms::orchestrator

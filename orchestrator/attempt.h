@@ -54,6 +54,13 @@ struct Attempt {
   // (Not stored: an attempt that outlives its orchestrator while begun is aborted anyway.)
   bool discovered = false;
   OldSourceRecord old_source;
+  // The commit's replication check: how long the marker took to reach the other database (0 and
+  // false when skipped).
+  bool replication_checked = false;
+  uint64_t replication_lag_ms = 0;
+  // The last preflight run before this attempt began, as it answered ({"checks", "ready",
+  // "time_ns"}), or null when none was run since the previous attempt.
+  nlohmann::json preflight;
 
   // One status for the whole attempt, from the decision and the proxies' own statuses.
   std::string status() const;

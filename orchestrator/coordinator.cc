@@ -221,6 +221,8 @@ bool Coordinator::begin(const BeginRequest& request, Attempt* out, std::string* 
     a.begin_timeout_ms = request.begin_timeout_ms;
     a.abort_on_timeout = request.abort_on_timeout;
     a.max_pause_ms = request.max_pause_ms != 0 ? request.max_pause_ms : config_.max_pause_ms;
+    a.preflight = std::move(last_preflight_);
+    last_preflight_ = nullptr;
     a.created_ns = now_ns();
     a.discovered = request.lms_addresses.empty() && config_.lms_addresses.empty() && discovery_->enabled();
     for (size_t i = 0; i < urls.size(); ++i) {
@@ -426,6 +428,19 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
   if (wait_for_marker(client, token, deadline, &lag_ms, &last_error)) {
     spdlog::info("cutover {}: replication caught up in {} ms (marker {} seen on the other database)", attempt.id,
                  lag_ms, token);
+    if (config_.max_replication_lag_ms > 0 && lag_ms > config_.max_replication_lag_ms) {
+      *error =
+          "replication lag " + std::to_string(lag_ms) + " ms is above --max-replication-lag " +
+          std::to_string(config_.max_replication_lag_ms) +
+          " ms (the marker took that long to reach the other database); traffic stays paused: commit again "
+          "to measure afresh, or abort";
+      return false;
+    }
+    std::lock_guard lock(mutex_);
+    if (Attempt* a = find_locked(attempt.id); a != nullptr) {
+      a->replication_checked = true;
+      a->replication_lag_ms = lag_ms;
+    }
     return true;
   }
   if (bounded_by_pause) {
@@ -441,7 +456,7 @@ bool Coordinator::check_replication(const Attempt& attempt, std::string* error) 
   return false;
 }
 
-bool Coordinator::commit(uint64_t id, bool fence_source, Attempt* out, std::string* error) {
+bool Coordinator::commit(uint64_t id, std::optional<bool> fence_source, Attempt* out, std::string* error) {
   std::lock_guard op(op_mutex_);
   {
     std::lock_guard lock(mutex_);
@@ -506,7 +521,7 @@ bool Coordinator::commit(uint64_t id, bool fence_source, Attempt* out, std::stri
     std::lock_guard lock(mutex_);
     Attempt& a = *find_locked(id);
     decide(a, kDecisionCommit);
-    a.old_source.fence_requested = fence_source;
+    a.old_source.fence_requested = fence_source.value_or(config_.fence_source);
     a.old_source.committed_ns = now_ns();
     if (!persist_locked(error)) {
       decide(a, kDecisionBegin);
@@ -528,6 +543,12 @@ bool Coordinator::commit(uint64_t id, bool fence_source, Attempt* out, std::stri
   std::lock_guard lock(mutex_);
   *out = *find_locked(id);
   return true;
+}
+
+void Coordinator::note_preflight(nlohmann::json answer) {
+  answer["time_ns"] = now_ns();
+  std::lock_guard lock(mutex_);
+  last_preflight_ = std::move(answer);
 }
 
 bool Coordinator::lift_earlier_fence(const Attempt& attempt, std::string* error) {
@@ -581,6 +602,8 @@ void Coordinator::fence_old_source_of(uint64_t id) {
 }
 
 void Coordinator::start_watching_old_source_of(uint64_t id) {
+  // The proxies' records too: by now their sessions have carried their state over.
+  refresh(id);
   std::vector<std::string> urls;
   OldSourceRecord record;
   {

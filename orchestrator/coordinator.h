@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,10 @@ struct CoordinatorConfig {
   // The longest a pause may last from begin without a commit; then the attempt is aborted and
   // traffic resumes untouched (0: unbounded). A begin may give its own.
   uint32_t max_pause_ms = 30000;
+  // A commit is refused when the replication marker took longer than this to arrive (0: any lag
+  // within replication-timeout is accepted).
+  uint32_t max_replication_lag_ms = 0;
+  bool fence_source = false;  // what a commit that does not say does
   bool skip_replication_check = false;
   uint32_t proxy_timeout_ms = 5000;
   TlsFiles tls;
@@ -77,12 +82,14 @@ class Coordinator {
   // Preflight: the transactions open on the source of truth for at least `min_age_ms`, through the
   // first proxy that answers.
   TransactionsProbe probe_transactions(const std::vector<ProxyStatus>& proxies, uint64_t min_age_ms);
+  // A preflight's answer, kept for the record of the next attempt begun.
+  void note_preflight(nlohmann::json answer);
   // The pause's bound when a begin gives none (0: unbounded).
   uint32_t max_pause_ms() const { return config_.max_pause_ms; }
   bool begin(const BeginRequest& request, Attempt* out, std::string* error);
   // id 0: the latest attempt. fence_source: once committed, the old source refuses ordinary
-  // sessions' writes (see old_source.h).
-  bool commit(uint64_t id, bool fence_source, Attempt* out, std::string* error);
+  // sessions' writes (see old_source.h); unset: the orchestrator's --fence-source.
+  bool commit(uint64_t id, std::optional<bool> fence_source, Attempt* out, std::string* error);
   bool abort(uint64_t id, uint32_t timeout_ms, Attempt* out, std::string* error);
   bool get(uint64_t id, Attempt* out, std::string* error);
   // Every attempt as recorded, newest first.
@@ -128,6 +135,7 @@ class Coordinator {
   std::mutex op_mutex_;
   std::mutex mutex_;
   std::vector<Attempt> attempts_;
+  nlohmann::json last_preflight_;  // since the last begin
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread monitor_;

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   std::string state_dir = ".";
   std::string replication_timeout = "30s";
   std::string max_pause = "30s";
+  std::string max_replication_lag = "0";
   std::string proxy_timeout = "5s";
   std::string log_level = "info";
   CoordinatorConfig config;
@@ -89,6 +90,13 @@ int main(int argc, char** argv) {
          "the longest a cutover may keep traffic paused from begin without a commit: then it is "
          "aborted and traffic resumes on the source of truth (0: no bound; begin --max-pause overrides)")
       ->capture_default_str();
+  app.add_option("--max-replication-lag", max_replication_lag,
+                 "refuse a commit whose replication marker took longer than this to reach the other database "
+                 "(0: any lag within --replication-timeout)")
+      ->capture_default_str();
+  app.add_flag("--fence-source", config.fence_source,
+               "after every commit, make the old source refuse writes from sessions that are not LMS's "
+               "(commit --fence-source does it for one)");
   app.add_flag("--skip-replication-check", config.skip_replication_check,
                "commit without checking that replication caught up (the operator checked)");
   app.add_option("--proxy-timeout", proxy_timeout, "how long one call to a proxy may take")
@@ -140,12 +148,17 @@ int main(int argc, char** argv) {
   const auto replication_ms = lms::control::parse_duration_ms(replication_timeout);
   const auto proxy_ms = lms::control::parse_duration_ms(proxy_timeout);
   const auto max_pause_ms = lms::control::parse_duration_ms(max_pause);
-  if (!replication_ms || !proxy_ms || *proxy_ms == 0 || !max_pause_ms || *max_pause_ms > UINT32_MAX) {
+  const auto max_lag_ms = lms::control::parse_duration_ms(max_replication_lag);
+  if (!replication_ms || !proxy_ms || *proxy_ms == 0 || !max_pause_ms || *max_pause_ms > UINT32_MAX ||
+      !max_lag_ms || *max_lag_ms > UINT32_MAX) {
     spdlog::error(
-        "--replication-timeout, --proxy-timeout and --max-pause take durations such as 30s or 500ms");
+        "--replication-timeout, --proxy-timeout, --max-pause and --max-replication-lag take durations such "
+        "as 30s "
+        "or 500ms");
     return 2;
   }
   config.max_pause_ms = static_cast<uint32_t>(*max_pause_ms);
+  config.max_replication_lag_ms = static_cast<uint32_t>(*max_lag_ms);
   const auto dns_interval_ms = lms::control::parse_duration_ms(dns_interval);
   if (!dns_interval_ms || *dns_interval_ms == 0) {
     spdlog::error("--lms-dns-interval takes a duration such as 5s or 500ms");

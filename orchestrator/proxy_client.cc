@@ -23,6 +23,15 @@ control::Cutover to_model(const lms_control_cutover& c) {
   m.commit_time_ns = c.commit_time_ns;
   m.busy_sessions = c.busy_sessions;
   m.error = c.error;
+  // 1.4: a library of an older minor fills a smaller struct.
+  if (c.struct_size >= offsetof(lms_control_cutover, statements_failed) + sizeof c.statements_failed) {
+    m.longest_stall_ns = c.longest_stall_ns;
+    m.requests_queued = c.requests_queued;
+    m.connections_queued = c.connections_queued;
+    m.sessions_ended = c.sessions_ended;
+    m.statements_replayed = c.statements_replayed;
+    m.statements_failed = c.statements_failed;
+  }
   return m;
 }
 

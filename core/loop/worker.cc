@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
@@ -170,6 +171,7 @@ void Worker::on_mail(uv_async_t* async) {
 
 void Worker::pause() {
   paused_ = true;
+  metrics_.cutover_first_hold_ns.set(0);
   last_busy_reported_ = UINT32_MAX;
   count_busy();
 }
@@ -177,6 +179,16 @@ void Worker::pause() {
 void Worker::on_pool_timer(uv_timer_t* timer) {
   auto* w = static_cast<Worker*>(timer->data);
   w->server_pool_.expire(uv_now(&w->loop_));
+}
+
+void Worker::note_hold(bool login) {
+  (login ? metrics_.cutover_connections_held : metrics_.cutover_requests_held).add();
+  if (metrics_.cutover_first_hold_ns.get() == 0) {
+    metrics_.cutover_first_hold_ns.set(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count()));
+  }
 }
 
 void Worker::resume() {

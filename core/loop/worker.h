@@ -49,6 +49,9 @@ class Worker {
   // Before start(): the worker begins paused (a restarted proxy in the middle of a cutover).
   void start_paused() { paused_ = true; }
   void resume();
+  // A session started waiting for the pause to end: a login (true) or a request; the first of a
+  // pause is stamped, so the cutover's record can tell the longest stall.
+  void note_hold(bool login);
   void end_busy_sessions();
   bool paused() const { return paused_; }
   // Graceful shutdown (SIGTERM), on this worker's thread: new clients are no longer accepted and

@@ -245,6 +245,7 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   bool counted_as_held_ = false;
   uint32_t replay_pending_ = 0;  // answers the replayed state still owes
   uint32_t replay_failed_ = 0;
+  uint32_t replay_sent_ = 0;             // messages replayed at this switch
   CarriedState carried_;                 // what the session set up, to carry to another database
   uint32_t client_inspected_flags_ = 0;  // the frame flags of the client message being inspected
   std::string naming_prepare_;           // the prepare the server message being inspected names

@@ -77,6 +77,9 @@ void Session::count_as_held(bool held) {
   if (held == counted_as_held_) return;
   counted_as_held_ = held;
   if (held) {
+    // A client that logged in during the pause waits before any database is chosen; any other
+    // waits with its next request.
+    worker_.note_hold(phase_ == Phase::kAwaitingResume);
     worker_.mutable_metrics().cutover_held_sessions.add();
   } else {
     worker_.mutable_metrics().cutover_held_sessions.sub();
@@ -195,6 +198,7 @@ void Session::on_switched_backend(const DatabaseLink::Login& login) {
     };
     for (const std::string& message : carried_.replay()) add(message);
   }
+  replay_sent_ = replay_pending_;
   if (replay_pending_ == 0) {
     finish_switch();
     return;
@@ -234,7 +238,11 @@ void Session::replay_answer(Chunk* chunk, size_t len) {
 void Session::finish_switch() {
   switching_ = false;
   phase_ = Phase::kForwarding;
-  worker_.mutable_metrics().cutover_sessions_switched.add();
+  WorkerMetrics& metrics = worker_.mutable_metrics();
+  metrics.cutover_sessions_switched.add();
+  metrics.cutover_statements_replayed.add(replay_sent_ - std::min(replay_failed_, replay_sent_));
+  metrics.cutover_replay_failures.add(replay_failed_);
+  replay_sent_ = 0;
   if (replay_failed_ > 0) {
     spdlog::warn(
         "session={} {} of the settings and statements carried to {} failed there; they fail again "

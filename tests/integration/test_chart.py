@@ -243,7 +243,8 @@ class ChartRendering(unittest.TestCase):
 
         orch = container(find(objs, "Deployment", "shop-lms-orchestrator"))
         for arg in ("--lms-addresses=https://10.0.0.5:9100,https://10.0.0.6:9100", "--allow-origin=https://ops.example.test",
-                    "--source-dialect=mysql", "--log-level=warn", "--listen=127.0.0.1:4300", "--replication-timeout=60s"):
+                    "--source-dialect=mysql", "--log-level=warn", "--listen=127.0.0.1:4300", "--replication-timeout=60s",
+                    "--fence-source"):
             self.assertIn(arg, orch["args"])
         self.assertEqual(orch["livenessProbe"]["httpGet"]["scheme"], "HTTPS")
         self.assertIn({"name": "ORCH_READ_CONFIG_FILE", "value": "/app/configs/config.json"}, orch["env"])

@@ -130,6 +130,25 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
         self.assertEqual(cs.count(self.source), at_commit, "the source took no write after the commit")
         self.assertEqual(self.roles(), ["target"] * 3)
 
+        # The record: what the pause cost the clients, per proxy and in total, and the replication lag.
+        self.wait_for(lambda: self.cli_json("status").get("old_source", {}).get("settled"), "the record completed")
+        record = self.cli_json("cutover", "get_metadata", "-i", "1")
+        totals = record["totals"]
+        self.assertGreater(totals["requests_queued"], 0, totals)
+        self.assertEqual(totals["requests_queued"], sum(p["cutover"]["requests_queued"] for p in record["proxies"]))
+        self.assertGreater(totals["longest_stall_ms"], 0, totals)
+        pause_ms = max((p["cutover"]["commit_time_ns"] - p["cutover"]["trigger_time_ns"]) / 1e6
+                       for p in record["proxies"])
+        self.assertLessEqual(totals["longest_stall_ms"], pause_ms, "no client waited longer than the pause")
+        self.assertGreater(totals["statements_replayed"], 0, "pgbench's prepared statements carried over")
+        self.assertEqual((totals["statements_failed"], totals["sessions_ended"]), (0, 0), totals)
+        self.assertTrue(record["replication_checked"])
+        self.assertLess(record["replication_lag_ms"], 30000)
+        self.assertIsNone(record["preflight"], "no preflight ran before this attempt")
+        table = self.orch.cli("cutover", "get_metadata", "-i", "1").stdout
+        self.assertRegex(table, r"LONGEST STALL \| +QUEUED +\| ERROR")
+        self.assertRegex(table, r"\d+\.\d ms +\| \d+ requests, \d+ logins")
+
         # Around LMS to the old source: the fence refuses an application's write; one that insists
         # (READ WRITE) goes through and is seen, in status, the metric, the log and the record.
         self.wait_for(lambda: self.cli_json("status").get("old_source", {}).get("watched"), "the old source watched")
@@ -221,6 +240,7 @@ class PreflightBeforeThePause(CutoverHarness):
                                                 db=DATABASE) == "0", "the marker table's initial sync")
         report = self.cli_json("cutover", "consistent", "preflight")
         self.assertTrue(report["ready"], report)
+        preflight_checks = report["checks"]
         check = next(c for c in report["checks"] if c["name"] == "replication carries the marker")
         self.assertEqual(check["result"], "pass")
         self.assertRegex(check["detail"], r"reached the other database in \d+ ms")
@@ -235,6 +255,9 @@ class PreflightBeforeThePause(CutoverHarness):
         self.assertEqual(failed, 0, "\n".join(outputs))
         self.assertGreater(processed, 50)
         self.assertEqual(self.roles(), ["target"] * 3)
+        # The attempt's record keeps the preflight that came before it.
+        self.assertEqual(attempt["preflight"]["checks"], preflight_checks)
+        self.assertTrue(attempt["preflight"]["ready"])
 
 
 class PreflightNamesWhatAPauseWouldStallOrLose(CutoverHarness):
@@ -332,6 +355,8 @@ class CutoverControl(CutoverHarness):
         out, err = self.finish_session(idle, "SELECT current_setting('application_name'), inet_server_port();")
         self.assertEqual(err, "")
         self.assertEqual(out.strip().splitlines()[-1], f"survivor|{self.target.port}")
+        self.assertEqual([p["cutover"]["sessions_ended"] for p in attempt["proxies"]], [1, 0, 0])
+        self.assertEqual(attempt["totals"]["sessions_ended"], 1)
         metrics = {p: p.http_get("/metrics")[1] for p in self.proxies}
         self.assertIn("lms_cutover_sessions_ended_total 1", metrics[self.proxies[0]])
         self.assertIn("lms_cutover_sessions_switched_total 1", metrics[self.proxies[1]])
@@ -507,6 +532,18 @@ class CutoverControl(CutoverHarness):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["status"], "CommitCompleted")
         self.assertEqual(self.roles(), ["target"] * 3)
+
+    def test_commit_refused_above_max_replication_lag_stays_paused_until_abort(self):
+        self.start_system(orchestrator_extra=["--max-replication-lag", "1ms"])
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.orch.cli("cutover", "consistent", "commit")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"replication lag \d+ ms is above --max-replication-lag 1 ms")
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "TrafficPaused")
+        self.assertEqual(self.cli_json("cutover", "consistent", "abort")["status"], "Aborted")
+        self.assertEqual(self.roles(), ["source"] * 3)
 
     def test_history_in_the_target_database_survives_an_orchestrator_restart(self):
         self.proxies = cs.proxies_for(self.source, self.target)

@@ -1,6 +1,7 @@
 #include "inspect.h"
 
 #include <cctype>
+#include <optional>
 
 #include "wire.h"
 
@@ -86,12 +87,32 @@ bool same(std::string_view word, std::string_view keyword) {
 
 lms_str str(std::string_view v) { return {v.data(), v.size()}; }
 
-bool contains_ignoring_case(std::string_view text, std::string_view lowercase) {
-  if (text.size() < lowercase.size()) return false;
-  for (size_t i = 0; i + lowercase.size() <= text.size(); ++i) {
-    if (same(text.substr(i, lowercase.size()), lowercase)) return true;
+// ASCII only, without the locale: this runs over every simple query's text.
+bool starts_ignoring_case(std::string_view text, size_t at, std::string_view lowercase) {
+  if (text.size() - at < lowercase.size()) return false;
+  for (size_t i = 0; i < lowercase.size(); ++i) {
+    const char c = text[at + i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c) != lowercase[i]) return false;
   }
-  return false;
+  return true;
+}
+
+// Session-level advisory locks are taken and dropped by functions that may stand anywhere in a
+// statement (the _xact_ ones end with the transaction and are not looked for). Every "g_" and
+// "G_" is found with memchr's speed, then the name around it read: most statements hold none.
+lms_state_effect advisory_lock_call(std::string_view sql) {
+  for (const std::string_view g : {std::string_view("g_"), std::string_view("G_")}) {
+    for (size_t at = sql.find(g, 1); at != std::string_view::npos; at = sql.find(g, at + 2)) {
+      if (sql[at - 1] != 'p' && sql[at - 1] != 'P') continue;
+      const size_t name = at + 2;
+      if (starts_ignoring_case(sql, name, "advisory_unlock_all")) return LMS_EFFECT_RELEASES;
+      if (starts_ignoring_case(sql, name, "advisory_lock") ||
+          starts_ignoring_case(sql, name, "try_advisory_lock")) {
+        return LMS_EFFECT_HOLDS;
+      }
+    }
+  }
+  return LMS_EFFECT_NONE;
 }
 
 // The kinds of state a cutover cannot carry, as `connections list` and the preflight name them.
@@ -102,9 +123,17 @@ constexpr std::string_view kHeldCursor = "cursor WITH HOLD";
 
 }  // namespace
 
-lms_state_effect classify_held(std::string_view sql, std::string_view* kind) {
-  SqlWords words(sql);
-  const std::string_view verb = words.next();
+namespace {
+
+// What a statement whose first word is `verb` (read from `words`, which reads on) holds or drops.
+// `what`: its second word when the caller read it already (else it is read here, only for the
+// verbs that need one: most statements are looked at only for an advisory lock call).
+lms_state_effect held_by(std::string_view verb, std::optional<std::string_view> what, SqlWords& words,
+                         std::string_view sql, std::string_view* kind) {
+  auto second = [&] {
+    if (!what) what = words.next();
+    return *what;
+  };
   auto holds = [&](std::string_view k) {
     *kind = k;
     return LMS_EFFECT_HOLDS;
@@ -114,39 +143,46 @@ lms_state_effect classify_held(std::string_view sql, std::string_view* kind) {
     return LMS_EFFECT_RELEASES;
   };
   if (same(verb, "create")) {
-    std::string_view what = words.next();
-    if (same(what, "or") && same(words.next(), "replace")) what = words.next();
-    if (same(what, "global") || same(what, "local")) what = words.next();
-    if (same(what, "temp") || same(what, "temporary")) return holds(kTemporaryTable);
+    std::string_view object = second();
+    if (same(object, "or") && same(words.next(), "replace")) object = words.next();
+    if (same(object, "global") || same(object, "local")) object = words.next();
+    if (same(object, "temp") || same(object, "temporary")) return holds(kTemporaryTable);
   } else if (same(verb, "listen")) {
     return holds(kListen);
   } else if (same(verb, "unlisten")) {
-    if (words.at('*')) return releases(kListen);
+    if (second().empty() && words.at('*')) return releases(kListen);
   } else if (same(verb, "declare")) {
     // DECLARE name [BINARY] [ASENSITIVE | INSENSITIVE] [[NO] SCROLL] CURSOR [WITH | WITHOUT HOLD] FOR
-    std::string_view previous;
+    std::string_view previous = second();
     for (std::string_view w = words.next(); !w.empty() && !same(w, "for"); w = words.next()) {
       if (same(w, "hold") && same(previous, "with")) return holds(kHeldCursor);
       previous = w;
     }
   } else if (same(verb, "close")) {
-    if (same(words.next(), "all")) return releases(kHeldCursor);
+    if (same(second(), "all")) return releases(kHeldCursor);
   } else if (same(verb, "discard")) {
-    const std::string_view what = words.next();
-    if (same(what, "temp") || same(what, "temporary")) return releases(kTemporaryTable);
+    const std::string_view what_kind = second();
+    if (same(what_kind, "temp") || same(what_kind, "temporary")) return releases(kTemporaryTable);
   }
-  // Session-level advisory locks, taken by a function anywhere in a statement (the _xact_ ones end
-  // with the transaction and are not named so).
-  if (contains_ignoring_case(sql, "pg_advisory_unlock_all")) return releases(kAdvisoryLock);
-  if (contains_ignoring_case(sql, "pg_advisory_lock") ||
-      contains_ignoring_case(sql, "pg_try_advisory_lock")) {
-    return holds(kAdvisoryLock);
+  switch (advisory_lock_call(sql)) {
+    case LMS_EFFECT_HOLDS:
+      return holds(kAdvisoryLock);
+    case LMS_EFFECT_RELEASES:
+      return releases(kAdvisoryLock);
+    default:
+      return LMS_EFFECT_NONE;
   }
-  return LMS_EFFECT_NONE;
+}
+
+}  // namespace
+
+lms_state_effect classify_held(std::string_view sql, std::string_view* kind) {
+  SqlWords words(sql);
+  const std::string_view verb = words.next();
+  return held_by(verb, std::nullopt, words, sql, kind);
 }
 
 lms_state_effect classify_sql(std::string_view sql, std::string_view* name) {
-  if (const lms_state_effect held = classify_held(sql, name); held != LMS_EFFECT_NONE) return held;
   SqlWords words(sql);
   const std::string_view verb = words.next();
   lms_state_effect effect = LMS_EFFECT_NONE;
@@ -170,7 +206,8 @@ lms_state_effect classify_sql(std::string_view sql, std::string_view* name) {
       effect = LMS_EFFECT_SETTING;
     }
   } else if (same(verb, "discard")) {
-    if (!same(words.next(), "all")) return LMS_EFFECT_NONE;
+    const std::string_view what = words.next();
+    if (!same(what, "all")) return held_by(verb, what, words, sql, name);
     effect = LMS_EFFECT_DISCARD_ALL;
   } else if (same(verb, "deallocate")) {
     std::string_view what = words.next();
@@ -188,7 +225,7 @@ lms_state_effect classify_sql(std::string_view sql, std::string_view* name) {
     *name = what;
     effect = LMS_EFFECT_PREPARE;
   } else {
-    return LMS_EFFECT_NONE;
+    return held_by(verb, std::nullopt, words, sql, name);
   }
   // "SET a = 1; INSERT ..." cannot be replayed without running the INSERT again: not carried.
   if (words.more_statements()) {

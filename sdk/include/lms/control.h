@@ -30,7 +30,8 @@
  *        lms_control_open_transactions (transactions open on the source of truth longer than a
  *        bound) and lms_control_connection.held_state (what a session holds that no cutover
  *        carries); after it, the old database watched and fenced: lms_control_other_rows_written
- *        and lms_control_fence_other.
+ *        and lms_control_fence_other; lms_control_cutover's record of what an attempt cost clients
+ *        (longest stall, queued requests and logins, sessions ended, statements replayed).
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -82,6 +83,13 @@ typedef struct lms_control_cutover {
   int64_t commit_time_ns; /* when it committed or aborted */
   uint32_t busy_sessions; /* while Began: sessions still inside a transaction or a query */
   const char* error;      /* "" when none */
+  /* 1.4: what the attempt cost this proxy's clients. */
+  uint64_t longest_stall_ns; /* from the first request or login held to the release (so far, while paused) */
+  uint32_t requests_queued;  /* requests that waited for the pause to end */
+  uint32_t connections_queued;  /* clients that logged in during the pause and waited */
+  uint32_t sessions_ended;      /* busy sessions the begin-timeout ended */
+  uint32_t statements_replayed; /* settings and prepared statements carried to the new database */
+  uint32_t statements_failed;   /* of those, failed there */
 } lms_control_cutover;
 
 typedef struct lms_control_status {
