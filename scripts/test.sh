@@ -6,14 +6,14 @@
 #      temporary root, its lms run (scripts/package_check.sh);
 #   3. the build with AddressSanitizer and UndefinedBehaviorSanitizer: the unit tests and the
 #      integration files that exercise memory (the `memory` suite, tests/meson.build says which);
-#   4. each libFuzzer target for LMS_FUZZ_SECONDS (default 27) on its seed corpus, two at a time.
+#   4. each libFuzzer target for LMS_FUZZ_SECONDS (default 21) on its seed corpus, two at a time.
 # Ends with each phase's wall time and one line "N passed, N failed"; exits non-zero if anything
 # failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-fuzz_seconds=${LMS_FUZZ_SECONDS:-27}
+fuzz_seconds=${LMS_FUZZ_SECONDS:-21}
 passed=0
 failed=0
 phases=()

@@ -18,7 +18,10 @@ ShadowRouter::Settings Session::router_settings(ProxyShared& shared) {
 }
 
 void Session::decide(const lms_frame& first) {
-  const std::string_view statement = statement_at_start(first);
+  // What the request runs matters only to a shadow plugin: without one, nothing is looked up (it
+  // costs a Bind a statement lookup and a second inspection).
+  first_effect_ = LMS_EFFECT_NONE;
+  const std::string_view statement = router_.decides() ? statement_at_start(first) : std::string_view();
   if (router_.decide(first, tracker_.txn_state(), first_effect_, statement).open_target) open_shadow_link();
 }
 

@@ -62,6 +62,8 @@ class ShadowRouter {
   // The target the session opened (on the route's open_target), or null once it closed at a switch.
   void set_target(ShadowTarget* target) { target_ = target; }
   bool shadowing() const { return target_ != nullptr && target_->available(); }
+  // Whether a shadow plugin decides requests at all (no target configured: none does).
+  bool decides() const { return settings_.plugin != nullptr; }
 
   // ---- the client's messages, in order ----
   // The first message of a request. `effect`: what it does to session state (LMS_EFFECT_*);

@@ -55,6 +55,13 @@ Connection connect(const lms_kv* params, size_t count, uint32_t timeout_ms, std:
   return conn;
 }
 
+// The statement's error as the reason, LMS_ERR_INVALID as the status.
+uint32_t statement_failed(const PGresult* result, std::string* error) {
+  *error = PQresultErrorMessage(result);
+  trim_newlines(error);
+  return LMS_ERR_INVALID;
+}
+
 lms_str cell(const PGresult* result, int row, int column) {
   return {PQgetvalue(result, row, column), static_cast<size_t>(PQgetlength(result, row, column))};
 }
@@ -75,9 +82,7 @@ uint32_t execute_statement(const lms_kv* params, size_t count, const std::string
     *rows = std::strtoull(PQcmdTuples(result.get()), nullptr, 10);
     return LMS_OK;
   }
-  *error = PQresultErrorMessage(result.get());
-  trim_newlines(error);
-  return LMS_ERR_INVALID;
+  return statement_failed(result.get(), error);
 }
 
 uint32_t open_transactions(const lms_kv* params, size_t count, uint64_t min_age_ms, uint32_t timeout_ms,
@@ -100,11 +105,7 @@ uint32_t open_transactions(const lms_kv* params, size_t count, uint64_t min_age_
   const std::string age = std::to_string(min_age_ms);
   const char* values[] = {age.c_str()};
   Result result(PQexecParams(conn.get(), kSql, 1, nullptr, values, nullptr, nullptr, 0), PQclear);
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-    *error = PQresultErrorMessage(result.get());
-    trim_newlines(error);
-    return LMS_ERR_INVALID;
-  }
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return statement_failed(result.get(), error);
   for (int row = 0; row < PQntuples(result.get()); ++row) {
     lms_open_transaction t{};
     t.struct_size = sizeof t;
@@ -129,10 +130,9 @@ uint32_t rows_written(const lms_kv* params, size_t count, uint32_t timeout_ms, u
                        "SELECT (tup_inserted + tup_updated + tup_deleted)::text FROM pg_stat_database"
                        " WHERE datname = current_database()"),
                 PQclear);
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1) {
-    *error = PQresultStatus(result.get()) == PGRES_TUPLES_OK ? "pg_stat_database has no row for this database"
-                                                             : PQresultErrorMessage(result.get());
-    trim_newlines(error);
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return statement_failed(result.get(), error);
+  if (PQntuples(result.get()) != 1) {
+    *error = "pg_stat_database has no row for this database";
     return LMS_ERR_INVALID;
   }
   *rows = std::strtoull(PQgetvalue(result.get(), 0, 0), nullptr, 10);
@@ -160,11 +160,7 @@ uint32_t fence(const lms_kv* params, size_t count, bool on, uint32_t timeout_ms,
       " EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database());"
       " END $$";
   Result result(PQexec(conn.get(), on ? kFence : kUnfence), PQclear);
-  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    *error = PQresultErrorMessage(result.get());
-    trim_newlines(error);
-    return LMS_ERR_INVALID;
-  }
+  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return statement_failed(result.get(), error);
   return LMS_OK;
 }
 
