@@ -793,18 +793,16 @@ std::string Coordinator::render_metrics() {
              uint64_t{in_progress ? 1u : 0u});
   out.single("lms_orchestrator_last_cutover_id", "gauge", "The latest attempt's ID.",
              uint64_t{attempts_.empty() ? 0 : attempts_.back().id});
-  if (!attempts_.empty() && attempts_.back().decision == kDecisionCommit &&
-      attempts_.back().old_source.watched) {
-    const OldSourceRecord& old = attempts_.back().old_source;
-    out.single(
-        "lms_orchestrator_old_source_writes", "gauge",
-        "Rows written on the database the latest cutover switched away from, since its commit, as that "
-        "database counts them: writes that went around LMS.",
-        old.writes);
-    out.single("lms_orchestrator_old_source_fenced", "gauge",
-               "Whether the latest cutover's old source refuses ordinary sessions' writes.",
-               uint64_t{old.fenced ? 1u : 0u});
-  }
+  // The latest cutover's old source (0 and 0 before any commit was watched).
+  const OldSourceRecord* old = nullptr;
+  if (!attempts_.empty() && attempts_.back().decision == kDecisionCommit) old = &attempts_.back().old_source;
+  out.single("lms_orchestrator_old_source_writes", "gauge",
+             "Rows written on the database the latest cutover switched away from, since its commit, as that "
+             "database counts them: writes that went around LMS.",
+             old != nullptr && old->watched ? old->writes : uint64_t{0});
+  out.single("lms_orchestrator_old_source_fenced", "gauge",
+             "Whether the latest cutover's old source refuses ordinary sessions' writes.",
+             uint64_t{old != nullptr && old->fenced ? 1u : 0u});
   if (discovery_->enabled()) {
     out.single("lms_orchestrator_proxies_discovered", "gauge",
                "Proxies the DNS name resolved to at the last look.", uint64_t{discovery_->known()});
