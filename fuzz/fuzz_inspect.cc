@@ -1,6 +1,7 @@
 // The message inspector (what a cutover carries and `connections list` shows), on whole messages
 // from either direction: the first byte picks the direction. Whatever the bytes, it must answer
-// without reading out of bounds, and a name or text it returns must lie inside the message.
+// without reading out of bounds, and a name or text it returns must lie inside the message (but the
+// kind of state held or released, which names no part of it).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -20,7 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto* p = reinterpret_cast<const uint8_t*>(s.data);
     if (p < message || p + s.len > message + len) std::abort();
   };
-  inside(d.name);
+  if (d.effect == LMS_EFFECT_HOLDS || d.effect == LMS_EFFECT_RELEASES) {
+    if (d.name.len == 0 || d.name.len > 64) std::abort();
+  } else {
+    inside(d.name);
+  }
   inside(d.text);
   return 0;
 }

@@ -276,7 +276,7 @@ typedef enum lms_state_effect {
 typedef struct lms_message_detail {
   uint32_t struct_size;
   uint32_t effect; /* lms_state_effect */
-  lms_str name;    /* borrowed from the message */
+  lms_str name;    /* borrowed from the message; for HOLDS and RELEASES a kind, valid as long as the plugin */
   lms_str text;    /* the SQL text a client message carries, or an error's message; borrowed */
 } lms_message_detail;
 
