@@ -37,6 +37,7 @@ struct Options {
   std::string abort_begin_timeout = "2s";
   std::string max_pause;
   bool fence_source = false;
+  bool skip_preflight = false;
   double max_mismatch_rate = -1;  // unset
   uint64_t cutover_id = 0;
 };
@@ -172,6 +173,46 @@ int cmd_connections(const Options& o) {
   return r.body.value("errors", json::array()).empty() ? 0 : kExitFailed;
 }
 
+// The preflight's table: each check, its result and why.
+std::string checks_table(const json& answer) {
+  Table t({"CHECK", "RESULT", "DETAIL"});
+  for (const auto& c : answer.at("checks"))
+    t.add({c.value("name", ""), c.value("result", ""), c.value("detail", "")});
+  return t.render();
+}
+
+// The preflight's bounds from the flags (begin's and preflight's): the begin-timeout the cutover
+// will run with and the mismatch gate. False after saying what is wrong.
+bool add_preflight_bounds(const Options& o, json* request) {
+  if (!o.begin_timeout.empty()) {
+    const auto ms = control::parse_duration_ms(o.begin_timeout);
+    if (!ms || *ms > UINT32_MAX) {
+      std::cerr << "error: --begin-timeout takes a duration such as 30s, not \"" << o.begin_timeout << "\"\n";
+      return false;
+    }
+    (*request)["begin_timeout_ms"] = *ms;
+  }
+  if (o.max_mismatch_rate >= 0) (*request)["max_mismatch_rate"] = o.max_mismatch_rate / 100;
+  return true;
+}
+
+// "; oldest transaction 4.2 s, 10.0.0.5:51200 through LMS 10.0.0.9:5432: UPDATE ...", or "" when
+// none is open or the source cannot tell.
+std::string oldest_transaction(OrchestratorClient& client, const Options& o) {
+  const Reply r = client.get("/v1/cutover/transactions" + proxies_query(o));
+  if (!r.ok() || r.body.at("transactions").empty()) return "";
+  const json& t = r.body.at("transactions").front();
+  char age[32];
+  std::snprintf(age, sizeof age, "%.1f s", static_cast<double>(t.value("age_ms", uint64_t{0})) / 1000);
+  std::string from = t.value("lms_client", "");
+  from = from.empty() ? t.value("client", "") : from + " through LMS " + t.value("lms_address", "");
+  std::string statement = t.value("statement", "");
+  for (auto& ch : statement) ch = ch == '\n' || ch == '\t' ? ' ' : ch;
+  if (statement.size() > 48) statement = statement.substr(0, 45) + "...";
+  return "; oldest transaction " + std::string(age) + (from.empty() ? "" : ", " + from) +
+         (statement.empty() ? "" : ": " + statement);
+}
+
 int abort_after_interrupt(const Options& o, OrchestratorClient& client, uint64_t id, uint32_t timeout_ms) {
   std::cerr << "\nInterrupted: aborting cutover " << id << " and resuming traffic...\n";
   const Reply r =
@@ -189,24 +230,20 @@ int abort_after_interrupt(const Options& o, OrchestratorClient& client, uint64_t
 }
 
 int cmd_begin(const Options& o) {
-  uint64_t begin_timeout_ms = 0;
-  if (!o.begin_timeout.empty()) {
-    const auto ms = control::parse_duration_ms(o.begin_timeout);
-    if (!ms) {
-      std::cerr << "error: --begin-timeout takes a duration such as 30s, not \"" << o.begin_timeout << "\"\n";
-      return kExitUsage;
-    }
-    begin_timeout_ms = *ms;
-  }
+  json request{{"on_begin_timeout", o.on_begin_timeout}, {"preflight", !o.skip_preflight}};
+  if (!add_preflight_bounds(o, &request)) return kExitUsage;
+  if (!request.contains("begin_timeout_ms")) request["begin_timeout_ms"] = 0;
   const auto abort_ms = control::parse_duration_ms(o.abort_begin_timeout);
   if (!abort_ms) {
     std::cerr << "error: --abort-begin-timeout takes a duration such as 2s\n";
     return kExitUsage;
   }
   OrchestratorClient client(o.client);
-  if (o.output != "json")
+  if (o.output != "json") {
+    if (!o.skip_preflight)
+      std::cout << "Running preflight checks (nothing pauses until they pass)...\n" << std::flush;
     std::cout << "Pausing traffic, press Ctrl-C to exit cutover and resume the traffic.\n" << std::flush;
-  json request{{"begin_timeout_ms", begin_timeout_ms}, {"on_begin_timeout", o.on_begin_timeout}};
+  }
   if (!o.max_pause.empty()) {
     const auto ms = control::parse_duration_ms(o.max_pause);
     if (!ms || *ms == 0 || *ms > UINT32_MAX) {
@@ -216,15 +253,27 @@ int cmd_begin(const Options& o) {
     request["max_pause_ms"] = *ms;
   }
   if (!o.lms_addresses.empty()) request["lms_addresses"] = proxies_list(o);
-  const Reply begun = client.post("/v1/cutover/begin", request);
+  // The preflight's replication probe waits up to the orchestrator's replication-timeout.
+  const Reply begun = client.post("/v1/cutover/begin", request, 10 * 60 * 1000);
   if (!begun.ok()) {
+    if (begun.body.contains("preflight")) {
+      if (o.output == "json") {
+        std::cout << begun.body.at("preflight").dump(2) << "\n";
+      } else {
+        std::cout << checks_table(begun.body.at("preflight"));
+      }
+    }
     if (begun.body.contains("cutover") && o.output != "json")
       std::cout << proxy_cutover_table(begun.body["cutover"]);
     return fail(begun);
   }
   const uint64_t id = begun.body.at("id").get<uint64_t>();
   json attempt = begun.body;
-  // Wait until every proxy has paused, showing how many sessions are still busy.
+  // Wait until every proxy has paused, showing how many sessions are still busy and, once a second,
+  // the oldest transaction open on the source of truth: the one the pause waits for longest.
+  std::string oldest;
+  size_t shown = 0;  // the progress line's length, to blank it
+  auto next_look = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
   while (attempt.value("status", "") == "Began") {
     if (g_interrupted) return abort_after_interrupt(o, client, id, static_cast<uint32_t>(*abort_ms));
     uint32_t busy = 0;
@@ -234,9 +283,19 @@ int cmd_begin(const Options& o) {
       if (c.value("status", "") != "TrafficPaused") ++waiting;
       busy += c.value("busy_sessions", 0u);
     }
+    if (o.output != "json" && std::chrono::steady_clock::now() >= next_look) {
+      next_look = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      oldest = oldest_transaction(client, o);
+    }
     if (o.output != "json") {
-      std::cerr << "\rwaiting for " << busy << " busy session" << (busy == 1 ? "" : "s") << " on " << waiting
-                << " of " << attempt.at("proxies").size() << " proxies...   " << std::flush;
+      std::string line = "waiting for " + std::to_string(busy) + " busy session" + (busy == 1 ? "" : "s") +
+                         " on " + std::to_string(waiting) + " of " +
+                         std::to_string(attempt.at("proxies").size()) + " proxies" + oldest + "...";
+      // Padded to cover a longer line before it.
+      const size_t length = line.size();
+      if (length < shown) line.append(shown - length, ' ');
+      shown = length;
+      std::cerr << "\r" << line << std::flush;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const Reply r = client.get("/v1/cutover/" + std::to_string(id));
@@ -246,7 +305,7 @@ int cmd_begin(const Options& o) {
     }
     attempt = r.body;
   }
-  if (o.output != "json") std::cerr << "\r" << std::string(60, ' ') << "\r" << std::flush;
+  if (o.output != "json" && shown > 0) std::cerr << "\r" << std::string(shown, ' ') << "\r" << std::flush;
   if (attempt.value("status", "") != "TrafficPaused") {
     std::cerr << "error: cutover " << id << " failed: " << attempt.value("error", attempt.value("status", ""))
               << "\n";
@@ -296,15 +355,7 @@ int cmd_abort(const Options& o) {
 // What would make a cutover fail, checked before anything pauses: exit 1 when a check fails.
 int cmd_preflight(const Options& o) {
   json request = json::object();
-  if (!o.begin_timeout.empty()) {
-    const auto ms = control::parse_duration_ms(o.begin_timeout);
-    if (!ms || *ms > UINT32_MAX) {
-      std::cerr << "error: --begin-timeout takes a duration such as 30s, not \"" << o.begin_timeout << "\"\n";
-      return kExitUsage;
-    }
-    request["begin_timeout_ms"] = *ms;
-  }
-  if (o.max_mismatch_rate >= 0) request["max_mismatch_rate"] = o.max_mismatch_rate / 100;
+  if (!add_preflight_bounds(o, &request)) return kExitUsage;
   OrchestratorClient client(o.client);
   // The replication probe waits up to the orchestrator's replication-timeout.
   const Reply r = client.post("/v1/cutover/preflight" + proxies_query(o), request, 10 * 60 * 1000);
@@ -313,9 +364,8 @@ int cmd_preflight(const Options& o) {
   if (o.output == "json") {
     std::cout << r.body.dump(2) << "\n";
   } else {
-    Table t({"CHECK", "RESULT", "DETAIL"});
-    for (const auto& c : r.body.at("checks")) t.add({c.value("name", ""), c.value("result", ""), c.value("detail", "")});
-    std::cout << t.render() << (ready ? "Preflight passed.\n" : "Preflight failed: fix what fails, then run it again.\n");
+    std::cout << checks_table(r.body)
+              << (ready ? "Preflight passed.\n" : "Preflight failed: fix what fails, then run it again.\n");
   }
   return ready ? 0 : kExitFailed;
 }
@@ -403,6 +453,14 @@ int main(int argc, char** argv) {
                    "when --begin-timeout expires: end-sessions (end the busy ones with an error) or abort")
       ->check(CLI::IsMember({"end-sessions", "abort"}))
       ->capture_default_str();
+  begin->add_flag("--skip-preflight", o.skip_preflight,
+                  "pause without running the preflight checks first (see cutover consistent preflight)");
+  begin
+      ->add_option(
+          "--max-mismatch-rate", o.max_mismatch_rate,
+          "the preflight fails when more than this percentage of compared answers differed or failed "
+          "on the target (none: any target error fails, mismatches warn)")
+      ->check(CLI::Range(0.0, 100.0));
   begin->add_option("--max-pause", o.max_pause,
                     "the longest traffic may stay paused from begin without a commit: then the cutover is "
                     "aborted and traffic resumes (none: the orchestrator's --max-pause, 30s by default)");

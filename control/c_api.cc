@@ -84,6 +84,18 @@ struct TransactionsHolder {
   std::vector<lms_control_transaction> items;
 };
 
+struct PositionHolder {
+  lms_control_replication_position c{};
+  ReplicationPosition model;
+  std::vector<lms_control_replication_stream> items;
+};
+
+struct TableChecksHolder {
+  lms_control_table_checks c{};
+  std::vector<TableCheck> models;
+  std::vector<lms_control_table_check> items;
+};
+
 // Runs one backend call, turning a failure or an exception into *errptr.
 template <typename Call>
 bool run(lms_control* control, char** errptr, Call&& call) {
@@ -183,6 +195,7 @@ lms_control_connections* lms_control_list_connections(lms_control* control, char
     c.last_query = m.last_query.c_str();
     c.error = m.error.c_str();
     c.held_state = m.held_state.c_str();
+    c.database_address = m.database_address.c_str();
     holder->items.push_back(c);
   }
   holder->c.struct_size = sizeof holder->c;
@@ -229,6 +242,57 @@ uint8_t lms_control_other_rows_written(lms_control* control, uint64_t* rows, cha
 
 uint8_t lms_control_fence_other(lms_control* control, uint8_t on, char** errptr) {
   return run(control, errptr, [&](Backend& b, std::string* e) { return b.fence_other(on != 0, e); }) ? 1 : 0;
+}
+
+lms_control_replication_position* lms_control_get_replication_position(lms_control* control, char** errptr) {
+  auto holder = std::make_unique<PositionHolder>();
+  if (!run(control, errptr,
+           [&](Backend& b, std::string* e) { return b.replication_position(&holder->model, e); }))
+    return nullptr;
+  for (const ReplicationStream& m : holder->model.streams) {
+    lms_control_replication_stream s{};
+    s.struct_size = sizeof s;
+    s.name = m.name.c_str();
+    s.consumer = m.consumer.c_str();
+    s.lag_bytes = m.lag_bytes;
+    s.active = m.active ? 1 : 0;
+    holder->items.push_back(s);
+  }
+  holder->c.struct_size = sizeof holder->c;
+  holder->c.position = holder->model.position.c_str();
+  holder->c.stream_count = holder->items.size();
+  holder->c.streams = holder->items.data();
+  return &holder.release()->c;
+}
+
+void lms_control_replication_position_destroy(lms_control_replication_position* position) {
+  delete reinterpret_cast<PositionHolder*>(position);
+}
+
+lms_control_table_checks* lms_control_check_other_tables(lms_control* control, const char* const* names,
+                                                         size_t count, char** errptr) {
+  std::vector<std::string> asked;
+  for (size_t i = 0; i < count; ++i)
+    asked.emplace_back(names != nullptr && names[i] != nullptr ? names[i] : "");
+  auto holder = std::make_unique<TableChecksHolder>();
+  if (!run(control, errptr,
+           [&](Backend& b, std::string* e) { return b.check_other_tables(asked, &holder->models, e); }))
+    return nullptr;
+  for (const TableCheck& m : holder->models) {
+    lms_control_table_check t{};
+    t.struct_size = sizeof t;
+    t.name = m.name.c_str();
+    t.error = m.error.c_str();
+    holder->items.push_back(t);
+  }
+  holder->c.struct_size = sizeof holder->c;
+  holder->c.count = holder->items.size();
+  holder->c.items = holder->items.data();
+  return &holder.release()->c;
+}
+
+void lms_control_table_checks_destroy(lms_control_table_checks* checks) {
+  delete reinterpret_cast<TableChecksHolder*>(checks);
 }
 
 void lms_control_transactions_destroy(lms_control_transactions* transactions) {

@@ -123,6 +123,20 @@ class HttpBackend final : public Backend {
     return decode(body.at("rows_written"), rows, error);
   }
 
+  bool replication_position(ReplicationPosition* out, std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/replication/position", nullptr, &body, error)) return false;
+    return decode(body, out, error);
+  }
+
+  bool check_other_tables(const std::vector<std::string>& names, std::vector<TableCheck>* out,
+                          std::string* error) override {
+    json body;
+    const json request{{"names", names}};
+    if (!call("POST", "/v1/other/tables", &request, &body, error)) return false;
+    return decode(body.at("tables"), out, error);
+  }
+
   bool fence_other(bool on, std::string* error) override {
     json body;
     const json request{{"on", on}};

@@ -97,6 +97,7 @@ void to_json(nlohmann::json& j, const Connection& c) {
        {"last_query", c.last_query},
        {"error", c.error},
        {"held_state", c.held_state},
+       {"database_address", c.database_address},
        {"shadow", {{"sent", c.shadow_sent}, {"dropped", c.shadow_dropped}, {"failed", c.shadow_failed}}}};
 }
 
@@ -110,6 +111,7 @@ void from_json(const nlohmann::json& j, Connection& c) {
   read(j, "last_query", c.last_query);
   read(j, "error", c.error);
   read(j, "held_state", c.held_state);
+  read(j, "database_address", c.database_address);
   if (const auto it = j.find("shadow"); it != j.end() && it->is_object()) {
     read(*it, "sent", c.shadow_sent);
     read(*it, "dropped", c.shadow_dropped);
@@ -120,6 +122,10 @@ void from_json(const nlohmann::json& j, Connection& c) {
 void to_json(nlohmann::json& j, const OpenTransaction& t) {
   j = {{"session", t.session}, {"client", t.client},       {"user", t.user},
        {"state", t.state},     {"statement", t.statement}, {"age_ms", t.age_ms}};
+  if (!t.lms_client.empty()) {
+    j["lms_client"] = t.lms_client;
+    j["lms_address"] = t.lms_address;
+  }
 }
 
 void from_json(const nlohmann::json& j, OpenTransaction& t) {
@@ -129,6 +135,36 @@ void from_json(const nlohmann::json& j, OpenTransaction& t) {
   read(j, "state", t.state);
   read(j, "statement", t.statement);
   read(j, "age_ms", t.age_ms);
+  read(j, "lms_client", t.lms_client);
+  read(j, "lms_address", t.lms_address);
+}
+
+void to_json(nlohmann::json& j, const ReplicationStream& s) {
+  j = {{"name", s.name}, {"consumer", s.consumer}, {"lag_bytes", s.lag_bytes}, {"active", s.active}};
+}
+
+void from_json(const nlohmann::json& j, ReplicationStream& s) {
+  read(j, "name", s.name);
+  read(j, "consumer", s.consumer);
+  read(j, "lag_bytes", s.lag_bytes);
+  read(j, "active", s.active);
+}
+
+void to_json(nlohmann::json& j, const ReplicationPosition& p) {
+  j = {{"position", p.position}, {"streams", p.streams}};
+}
+
+void from_json(const nlohmann::json& j, ReplicationPosition& p) {
+  read(j, "position", p.position);
+  if (const auto it = j.find("streams"); it != j.end() && it->is_array())
+    p.streams = it->get<std::vector<ReplicationStream>>();
+}
+
+void to_json(nlohmann::json& j, const TableCheck& t) { j = {{"name", t.name}, {"error", t.error}}; }
+
+void from_json(const nlohmann::json& j, TableCheck& t) {
+  read(j, "name", t.name);
+  read(j, "error", t.error);
 }
 
 void to_json(nlohmann::json& j, const BeginOptions& o) {

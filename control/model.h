@@ -65,6 +65,10 @@ struct Connection {
   // What the session holds that a cutover cannot carry, by kind ("temporary table, LISTEN"); "" when
   // nothing (ABI 1.4).
   std::string held_state;
+  // The proxy's own address on its connection to the source of truth, host:port, as the database
+  // lists its clients: what ties a transaction the database reports to this session ("" while
+  // there is none) (ABI 1.5).
+  std::string database_address;
 };
 
 // A transaction open on the source of truth, as the database reports it (ABI 1.4).
@@ -75,6 +79,30 @@ struct OpenTransaction {
   std::string state;
   std::string statement;
   uint64_t age_ms = 0;
+  // Filled by the orchestrator when the session is a proxy's: the application's address and the
+  // proxy it came through (the database only sees the proxy).
+  std::string lms_client;
+  std::string lms_address;
+};
+
+// 1.5: where the source of truth stands in its change stream, and who reads it.
+struct ReplicationStream {
+  std::string name;      // a PostgreSQL replication slot
+  std::string consumer;  // who reads it now ("" when nobody does)
+  uint64_t lag_bytes = 0;
+  bool active = false;
+};
+
+struct ReplicationPosition {
+  std::string position;  // "0/3000148", "binlog.000003:1547"; "" when the database keeps none
+  std::vector<ReplicationStream> streams;
+};
+
+// 1.5: whether the other database has a table the application uses: error is the database's own
+// answer to reading it ("" when it could).
+struct TableCheck {
+  std::string name;
+  std::string error;
 };
 
 struct BeginOptions {
@@ -105,6 +133,9 @@ class Backend {
                                  std::string* error) = 0;
   // The other database's count of rows written; fencing it (on) or undoing that.
   virtual bool other_rows_written(uint64_t* rows, std::string* error) = 0;
+  virtual bool replication_position(ReplicationPosition* out, std::string* error) = 0;
+  virtual bool check_other_tables(const std::vector<std::string>& names, std::vector<TableCheck>* out,
+                                  std::string* error) = 0;
   virtual bool fence_other(bool on, std::string* error) = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <lms/control.h>
 
+#include <cctype>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -112,8 +113,14 @@ bool ControlService::open_transactions(uint64_t min_age_ms, std::vector<control:
                                     };
                                     try {
                                       static_cast<std::vector<control::OpenTransaction>*>(ctx)->push_back(
-                                          {text(t->session), text(t->client), text(t->user), text(t->state),
-                                           text(t->statement), t->age_ms});
+                                          {text(t->session),
+                                           text(t->client),
+                                           text(t->user),
+                                           text(t->state),
+                                           text(t->statement),
+                                           t->age_ms,
+                                           {},
+                                           {}});
                                     } catch (...) {  // out of memory: the list is shorter
                                     }
                                   }};
@@ -228,6 +235,95 @@ bool ControlService::replication_seen(const std::string& token, bool* seen, std:
     return false;
   }
   *seen = rows > 0;
+  return true;
+}
+
+bool ControlService::replication_position(control::ReplicationPosition* out, std::string* error) {
+  const uint8_t truth = shared_.truth.load();
+  const lms_dialect_functions* dialect = shared_.dialect_of(truth);
+  const std::string which =
+      std::string(truth == kTargetRole ? "target" : "source") + " " + shared_.endpoint(truth).describe();
+  if (!has_replication_position(dialect)) {
+    *error = "the dialect of the " + which + " cannot tell its replication position";
+    return false;
+  }
+  const auto params = shared_.endpoint(truth).kvs();
+  // The plugin calls back; nothing thrown here may cross into it.
+  const lms_replication_sink sink{out,
+                                  [](void* ctx, lms_str position) {
+                                    try {
+                                      static_cast<control::ReplicationPosition*>(ctx)->position.assign(
+                                          position.data != nullptr ? position.data : "", position.len);
+                                    } catch (...) {
+                                    }
+                                  },
+                                  [](void* ctx, const lms_replication_stream* s) {
+                                    auto text = [](lms_str v) {
+                                      return std::string(v.data != nullptr ? v.data : "", v.len);
+                                    };
+                                    try {
+                                      static_cast<control::ReplicationPosition*>(ctx)->streams.push_back(
+                                          {text(s->name), text(s->consumer), s->lag_bytes, s->active != 0});
+                                    } catch (...) {  // out of memory: the list is shorter
+                                    }
+                                  }};
+  char reason[512] = {};
+  if (dialect->replication_position(params.data(), params.size(), kStatementTimeoutMs, &sink, reason,
+                                    sizeof reason) != LMS_OK) {
+    *error = which + ": " + reason;
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// A table's name as SQL names it: identifiers, dots between them, and quoted parts ("Order",
+// `order`) without their quote inside. Nothing that could end the statement it is put in.
+bool table_name_is_plain(const std::string& name) {
+  if (name.empty() || name.size() > 256) return false;
+  char quote = 0;
+  for (const char c : name) {
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '`') {
+      quote = c;
+    } else if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '.')) {
+      return false;
+    }
+  }
+  return quote == 0;
+}
+
+}  // namespace
+
+bool ControlService::check_other_tables(const std::vector<std::string>& names,
+                                        std::vector<control::TableCheck>* out, std::string* error) {
+  constexpr size_t kMaxTables = 64;
+  if (names.size() > kMaxTables) {
+    *error = "at most " + std::to_string(kMaxTables) + " tables at a time";
+    return false;
+  }
+  for (const std::string& name : names) {
+    if (!table_name_is_plain(name)) {
+      *error = "not a table name: " + name.substr(0, 80);
+      return false;
+    }
+  }
+  const uint8_t other = shared_.truth.load() == kTargetRole ? kSourceRole : kTargetRole;
+  // Reading no row of it answers whether the table is there for the proxy's account, with the
+  // database's own error when not; each on its own connection, so one failure taints no other.
+  for (const std::string& name : names) {
+    control::TableCheck check{name, ""};
+    uint64_t rows = 0;
+    if (!execute(other, "SELECT 1 FROM " + name + " WHERE 1 = 0", &rows, &check.error) &&
+        check.error.empty()) {
+      check.error = "unknown error";
+    }
+    out->push_back(std::move(check));
+  }
   return true;
 }
 

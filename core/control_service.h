@@ -55,6 +55,9 @@ class ControlService final : public control::Backend {
                          std::string* error) override;
   bool other_rows_written(uint64_t* rows, std::string* error) override;
   bool fence_other(bool on, std::string* error) override;
+  bool replication_position(control::ReplicationPosition* out, std::string* error) override;
+  bool check_other_tables(const std::vector<std::string>& names, std::vector<control::TableCheck>* out,
+                          std::string* error) override;
 
  private:
   // The role of the database that is not the source of truth now; false (*error set) when there is

@@ -160,6 +160,26 @@ void HttpServer::add_control_routes() {
     if (!control.other_rows_written(&rows, &error)) return reply_error(res, 502, error);
     reply(res, 200, json{{"rows_written", rows}});
   });
+  server_->Get("/v1/replication/position", [&control](const httplib::Request&, httplib::Response& res) {
+    control::ReplicationPosition position;
+    std::string error;
+    if (!control.replication_position(&position, &error)) return reply_error(res, 502, error);
+    reply(res, 200, json(position));
+  });
+  server_->Post("/v1/other/tables", [&control](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    std::vector<std::string> names;
+    try {
+      names = body.at("names").get<std::vector<std::string>>();
+    } catch (const std::exception&) {
+      return reply_error(res, 400, "\"names\" must be a list of table names");
+    }
+    std::vector<control::TableCheck> tables;
+    std::string error;
+    if (!control.check_other_tables(names, &tables, &error)) return reply_error(res, 400, error);
+    reply(res, 200, json{{"tables", tables}});
+  });
   server_->Post("/v1/other/fence", [&control](const httplib::Request& req, httplib::Response& res) {
     json body;
     if (!parse_body(req, res, &body)) return;

@@ -197,6 +197,10 @@ bool has_fence(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, fence) && f->fence != nullptr;
 }
 
+bool has_replication_position(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, replication_position) && f->replication_position != nullptr;
+}
+
 size_t cancel_key_shown(const lms_dialect_functions* f) {
   if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
   return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;

@@ -70,6 +70,8 @@ bool has_open_transactions(const lms_dialect_functions* f);
 // ABI 1.7: the old database watched and fenced after a cutover.
 bool has_rows_written(const lms_dialect_functions* f);
 bool has_fence(const lms_dialect_functions* f);
+// ABI 1.8: the database's position in its change stream and its replication slots.
+bool has_replication_position(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

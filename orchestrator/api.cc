@@ -7,6 +7,7 @@
 
 #include "http_json.h"
 #include "json.h"
+#include "preflight.h"
 #include "readiness_checks.h"
 
 namespace lms::orchestrator {
@@ -119,6 +120,34 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
     } catch (const std::exception& e) {
       return reply_error(res, 400, std::string("invalid begin request: ") + e.what());
     }
+    // The preflight first, when asked (the CLI asks unless --skip-preflight): a failed check refuses
+    // the begin before anything pauses, with the checks in the answer.
+    const auto preflight = body.find("preflight");
+    if (preflight != body.end() && !preflight->is_boolean())
+      return reply_error(res, 400, "preflight must be true or false");
+    if (preflight != body.end() && preflight->get<bool>()) {
+      PreflightRequest checks;
+      std::vector<std::string> urls;
+      std::string error;
+      try {
+        checks = preflight_request_of(body);
+        // Without a begin-timeout, the pause's own bound is what a transaction must end within.
+        if (checks.transaction_bound_ms == 0) checks.transaction_bound_ms = request.max_pause_ms;
+      } catch (const std::exception& e) {
+        return reply_error(res, 400, std::string("invalid begin request: ") + e.what());
+      }
+      if (!coordinator.resolve(request.lms_addresses, &urls, &error)) return reply_error(res, 400, error);
+      json answer = run_checks(coordinator, urls, checks);
+      if (!answer.value("ready", false)) {
+        reply(res, 409,
+              json{{"error",
+                    "preflight failed, nothing was paused (fix what fails, or begin with "
+                    "--skip-preflight): " +
+                        failed_checks(answer)},
+                   {"preflight", std::move(answer)}});
+        return;
+      }
+    }
     Attempt attempt;
     std::string error;
     if (!coordinator.begin(request, &attempt, &error)) {
@@ -188,55 +217,44 @@ void add_api_routes(httplib::Server& server, Coordinator& coordinator, MetricsHi
   });
   // The checks: read-only for the console (GET); a preflight (POST) also proves replication end to
   // end, which writes a marker row and makes the marker table where it is missing.
-  const auto checks = [&coordinator](const httplib::Request& req, httplib::Response& res, bool preflight) {
-    ReadinessInputs in;
-    // A preflight's bounds: transactions older than the begin-timeout it would run with (else the
-    // pause's bound) fail it; the shadow results are gated at --max-mismatch-rate when given.
-    uint64_t transaction_bound_ms = coordinator.max_pause_ms();
-    if (preflight) {
-      json body;
-      if (!parse_body(req, res, &body)) return;
-      try {
-        if (body.contains("begin_timeout_ms")) {
-          const auto ms = control::checked_integer<uint32_t>(body.at("begin_timeout_ms"), "begin_timeout_ms");
-          if (ms > 0) transaction_bound_ms = ms;
-        }
-        if (body.contains("max_mismatch_rate")) {
-          const double rate = body.at("max_mismatch_rate").get<double>();
-          if (!(rate >= 0 && rate <= 1))
-            return reply_error(res, 400, "max_mismatch_rate is a share from 0 to 1");
-          in.max_mismatch_rate = rate;
-        }
-      } catch (const std::exception& e) {
-        return reply_error(res, 400, std::string("invalid preflight request: ") + e.what());
-      }
-    }
-    if (transaction_bound_ms == 0) transaction_bound_ms = 30000;  // no bound on the pause: 30 s is long
+  server.Get("/v1/cutover/checks", [&coordinator](const httplib::Request& req, httplib::Response& res) {
     std::vector<std::string> urls;
     if (!resolve_or_reply(coordinator, req, res, &urls)) return;
-    in.proxies = coordinator.status(urls);
-    in.configured_dialect = coordinator.configured_dialect();
-    in.report = merged_report(urls, coordinator.fleet_access());
-    in.connections = coordinator.connections(urls);
-    Attempt latest;
-    std::string none;  // no attempt yet: the check says so
-    if (coordinator.get(0, &latest, &none)) in.latest = &latest;
-    if (preflight && begin_refusal(in.proxies, in.configured_dialect).empty()) {
-      in.transactions = coordinator.probe_transactions(in.proxies, transaction_bound_ms);
-      in.replication = coordinator.probe_replication(in.proxies);
-    }
-    json out = readiness_checks(in);
-    bool failed = false;
-    for (const auto& c : out) failed = failed || c.at("result") == "fail";
-    json answer{{"checks", out}, {"ready", !failed}};
-    if (preflight) coordinator.note_preflight(answer);
-    reply(res, 200, answer);
-  };
-  server.Get("/v1/cutover/checks", [checks](const httplib::Request& req, httplib::Response& res) {
-    checks(req, res, false);
+    PreflightRequest read_only;
+    read_only.probe = false;
+    reply(res, 200, run_checks(coordinator, urls, read_only));
   });
-  server.Post("/v1/cutover/preflight", [checks](const httplib::Request& req, httplib::Response& res) {
-    checks(req, res, true);
+  server.Post("/v1/cutover/preflight", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    json body;
+    if (!parse_body(req, res, &body)) return;
+    PreflightRequest request;
+    try {
+      request = preflight_request_of(body);
+    } catch (const std::exception& e) {
+      return reply_error(res, 400, std::string("invalid preflight request: ") + e.what());
+    }
+    std::vector<std::string> urls;
+    if (!resolve_or_reply(coordinator, req, res, &urls)) return;
+    reply(res, 200, run_checks(coordinator, urls, request));
+  });
+  // The transactions open on the source of truth now, oldest first, each tied to the application
+  // client and the proxy it came through where it is a proxy's session: what a pausing begin waits
+  // for. ?min_age_ms=N lists those open at least that long.
+  server.Get("/v1/cutover/transactions", [&coordinator](const httplib::Request& req, httplib::Response& res) {
+    uint64_t min_age_ms = 0;
+    if (req.has_param("min_age_ms")) {
+      const std::string text = req.get_param_value("min_age_ms");
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), min_age_ms);
+      if (ec != std::errc() || end != text.data() + text.size())
+        return reply_error(res, 400, "min_age_ms must be a number");
+    }
+    std::vector<std::string> urls;
+    if (!resolve_or_reply(coordinator, req, res, &urls)) return;
+    TransactionsProbe probe = coordinator.probe_transactions(coordinator.status(urls), min_age_ms);
+    attribute_to_clients(&probe.transactions, coordinator.connections(urls));
+    if (!probe.error.empty())
+      return reply_error(res, 502, probe.via.empty() ? probe.error : probe.via + ": " + probe.error);
+    reply(res, 200, json{{"via", probe.via}, {"transactions", probe.transactions}});
   });
   server.Get("/v1/metrics/history", [&history, sample_interval_ms](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, history.to_json(sample_interval_ms));

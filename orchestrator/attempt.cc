@@ -109,6 +109,7 @@ void to_json(nlohmann::json& j, const Attempt& a) {
        {"totals", totals(a)},
        {"replication_checked", a.replication_checked},
        {"replication_lag_ms", a.replication_lag_ms},
+       {"source_position", a.source_position},
        {"preflight", a.preflight}};
   if (a.decision == kDecisionCommit) j["old_source"] = a.old_source;
 }
@@ -125,6 +126,7 @@ void from_json(const nlohmann::json& j, Attempt& a) {
   if (j.contains("old_source")) j.at("old_source").get_to(a.old_source);
   a.replication_checked = j.value("replication_checked", false);
   a.replication_lag_ms = j.value("replication_lag_ms", uint64_t{0});
+  a.source_position = j.value("source_position", nlohmann::json());
   a.preflight = j.value("preflight", nlohmann::json());
 }
 

@@ -58,6 +58,9 @@ struct Attempt {
   // false when skipped).
   bool replication_checked = false;
   uint64_t replication_lag_ms = 0;
+  // Where the source of truth's change stream stood at the commit, read through the first proxy
+  // while traffic was paused ({"position", "streams"}, or {"error"}; null before a commit).
+  nlohmann::json source_position;
   // The last preflight run before this attempt began, as it answered ({"checks", "ready",
   // "time_ns"}), or null when none was run since the previous attempt.
   nlohmann::json preflight;

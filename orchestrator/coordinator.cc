@@ -381,10 +381,34 @@ TransactionsProbe Coordinator::probe_transactions(const std::vector<ProxyStatus>
   return probe;
 }
 
-ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& proxies) {
-  ReplicationProbe probe;
+LoginProbe Coordinator::probe_logins(const std::vector<ProxyStatus>& proxies) {
+  LoginProbe probe;
   probe.ran = true;
-  probe.timeout_ms = config_.replication_timeout_ms;
+  std::vector<std::string> errors(proxies.size());
+  for_each_parallel(proxies.size(), [&](size_t i) {
+    if (!proxies[i].error.empty()) return;  // the proxies check names it
+    ProxyClient client(proxies[i].control_address, config_.tls, config_.proxy_timeout_ms);
+    // Reading the marker table logs in as the proxy's sessions will; the table may be missing
+    // (the replication check says so), which still proves the login.
+    std::vector<control::TableCheck> checks;
+    if (!client.check_other_tables({kMarkerTableName}, &checks, &errors[i])) return;
+    if (!checks.empty() && checks.front().error.find("does not exist") == std::string::npos &&
+        checks.front().error.find("doesn't exist") == std::string::npos) {
+      errors[i] = checks.front().error;
+    }
+  });
+  for (size_t i = 0; i < proxies.size(); ++i) {
+    if (!proxies[i].error.empty()) continue;
+    ++probe.asked;
+    if (!errors[i].empty()) probe.failures.emplace_back(proxies[i].status.sql_address, errors[i]);
+  }
+  return probe;
+}
+
+TablesProbe Coordinator::probe_tables(const std::vector<ProxyStatus>& proxies,
+                                      const std::vector<std::string>& names) {
+  TablesProbe probe;
+  probe.ran = true;
   const ProxyStatus* via = preflight_proxy(proxies);
   if (via == nullptr) {
     probe.error = "no proxy answers with a target configured";
@@ -392,6 +416,26 @@ ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& 
   }
   probe.via = via->status.sql_address;
   ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
+  client.check_other_tables(names, &probe.tables, &probe.error);
+  return probe;
+}
+
+ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& proxies) {
+  ReplicationProbe probe;
+  probe.ran = true;
+  probe.timeout_ms = config_.replication_timeout_ms;
+  if (config_.skip_replication_check) {
+    probe.skipped = true;
+    return probe;
+  }
+  const ProxyStatus* via = preflight_proxy(proxies);
+  if (via == nullptr) {
+    probe.error = "no proxy answers with a target configured";
+    return probe;
+  }
+  probe.via = via->status.sql_address;
+  ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
+  client.replication_position(&probe.position, &probe.position_error);
   if (!client.replication_prepare(&probe.created_on_truth, &probe.created_on_other, &probe.error)) return probe;
   if (probe.created_on_other) return probe;  // nothing can carry a marker there yet
   const std::string token = "preflight-" + random_token(0).substr(std::string("cutover-0-").size());
@@ -402,6 +446,16 @@ ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& 
                       &probe.lag_ms, &last_error);
   if (!probe.seen && !last_error.empty()) probe.error = last_error;
   return probe;
+}
+
+void Coordinator::record_source_position(const Attempt& attempt) {
+  ProxyClient client(attempt.proxies.front().control_address, config_.tls, config_.proxy_timeout_ms);
+  control::ReplicationPosition position;
+  std::string error;
+  nlohmann::json record = client.replication_position(&position, &error) ? nlohmann::json(position)
+                                                                         : nlohmann::json{{"error", error}};
+  std::lock_guard lock(mutex_);
+  if (Attempt* a = find_locked(attempt.id); a != nullptr) a->source_position = std::move(record);
 }
 
 bool Coordinator::check_replication(const Attempt& attempt, std::string* error) {
@@ -498,6 +552,7 @@ bool Coordinator::commit(uint64_t id, std::optional<bool> fence_source, Attempt*
   }
   if (snapshot.decision == kDecisionBegin) {
     if (!config_.skip_replication_check && !check_replication(snapshot, error)) return false;
+    record_source_position(snapshot);
     if (!lift_earlier_fence(snapshot, error)) return false;
     if (snapshot.discovered) {
       // A pod that started after begin serves from the old database: switching the others now

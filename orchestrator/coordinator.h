@@ -78,6 +78,10 @@ class Coordinator {
   std::vector<ProxyConnections> connections(const std::vector<std::string>& urls);
   // Preflight: through the first proxy that answers and has a target, the marker table made on
   // both databases where missing, then a marker written and waited for on the other database.
+  // Preflight: every answering proxy logs in to the other database with its own configuration.
+  LoginProbe probe_logins(const std::vector<ProxyStatus>& proxies);
+  // Preflight: whether the other database has each of `names`, read through the first proxy.
+  TablesProbe probe_tables(const std::vector<ProxyStatus>& proxies, const std::vector<std::string>& names);
   ReplicationProbe probe_replication(const std::vector<ProxyStatus>& proxies);
   // Preflight: the transactions open on the source of truth for at least `min_age_ms`, through the
   // first proxy that answers.
@@ -110,6 +114,9 @@ class Coordinator {
   // Turns a begun attempt into an abort (written down, then sent) because of `why`.
   void fail_locked(Attempt& attempt, const std::string& why);
   bool check_replication(const Attempt& attempt, std::string* error);
+  // Where the source of truth stands in its change stream now (paused, just before the switch), kept
+  // in the attempt's record; an error is recorded, never fatal.
+  void record_source_position(const Attempt& attempt);
   // Polls the other database for `token` until `deadline`; *lag_ms: how long it took.
   bool wait_for_marker(ProxyClient& client, const std::string& token,
                        std::chrono::steady_clock::time_point deadline, uint64_t* lag_ms,

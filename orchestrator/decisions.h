@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attempt.h"
@@ -18,10 +19,14 @@ struct ProxyStatus {
   std::string error;
 };
 
+// The table the replication marker is written to (the proxies make it; the name is theirs).
+inline constexpr const char* kMarkerTableName = "lms_cutover_marker";
+
 // What a preflight's replication probe found: a marker written through one proxy on the source
 // of truth, looked for on the other database.
 struct ReplicationProbe {
   bool ran = false;  // a preflight (not the console's read-only checks) made it
+  bool skipped = false;  // the orchestrator runs with --skip-replication-check: nothing was written
   std::string via;   // the proxy it went through (its SQL address)
   std::string error;  // the marker table could not be made or the marker written
   bool created_on_truth = false;  // the marker table was missing there, and was made now
@@ -29,6 +34,10 @@ struct ReplicationProbe {
   bool seen = false;
   uint64_t lag_ms = 0;  // from the write to the row seen on the other database
   uint32_t timeout_ms = 0;
+  // Where the source of truth's change stream stands and its slots' lag, when it can tell
+  // (position_error says why not).
+  control::ReplicationPosition position;
+  std::string position_error;
 };
 
 // What a preflight found open on the source of truth, asked through one proxy: the transactions
@@ -40,6 +49,23 @@ struct TransactionsProbe {
       error;  // the database could not tell (a dialect without the call, an account without the right)
   uint64_t min_age_ms = 0;
   std::vector<control::OpenTransaction> transactions;  // oldest first
+};
+
+// What a preflight found of the tables the application used (from the compatibility report's
+// statements) on the other database, asked through one proxy.
+struct TablesProbe {
+  bool ran = false;
+  std::string via;
+  std::string error;  // the proxy could not ask
+  std::vector<control::TableCheck> tables;
+};
+
+// Whether each proxy can log in to the other database, as its sessions must at the switch: its SQL
+// address and why not ("" when it could).
+struct LoginProbe {
+  bool ran = false;
+  std::vector<std::pair<std::string, std::string>> failures;
+  size_t asked = 0;
 };
 
 // Why a cutover may not begin on these proxies ("" when it may): each must answer, serve the

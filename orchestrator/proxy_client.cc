@@ -145,6 +145,10 @@ bool ProxyClient::connections(std::vector<control::Connection>* out, std::string
         c.held_state != nullptr) {
       m.held_state = c.held_state;
     }
+    if (c.struct_size >= offsetof(lms_control_connection, database_address) + sizeof c.database_address &&
+        c.database_address != nullptr) {
+      m.database_address = c.database_address;
+    }
     out->push_back(std::move(m));
   }
   lms_control_connections_destroy(list);
@@ -235,9 +239,49 @@ bool ProxyClient::open_transactions(uint64_t min_age_ms, std::vector<control::Op
   }
   for (size_t i = 0; i < list->count; ++i) {
     const lms_control_transaction& t = list->items[i];
-    out->push_back({t.session, t.client, t.user, t.state, t.statement, t.age_ms});
+    out->push_back({t.session, t.client, t.user, t.state, t.statement, t.age_ms, {}, {}});
   }
   lms_control_transactions_destroy(list);
+  return true;
+}
+
+bool ProxyClient::replication_position(control::ReplicationPosition* out, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  lms_control_replication_position* p = lms_control_get_replication_position(handle_, &err);
+  if (p == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  out->position = p->position;
+  for (size_t i = 0; i < p->stream_count; ++i) {
+    const lms_control_replication_stream& s = p->streams[i];
+    out->streams.push_back({s.name, s.consumer, s.lag_bytes, s.active != 0});
+  }
+  lms_control_replication_position_destroy(p);
+  return true;
+}
+
+bool ProxyClient::check_other_tables(const std::vector<std::string>& names,
+                                     std::vector<control::TableCheck>* out, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  std::vector<const char*> asked;
+  for (const std::string& n : names) asked.push_back(n.c_str());
+  char* err = nullptr;
+  lms_control_table_checks* checks =
+      lms_control_check_other_tables(handle_, asked.data(), asked.size(), &err);
+  if (checks == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  for (size_t i = 0; i < checks->count; ++i) out->push_back({checks->items[i].name, checks->items[i].error});
+  lms_control_table_checks_destroy(checks);
   return true;
 }
 

@@ -39,6 +39,11 @@ class ProxyClient {
   // The other database's (after a commit: the old source's) count of rows written; fencing it.
   bool other_rows_written(uint64_t* rows, std::string* error);
   bool fence_other(bool on, std::string* error);
+  // The source of truth's position in its change stream and the replication slots reading it.
+  bool replication_position(control::ReplicationPosition* out, std::string* error);
+  // Each named table read on the other database, with its error when it could not be.
+  bool check_other_tables(const std::vector<std::string>& names, std::vector<control::TableCheck>* out,
+                          std::string* error);
   bool shadow_report(std::string* json_text, std::string* error);  // JSON text
   bool metrics(std::string* text, std::string* error);             // Prometheus text
 

@@ -3,11 +3,12 @@
 #include <lms/control.h>
 
 #include <cstdio>
+#include <iterator>
+#include <string_view>
+#include <unordered_map>
 
 namespace lms::orchestrator {
 namespace {
-
-constexpr const char* kMarkerTableName = "lms_cutover_marker";
 
 ReadinessCheck proxies_agree(const ReadinessInputs& in) {
   ReadinessCheck c{"proxies answer and agree", "pass", ""};
@@ -117,9 +118,12 @@ ReadinessCheck long_transactions(const TransactionsProbe& p) {
   constexpr size_t kShown = 3;
   for (size_t i = 0; i < p.transactions.size() && i < kShown; ++i) {
     const control::OpenTransaction& t = p.transactions[i];
-    c.detail += (i > 0 ? "; " : "") + std::string("session ") + t.session + " from " +
-                (t.client.empty() ? "a local socket" : t.client) + " (" + t.user + ", " + t.state + ", " +
-                seconds(t.age_ms) + ")" + (t.statement.empty() ? "" : ": " + t.statement.substr(0, 120));
+    const std::string from = !t.lms_client.empty() ? t.lms_client + " through LMS " + t.lms_address
+                             : t.client.empty()    ? "a local socket"
+                                                   : t.client;
+    c.detail += (i > 0 ? "; " : "") + std::string("session ") + t.session + " from " + from + " (" + t.user +
+                ", " + t.state + ", " + seconds(t.age_ms) + ")" +
+                (t.statement.empty() ? "" : ": " + t.statement.substr(0, 120));
   }
   if (p.transactions.size() > kShown)
     c.detail += "; and " + std::to_string(p.transactions.size() - kShown) + " more";
@@ -172,12 +176,109 @@ ReadinessCheck busy_sessions(const ReadinessInputs& in) {
   return c;
 }
 
+// At the switch every session of every proxy logs in to the other database: a proxy whose
+// configuration cannot (a password changed there, a user never created, pg_hba) fails its clients.
+ReadinessCheck logins_to_the_other_database(const LoginProbe& p) {
+  ReadinessCheck c{"every proxy can log in to the other database", "pass",
+                   "all " + std::to_string(p.asked) + " proxies logged in"};
+  if (p.failures.empty()) return c;
+  c.result = "fail";
+  c.detail = std::to_string(p.failures.size()) + " of " + std::to_string(p.asked) + " cannot: ";
+  for (size_t i = 0; i < p.failures.size() && i < 3; ++i)
+    c.detail += (i > 0 ? "; " : "") + p.failures[i].first + ": " + p.failures[i].second;
+  if (p.failures.size() > 3) c.detail += "; and " + std::to_string(p.failures.size() - 3) + " more";
+  return c;
+}
+
+// The tables the application used, read on the other database: one it does not have fails every
+// statement that names it once the cutover sends them there.
+ReadinessCheck tables_on_the_other_database(const TablesProbe& p) {
+  ReadinessCheck c{"tables the application uses exist on the other database", "pass", ""};
+  if (!p.error.empty()) {
+    c.result = "warn";
+    c.detail = "cannot tell through " + p.via + ": " + p.error;
+    return c;
+  }
+  std::string missing;
+  std::string unreadable;
+  size_t missing_count = 0;
+  for (const control::TableCheck& t : p.tables) {
+    if (t.error.empty()) continue;
+    // PostgreSQL and CockroachDB: relation "x" does not exist; MySQL: Table 'db.x' doesn't exist.
+    if (t.error.find("does not exist") != std::string::npos ||
+        t.error.find("doesn't exist") != std::string::npos) {
+      missing += (missing.empty() ? "" : ", ") + t.name;
+      ++missing_count;
+    } else if (unreadable.empty()) {
+      unreadable = t.name + " (" + t.error + ")";
+    }
+  }
+  if (missing_count > 0) {
+    c.result = "fail";
+    c.detail = std::to_string(missing_count) + " of the " + std::to_string(p.tables.size()) +
+               " tables the application used (in the compatibility report) are missing there: " + missing +
+               ". Create them on the other database (the schema tool's job) and let replication fill them";
+    return c;
+  }
+  if (!unreadable.empty()) {
+    c.result = "warn";
+    c.detail = "cannot read " + unreadable + " through " + p.via;
+    return c;
+  }
+  c.detail = "all " + std::to_string(p.tables.size()) +
+             " tables the application used (in the compatibility report) are there";
+  return c;
+}
+
+// 1234 → "1.2 kB": a slot's lag as an operator reads it.
+std::string bytes_text(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
+    value /= 1000;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
+  return text;
+}
+
+// "; the source of truth is at 0/3000148; slot app_forward (read by app_forward) 1.2 kB behind",
+// or why it could not be read. *abandoned: a slot nobody reads, which keeps its WAL on the
+// source's disk and is usually a replication tool's leftover.
+std::string position_text(const ReplicationProbe& p, bool* abandoned) {
+  *abandoned = false;
+  if (!p.position_error.empty()) return "; the replication position cannot be read: " + p.position_error;
+  std::string text;
+  if (!p.position.position.empty()) text = "; the source of truth is at " + p.position.position;
+  for (const control::ReplicationStream& s : p.position.streams) {
+    const bool unread = !s.active;
+    *abandoned = *abandoned || unread;
+    text += "; slot " + s.name +
+            (unread               ? " (read by nobody)"
+             : s.consumer.empty() ? ""
+                                  : " (read by " + s.consumer + ")") +
+            " " + bytes_text(s.lag_bytes) + " behind";
+  }
+  return text;
+}
+
 ReadinessCheck replication_carries_the_marker(const ReplicationProbe& p) {
   ReadinessCheck c{"replication carries the marker", "pass", ""};
   const std::string table = kMarkerTableName;
+  if (p.skipped) {
+    c.result = "warn";
+    c.detail =
+        "not checked: the orchestrator runs with --skip-replication-check, so a commit will not wait "
+        "for replication either (only right when both databases are one cluster, or nothing replicates)";
+    return c;
+  }
+  bool abandoned = false;
+  const std::string position = position_text(p, &abandoned);
   if (!p.error.empty()) {
     c.result = "fail";
-    c.detail = "through " + p.via + ": " + p.error;
+    c.detail = "through " + p.via + ": " + p.error + position;
     return c;
   }
   if (p.created_on_other) {
@@ -187,18 +288,24 @@ ReadinessCheck replication_carries_the_marker(const ReplicationProbe& p) {
     c.detail = table + " did not exist on the other database and was created there now" +
                (p.created_on_truth ? " (and on the source of truth)" : "") +
                ": the replication tool must carry it (PostgreSQL logical replication: the table in the "
-               "publication, then ALTER SUBSCRIPTION ... REFRESH PUBLICATION); run preflight again";
+               "publication, then ALTER SUBSCRIPTION ... REFRESH PUBLICATION); run preflight again" +
+               position;
     return c;
   }
   const std::string made = p.created_on_truth ? "; " + table + " was created on the source of truth now" : "";
   if (!p.seen) {
     c.result = "fail";
     c.detail = "a marker written through " + p.via + " was not on the other database within " +
-               std::to_string(p.timeout_ms) + " ms: replication is behind or does not carry " + table + made;
+               std::to_string(p.timeout_ms) + " ms: replication is behind or does not carry " + table + made +
+               position;
     return c;
   }
-  c.detail = "a marker written through " + p.via + " reached the other database in " + std::to_string(p.lag_ms) +
-             " ms" + made;
+  c.detail = "a marker written through " + p.via + " reached the other database in " +
+             std::to_string(p.lag_ms) + " ms" + made + position;
+  if (abandoned) {
+    c.result = "warn";
+    c.detail += " (a slot nobody reads keeps WAL on the source's disk until it is dropped)";
+  }
   return c;
 }
 
@@ -212,12 +319,30 @@ std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in) {
   out.push_back(busy_sessions(in));
   out.push_back(held_state(in));
   if (in.transactions.ran) out.push_back(long_transactions(in.transactions));
+  if (in.logins.ran) out.push_back(logins_to_the_other_database(in.logins));
   if (in.replication.ran) out.push_back(replication_carries_the_marker(in.replication));
+  if (in.tables.ran) out.push_back(tables_on_the_other_database(in.tables));
   return out;
 }
 
 void to_json(nlohmann::json& j, const ReadinessCheck& c) {
   j = {{"name", c.name}, {"result", c.result}, {"detail", c.detail}};
+}
+
+void attribute_to_clients(std::vector<control::OpenTransaction>* transactions,
+                          const std::vector<ProxyConnections>& connections) {
+  std::unordered_map<std::string_view, const control::Connection*> by_database_address;
+  for (const auto& proxy : connections) {
+    for (const auto& c : proxy.connections) {
+      if (!c.database_address.empty()) by_database_address.emplace(c.database_address, &c);
+    }
+  }
+  for (auto& t : *transactions) {
+    const auto it = by_database_address.find(t.client);
+    if (it == by_database_address.end()) continue;
+    t.lms_client = it->second->source_address;
+    t.lms_address = it->second->remote_address;
+  }
 }
 
 }  // namespace lms::orchestrator

@@ -29,12 +29,20 @@ struct ReadinessInputs {
   const Attempt* latest = nullptr;  // the latest attempt, if any
   ReplicationProbe replication;
   TransactionsProbe transactions;
+  TablesProbe tables;
+  LoginProbe logins;
   // The gate on the shadow results: fail above this share of compared answers that differed or
   // failed on the target. Unset: any target error fails and mismatches only warn.
   std::optional<double> max_mismatch_rate;
 };
 
 std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in);
+
+// The database sees a proxy's sessions as coming from the proxy: each transaction whose client is a
+// proxy session's own address on its database connection gets that session's application address
+// and the proxy's SQL address (lms_client, lms_address).
+void attribute_to_clients(std::vector<control::OpenTransaction>* transactions,
+                          const std::vector<ProxyConnections>& connections);
 
 void to_json(nlohmann::json& j, const ReadinessCheck& c);
 

@@ -54,6 +54,9 @@ TEST(ReplicationCheck, EachFindingAndItsMessage) {
   ReplicationProbe late = probe_via_a();
   ReplicationProbe broken = probe_via_a();
   broken.error = "permission denied for schema public";
+  ReplicationProbe skipped;
+  skipped.ran = true;
+  skipped.skipped = true;
   struct Case {
     const char* what;
     ReplicationProbe probe;
@@ -66,13 +69,107 @@ TEST(ReplicationCheck, EachFindingAndItsMessage) {
       {"the table was missing on the other database", made_on_other, "fail",
        "did not exist on the other database and was created there now: the replication tool must carry it"},
       {"not seen in time", late, "fail", "was not on the other database within 30000 ms"},
-      {"the marker could not be written", broken, "fail", "through 10.0.0.1:5432: permission denied for schema public"},
+      {"the marker could not be written", broken, "fail",
+       "through 10.0.0.1:5432: permission denied for schema public"},
+      {"the orchestrator skips the check", skipped, "warn",
+       "not checked: the orchestrator runs with --skip-replication-check"},
   };
   for (const Case& c : cases) {
     const ReadinessCheck check = replication_check(c.probe);
     EXPECT_EQ(check.result, c.result) << c.what;
     EXPECT_NE(check.detail.find(c.detail_has), std::string::npos) << c.what << ": " << check.detail;
   }
+}
+
+TEST(ReplicationCheck, ThePositionAndEachSlotsLag) {
+  ReplicationProbe p = probe_via_a();
+  p.seen = true;
+  p.lag_ms = 12;
+  p.position.position = "0/3000148";
+  p.position.streams = {{"app_forward", "app_forward", 1234, true}};
+  ReadinessCheck c = replication_check(p);
+  EXPECT_EQ(c.result, "pass");
+  EXPECT_EQ(
+      c.detail,
+      "a marker written through 10.0.0.1:5432 reached the other database in 12 ms; the source of truth is at "
+      "0/3000148; slot app_forward (read by app_forward) 1.2 kB behind");
+  // A slot nobody reads: the marker arrived another way, and the slot keeps WAL on the source.
+  p.position.streams.push_back({"old_tool", "", 5'300'000'000, false});
+  c = replication_check(p);
+  EXPECT_EQ(c.result, "warn");
+  EXPECT_NE(c.detail.find("; slot old_tool (read by nobody) 5.3 GB behind (a slot nobody reads keeps WAL"),
+            std::string::npos)
+      << c.detail;
+  // Unreadable (a dialect without the call), said, and the check stands on the marker.
+  p.position = {};
+  p.position_error = "the dialect of the source cannot tell its replication position";
+  c = replication_check(p);
+  EXPECT_EQ(c.result, "pass");
+  EXPECT_NE(c.detail.find("; the replication position cannot be read: the dialect"), std::string::npos)
+      << c.detail;
+}
+
+TEST(LoginsCheck, EachProxyThatCannotIsNamedWithTheDatabasesWords) {
+  ReadinessInputs in = one_proxy();
+  const std::string name = "every proxy can log in to the other database";
+  in.logins.ran = true;
+  in.logins.asked = 3;
+  EXPECT_EQ(check_named(in, name).result, "pass");
+  EXPECT_EQ(check_named(in, name).detail, "all 3 proxies logged in");
+  in.logins.failures = {{"10.0.0.2:5432", "password authentication failed for user \"app\""}};
+  EXPECT_EQ(check_named(in, name).result, "fail");
+  EXPECT_EQ(check_named(in, name).detail,
+            "1 of 3 cannot: 10.0.0.2:5432: password authentication failed for user \"app\"");
+}
+
+TEST(TablesCheck, MissingFailsByNameUnreadableWarns) {
+  ReadinessInputs in = one_proxy();
+  const std::string name = "tables the application uses exist on the other database";
+  EXPECT_EQ(check_named(in, name).name, "(missing)") << "run only when the report named tables";
+  in.tables.ran = true;
+  in.tables.via = "10.0.0.1:5432";
+  in.tables.tables = {{"orders", ""}, {"shop.items", ""}};
+  EXPECT_EQ(check_named(in, name).result, "pass");
+  EXPECT_EQ(check_named(in, name).detail,
+            "all 2 tables the application used (in the compatibility report) are there");
+  in.tables.tables.push_back({"audit", "permission denied for table audit"});
+  EXPECT_EQ(check_named(in, name).result, "warn");
+  EXPECT_EQ(check_named(in, name).detail,
+            "cannot read audit (permission denied for table audit) through 10.0.0.1:5432");
+  in.tables.tables.push_back({"promo", "target 10.0.0.2:26257: relation \"promo\" does not exist"});
+  in.tables.tables.push_back({"kv", "Table 'app.kv' doesn't exist"});
+  const ReadinessCheck c = check_named(in, name);
+  EXPECT_EQ(c.result, "fail");
+  EXPECT_NE(
+      c.detail.find("2 of the 5 tables the application used (in the compatibility report) are missing there: "
+                    "promo, kv."),
+      std::string::npos)
+      << c.detail;
+}
+
+TEST(LongTransactions, AProxysSessionIsNamedByTheApplicationsAddress) {
+  std::vector<control::OpenTransaction> open(2);
+  open[0].client = "10.0.0.9:41000";  // a proxy's connection to the database
+  open[1].client = "10.0.0.7:5000";   // someone going around the proxies
+  ProxyConnections proxy;
+  proxy.connections.resize(2);
+  proxy.connections[0].database_address = "10.0.0.9:40999";
+  proxy.connections[1].database_address = "10.0.0.9:41000";
+  proxy.connections[1].source_address = "192.168.1.20:6000";
+  proxy.connections[1].remote_address = "10.0.0.9:5432";
+  attribute_to_clients(&open, {proxy});
+  EXPECT_EQ(open[0].lms_client, "192.168.1.20:6000");
+  EXPECT_EQ(open[0].lms_address, "10.0.0.9:5432");
+  EXPECT_EQ(open[1].lms_client, "");
+
+  ReadinessInputs in = one_proxy();
+  in.transactions.ran = true;
+  in.transactions.min_age_ms = 1000;
+  in.transactions.transactions = open;
+  const ReadinessCheck c = check_named(in, "no long transactions on the source of truth");
+  EXPECT_NE(c.detail.find("from 192.168.1.20:6000 through LMS 10.0.0.9:5432 ("), std::string::npos)
+      << c.detail;
+  EXPECT_NE(c.detail.find("from 10.0.0.7:5000 ("), std::string::npos) << c.detail;
 }
 
 TEST(LongTransactions, NamedWithTheirSessionClientAgeAndStatement) {
@@ -89,7 +186,7 @@ TEST(LongTransactions, NamedWithTheirSessionClientAgeAndStatement) {
   for (int i = 0; i < 4; ++i) {
     in.transactions.transactions.push_back({std::to_string(100 + i), "10.1.1." + std::to_string(i) + ":5000",
                                             "app", "idle in transaction", "UPDATE t SET a = ?",
-                                            uint64_t(95000 - i * 1000)});
+                                            uint64_t(95000 - i * 1000), "", ""});
   }
   in.transactions.transactions[1].client = "";
   c = check_named(in, name);

@@ -97,6 +97,7 @@ class DatabaseLink final : private Connector::Listener, private Stream::Listener
   const lms_dialect_functions* dialect() const { return dialect_; }
   const Endpoint* endpoint() const { return endpoint_; }
   Stream& stream() { return stream_; }
+  const Stream& stream() const { return stream_; }
   bool tls() const { return stream_.tls() != nullptr; }
   // Closes now: nothing more is reported but on_database_closed. Idempotent.
   void close();

@@ -304,6 +304,11 @@ control::Connection Session::describe() const {
   if (uv_tcp_getpeername(client_.tcp(), reinterpret_cast<sockaddr*>(&address), &len) == 0) {
     c.source_address = address_text(address);
   }
+  len = sizeof address;
+  if (database_.stream().has_handle() &&
+      uv_tcp_getsockname(database_.stream().tcp(), reinterpret_cast<sockaddr*>(&address), &len) == 0) {
+    c.database_address = address_text(address);
+  }
   c.user = client_user_;
   c.database = client_database_;
   const std::string& dialect_name = truth_ == kTargetRole ? config.target_dialect : config.source_dialect;

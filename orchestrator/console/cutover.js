@@ -13,7 +13,7 @@ let chartAttempt = 0;
 let checks = null;
 let pending = null;  // {what, since}: a step the orchestrator is still carrying out
 let outcome = null;  // the last step's result, shown until the next one
-let options = { timeout: "30", onTimeout: "end-sessions" };
+let options = { timeout: "30", onTimeout: "end-sessions", preflight: true };
 
 export function unmount() {
   buttons = null;
@@ -48,11 +48,23 @@ async function begin(proxies, truth) {
     : "the sessions still busy are ended with an error, then traffic pauses";
   const ok = await confirmAction("Begin the cutover?",
     `Every one of the ${proxies} proxies stops sending new queries to ${truth}: they wait in the proxies. ` +
+    (options.preflight ? `The preflight checks run first: if one fails, nothing pauses. `
+      : `The preflight checks are skipped. `) +
     `Busy sessions get ${seconds ? seconds + " s" : "as long as they need"} to finish` +
     (seconds ? `; then ${onTimeout}.` : "."), "Begin: pause traffic");
   if (!ok) return;
-  await step("begin", () => post("/v1/cutover/begin", {
-    begin_timeout_ms: Math.round(seconds * 1000), on_begin_timeout: options.onTimeout }));
+  // The orchestrator runs the preflight first, as lms-cli does: when a check fails nothing pauses,
+  // and the checks it ran replace the table above.
+  await step("begin", async () => {
+    try {
+      return await post("/v1/cutover/begin", {
+        begin_timeout_ms: Math.round(seconds * 1000), on_begin_timeout: options.onTimeout,
+        preflight: options.preflight });
+    } catch (e) {
+      if (e.data && e.data.preflight) checks = { ...e.data.preflight, at: new Date() };
+      throw e;
+    }
+  });
 }
 
 async function commit(attempt, truth, other) {
@@ -100,6 +112,8 @@ function makeControls() {
     el("label", {}, "when it expires", el("select", { id: "on-timeout", onchange: (e) => { options.onTimeout = e.target.value; } },
       el("option", { value: "end-sessions", selected: options.onTimeout === "end-sessions" }, "end the busy sessions"),
       el("option", { value: "abort", selected: options.onTimeout === "abort" }, "abort the attempt"))),
+    el("label", {}, el("input", { id: "preflight-first", type: "checkbox", checked: options.preflight,
+      onchange: (e) => { options.preflight = e.target.checked; } }), "preflight first"),
     buttons.begin, buttons.commit, buttons.abort);
 }
 

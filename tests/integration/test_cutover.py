@@ -144,7 +144,10 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
         self.assertEqual((totals["statements_failed"], totals["sessions_ended"]), (0, 0), totals)
         self.assertTrue(record["replication_checked"])
         self.assertLess(record["replication_lag_ms"], 30000)
-        self.assertIsNone(record["preflight"], "no preflight ran before this attempt")
+        # begin ran the preflight before it paused anything, and the record keeps it.
+        self.assertTrue(record["preflight"]["ready"], record["preflight"])
+        check = next(c for c in record["preflight"]["checks"] if c["name"] == "replication carries the marker")
+        self.assertEqual(check["result"], "pass", check)
         table = self.orch.cli("cutover", "get_metadata", "-i", "1").stdout
         self.assertRegex(table, r"LONGEST STALL \| +QUEUED +\| ERROR")
         self.assertRegex(table, r"\d+\.\d ms +\| \d+ requests, \d+ logins")
@@ -244,6 +247,9 @@ class PreflightBeforeThePause(CutoverHarness):
         check = next(c for c in report["checks"] if c["name"] == "replication carries the marker")
         self.assertEqual(check["result"], "pass")
         self.assertRegex(check["detail"], r"reached the other database in \d+ ms")
+        # With where the source stands and how far behind the subscription's slot is.
+        self.assertRegex(check["detail"], r"; the source of truth is at [0-9A-F]+/[0-9A-F]+; slot app_forward "
+                                          r"\(read by app_forward\) \d+(\.\d)? [kMG]?B behind$")
 
         load = cs.Load(self.proxies, seconds=5)
         time.sleep(1.5)
@@ -255,9 +261,68 @@ class PreflightBeforeThePause(CutoverHarness):
         self.assertEqual(failed, 0, "\n".join(outputs))
         self.assertGreater(processed, 50)
         self.assertEqual(self.roles(), ["target"] * 3)
-        # The attempt's record keeps the preflight that came before it.
-        self.assertEqual(attempt["preflight"]["checks"], preflight_checks)
+        # The attempt's record keeps the preflight begin ran, which passed as the one above did.
+        self.assertEqual([(c["name"], c["result"]) for c in attempt["preflight"]["checks"]
+                          if c["name"] != "sessions begin would wait for"],
+                         [(c["name"], c["result"]) for c in preflight_checks
+                          if c["name"] != "sessions begin would wait for"])
         self.assertTrue(attempt["preflight"]["ready"])
+        # The record keeps where the source's WAL stood at the commit, and the slot's lag then.
+        self.assertRegex(attempt["source_position"]["position"], r"^[0-9A-F]+/[0-9A-F]+$")
+        self.assertEqual([s["name"] for s in attempt["source_position"]["streams"]], ["app_forward"])
+
+    def test_a_table_the_application_uses_missing_on_the_target_fails_preflight_by_name(self):
+        # Shadowing shows which tables the application uses; one was never made on the target.
+        self.source.admin(f"CREATE TABLE promo_codes (code text PRIMARY KEY); GRANT ALL ON promo_codes TO {USER}",
+                          db=DATABASE)
+        self.addCleanup(self.source.admin, "DROP TABLE IF EXISTS promo_codes", db=DATABASE)
+        self.addCleanup(self.target.admin, "DROP TABLE IF EXISTS promo_codes", db=DATABASE)
+        self.start_system(proxy_extra=["--shadow-mode", "async"])
+        for sql in ("SELECT count(*) FROM promo_codes", "SELECT abalance FROM pgbench_accounts WHERE aid = 1"):
+            r = psql(self.proxies[0].url(), "-Atc", sql)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.wait_for(lambda: len(json.loads(self.proxies[0].http_get("/v1/shadow/report")[1])["statements"]) >= 2,
+                      "both statements in the report")
+        check = self.tables_check()
+        self.assertEqual(check["result"], "fail", check)
+        self.assertEqual(check["detail"], "1 of the 2 tables the application used (in the compatibility report) are "
+                                          "missing there: promo_codes. Create them on the other database (the "
+                                          "schema tool's job) and let replication fill them")
+        # begin refuses for the same reason, pausing nobody.
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("tables the application uses exist on the other database: 1 of the 2", r.stderr)
+        self.assertEqual({self.proxy_cutover(p)["status"] for p in self.proxies}, {""})
+        # Made on the target, the check passes.
+        self.target.admin(f"CREATE TABLE promo_codes (code text PRIMARY KEY); GRANT ALL ON promo_codes TO {USER}",
+                          db=DATABASE)
+        check = self.tables_check()
+        self.assertEqual((check["result"], check["detail"]),
+                         ("pass", "all 2 tables the application used (in the compatibility report) are there"))
+
+    def test_a_proxy_that_cannot_log_in_to_the_target_fails_preflight_by_name(self):
+        from lmstest import Lms
+        good = cs.proxies_for(self.source, self.target, n=1)[0]
+        bad = Lms(self.source.url(), extra=["--target", self.target.url(password="not-the-password"),
+                                            "--target-dialect", "postgres"], workers=1)
+        for p in (good, bad):
+            self.addCleanup(self._stop_proxy, p)
+        self.orch = Orchestrator([good, bad])
+        self.addCleanup(self._stop_orchestrator, self.orch)
+        report = json.loads(self.orch.cli("cutover", "consistent", "preflight", "-o", "json").stdout)
+        check = next(c for c in report["checks"] if c["name"] == "every proxy can log in to the other database")
+        self.assertEqual(check["result"], "fail", check)
+        self.assertRegex(check["detail"], rf"^1 of 2 cannot: 127\.0\.0\.1:{bad.port}: .*password authentication "
+                                          rf"failed for user \"{USER}\"$")
+        self.assertNotIn("not-the-password", json.dumps(report))
+        r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("every proxy can log in to the other database: 1 of 2 cannot", r.stderr)
+
+    def tables_check(self):
+        report = json.loads(self.orch.cli("cutover", "consistent", "preflight", "-o", "json").stdout)
+        return next(c for c in report["checks"] if c["name"] == "tables the application uses exist on the other "
+                                                                  "database")
 
 
 class PreflightNamesWhatAPauseWouldStallOrLose(CutoverHarness):
@@ -276,10 +341,14 @@ class PreflightNamesWhatAPauseWouldStallOrLose(CutoverHarness):
         checks = {c["name"]: c for c in report["checks"]}
         long = checks["no long transactions on the source of truth"]
         self.assertEqual(long["result"], "fail", long)
-        # The database's own view: its backend, the proxy's connection as the client, the role, the
-        # state, and the statement with its literal hidden as connections list hides it.
+        # The database's own view: its backend, the application's address and the proxy it came
+        # through (the database sees only the proxy), the role, the state, and the statement with
+        # its literal hidden as connections list hides it.
+        client = next(c["source_address"] for c in self.cli_json("connections", "list")
+                      if c["state"] == "in transaction")
         self.assertRegex(long["detail"], r"^1 open longer than 1\.0 s, which a pause would wait for past its "
-                                         r"bound: session \d+ from 127\.0\.0\.1:\d+ \(app, idle in transaction, "
+                                         rf"bound: session \d+ from {re.escape(client)} through LMS "
+                                         rf"127\.0\.0\.1:{self.proxies[0].port} \(app, idle in transaction, "
                                          r"1\.\d s\): INSERT INTO probe VALUES \(\?, \?\)")
         self.assertNotIn("secret-literal", r.stdout)
         lost = checks["sessions that would lose state at the switch"]
@@ -291,12 +360,19 @@ class PreflightNamesWhatAPauseWouldStallOrLose(CutoverHarness):
         conns = self.cli_json("connections", "list")
         self.assertEqual(sorted(c["held_state"] for c in conns if c["held_state"]), ["LISTEN", "temporary table"])
 
+        # begin runs the same checks first and pauses nobody while they fail.
+        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "1s")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("no long transactions on the source of truth: 1 open longer than 1.0 s", r.stderr)
+        self.assertEqual(self.roles(), ["source"] * 3)
+        self.assertEqual({self.proxy_cutover(p)["status"] for p in self.proxies}, {""})
+
         # Begun anyway, with no begin-timeout: the held transaction keeps the pause from completing,
         # and the pause's bound ends the attempt on time; every client carries on on the source.
         load = cs.Load(self.proxies[1:], seconds=6)
         time.sleep(1)
         started = time.time()
-        r = self.orch.cli("cutover", "consistent", "begin", "--max-pause", "3s")
+        r = self.orch.cli("cutover", "consistent", "begin", "--max-pause", "3s", "--skip-preflight")
         took = time.time() - started
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("the pause reached its bound (max-pause 3000 ms) before a commit", r.stderr)
@@ -343,9 +419,14 @@ class CutoverControl(CutoverHarness):
         held = self.held_session(self.proxies[0], "BEGIN;", "INSERT INTO probe VALUES (1, 'held');")
         idle = self.held_session(self.proxies[1], "SET application_name = 'survivor';", "SELECT 1;")
         started = time.time()
-        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "1s")
+        # The operator knows of the held transaction and lets the begin-timeout end it.
+        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "1s", "--skip-preflight")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertGreaterEqual(time.time() - started, 1.0)
+        # While it waited, the progress line named the transaction it waited for, and whose it is.
+        self.assertRegex(r.stderr, r"waiting for 1 busy session on 1 of 3 proxies; oldest transaction \d+\.\d s, "
+                                   rf"127\.0\.0\.1:\d+ through LMS 127\.0\.0\.1:{self.proxies[0].port}: "
+                                   r"INSERT INTO probe VALUES \(\?, \?\)")
         out, err = self.finish_session(held, "COMMIT;")
         self.assertIn("ended for a cutover", err)
         attempt = self.cli_json("cutover", "consistent", "commit")
@@ -365,7 +446,8 @@ class CutoverControl(CutoverHarness):
     def test_begin_timeout_with_abort_fails_and_keeps_the_transaction(self):
         self.start_system()
         held = self.held_session(self.proxies[0], "BEGIN;", "INSERT INTO probe VALUES (2, 'kept');")
-        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "500ms", "--on-begin-timeout", "abort")
+        r = self.orch.cli("cutover", "consistent", "begin", "--begin-timeout", "500ms", "--on-begin-timeout", "abort",
+                          "--skip-preflight")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("begin-timeout", r.stderr)
         out, err = self.finish_session(held, "COMMIT;")
@@ -515,7 +597,16 @@ class CutoverControl(CutoverHarness):
         self.start_system(orchestrator_extra=["--replication-timeout", "1s"])
         self.target.admin("ALTER SUBSCRIPTION lms_forward DISABLE", db=DATABASE)
         self.addCleanup(self.target.admin, "ALTER SUBSCRIPTION lms_forward ENABLE", db=DATABASE)
+        # begin's preflight sees it first and pauses nobody...
         r = self.orch.cli("cutover", "consistent", "begin")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("preflight failed, nothing was paused", r.stderr)
+        self.assertIn("replication carries the marker: a marker written through", r.stderr)
+        self.assertRegex(r.stdout, r"replication carries the marker +\| fail")
+        for p in self.proxies:
+            self.assertEqual(self.proxy_cutover(p)["status"], "")
+        # ...and a begin told to skip it pauses, and the commit is the guard.
+        r = self.orch.cli("cutover", "consistent", "begin", "--skip-preflight")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         r = self.orch.cli("cutover", "consistent", "commit")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)

@@ -209,7 +209,8 @@ class PreflightWithAMysqlSource(Databases):
         long = checks["no long transactions on the source of truth"]
         self.assertEqual(long["result"], "fail", long)
         self.assertRegex(long["detail"], r"^1 open longer than 1\.0 s, which a pause would wait for past its bound: "
-                                         r"session \d+ from 127\.0\.0\.1:\d+ \(app, RUNNING, \d+\.\d s\)")
+                                         r"session \d+ from 127\.0\.0\.1:\d+ through LMS "
+                                         rf"127\.0\.0\.1:{proxy.port} \(app, RUNNING, \d+\.\d s\)")
         self.assertNotIn("secret-literal", r.stdout)
         # The target has no marker table a replication tool carries: made there now, and named.
         marker = checks["replication carries the marker"]

@@ -118,6 +118,8 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           /* 1.7: open transactions, rows written, fence */
                                           NULL,
                                           NULL,
+                                          NULL,
+                                          /* 1.8: replication position */
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

@@ -142,6 +142,13 @@ uint32_t open_transactions_c(const lms_kv* params, size_t count, uint64_t min_ag
   });
 }
 
+uint32_t replication_position_c(const lms_kv* params, size_t count, uint32_t timeout_ms,
+                                const lms_replication_sink* out, char* error, size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return replication_position(to_map(params, count), timeout_ms, *out, reason);
+  });
+}
+
 uint32_t rows_written_c(const lms_kv* params, size_t count, uint32_t timeout_ms, uint64_t* rows, char* error,
                         size_t error_cap) {
   return sdk::status_call(error, error_cap, [&](std::string* reason) {
@@ -323,6 +330,7 @@ lms_dialect_functions make_dialect_functions() {
   f.execute = execute_c;
   f.open_transactions = open_transactions_c;
   f.rows_written = rows_written_c;
+  f.replication_position = replication_position_c;
   f.fence = fence_c;
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;

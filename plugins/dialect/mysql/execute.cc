@@ -157,6 +157,31 @@ uint32_t rows_written(const std::map<std::string, std::string>& params, uint32_t
   return LMS_OK;
 }
 
+uint32_t replication_position(const std::map<std::string, std::string>& params, uint32_t timeout_ms,
+                              const lms_replication_sink& out, std::string* error) {
+  Connection c = connect(params, timeout_ms, error);
+  if (!c) return LMS_ERR_UNAVAILABLE;
+  // MySQL 8.4 renamed the statement; MariaDB and older MySQL know only the first name.
+  static constexpr std::string_view kOld = "SHOW MASTER STATUS";
+  static constexpr std::string_view kNew = "SHOW BINARY LOG STATUS";
+  if (mysql_real_query(c.get(), kOld.data(), kOld.size()) != 0 &&
+      mysql_real_query(c.get(), kNew.data(), kNew.size()) != 0) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> result(mysql_store_result(c.get()),
+                                                                  mysql_free_result);
+  if (!result) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  MYSQL_ROW row = mysql_fetch_row(result.get());
+  std::string position;
+  if (row != nullptr && row[0] != nullptr && row[1] != nullptr) position = std::string(row[0]) + ":" + row[1];
+  out.position(out.ctx, lms_str{position.data(), position.size()});
+  return LMS_OK;
+}
+
 uint32_t fence(const std::map<std::string, std::string>& params, bool on, uint32_t timeout_ms,
                std::string* error) {
   Connection c = connect(params, timeout_ms, error);

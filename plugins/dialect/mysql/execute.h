@@ -23,6 +23,10 @@ uint32_t open_transactions(const std::map<std::string, std::string>& params, uin
 // InnoDB's count of rows inserted, updated and deleted, server-wide.
 uint32_t rows_written(const std::map<std::string, std::string>& params, uint32_t timeout_ms, uint64_t* rows,
                       std::string* error);
+// The binary log's coordinates, file:position (none when the server keeps no binary log). Replicas
+// pull the binlog and confirm nothing to the source, so no stream's lag can be read here.
+uint32_t replication_position(const std::map<std::string, std::string>& params, uint32_t timeout_ms,
+                              const lms_replication_sink& out, std::string* error);
 // read_only on (or off).
 uint32_t fence(const std::map<std::string, std::string>& params, bool on, uint32_t timeout_ms,
                std::string* error);

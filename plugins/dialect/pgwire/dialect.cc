@@ -203,6 +203,13 @@ uint32_t rows_written_c(const lms_kv* params, size_t count, uint32_t timeout_ms,
   });
 }
 
+uint32_t replication_position_c(const lms_kv* params, size_t count, uint32_t timeout_ms,
+                                const lms_replication_sink* out, char* error, size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return replication_position(params, count, timeout_ms, *out, reason);
+  });
+}
+
 uint32_t fence_c(const lms_kv* params, size_t count, uint8_t on, uint32_t timeout_ms, char* error,
                  size_t error_cap) {
   return sdk::status_call(error, error_cap, [&](std::string* reason) {
@@ -297,6 +304,8 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavo
   if (flavor == Flavor::kPostgres) {
     f.rows_written = rows_written_c;
     f.fence = fence_c;
+    // CockroachDB has no WAL position or slots to read (its changefeeds keep their own).
+    f.replication_position = replication_position_c;
   }
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;

@@ -139,6 +139,46 @@ uint32_t rows_written(const lms_kv* params, size_t count, uint32_t timeout_ms, u
   return LMS_OK;
 }
 
+uint32_t replication_position(const lms_kv* params, size_t count, uint32_t timeout_ms,
+                              const lms_replication_sink& out, std::string* error) {
+  Connection conn = connect(params, count, timeout_ms, error);
+  if (!conn) return LMS_ERR_UNAVAILABLE;
+  // A standby writes no WAL of its own: what it has replayed is where it stands, and its slots (if
+  // any) are not the ones a migration reads.
+  Result position(PQexec(conn.get(),
+                         "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+                         " ELSE pg_current_wal_lsn() END::text, pg_is_in_recovery()::text"),
+                  PQclear);
+  if (PQresultStatus(position.get()) != PGRES_TUPLES_OK) return statement_failed(position.get(), error);
+  if (PQntuples(position.get()) != 1) {
+    *error = "no WAL position";
+    return LMS_ERR_INVALID;
+  }
+  out.position(out.ctx, cell(position.get(), 0, 0));
+  if (std::string_view(PQgetvalue(position.get(), 0, 1)) == "true") return LMS_OK;
+  // Logical slots of this database (a subscription's) and physical ones: the bytes of WAL written
+  // that the reader has not confirmed (a logical slot's confirmed_flush_lsn; a physical one has
+  // only restart_lsn). A slot nobody reads holds WAL on the source's disk until it is dropped.
+  Result slots(PQexec(conn.get(),
+                      "SELECT s.slot_name::text, COALESCE(r.application_name, ''), s.active::text,"
+                      " GREATEST(COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(),"
+                      " COALESCE(s.confirmed_flush_lsn, s.restart_lsn)), 0), 0)::bigint::text"
+                      " FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid"
+                      " WHERE s.database IS NULL OR s.database = current_database() ORDER BY s.slot_name"),
+               PQclear);
+  if (PQresultStatus(slots.get()) != PGRES_TUPLES_OK) return statement_failed(slots.get(), error);
+  for (int row = 0; row < PQntuples(slots.get()); ++row) {
+    lms_replication_stream s{};
+    s.struct_size = sizeof s;
+    s.name = cell(slots.get(), row, 0);
+    s.consumer = cell(slots.get(), row, 1);
+    s.active = std::string_view(PQgetvalue(slots.get(), row, 2)) == "true" ? 1 : 0;
+    s.lag_bytes = std::strtoull(PQgetvalue(slots.get(), row, 3), nullptr, 10);
+    out.stream(out.ctx, &s);
+  }
+  return LMS_OK;
+}
+
 uint32_t fence(const lms_kv* params, size_t count, bool on, uint32_t timeout_ms, std::string* error) {
   Connection conn = connect(params, count, timeout_ms, error);
   if (!conn) return LMS_ERR_UNAVAILABLE;

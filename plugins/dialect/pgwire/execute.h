@@ -18,6 +18,10 @@ uint32_t open_transactions(const lms_kv* params, size_t count, uint64_t min_age_
 // The database's count of rows inserted, updated and deleted (pg_stat_database).
 uint32_t rows_written(const lms_kv* params, size_t count, uint32_t timeout_ms, uint64_t* rows,
                       std::string* error);
+// The WAL position (the replay position on a standby) and the database's replication slots with
+// how far behind their readers are.
+uint32_t replication_position(const lms_kv* params, size_t count, uint32_t timeout_ms,
+                              const lms_replication_sink& out, std::string* error);
 // New sessions' transactions read-only by default and the open sessions ended (on), or undone.
 uint32_t fence(const lms_kv* params, size_t count, bool on, uint32_t timeout_ms, std::string* error);
 

@@ -32,6 +32,11 @@
  *        carries); after it, the old database watched and fenced: lms_control_other_rows_written
  *        and lms_control_fence_other; lms_control_cutover's record of what an attempt cost clients
  *        (longest stall, queued requests and logins, sessions ended, statements replayed).
+ *   1.5  what ties the database's view to the proxy's: lms_control_connection.database_address (the
+ *        session's own address on its database connection, which the database lists as the
+ *        client); lms_control_get_replication_position (the source of truth's WAL LSN or binlog
+ *        coordinates, and each replication slot's lag in bytes); lms_control_check_other_tables
+ *        (whether the other database has the tables the application uses).
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -44,7 +49,7 @@ extern "C" {
 #endif
 
 #define LMS_CONTROL_ABI_MAJOR 1u
-#define LMS_CONTROL_ABI_MINOR 4u
+#define LMS_CONTROL_ABI_MINOR 5u
 
 #if defined(_WIN32)
 #define LMS_CONTROL_EXPORT __declspec(dllexport)
@@ -122,6 +127,9 @@ typedef struct lms_control_connection {
   /* 1.4: the kinds of state the session holds that a cutover cannot carry to the other database,
    * comma-separated ("temporary table, LISTEN"); "" when none. */
   const char* held_state;
+  /* 1.5: the proxy's own address on the session's connection to the source of truth, host:port, as
+   * the database lists its clients (pg_stat_activity, the process list); "" while there is none. */
+  const char* database_address;
 } lms_control_connection;
 
 typedef struct lms_control_connections {
@@ -226,6 +234,47 @@ LMS_CONTROL_EXPORT uint8_t lms_control_other_rows_written(lms_control* control, 
  * (PostgreSQL: new transactions read-only by default; MySQL: read_only), leaving replication's
  * workers alone; on = 0 undoes it. Returns 1 on success. */
 LMS_CONTROL_EXPORT uint8_t lms_control_fence_other(lms_control* control, uint8_t on, char** errptr);
+
+/* 1.5: where the source of truth stands in its change stream, and the replication streams that
+ * read it (PostgreSQL's slots; none for MySQL, whose replicas confirm nothing to the source). */
+typedef struct lms_control_replication_stream {
+  uint32_t struct_size;
+  const char* name;     /* the slot's name */
+  const char* consumer; /* who reads it now (a subscription's application_name); "" when nobody */
+  uint64_t lag_bytes;   /* changes written that its reader has not confirmed */
+  uint8_t active;
+} lms_control_replication_stream;
+
+typedef struct lms_control_replication_position {
+  uint32_t struct_size;
+  const char* position; /* "0/3000148" (PostgreSQL), "binlog.000003:1547" (MySQL); "" when none is kept */
+  size_t stream_count;
+  const lms_control_replication_stream* streams;
+} lms_control_replication_position;
+
+LMS_CONTROL_EXPORT lms_control_replication_position* lms_control_get_replication_position(
+    lms_control* control, char** errptr);
+LMS_CONTROL_EXPORT void lms_control_replication_position_destroy(lms_control_replication_position* position);
+
+/* 1.5: reads each named table on the other database (as the application would name it: `orders`,
+ * `shop.orders`, `"Order"`; at most 64, no other characters than an identifier's, dots and quotes),
+ * answering per table with the database's own error, "" when it could be read. */
+typedef struct lms_control_table_check {
+  uint32_t struct_size;
+  const char* name;
+  const char* error;
+} lms_control_table_check;
+
+typedef struct lms_control_table_checks {
+  uint32_t struct_size;
+  size_t count;
+  const lms_control_table_check* items;
+} lms_control_table_checks;
+
+LMS_CONTROL_EXPORT lms_control_table_checks* lms_control_check_other_tables(lms_control* control,
+                                                                            const char* const* names,
+                                                                            size_t count, char** errptr);
+LMS_CONTROL_EXPORT void lms_control_table_checks_destroy(lms_control_table_checks* checks);
 
 /* 1.2: the proxy's compatibility report as JSON text (what its HTTP port serves at
  * /v1/shadow/report: statements normalized, never a literal), malloc'd; free with

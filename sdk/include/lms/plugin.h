@@ -45,6 +45,9 @@
  *        open_transactions (the transactions open on a database for longer than a bound); after
  *        it, the old database watched and fenced: rows_written (the database's own count of rows
  *        written) and fence (refuse ordinary sessions' writes, or stop refusing them).
+ *   1.8  replication_position: where the database's change stream stands (PostgreSQL's WAL LSN,
+ *        MySQL's binlog coordinates) and how far behind each replication slot's reader is, in
+ *        bytes: for a preflight's replication check and the cutover record.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -57,7 +60,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 7u
+#define LMS_PLUGIN_ABI_MINOR 8u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -316,6 +319,24 @@ typedef struct lms_transaction_sink {
   void* ctx;
   void (*emit)(void* ctx, const lms_open_transaction* transaction);
 } lms_transaction_sink;
+
+/* 1.8: one reader of a database's change stream, as the database reports it (a PostgreSQL
+ * replication slot). */
+typedef struct lms_replication_stream {
+  uint32_t struct_size;
+  lms_str name;       /* the slot's name */
+  lms_str consumer;   /* who reads it now (a subscription's application_name); empty when nobody does */
+  uint64_t lag_bytes; /* changes written that its reader has not confirmed yet */
+  uint8_t active;     /* a reader is connected */
+} lms_replication_stream;
+
+typedef struct lms_replication_sink {
+  void* ctx;
+  /* Once: the database's position in its change stream, in its own notation ("0/3000148",
+   * "binlog.000003:1547"); empty when it keeps none (MySQL without a binary log). */
+  void (*position)(void* ctx, lms_str position);
+  void (*stream)(void* ctx, const lms_replication_stream* stream);
+} lms_replication_sink;
 
 /* An error the core wants a client to see, encoded by the dialect. */
 typedef struct lms_error {
@@ -602,6 +623,14 @@ typedef struct lms_dialect_functions {
    * dialect cannot fence. */
   uint32_t (*fence)(const lms_kv* params, size_t param_count, uint8_t on, uint32_t timeout_ms, char* error,
                     size_t error_cap);
+
+  /* 1.8 ------------------------------------------------------------------------------------------ */
+
+  /* Reports, through `out` (borrowed for each call only), the database's position in its change
+   * stream and the replication streams reading it, on a fresh connection with `params`. Blocking:
+   * control thread only. NULL: the dialect cannot tell. */
+  uint32_t (*replication_position)(const lms_kv* params, size_t param_count, uint32_t timeout_ms,
+                                   const lms_replication_sink* out, char* error, size_t error_cap);
 } lms_dialect_functions;
 
 
