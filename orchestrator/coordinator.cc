@@ -363,6 +363,21 @@ const ProxyStatus* preflight_proxy(const std::vector<ProxyStatus>& proxies) {
   return nullptr;
 }
 
+// Runs ask(client) with a client of the proxy a preflight asks the databases through, naming it in
+// *via; without one, says so in *error.
+template <typename Ask>
+void ask_through_one(const std::vector<ProxyStatus>& proxies, const CoordinatorConfig& config,
+                     std::string* via, std::string* error, Ask&& ask) {
+  const ProxyStatus* proxy = preflight_proxy(proxies);
+  if (proxy == nullptr) {
+    *error = "no proxy answers with a target configured";
+    return;
+  }
+  *via = proxy->status.sql_address;
+  ProxyClient client(proxy->control_address, config.tls, config.proxy_timeout_ms);
+  ask(client);
+}
+
 }  // namespace
 
 TransactionsProbe Coordinator::probe_transactions(const std::vector<ProxyStatus>& proxies,
@@ -370,14 +385,9 @@ TransactionsProbe Coordinator::probe_transactions(const std::vector<ProxyStatus>
   TransactionsProbe probe;
   probe.ran = true;
   probe.min_age_ms = min_age_ms;
-  const ProxyStatus* via = preflight_proxy(proxies);
-  if (via == nullptr) {
-    probe.error = "no proxy answers with a target configured";
-    return probe;
-  }
-  probe.via = via->status.sql_address;
-  ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
-  client.open_transactions(min_age_ms, &probe.transactions, &probe.error);
+  ask_through_one(proxies, config_, &probe.via, &probe.error, [&](ProxyClient& client) {
+    client.open_transactions(min_age_ms, &probe.transactions, &probe.error);
+  });
   return probe;
 }
 
@@ -392,8 +402,7 @@ LoginProbe Coordinator::probe_logins(const std::vector<ProxyStatus>& proxies) {
     // (the replication check says so), which still proves the login.
     std::vector<control::TableCheck> checks;
     if (!client.check_other_tables({kMarkerTableName}, &checks, &errors[i])) return;
-    if (!checks.empty() && checks.front().error.find("does not exist") == std::string::npos &&
-        checks.front().error.find("doesn't exist") == std::string::npos) {
+    if (!checks.empty() && !checks.front().error.empty() && !names_a_missing_table(checks.front().error)) {
       errors[i] = checks.front().error;
     }
   });
@@ -409,14 +418,9 @@ TablesProbe Coordinator::probe_tables(const std::vector<ProxyStatus>& proxies,
                                       const std::vector<std::string>& names) {
   TablesProbe probe;
   probe.ran = true;
-  const ProxyStatus* via = preflight_proxy(proxies);
-  if (via == nullptr) {
-    probe.error = "no proxy answers with a target configured";
-    return probe;
-  }
-  probe.via = via->status.sql_address;
-  ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
-  client.check_other_tables(names, &probe.tables, &probe.error);
+  ask_through_one(proxies, config_, &probe.via, &probe.error, [&](ProxyClient& client) {
+    client.check_other_tables(names, &probe.tables, &probe.error);
+  });
   return probe;
 }
 
@@ -428,23 +432,18 @@ ReplicationProbe Coordinator::probe_replication(const std::vector<ProxyStatus>& 
     probe.skipped = true;
     return probe;
   }
-  const ProxyStatus* via = preflight_proxy(proxies);
-  if (via == nullptr) {
-    probe.error = "no proxy answers with a target configured";
-    return probe;
-  }
-  probe.via = via->status.sql_address;
-  ProxyClient client(via->control_address, config_.tls, config_.proxy_timeout_ms);
-  client.replication_position(&probe.position, &probe.position_error);
-  if (!client.replication_prepare(&probe.created_on_truth, &probe.created_on_other, &probe.error)) return probe;
-  if (probe.created_on_other) return probe;  // nothing can carry a marker there yet
-  const std::string token = "preflight-" + random_token(0).substr(std::string("cutover-0-").size());
-  if (!client.replication_mark(token, &probe.error)) return probe;
-  std::string last_error;
-  probe.seen =
-      wait_for_marker(client, token, Clock::now() + std::chrono::milliseconds(config_.replication_timeout_ms),
-                      &probe.lag_ms, &last_error);
-  if (!probe.seen && !last_error.empty()) probe.error = last_error;
+  ask_through_one(proxies, config_, &probe.via, &probe.error, [&](ProxyClient& client) {
+    client.replication_position(&probe.position, &probe.position_error);
+    if (!client.replication_prepare(&probe.created_on_truth, &probe.created_on_other, &probe.error)) return;
+    if (probe.created_on_other) return;  // nothing can carry a marker there yet
+    const std::string token = "preflight-" + random_token(0).substr(std::string("cutover-0-").size());
+    if (!client.replication_mark(token, &probe.error)) return;
+    std::string last_error;
+    probe.seen = wait_for_marker(client, token,
+                                 Clock::now() + std::chrono::milliseconds(config_.replication_timeout_ms),
+                                 &probe.lag_ms, &last_error);
+    if (!probe.seen && !last_error.empty()) probe.error = last_error;
+  });
   return probe;
 }
 

@@ -60,6 +60,13 @@ struct TablesProbe {
   std::vector<control::TableCheck> tables;
 };
 
+// Whether a database's error says the table is not there (PostgreSQL and CockroachDB: relation "x"
+// does not exist; MySQL: Table 'db.x' doesn't exist), rather than that it may not be read.
+inline bool names_a_missing_table(const std::string& error) {
+  return error.find("does not exist") != std::string::npos ||
+         error.find("doesn't exist") != std::string::npos;
+}
+
 // Whether each proxy can log in to the other database, as its sessions must at the switch: its SQL
 // address and why not ("" when it could).
 struct LoginProbe {

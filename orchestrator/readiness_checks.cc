@@ -204,9 +204,7 @@ ReadinessCheck tables_on_the_other_database(const TablesProbe& p) {
   size_t missing_count = 0;
   for (const control::TableCheck& t : p.tables) {
     if (t.error.empty()) continue;
-    // PostgreSQL and CockroachDB: relation "x" does not exist; MySQL: Table 'db.x' doesn't exist.
-    if (t.error.find("does not exist") != std::string::npos ||
-        t.error.find("doesn't exist") != std::string::npos) {
+    if (names_a_missing_table(t.error)) {
       missing += (missing.empty() ? "" : ", ") + t.name;
       ++missing_count;
     } else if (unreadable.empty()) {
