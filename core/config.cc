@@ -51,6 +51,12 @@ const std::vector<Setting> kSettings = {
      "file of the users who may log in, one per line: \"name\" \"SCRAM-SHA-256$...\" (PostgreSQL's stored "
      "verifier, as in pg_authid or a PgBouncer userlist; never a password). Without it, clients log in as "
      "the source connection string's user"},
+    {"auth-query", "",
+     "SQL the source database answers with the users who may log in and their stored verifiers, one row "
+     "each (name, verifier), run over the source connection string's account at start and every "
+     "auth-refresh; 'default' reads pg_authid (superuser only; see the README for a SECURITY DEFINER "
+     "function). Each user then reaches the databases as itself"},
+    {"auth-refresh", "10000", "milliseconds between two reads of auth-query"},
     {"ssl-cert", "", "certificate (PEM, with its chain) clients' TLS is served with; also LMS_SSL_CERT"},
     {"ssl-key", "", "key of ssl-cert (PEM); also LMS_SSL_KEY"},
     {"ssl-ca", "", "CA of the client certificates client-tls verify requires; also LMS_SSL_CA"},
@@ -375,6 +381,16 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   if (!c.auth_file.empty() && c.auth_method != "scram-sha-256") {
     return bad("auth-file", "holds SCRAM verifiers: it needs auth-method scram-sha-256");
   }
+  c.auth_query = values["auth-query"].value;
+  if (!c.auth_query.empty() && !c.auth_file.empty()) {
+    return bad("auth-query", "reads the users from the database: it cannot go with auth-file");
+  }
+  if (!c.auth_query.empty() && c.auth_method != "scram-sha-256") {
+    return bad("auth-query", "logs each user in with its SCRAM verifier: it needs auth-method scram-sha-256");
+  }
+  const auto auth_refresh = parse_unsigned(values["auth-refresh"].value, 100, 3600000);
+  if (!auth_refresh) return bad("auth-refresh", "must be a number of milliseconds from 100 to 3600000");
+  c.auth_refresh_ms = *auth_refresh;
   c.ssl_cert = values["ssl-cert"].value;
   c.ssl_key = values["ssl-key"].value;
   c.ssl_ca = values["ssl-ca"].value;

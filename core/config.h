@@ -46,6 +46,8 @@ struct Config {
   std::string control_tls_ca;  // CA of the client certificates the control API requires
   bool allow_insecure_control = false;
   std::string auth_file;  // users and SCRAM verifiers; empty: the source's user only
+  std::string auth_query;  // the users and verifiers, read from the source ("default": pg_authid)
+  uint32_t auth_refresh_ms = 10000;
   std::string ssl_cert;   // TLS with clients
   std::string ssl_key;
   std::string ssl_ca;

@@ -29,6 +29,21 @@ std::vector<lms_kv> Endpoint::kvs() const {
   return out;
 }
 
+std::vector<lms_kv> login_params(const Endpoint& endpoint, const Params& credentials, const Params& startup) {
+  std::vector<lms_kv> out;
+  out.reserve(endpoint.params.size() + credentials.size() + startup.size());
+  auto add = [&out](const std::string& k, const std::string& v) {
+    out.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  };
+  for (const auto& [k, v] : endpoint.params) {
+    if (!credentials.empty() && (k == "user" || k == "password")) continue;
+    add(k, v);
+  }
+  for (const auto& [k, v] : credentials) add(k, v);
+  for (const auto& [k, v] : startup) add(k, v);
+  return out;
+}
+
 std::optional<Endpoint> parse_endpoint(const lms_dialect_functions* dialect, const std::string& text,
                                        std::string* error) {
   Endpoint e;

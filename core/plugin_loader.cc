@@ -201,6 +201,10 @@ bool has_replication_position(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, replication_position) && f->replication_position != nullptr;
 }
 
+bool has_list_logins(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, list_logins) && f->list_logins != nullptr;
+}
+
 size_t cancel_key_shown(const lms_dialect_functions* f) {
   if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
   return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;

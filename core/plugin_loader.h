@@ -72,6 +72,8 @@ bool has_rows_written(const lms_dialect_functions* f);
 bool has_fence(const lms_dialect_functions* f);
 // ABI 1.8: the database's position in its change stream and its replication slots.
 bool has_replication_position(const lms_dialect_functions* f);
+// ABI 1.9: the users a database lets log in, with their verifiers (auth-query).
+bool has_list_logins(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

@@ -79,18 +79,12 @@ bool Proxy::start(std::string* error) {
     return false;
   }
   if (!setup_tls(error)) return false;
+  AuthUsers listed;
   if (!config_.auth_file.empty()) {
     auto users = read_auth_file(config_.auth_file, error);
     if (!users) return false;
-    auth_users_ = std::move(*users);
-    static constexpr std::string_view kUser = "auth_user";
-    static constexpr std::string_view kVerifier = "auth_verifier";
-    for (const auto& [name, verifier] : auth_users_) {
-      shared_.front_settings.push_back({{kUser.data(), kUser.size()}, {name.data(), name.size()}});
-      shared_.front_settings.push_back(
-          {{kVerifier.data(), kVerifier.size()}, {verifier.data(), verifier.size()}});
-    }
-    spdlog::info("{} users may log in (auth file {})", auth_users_.size(), config_.auth_file);
+    listed = std::move(*users);
+    spdlog::info("{} users may log in (auth file {})", listed.size(), config_.auth_file);
   }
 
   shared_.config = &config_;
@@ -103,17 +97,27 @@ bool Proxy::start(std::string* error) {
     shared_.shadow_state = shadow_state_;
     if (!setup_validation(error)) return false;
   }
-  // Clients authenticate as the source's user with the source's password, unless configured
-  // otherwise; the dialect runs the exchange.
-  // (The strings are borrowed from source_ and config_, which outlive every session.)
-  static constexpr std::string_view kAuthMethod = "auth_method";
+  // Clients authenticate as the source's user with the source's password, unless users are listed
+  // (auth-file, auth-query); the dialect runs the exchange.
   for (const auto& [key, value] : source_.params) {
-    if (key == "user" || key == "password") {
-      shared_.front_settings.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
+    if (key == "user" || key == "password") front_base_.emplace_back(key, value);
+  }
+  front_base_.emplace_back("auth_method", config_.auth_method);
+  shared_.front_settings.store(std::make_shared<const FrontSettings>(front_base_, listed));
+  if (!config_.auth_query.empty()) {
+    if (!has_list_logins(shared_.dialect)) {
+      *error = "auth-query: the source's dialect cannot list its users";
+      return false;
+    }
+    logins_ = std::make_unique<LoginRefresher>(
+        shared_.dialect, source_, config_.auth_query, config_.auth_refresh_ms, [this](const AuthUsers& users) {
+          shared_.front_settings.store(std::make_shared<const FrontSettings>(front_base_, users));
+        });
+    if (!logins_->load(error)) {
+      *error = "auth-query: cannot read the users from the source " + source_.describe() + ": " + *error;
+      return false;
     }
   }
-  shared_.front_settings.push_back(
-      {{kAuthMethod.data(), kAuthMethod.size()}, {config_.auth_method.data(), config_.auth_method.size()}});
 
   for (unsigned i = 0; i < config_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(shared_, i));
@@ -146,6 +150,7 @@ bool Proxy::start(std::string* error) {
   }
   for (auto& w : workers_) w->start();
   http_->start();
+  if (logins_) logins_->start();
   spdlog::info(
       "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, {} workers, {} on {}:{})",
       LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
@@ -158,6 +163,7 @@ bool Proxy::start(std::string* error) {
 }
 
 void Proxy::stop() {
+  logins_.reset();  // its thread ends before what it publishes to
   if (http_) http_->stop();
   if (cutover_) cutover_->stop();
   for (auto& w : workers_) w->stop();
@@ -223,8 +229,7 @@ bool Proxy::setup_tls(std::string* error) {
   const std::string_view mode = client_tls_->mode == ClientTlsMode::kOff  ? "off"
                                 : client_tls_->mode == ClientTlsMode::kOn ? "on"
                                                                           : "require";
-  tls_setting_ = std::string(mode);
-  shared_.front_settings.push_back({{kTls.data(), kTls.size()}, {tls_setting_.data(), tls_setting_.size()}});
+  front_base_.emplace_back(std::string(kTls), std::string(mode));
   return true;
 }
 

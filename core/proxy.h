@@ -14,6 +14,7 @@
 #include "cutover.h"
 #include "endpoint.h"
 #include "http_server.h"
+#include "login_refresher.h"
 #include "plugin_loader.h"
 #include "loop/worker.h"
 
@@ -48,10 +49,10 @@ class Proxy {
   std::optional<LoadedPlugin> shadow_;
   void* shadow_state_ = nullptr;
   std::unique_ptr<ClientTls> client_tls_;
-  std::string tls_setting_;
-  std::vector<std::pair<std::string, std::string>>
-      auth_users_;  // borrowed by shared_.front_settings  // the front handshake's "tls" setting, borrowed by
-                    // shared_
+  // The front handshake's settings but the users (auth method, the source's user and password,
+  // TLS), which every published FrontSettings starts from.
+  std::vector<std::pair<std::string, std::string>> front_base_;
+  std::unique_ptr<LoginRefresher> logins_;  // auth-query
   Endpoint source_;
   std::optional<Endpoint> target_;
   ProxyShared shared_;

@@ -8,11 +8,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "cancel_registry.h"
 #include "config.h"
 #include "endpoint.h"
+#include "front_settings.h"
 #include "tls_context.h"
 #include "validation.h"
 
@@ -48,7 +50,9 @@ struct ProxyShared {
   bool translated(uint8_t role) const { return role == kTargetRole && target_translated; }
   const lms_shadow_functions* shadow = nullptr;
   void* shadow_state = nullptr;
-  std::vector<lms_kv> front_settings;  // auth_method, user, password for the client handshake
+  // What each client's handshake is made with (auth method, who may log in, TLS); replaced whole
+  // when auth-query reads the users again.
+  std::atomic<std::shared_ptr<const FrontSettings>> front_settings;
   ValidationSettings validation;
   const ClientTls* client_tls = nullptr;  // TLS with clients; never null once running
   CancelRegistry cancels;

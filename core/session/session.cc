@@ -74,7 +74,8 @@ void Session::accept_from(Worker& worker, uv_stream_t* listener) {
   // Over the limit, the client is still answered in protocol order (an SSLRequest first wants its
   // one byte) and refused once it has logged in; a cancel request still gets through.
   s->over_limit_ = open >= shared.config->max_connections;
-  s->front_ = s->dialect_->front_create(shared.front_settings.data(), shared.front_settings.size());
+  const std::shared_ptr<const FrontSettings> settings = shared.front_settings.load();
+  s->front_ = s->dialect_->front_create(settings->kvs().data(), settings->kvs().size());
   if (s->front_ == nullptr) {
     s->close_now();
     return;
@@ -189,6 +190,9 @@ void Session::run_front() {
         close_after_flush();
         return;
       }
+      for (size_t i = 0; i < result.credential_count; ++i) {
+        credentials_.emplace_back(to_string(result.credentials[i].key), to_string(result.credentials[i].value));
+      }
       for (size_t i = 0; i < result.startup_param_count; ++i) {
         const lms_kv& kv = result.startup_params[i];
         startup_params_.emplace_back(to_string(kv.key), to_string(kv.value));
@@ -247,13 +251,14 @@ void Session::run_front() {
 void Session::start_backend() {
   truth_ = shared_.truth.load();
   back_dialect_ = shared_.dialect_of(truth_);
-  // The database's own connection parameters, then what the client asked for at startup.
-  auto params = shared_.endpoint(truth_).kvs();
-  // A database of another protocol is given only what it understands alike.
-  const auto startup = shared_.translated(truth_) ? translated_startup(startup_params_) : startup_params_;
-  for (const auto& [key, value] : startup) {
-    params.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
-  }
+  // The database's own connection parameters, the client's credentials when its login gave any,
+  // then what the client asked for at startup. A database of another protocol is given only what
+  // it understands alike, and no credential of the client's protocol.
+  const bool translated = shared_.translated(truth_);
+  const Params startup = translated ? translated_startup(startup_params_) : startup_params_;
+  static const Params kNone;
+  const Params& credentials = translated ? kNone : credentials_;  // a reference: params borrow from it
+  const auto params = login_params(shared_.endpoint(truth_), credentials, startup);
   if (take_kept_server(params)) return;
   phase_ = Phase::kConnecting;
   ++handles_open_;  // the link, until on_database_closed

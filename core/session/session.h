@@ -230,6 +230,9 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
 
   // Shadowing.
   std::vector<std::pair<std::string, std::string>> startup_params_;  // for the target's handshake
+  // What the client's authentication yielded that logs in as its own user (plugin ABI 1.9); empty:
+  // the connection strings' accounts. Never logged or shown.
+  std::vector<std::pair<std::string, std::string>> credentials_;
   std::unique_ptr<ShadowLink> link_;
   ShadowRouter router_;  // what of the client's requests reaches link_, and when
   Chunk* held_ = nullptr;  // source bytes held while the front request waits for the target

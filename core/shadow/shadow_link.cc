@@ -16,7 +16,8 @@ constexpr uint64_t kMaxKeptError = 64 * 1024;
 }  // namespace
 
 ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
-                       std::vector<std::pair<std::string, std::string>> startup, uint64_t session_id,
+                       std::vector<std::pair<std::string, std::string>> startup,
+                       std::vector<std::pair<std::string, std::string>> credentials, uint64_t session_id,
                        uint8_t role, const std::vector<std::pair<std::string, std::string>>& statements)
     : owner_(owner),
       worker_(worker),
@@ -26,6 +27,7 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
       answer_dialect_(worker.shared().translated(role) ? worker.shared().dialect : dialect_),
       session_id_(session_id),
       startup_(std::move(startup)),
+      credentials_(worker.shared().translated(role) ? Params() : std::move(credentials)),
       database_(worker.loop(), worker.pool(), *this),
       scanner_(answer_dialect_, LMS_FROM_SERVER),
       sent_scanner_(answer_dialect_, LMS_FROM_CLIENT) {
@@ -59,8 +61,7 @@ void ShadowLink::connect() {
   // Connecting counts against the deadline too: a target that never accepts must not hold waits.
   uv_timer_start(&deadline_, &ShadowLink::on_deadline, shared_.config->shadow_timeout_ms, 0);
   database_.set_queue_limit(shared_.config->buffer_limit);
-  std::vector<lms_kv> params = target_.kvs();
-  for (const auto& [k, v] : startup_) params.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  const std::vector<lms_kv> params = login_params(target_, credentials_, startup_);
   database_.connect(target_, dialect_, params, 0);
 }
 

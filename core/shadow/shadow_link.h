@@ -51,8 +51,9 @@ class ShadowLink final : public ShadowTarget, private DatabaseLink::Listener {
   // `role`: which configured database the link shadows to (the one that is not the source of
   // truth when the session made it). `statements`: what the client prepared so far, for a target
   // of another protocol (see Translation).
+  // `credentials`: the client's own login's (see Session), for a target of the same protocol.
   ShadowLink(ShadowLinkOwner& owner, Worker& worker, std::vector<std::pair<std::string, std::string>> startup,
-             uint64_t session_id, uint8_t role,
+             std::vector<std::pair<std::string, std::string>> credentials, uint64_t session_id, uint8_t role,
              const std::vector<std::pair<std::string, std::string>>& statements = {});
   ~ShadowLink();
   ShadowLink(const ShadowLink&) = delete;
@@ -135,6 +136,7 @@ class ShadowLink final : public ShadowTarget, private DatabaseLink::Listener {
   uint64_t session_id_;
   State state_ = State::kConnecting;
   std::vector<std::pair<std::string, std::string>> startup_;
+  std::vector<std::pair<std::string, std::string>> credentials_;  // the client's login's, never logged
 
   // What the link cannot send at once it queues up to buffer-limit; past that it breaks.
   DatabaseLink database_;

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from lmstest import (CLI_BIN, DATABASE, PASSWORD, USER, LmsTestCase, MariaDbServer, Orchestrator, PostgresServer,
-                     mariadb, psql)
+                     TargetTestCase, mariadb, psql)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -515,8 +515,33 @@ def scram_verifier(password, iterations=4096):
     return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(hashlib.sha256(client_key).digest())}:{b64(server_key)}"
 
 
-class AuthFile(LmsTestCase):
-    """Several client users, each with a SCRAM verifier in an auth file; none with a password."""
+ROLES = {"writer": "writer pw", "reporter": "reporter-pw"}
+
+
+class AuthFile(TargetTestCase):
+    """Several client users, each with a SCRAM verifier in an auth file; none with a password in
+    LMS. Each reaches the databases as itself: the keys its SCRAM login yields log in to any
+    database that holds the same verifier."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The application's roles, made on the source with passwords and copied to the target with
+        # the same verifiers (as pg_dumpall --roles-only carries them), and a table each sees only
+        # its own rows of.
+        for name, password in ROLES.items():
+            cls.pg.admin(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+        cls.verifiers = {name: cls.pg.admin(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{name}'")
+                         for name in ROLES}
+        for name, verifier in cls.verifiers.items():
+            cls.target.admin(f"CREATE ROLE {name} LOGIN PASSWORD '{verifier}'")
+        for server in (cls.pg, cls.target):
+            server.admin("CREATE TABLE notes (id serial PRIMARY KEY, owner name NOT NULL DEFAULT current_user, "
+                         "body text); INSERT INTO notes (owner, body) VALUES ('writer', 'w1'), ('reporter', 'r1'), "
+                         "('reporter', 'r2'); ALTER TABLE notes ENABLE ROW LEVEL SECURITY; "
+                         "CREATE POLICY own ON notes USING (owner = current_user); "
+                         "GRANT SELECT, INSERT ON notes TO writer; GRANT USAGE ON SEQUENCE notes_id_seq TO writer; "
+                         "GRANT SELECT ON notes TO reporter", db=DATABASE)
 
     def write(self, text):
         fd, path = tempfile.mkstemp(prefix="lms-users-")
@@ -528,18 +553,106 @@ class AuthFile(LmsTestCase):
     def url(self, proxy, user, password):
         return f"postgresql://{user}:{password}@127.0.0.1:{proxy.port}/{DATABASE}"
 
+    def roles_file(self):
+        return self.write("".join(f'"{name}" "{verifier}"\n' for name, verifier in self.verifiers.items()))
+
     def test_listed_users_log_in_with_their_own_passwords(self):
         users = self.write('; operators\n"alice" "%s"\n\n"bob" "%s"\n' % (scram_verifier("alice-pw"),
                                                                           scram_verifier("bob pw", 10000)))
         proxy = self.start_lms(extra=["--auth-file", users])
-        for user, password in (("alice", "alice-pw"), ("bob", "bob pw")):
-            r = psql(self.url(proxy, user, password), "-Atc", "SELECT current_user")
-            # The database session is the source connection string's account.
-            self.assertEqual(r.stdout.strip(), USER, r.stderr)
         for user, password in (("alice", "bob pw"), ("carol", "x"), (USER, PASSWORD)):
             r = psql(self.url(proxy, user, password), "-Atc", "SELECT 1")
             self.assertIn(f'password authentication failed for user "{user}"', r.stderr)
+        # A listed user the database does not know: the database's own answer, as direct.
+        r = psql(self.url(proxy, "alice", "alice-pw"), "-Atc", "SELECT 1")
+        self.assertIn('password authentication failed for user "alice"', r.stderr)
         self.assertIn("2 users may log in", proxy.log())
+
+    def test_each_user_is_itself_on_the_database_with_its_grants_and_row_security(self):
+        proxy = self.start_lms(extra=["--auth-file", self.roles_file(), "--server-pool-size", "4"], workers=1)
+        for name, password in ROLES.items():
+            through = psql(self.url(proxy, name, password), "-Atc", "SELECT current_user, count(*) FROM notes")
+            direct = psql(self.pg.url(name, password), "-Atc", "SELECT current_user, count(*) FROM notes")
+            self.assertEqual(through.stdout, direct.stdout, through.stderr)
+        self.assertEqual(psql(self.url(proxy, "reporter", ROLES["reporter"]), "-Atc",
+                              "SELECT current_user, count(*) FROM notes").stdout.strip(), "reporter|2")
+        # The read-only role is refused a write exactly as the database refuses it directly.
+        insert = "INSERT INTO notes (body) VALUES ('sneaky')"
+        through = psql(self.url(proxy, "reporter", ROLES["reporter"]), "-Atc", insert)
+        direct = psql(self.pg.url("reporter", ROLES["reporter"]), "-Atc", insert)
+        self.assertIn("permission denied for table notes", through.stderr)
+        self.assertEqual(through.stderr, direct.stderr)
+        r = psql(self.url(proxy, "writer", ROLES["writer"]), "-qAtc", insert + " RETURNING owner")
+        self.assertEqual(r.stdout.strip(), "writer", r.stderr)
+        # Kept connections are each role's own: another role never gets one.
+        pid = "SELECT pg_backend_pid()"
+        reporter_pid = psql(self.url(proxy, "reporter", ROLES["reporter"]), "-Atc", pid).stdout.strip()
+        writer_pid = psql(self.url(proxy, "writer", ROLES["writer"]), "-Atc", pid).stdout.strip()
+        self.assertNotEqual(writer_pid, reporter_pid)
+        self.assertEqual(psql(self.url(proxy, "reporter", ROLES["reporter"]), "-Atc", pid).stdout.strip(),
+                         reporter_pid, "the reporter's kept connection served the reporter again")
+        self.assertEqual(self.pg.admin(f"SELECT usename FROM pg_stat_activity WHERE pid = {reporter_pid}"), "reporter")
+        # Nothing of a login's keys reaches the log.
+        self.assertNotIn("scram_", proxy.log())
+
+    def test_after_a_cutover_each_user_is_itself_on_the_target(self):
+        proxy = self.start_lms(extra=["--auth-file", self.roles_file(), "--target", self.target.url()], workers=1)
+        orch = Orchestrator([proxy], extra=["--skip-replication-check"])
+        self.addCleanup(orch.stop)
+        held = subprocess.Popen(["psql", self.url(proxy, "reporter", ROLES["reporter"]), "-X", "-qAt"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        held.stdin.write("SELECT current_user, inet_server_port();\n")
+        held.stdin.flush()
+        for step in ("begin", "commit"):
+            r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", step],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The session open across the switch moved as its own user.
+        out, err = held.communicate("SELECT current_user, inet_server_port(), count(*) FROM notes;\n", timeout=30)
+        self.assertEqual(err, "")
+        self.assertEqual(out.split(), [f"reporter|{self.pg.port}", f"reporter|{self.target.port}|2"])
+        for name, password in ROLES.items():
+            r = psql(self.url(proxy, name, password), "-Atc", "SELECT current_user, inet_server_port()")
+            self.assertEqual(r.stdout.strip(), f"{name}|{self.target.port}", r.stderr)
+        r = psql(self.url(proxy, "reporter", ROLES["reporter"]), "-Atc", "INSERT INTO notes (body) VALUES ('x')")
+        self.assertIn("permission denied for table notes", r.stderr)
+
+    def test_auth_query_reads_who_may_log_in_from_the_source_as_it_changes(self):
+        # The README's way for an account that is not a superuser: a SECURITY DEFINER function.
+        self.pg.admin("CREATE SCHEMA IF NOT EXISTS lms_auth; "
+                      "CREATE OR REPLACE FUNCTION lms_auth.logins(OUT name text, OUT verifier text) "
+                      "RETURNS SETOF record LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS "
+                      "$$ SELECT rolname::text, rolpassword FROM pg_authid WHERE rolcanlogin AND "
+                      "rolpassword IS NOT NULL AND NOT rolsuper $$; "
+                      "REVOKE ALL ON FUNCTION lms_auth.logins() FROM PUBLIC; "
+                      f"GRANT USAGE ON SCHEMA lms_auth TO {USER}; "
+                      f"GRANT EXECUTE ON FUNCTION lms_auth.logins() TO {USER}", db=DATABASE)
+        proxy = self.start_lms(extra=["--auth-query", "SELECT name, verifier FROM lms_auth.logins()",
+                                      "--auth-refresh", "200"])
+        for name, password in [*ROLES.items(), (USER, PASSWORD)]:
+            r = psql(self.url(proxy, name, password), "-Atc", "SELECT current_user")
+            self.assertEqual(r.stdout.strip(), name, r.stderr)
+        # A role made after the start can log in once the users are read again; a changed password
+        # stops working.
+        self.pg.admin("CREATE ROLE latecomer LOGIN PASSWORD 'first'")
+        self.addCleanup(self.pg.admin, "DROP ROLE IF EXISTS latecomer")
+        self.wait_for(lambda: psql(self.url(proxy, "latecomer", "first"), "-Atc", "SELECT current_user").stdout.strip()
+                      == "latecomer", "the new role to log in through LMS", timeout=5)
+        self.pg.admin("ALTER ROLE latecomer PASSWORD 'second'")
+        self.wait_for(lambda: psql(self.url(proxy, "latecomer", "second"), "-Atc", "SELECT 1").stdout.strip() == "1",
+                      "the new password to work", timeout=5)
+        r = psql(self.url(proxy, "latecomer", "first"), "-Atc", "SELECT 1")
+        self.assertIn('password authentication failed for user "latecomer"', r.stderr)
+        log = proxy.log()
+        self.assertIn("users may log in (auth query on the source", log)
+        self.assertNotIn("SCRAM-SHA-256$", log)
+
+    def test_an_auth_query_the_account_cannot_run_stops_the_start_with_the_reason(self):
+        from test_startup import run_lms
+        r = run_lms("--source-dialect", "postgres", "--source", self.pg.url(), "--auth-query", "default")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("auth-query: cannot read the users from the source", r.stderr)
+        self.assertIn("permission denied for table pg_authid", r.stderr)
 
     def test_passwords_in_the_file_are_refused_at_start(self):
         from test_startup import run_lms

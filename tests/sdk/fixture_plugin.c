@@ -120,6 +120,8 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           NULL,
                                           /* 1.8: replication position */
+                                          NULL,
+                                          /* 1.9: logins */
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

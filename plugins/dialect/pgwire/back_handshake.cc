@@ -38,6 +38,15 @@ BackHandshake::BackHandshake(const lms_kv* params, size_t count) {
       if (password_.empty()) password_ = value;
       continue;
     }
+    if (key == "scram_client_key" || key == "scram_server_key") {
+      const auto raw = base64_decode(value);
+      if (raw && raw->size() == Sha256{}.size()) {
+        Sha256 k{};
+        std::copy(raw->begin(), raw->end(), k.begin());
+        (key == "scram_client_key" ? scram_client_key_ : scram_server_key_) = k;
+      }
+      continue;
+    }
     if (key == "sslmode") sslmode_ = value;
     if (is_transport_key(key)) continue;
     bool replaced = false;
@@ -165,6 +174,14 @@ uint32_t BackHandshake::on_auth_request(const uint8_t* body, size_t len, const l
       return LMS_HS_NEED_INPUT;
     case kAuthCleartext:
     case kAuthMd5: {
+      if (password_.empty() && scram_client_key_) {
+        // Only SCRAM's keys travel from the client's login: a database that asks for the password
+        // itself (md5 or password in pg_hba.conf) cannot be logged in to as the client's user.
+        return fail(result, "the database asks user \"" + user_ +
+                                "\" for its password (md5 or password in pg_hba.conf), but LMS holds only the "
+                                "SCRAM keys of the client's login: use scram-sha-256 on the database",
+                    "28P01");
+      }
       if (password_.empty()) {
         return fail(result, "the database asked for a password but the connection string has none");
       }
@@ -182,10 +199,13 @@ uint32_t BackHandshake::on_auth_request(const uint8_t* body, size_t len, const l
       std::string_view mechanism;
       while (r.cstr(mechanism) && !mechanism.empty()) offered |= mechanism == kScramMechanism;
       if (!offered) return fail(result, "the database offers no SASL mechanism LMS supports");
-      if (password_.empty()) {
+      if (scram_client_key_ && scram_server_key_) {
+        scram_ = std::make_unique<ScramClient>(ScramClient::with_keys(*scram_client_key_, *scram_server_key_));
+      } else if (password_.empty()) {
         return fail(result, "the database asked for a password but the connection string has none");
+      } else {
+        scram_ = std::make_unique<ScramClient>(password_);
       }
-      scram_ = std::make_unique<ScramClient>(password_);
       const std::string first = scram_->client_first();
       m.begin('p').cstr(kScramMechanism).u32(static_cast<uint32_t>(first.size())).raw(first).end();
       send(out, m.bytes());

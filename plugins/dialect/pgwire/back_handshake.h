@@ -32,6 +32,9 @@ class BackHandshake {
 
   std::string user_;
   std::string password_;
+  // SCRAM keys instead of a password: the client's own, passed through (ABI 1.9).
+  std::optional<Sha256> scram_client_key_;
+  std::optional<Sha256> scram_server_key_;
   std::vector<std::pair<std::string, std::string>> startup_params_;
   std::unique_ptr<ScramClient> scram_;
   std::vector<uint8_t> welcome_;

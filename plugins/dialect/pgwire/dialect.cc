@@ -210,6 +210,14 @@ uint32_t replication_position_c(const lms_kv* params, size_t count, uint32_t tim
   });
 }
 
+uint32_t list_logins_c(const lms_kv* params, size_t count, const char* query, size_t query_len, uint32_t timeout_ms,
+                       const lms_login_sink* out, char* error, size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return list_logins(params, count, std::string(query != nullptr ? query : "", query_len), timeout_ms, *out,
+                       reason);
+  });
+}
+
 uint32_t fence_c(const lms_kv* params, size_t count, uint8_t on, uint32_t timeout_ms, char* error,
                  size_t error_cap) {
   return sdk::status_call(error, error_cap, [&](std::string* reason) {
@@ -306,6 +314,7 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavo
     f.fence = fence_c;
     // CockroachDB has no WAL position or slots to read (its changefeeds keep their own).
     f.replication_position = replication_position_c;
+    f.list_logins = list_logins_c;
   }
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;

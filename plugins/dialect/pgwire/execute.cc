@@ -179,6 +179,26 @@ uint32_t replication_position(const lms_kv* params, size_t count, uint32_t timeo
   return LMS_OK;
 }
 
+uint32_t list_logins(const lms_kv* params, size_t count, const std::string& query, uint32_t timeout_ms,
+                     const lms_login_sink& out, std::string* error) {
+  Connection conn = connect(params, count, timeout_ms, error);
+  if (!conn) return LMS_ERR_UNAVAILABLE;
+  static constexpr const char* kDefault =
+      "SELECT rolname::text, rolpassword FROM pg_authid WHERE rolcanlogin AND rolpassword IS NOT NULL"
+      " AND (rolvaliduntil IS NULL OR rolvaliduntil > now())";
+  Result result(PQexec(conn.get(), query.empty() ? kDefault : query.c_str()), PQclear);
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return statement_failed(result.get(), error);
+  if (PQnfields(result.get()) < 2) {
+    *error = "the auth query must answer two columns: the user's name and its stored verifier";
+    return LMS_ERR_INVALID;
+  }
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    if (PQgetisnull(result.get(), row, 0) || PQgetisnull(result.get(), row, 1)) continue;
+    out.emit(out.ctx, cell(result.get(), row, 0), cell(result.get(), row, 1));
+  }
+  return LMS_OK;
+}
+
 uint32_t fence(const lms_kv* params, size_t count, bool on, uint32_t timeout_ms, std::string* error) {
   Connection conn = connect(params, count, timeout_ms, error);
   if (!conn) return LMS_ERR_UNAVAILABLE;

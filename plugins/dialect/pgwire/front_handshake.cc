@@ -266,6 +266,12 @@ uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len, co
   }
   MessageBuilder m;
   send(out, m.begin('R').u32(kAuthSaslFinal).raw(*server_final).end().take());
+  // A user of the list logs in to the databases as itself: the keys its proof yielded go to the
+  // core, never to the client or the log.
+  if (!listed_users_.empty()) {
+    credential_storage_ = {{"scram_client_key", base64_encode(as_view(scram_->client_key()))},
+                           {"scram_server_key", base64_encode(as_view(verifier_->server_key))}};
+  }
   return authenticated(result);
 }
 
@@ -273,6 +279,13 @@ uint32_t FrontHandshake::authenticated(lms_front_result* result) {
   state_ = State::kDone;
   result->startup_params = params_.data();
   result->startup_param_count = params_.size();
+  if (!credential_storage_.empty() &&
+      result->struct_size >= offsetof(lms_front_result, credential_count) + sizeof result->credential_count) {
+    credentials_.clear();
+    for (const auto& [k, v] : credential_storage_) credentials_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    result->credentials = credentials_.data();
+    result->credential_count = credentials_.size();
+  }
   return LMS_HS_DONE;
 }
 

@@ -54,6 +54,9 @@ class FrontHandshake {
   std::vector<std::pair<std::string, std::string>> listed_users_;
   bool user_listed_ = false;
   std::shared_ptr<const ScramVerifier> verifier_for(const std::string& user);
+  // A listed user's SCRAM keys, for the core to log in to the databases as that user (ABI 1.9).
+  std::vector<std::pair<std::string, std::string>> credential_storage_;
+  std::vector<lms_kv> credentials_;
   bool tls_offered_ = false;   // the core can run TLS with the client
   bool tls_required_ = false;  // and refuses clients that do not ask for it
   bool tls_started_ = false;

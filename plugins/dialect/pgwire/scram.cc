@@ -132,12 +132,20 @@ std::optional<std::string> ScramServer::on_client_final(std::string_view message
     *error = "wrong password";
     return std::nullopt;
   }
+  client_key_ = client_key;
   return "v=" + base64_encode(as_view(hmac_sha256(as_view(verifier_.server_key), auth_message)));
 }
 
 ScramClient::ScramClient(std::string password, std::string user, std::string nonce)
     : password_(std::move(password)), client_nonce_(nonce.empty() ? random_nonce() : nonce) {
   client_first_bare_ = "n=" + user + ",r=" + client_nonce_;
+}
+
+ScramClient ScramClient::with_keys(const Sha256& client_key, const Sha256& server_key, std::string nonce) {
+  ScramClient c({}, {}, std::move(nonce));
+  c.client_key_ = client_key;
+  c.server_key_ = server_key;
+  return c;
 }
 
 std::string ScramClient::client_first() { return "n,," + client_first_bare_; }
@@ -176,10 +184,15 @@ std::optional<std::string> ScramClient::on_server_first(std::string_view message
     *error = "SCRAM server nonce does not extend the client nonce";
     return std::nullopt;
   }
-  const Sha256 salted = salted_password(password_, *salt, iterations);
-  const Sha256 client_key = hmac_sha256(as_view(salted), kClientKey);
+  Sha256 client_key{};
+  if (client_key_) {
+    client_key = *client_key_;  // server_key_ came with it
+  } else {
+    const Sha256 salted = salted_password(password_, *salt, iterations);
+    client_key = hmac_sha256(as_view(salted), kClientKey);
+    server_key_ = hmac_sha256(as_view(salted), kServerKey);
+  }
   const Sha256 stored_key = sha256(as_view(client_key));
-  server_key_ = hmac_sha256(as_view(salted), kServerKey);
   const std::string without_proof = "c=biws,r=" + std::string(*nonce);  // biws = base64("n,,")
   auth_message_ = client_first_bare_ + "," + std::string(message) + "," + without_proof;
   const Sha256 signature = hmac_sha256(as_view(stored_key), auth_message_);

@@ -40,6 +40,9 @@ class ScramServer {
   std::optional<std::string> on_client_first(std::string_view message, std::string* error);
   // A wrong password yields nullopt with *error naming it.
   std::optional<std::string> on_client_final(std::string_view message, std::string* error);
+  // After a proof that matched: the client's ClientKey, which with the verifier's ServerKey logs in
+  // to any server holding the same verifier (as PgBouncer's SCRAM pass-through does).
+  const Sha256& client_key() const { return client_key_; }
 
  private:
   const ScramVerifier& verifier_;
@@ -48,6 +51,7 @@ class ScramServer {
   std::string client_first_bare_;
   std::string server_first_;
   std::string combined_nonce_;
+  Sha256 client_key_{};
 };
 
 // One client-side exchange.
@@ -56,6 +60,10 @@ class ScramClient {
   // `user` is sent as the SCRAM user name (PostgreSQL ignores it and libpq sends it empty);
   // `nonce` is for tests; empty means 18 random bytes.
   ScramClient(std::string password, std::string user = {}, std::string nonce = {});
+  // Without the password: the keys a client's own exchange with the proxy yielded. The server's
+  // salt and iterations then must be the verifier's (the same verifier on both), which the server's
+  // signature proves.
+  static ScramClient with_keys(const Sha256& client_key, const Sha256& server_key, std::string nonce = {});
   std::string client_first();
   std::optional<std::string> on_server_first(std::string_view message, std::string* error);
   // Checks the server's signature: a server that does not know the password is refused.
@@ -67,6 +75,7 @@ class ScramClient {
   std::string client_first_bare_;
   std::string auth_message_;
   Sha256 server_key_{};
+  std::optional<Sha256> client_key_;  // given: no password to derive it from
 };
 
 }  // namespace lms::pgwire

@@ -39,6 +39,37 @@ TEST(Scram, ServerMatchesRfc7677) {
   EXPECT_EQ(*final_message, kServerFinal);
 }
 
+TEST(Scram, TheKeysAClientsProofYieldsLogInWithoutThePassword) {
+  // The RFC's exchange, the proxy as the server: its client's proof gives up the ClientKey.
+  const auto salt = base64_decode("W22ZaJ0SNY7soEsUEjb6gQ==");
+  ASSERT_TRUE(salt);
+  const ScramVerifier verifier = make_scram_verifier("pencil", *salt, 4096);
+  ScramServer front(verifier, kServerNonce);
+  std::string error;
+  ASSERT_TRUE(front.on_client_first("n,,n=user,r=rOprNGfwEbeRWgbNEkqO", &error));
+  ASSERT_TRUE(front.on_client_final(kClientFinal, &error)) << error;
+  // The same proxy as the client of a database holding that verifier: the keys prove the user
+  // to it, and its signature proves the database to the proxy.
+  ScramServer database(verifier);
+  ScramClient back = ScramClient::with_keys(front.client_key(), verifier.server_key);
+  const auto first = database.on_client_first(back.client_first(), &error);
+  ASSERT_TRUE(first) << error;
+  const auto final_message = back.on_server_first(*first, &error);
+  ASSERT_TRUE(final_message) << error;
+  const auto server_final = database.on_client_final(*final_message, &error);
+  ASSERT_TRUE(server_final) << error;
+  EXPECT_TRUE(back.on_server_final(*server_final, &error)) << error;
+  // A database holding another verifier for the user (another password) refuses the proof.
+  const ScramVerifier another = make_scram_verifier("another", *salt, 4096);
+  ScramServer elsewhere(another);
+  ScramClient refused = ScramClient::with_keys(front.client_key(), verifier.server_key);
+  const auto other_first = elsewhere.on_client_first(refused.client_first(), &error);
+  ASSERT_TRUE(other_first);
+  const auto other_final = refused.on_server_first(*other_first, &error);
+  ASSERT_TRUE(other_final);
+  EXPECT_FALSE(elsewhere.on_client_final(*other_final, &error));
+}
+
 TEST(Scram, WrongPasswordIsRefusedByTheServer) {
   const ScramVerifier verifier = make_scram_verifier("right", "0123456789abcdef", 4096);
   ScramServer server(verifier);

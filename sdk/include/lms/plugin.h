@@ -48,6 +48,10 @@
  *   1.8  replication_position: where the database's change stream stands (PostgreSQL's WAL LSN,
  *        MySQL's binlog coordinates) and how far behind each replication slot's reader is, in
  *        bytes: for a preflight's replication check and the cutover record.
+ *   1.9  each user as itself: lms_front_result.credentials, what a client's own authentication
+ *        yielded that logs in to a database holding the same verifier (SCRAM's ClientKey and
+ *        ServerKey), which the core hands to back_create in place of the connection string's
+ *        account; list_logins, the users a database lets log in with their stored verifiers.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -60,7 +64,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 8u
+#define LMS_PLUGIN_ABI_MINOR 9u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -235,6 +239,13 @@ typedef struct lms_front_result {
   size_t cancel_key_len;
   /* FAILED: why, for the log. NUL-terminated, borrowed. */
   const char* error;
+  /* 1.9, DONE: what the client's authentication yielded that logs in, as the client's own user, to
+   * any database holding the same verifier; borrowed like startup_params. The core then gives
+   * back_create these keys, the client's user, and not the connection string's user and password.
+   * Keys: scram_client_key and scram_server_key (base64; SCRAM-SHA-256's ClientKey, recovered from
+   * the client's proof, and ServerKey, from the verifier). None: the connection string's account. */
+  const lms_kv* credentials;
+  size_t credential_count;
 } lms_front_result;
 
 /* The back handshake is the proxy acting as an application for a database. */
@@ -337,6 +348,12 @@ typedef struct lms_replication_sink {
   void (*position)(void* ctx, lms_str position);
   void (*stream)(void* ctx, const lms_replication_stream* stream);
 } lms_replication_sink;
+
+/* 1.9: a user a database lets log in, and what it keeps to check its password. */
+typedef struct lms_login_sink {
+  void* ctx;
+  void (*emit)(void* ctx, lms_str user, lms_str verifier);
+} lms_login_sink;
 
 /* An error the core wants a client to see, encoded by the dialect. */
 typedef struct lms_error {
@@ -478,7 +495,9 @@ typedef struct lms_dialect_functions {
 
   /* Back handshake. `params` are the database's connection parameters (as parse_connection_string
    * gives them) followed by the client's startup parameters; later keys override earlier ones
-   * except user and password, which always come from the connection string. With sslmode prefer,
+   * except user and password, which always come from the connection string (1.9: unless the front
+   * gave credentials, which come in their place, with the client's user; a back handshake never
+   * sends them to the database). With sslmode prefer,
    * require, verify-ca or verify-full (1.2; prefer when absent) the handshake first asks for TLS
    * and answers LMS_HS_START_TLS when the database agrees. */
   void* (*back_create)(const lms_kv* params, size_t param_count);
@@ -631,6 +650,15 @@ typedef struct lms_dialect_functions {
    * control thread only. NULL: the dialect cannot tell. */
   uint32_t (*replication_position)(const lms_kv* params, size_t param_count, uint32_t timeout_ms,
                                    const lms_replication_sink* out, char* error, size_t error_cap);
+
+  /* 1.9 ------------------------------------------------------------------------------------------ */
+
+  /* Emits each user the database lets log in with its stored verifier (PostgreSQL: pg_authid's
+   * rolpassword), as `query` answers them in its first two columns (empty query: the dialect's
+   * own), on a fresh connection with `params`. Blocking: control thread only. NULL: the dialect
+   * cannot tell. */
+  uint32_t (*list_logins)(const lms_kv* params, size_t param_count, const char* query, size_t query_len,
+                          uint32_t timeout_ms, const lms_login_sink* out, char* error, size_t error_cap);
 } lms_dialect_functions;
 
 
