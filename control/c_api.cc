@@ -90,10 +90,10 @@ struct PositionHolder {
   std::vector<lms_control_replication_stream> items;
 };
 
-struct TableChecksHolder {
-  lms_control_table_checks c{};
-  std::vector<TableCheck> models;
-  std::vector<lms_control_table_check> items;
+struct NameChecksHolder {
+  lms_control_name_checks c{};
+  std::vector<NameCheck> models;
+  std::vector<lms_control_name_check> items;
 };
 
 // Runs one backend call, turning a failure or an exception into *errptr.
@@ -269,17 +269,11 @@ void lms_control_replication_position_destroy(lms_control_replication_position* 
   delete reinterpret_cast<PositionHolder*>(position);
 }
 
-lms_control_table_checks* lms_control_check_other_tables(lms_control* control, const char* const* names,
-                                                         size_t count, char** errptr) {
-  std::vector<std::string> asked;
-  for (size_t i = 0; i < count; ++i)
-    asked.emplace_back(names != nullptr && names[i] != nullptr ? names[i] : "");
-  auto holder = std::make_unique<TableChecksHolder>();
-  if (!run(control, errptr,
-           [&](Backend& b, std::string* e) { return b.check_other_tables(asked, &holder->models, e); }))
-    return nullptr;
-  for (const TableCheck& m : holder->models) {
-    lms_control_table_check t{};
+namespace {
+
+lms_control_name_checks* name_checks_out(std::unique_ptr<lms::control::NameChecksHolder> holder) {
+  for (const lms::control::NameCheck& m : holder->models) {
+    lms_control_name_check t{};
     t.struct_size = sizeof t;
     t.name = m.name.c_str();
     t.error = m.error.c_str();
@@ -291,8 +285,30 @@ lms_control_table_checks* lms_control_check_other_tables(lms_control* control, c
   return &holder.release()->c;
 }
 
-void lms_control_table_checks_destroy(lms_control_table_checks* checks) {
-  delete reinterpret_cast<TableChecksHolder*>(checks);
+}  // namespace
+
+lms_control_name_checks* lms_control_check_other_tables(lms_control* control, const char* const* names,
+                                                        size_t count, char** errptr) {
+  std::vector<std::string> asked;
+  for (size_t i = 0; i < count; ++i)
+    asked.emplace_back(names != nullptr && names[i] != nullptr ? names[i] : "");
+  auto holder = std::make_unique<NameChecksHolder>();
+  if (!run(control, errptr,
+           [&](Backend& b, std::string* e) { return b.check_other_tables(asked, &holder->models, e); }))
+    return nullptr;
+  return name_checks_out(std::move(holder));
+}
+
+lms_control_name_checks* lms_control_check_other_logins(lms_control* control, char** errptr) {
+  auto holder = std::make_unique<NameChecksHolder>();
+  if (!run(control, errptr,
+           [&](Backend& b, std::string* e) { return b.check_other_logins(&holder->models, e); }))
+    return nullptr;
+  return name_checks_out(std::move(holder));
+}
+
+void lms_control_name_checks_destroy(lms_control_name_checks* checks) {
+  delete reinterpret_cast<NameChecksHolder*>(checks);
 }
 
 void lms_control_transactions_destroy(lms_control_transactions* transactions) {

@@ -129,7 +129,13 @@ class HttpBackend final : public Backend {
     return decode(body, out, error);
   }
 
-  bool check_other_tables(const std::vector<std::string>& names, std::vector<TableCheck>* out,
+  bool check_other_logins(std::vector<NameCheck>* out, std::string* error) override {
+    json body;
+    if (!call("GET", "/v1/other/logins", nullptr, &body, error)) return false;
+    return decode(body.at("logins"), out, error);
+  }
+
+  bool check_other_tables(const std::vector<std::string>& names, std::vector<NameCheck>* out,
                           std::string* error) override {
     json body;
     const json request{{"names", names}};

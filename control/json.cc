@@ -160,9 +160,9 @@ void from_json(const nlohmann::json& j, ReplicationPosition& p) {
     p.streams = it->get<std::vector<ReplicationStream>>();
 }
 
-void to_json(nlohmann::json& j, const TableCheck& t) { j = {{"name", t.name}, {"error", t.error}}; }
+void to_json(nlohmann::json& j, const NameCheck& t) { j = {{"name", t.name}, {"error", t.error}}; }
 
-void from_json(const nlohmann::json& j, TableCheck& t) {
+void from_json(const nlohmann::json& j, NameCheck& t) {
   read(j, "name", t.name);
   read(j, "error", t.error);
 }

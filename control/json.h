@@ -53,8 +53,8 @@ void to_json(nlohmann::json& j, const ReplicationStream& s);
 void from_json(const nlohmann::json& j, ReplicationStream& s);
 void to_json(nlohmann::json& j, const ReplicationPosition& p);
 void from_json(const nlohmann::json& j, ReplicationPosition& p);
-void to_json(nlohmann::json& j, const TableCheck& t);
-void from_json(const nlohmann::json& j, TableCheck& t);
+void to_json(nlohmann::json& j, const NameCheck& t);
+void from_json(const nlohmann::json& j, NameCheck& t);
 void to_json(nlohmann::json& j, const BeginOptions& o);
 void from_json(const nlohmann::json& j, BeginOptions& o);
 

@@ -98,9 +98,10 @@ struct ReplicationPosition {
   std::vector<ReplicationStream> streams;
 };
 
-// 1.5: whether the other database has a table the application uses: error is the database's own
-// answer to reading it ("" when it could).
-struct TableCheck {
+// 1.5: one thing checked on the other database by name, and what is wrong with it ("" when
+// nothing): a table the application uses (the database's own error on reading it), a user who may
+// log in (not there, or another verifier).
+struct NameCheck {
   std::string name;
   std::string error;
 };
@@ -134,7 +135,8 @@ class Backend {
   // The other database's count of rows written; fencing it (on) or undoing that.
   virtual bool other_rows_written(uint64_t* rows, std::string* error) = 0;
   virtual bool replication_position(ReplicationPosition* out, std::string* error) = 0;
-  virtual bool check_other_tables(const std::vector<std::string>& names, std::vector<TableCheck>* out,
+  virtual bool check_other_logins(std::vector<NameCheck>* out, std::string* error) = 0;
+  virtual bool check_other_tables(const std::vector<std::string>& names, std::vector<NameCheck>* out,
                                   std::string* error) = 0;
   virtual bool fence_other(bool on, std::string* error) = 0;
 };

@@ -3,6 +3,7 @@
 #include <lms/control.h>
 
 #include <cctype>
+#include <map>
 #include <memory>
 
 #include <spdlog/spdlog.h>
@@ -300,7 +301,7 @@ bool table_name_is_plain(const std::string& name) {
 }  // namespace
 
 bool ControlService::check_other_tables(const std::vector<std::string>& names,
-                                        std::vector<control::TableCheck>* out, std::string* error) {
+                                        std::vector<control::NameCheck>* out, std::string* error) {
   constexpr size_t kMaxTables = 64;
   if (names.size() > kMaxTables) {
     *error = "at most " + std::to_string(kMaxTables) + " tables at a time";
@@ -316,13 +317,46 @@ bool ControlService::check_other_tables(const std::vector<std::string>& names,
   // Reading no row of it answers whether the table is there for the proxy's account, with the
   // database's own error when not; each on its own connection, so one failure taints no other.
   for (const std::string& name : names) {
-    control::TableCheck check{name, ""};
+    control::NameCheck check{name, ""};
     uint64_t rows = 0;
     if (!execute(other, "SELECT 1 FROM " + name + " WHERE 1 = 0", &rows, &check.error) &&
         check.error.empty()) {
       check.error = "unknown error";
     }
     out->push_back(std::move(check));
+  }
+  return true;
+}
+
+bool ControlService::check_other_logins(std::vector<control::NameCheck>* out, std::string* error) {
+  const std::shared_ptr<const FrontSettings> settings = shared_.front_settings.load();
+  if (settings->users().empty()) return true;  // every session is the connection string's account
+  uint8_t role = 0;
+  if (!other_role(has_list_logins, "list its users", &role, error)) return false;
+  // The other database's users, read as the source's are (the same query, or pg_authid).
+  const std::string query = shared_.config->auth_query == "default" ? "" : shared_.config->auth_query;
+  std::map<std::string, std::string> there;
+  const lms_login_sink sink{&there, [](void* ctx, lms_str user, lms_str verifier) {
+                              try {
+                                static_cast<std::map<std::string, std::string>*>(ctx)->emplace(
+                                    std::string(user.data, user.len),
+                                    std::string(verifier.data, verifier.len));
+                              } catch (...) {  // out of memory: reported as missing
+                              }
+                            }};
+  const auto params = shared_.endpoint(role).kvs();
+  char reason[512] = {};
+  if (shared_.dialect_of(role)->list_logins(params.data(), params.size(), query.data(), query.size(),
+                                            kStatementTimeoutMs, &sink, reason, sizeof reason) != LMS_OK) {
+    *error = std::string(role == kTargetRole ? "target " : "source ") + shared_.endpoint(role).describe() +
+             ": cannot list its users: " + reason;
+    return false;
+  }
+  for (const auto& [user, verifier] : settings->users()) {
+    const auto it = there.find(user);
+    out->push_back({user, it == there.end()        ? "no such user there"
+                          : it->second != verifier ? "another password there (its verifier differs)"
+                                                   : ""});
   }
   return true;
 }

@@ -56,7 +56,8 @@ class ControlService final : public control::Backend {
   bool other_rows_written(uint64_t* rows, std::string* error) override;
   bool fence_other(bool on, std::string* error) override;
   bool replication_position(control::ReplicationPosition* out, std::string* error) override;
-  bool check_other_tables(const std::vector<std::string>& names, std::vector<control::TableCheck>* out,
+  bool check_other_logins(std::vector<control::NameCheck>* out, std::string* error) override;
+  bool check_other_tables(const std::vector<std::string>& names, std::vector<control::NameCheck>* out,
                           std::string* error) override;
 
  private:

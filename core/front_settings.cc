@@ -3,7 +3,7 @@
 namespace lms::core {
 
 FrontSettings::FrontSettings(std::vector<std::pair<std::string, std::string>> base, const AuthUsers& users)
-    : values_(std::move(base)), user_count_(users.size()) {
+    : values_(std::move(base)), users_(users) {
   for (const auto& [name, verifier] : users) {
     values_.emplace_back("auth_user", name);
     values_.emplace_back("auth_verifier", verifier);

@@ -20,12 +20,12 @@ class FrontSettings {
   // `base`: every setting but the users; `users` become auth_user / auth_verifier pairs.
   FrontSettings(std::vector<std::pair<std::string, std::string>> base, const AuthUsers& users);
   const std::vector<lms_kv>& kvs() const { return kvs_; }
-  size_t user_count() const { return user_count_; }
+  const AuthUsers& users() const { return users_; }
 
  private:
   std::vector<std::pair<std::string, std::string>> values_;
   std::vector<lms_kv> kvs_;  // views of values_, which never changes after construction
-  size_t user_count_ = 0;
+  AuthUsers users_;
 };
 
 }  // namespace lms::core

@@ -166,6 +166,12 @@ void HttpServer::add_control_routes() {
     if (!control.replication_position(&position, &error)) return reply_error(res, 502, error);
     reply(res, 200, json(position));
   });
+  server_->Get("/v1/other/logins", [&control](const httplib::Request&, httplib::Response& res) {
+    std::vector<control::NameCheck> logins;
+    std::string error;
+    if (!control.check_other_logins(&logins, &error)) return reply_error(res, 502, error);
+    reply(res, 200, json{{"logins", logins}});
+  });
   server_->Post("/v1/other/tables", [&control](const httplib::Request& req, httplib::Response& res) {
     json body;
     if (!parse_body(req, res, &body)) return;
@@ -175,7 +181,7 @@ void HttpServer::add_control_routes() {
     } catch (const std::exception&) {
       return reply_error(res, 400, "\"names\" must be a list of table names");
     }
-    std::vector<control::TableCheck> tables;
+    std::vector<control::NameCheck> tables;
     std::string error;
     if (!control.check_other_tables(names, &tables, &error)) return reply_error(res, 400, error);
     reply(res, 200, json{{"tables", tables}});

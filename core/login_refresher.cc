@@ -11,8 +11,8 @@ constexpr uint32_t kQueryTimeoutMs = 10000;
 
 }  // namespace
 
-LoginRefresher::LoginRefresher(const lms_dialect_functions* dialect, const Endpoint& source, std::string query,
-                               uint32_t interval_ms, Publish publish)
+LoginRefresher::LoginRefresher(const lms_dialect_functions* dialect, const Endpoint& source,
+                               std::string query, uint32_t interval_ms, Publish publish)
     : dialect_(dialect),
       source_(source),
       query_(query == "default" ? std::string() : std::move(query)),
@@ -32,15 +32,16 @@ std::optional<AuthUsers> LoginRefresher::read(std::string* error) const {
   AuthUsers users;
   const lms_login_sink sink{&users, [](void* ctx, lms_str user, lms_str verifier) {
                               try {
-                                static_cast<AuthUsers*>(ctx)->emplace_back(std::string(user.data, user.len),
-                                                                           std::string(verifier.data, verifier.len));
+                                static_cast<AuthUsers*>(ctx)->emplace_back(
+                                    std::string(user.data, user.len),
+                                    std::string(verifier.data, verifier.len));
                               } catch (...) {  // out of memory: fewer users this time
                               }
                             }};
   const auto params = source_.kvs();
   char reason[512] = {};
-  if (dialect_->list_logins(params.data(), params.size(), query_.data(), query_.size(), kQueryTimeoutMs, &sink,
-                            reason, sizeof reason) != LMS_OK) {
+  if (dialect_->list_logins(params.data(), params.size(), query_.data(), query_.size(), kQueryTimeoutMs,
+                            &sink, reason, sizeof reason) != LMS_OK) {
     *error = reason;
     return std::nullopt;
   }
@@ -63,12 +64,14 @@ void LoginRefresher::start() {
 void LoginRefresher::run() {
   bool failing = false;
   std::unique_lock lock(mutex_);
-  while (!stop_signal_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; })) {
+  while (
+      !stop_signal_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; })) {
     lock.unlock();
     std::string error;
     auto users = read(&error);
     if (!users) {
-      if (!failing) spdlog::warn("cannot read the users from the source (keeping the last {}): {}", last_.size(), error);
+      if (!failing)
+        spdlog::warn("cannot read the users from the source (keeping the last {}): {}", last_.size(), error);
       failing = true;
     } else {
       if (failing) spdlog::info("the users can be read from the source again");

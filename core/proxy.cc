@@ -110,7 +110,8 @@ bool Proxy::start(std::string* error) {
       return false;
     }
     logins_ = std::make_unique<LoginRefresher>(
-        shared_.dialect, source_, config_.auth_query, config_.auth_refresh_ms, [this](const AuthUsers& users) {
+        shared_.dialect, source_, config_.auth_query, config_.auth_refresh_ms,
+        [this](const AuthUsers& users) {
           shared_.front_settings.store(std::make_shared<const FrontSettings>(front_base_, users));
         });
     if (!logins_->load(error)) {

@@ -15,8 +15,8 @@
 #include "endpoint.h"
 #include "http_server.h"
 #include "login_refresher.h"
-#include "plugin_loader.h"
 #include "loop/worker.h"
+#include "plugin_loader.h"
 
 namespace lms::core {
 

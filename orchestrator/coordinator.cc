@@ -400,12 +400,14 @@ LoginProbe Coordinator::probe_logins(const std::vector<ProxyStatus>& proxies) {
     ProxyClient client(proxies[i].control_address, config_.tls, config_.proxy_timeout_ms);
     // Reading the marker table logs in as the proxy's sessions will; the table may be missing
     // (the replication check says so), which still proves the login.
-    std::vector<control::TableCheck> checks;
+    std::vector<control::NameCheck> checks;
     if (!client.check_other_tables({kMarkerTableName}, &checks, &errors[i])) return;
     if (!checks.empty() && !checks.front().error.empty() && !names_a_missing_table(checks.front().error)) {
       errors[i] = checks.front().error;
     }
   });
+  ask_through_one(proxies, config_, &probe.via, &probe.users_error,
+                  [&](ProxyClient& client) { client.check_other_logins(&probe.users, &probe.users_error); });
   for (size_t i = 0; i < proxies.size(); ++i) {
     if (!proxies[i].error.empty()) continue;
     ++probe.asked;

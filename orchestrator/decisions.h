@@ -57,7 +57,7 @@ struct TablesProbe {
   bool ran = false;
   std::string via;
   std::string error;  // the proxy could not ask
-  std::vector<control::TableCheck> tables;
+  std::vector<control::NameCheck> tables;
 };
 
 // Whether a database's error says the table is not there (PostgreSQL and CockroachDB: relation "x"
@@ -73,6 +73,11 @@ struct LoginProbe {
   bool ran = false;
   std::vector<std::pair<std::string, std::string>> failures;
   size_t asked = 0;
+  // Each user who may log in to the proxies, looked up there (through the preflight's proxy): none
+  // when clients log in as the connection string's account.
+  std::vector<control::NameCheck> users;
+  std::string users_error;  // the other database's users could not be read
+  std::string via;
 };
 
 // Why a cutover may not begin on these proxies ("" when it may): each must answer, serve the

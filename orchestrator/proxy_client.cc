@@ -265,8 +265,24 @@ bool ProxyClient::replication_position(control::ReplicationPosition* out, std::s
   return true;
 }
 
+bool ProxyClient::check_other_logins(std::vector<control::NameCheck>* out, std::string* error) {
+  if (handle_ == nullptr) {
+    *error = open_error_;
+    return false;
+  }
+  char* err = nullptr;
+  lms_control_name_checks* checks = lms_control_check_other_logins(handle_, &err);
+  if (checks == nullptr) {
+    *error = take(err);
+    return false;
+  }
+  for (size_t i = 0; i < checks->count; ++i) out->push_back({checks->items[i].name, checks->items[i].error});
+  lms_control_name_checks_destroy(checks);
+  return true;
+}
+
 bool ProxyClient::check_other_tables(const std::vector<std::string>& names,
-                                     std::vector<control::TableCheck>* out, std::string* error) {
+                                     std::vector<control::NameCheck>* out, std::string* error) {
   if (handle_ == nullptr) {
     *error = open_error_;
     return false;
@@ -274,14 +290,13 @@ bool ProxyClient::check_other_tables(const std::vector<std::string>& names,
   std::vector<const char*> asked;
   for (const std::string& n : names) asked.push_back(n.c_str());
   char* err = nullptr;
-  lms_control_table_checks* checks =
-      lms_control_check_other_tables(handle_, asked.data(), asked.size(), &err);
+  lms_control_name_checks* checks = lms_control_check_other_tables(handle_, asked.data(), asked.size(), &err);
   if (checks == nullptr) {
     *error = take(err);
     return false;
   }
   for (size_t i = 0; i < checks->count; ++i) out->push_back({checks->items[i].name, checks->items[i].error});
-  lms_control_table_checks_destroy(checks);
+  lms_control_name_checks_destroy(checks);
   return true;
 }
 

@@ -42,7 +42,9 @@ class ProxyClient {
   // The source of truth's position in its change stream and the replication slots reading it.
   bool replication_position(control::ReplicationPosition* out, std::string* error);
   // Each named table read on the other database, with its error when it could not be.
-  bool check_other_tables(const std::vector<std::string>& names, std::vector<control::TableCheck>* out,
+  // Each user who may log in to the proxy, looked up on the other database.
+  bool check_other_logins(std::vector<control::NameCheck>* out, std::string* error);
+  bool check_other_tables(const std::vector<std::string>& names, std::vector<control::NameCheck>* out,
                           std::string* error);
   bool shadow_report(std::string* json_text, std::string* error);  // JSON text
   bool metrics(std::string* text, std::string* error);             // Prometheus text

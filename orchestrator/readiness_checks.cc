@@ -190,6 +190,34 @@ ReadinessCheck logins_to_the_other_database(const LoginProbe& p) {
   return c;
 }
 
+// Each user's sessions move as that user: the other database must hold the user with the same
+// verifier (the keys of its login open nothing else).
+ReadinessCheck users_on_the_other_database(const LoginProbe& p) {
+  ReadinessCheck c{"every user can log in to the other database", "pass", ""};
+  if (!p.users_error.empty()) {
+    c.result = "warn";
+    c.detail = "cannot tell through " + p.via + ": " + p.users_error;
+    return c;
+  }
+  size_t wrong = 0;
+  for (const control::NameCheck& u : p.users) {
+    if (u.error.empty()) continue;
+    if (wrong < 5) c.detail += (wrong > 0 ? "; " : "") + u.name + ": " + u.error;
+    ++wrong;
+  }
+  if (wrong == 0) {
+    c.detail =
+        "all " + std::to_string(p.users.size()) + " users who may log in are there with the same verifier";
+    return c;
+  }
+  c.result = "fail";
+  c.detail = std::to_string(wrong) + " of " + std::to_string(p.users.size()) +
+             " users could not log in there, and their sessions would fail at the switch: " + c.detail +
+             (wrong > 5 ? "; and " + std::to_string(wrong - 5) + " more" : "") +
+             ". Create them there with the same verifier (pg_dumpall --roles-only carries it)";
+  return c;
+}
+
 // The tables the application used, read on the other database: one it does not have fails every
 // statement that names it once the cutover sends them there.
 ReadinessCheck tables_on_the_other_database(const TablesProbe& p) {
@@ -202,7 +230,7 @@ ReadinessCheck tables_on_the_other_database(const TablesProbe& p) {
   std::string missing;
   std::string unreadable;
   size_t missing_count = 0;
-  for (const control::TableCheck& t : p.tables) {
+  for (const control::NameCheck& t : p.tables) {
     if (t.error.empty()) continue;
     if (names_a_missing_table(t.error)) {
       missing += (missing.empty() ? "" : ", ") + t.name;
@@ -318,6 +346,8 @@ std::vector<ReadinessCheck> readiness_checks(const ReadinessInputs& in) {
   out.push_back(held_state(in));
   if (in.transactions.ran) out.push_back(long_transactions(in.transactions));
   if (in.logins.ran) out.push_back(logins_to_the_other_database(in.logins));
+  if (in.logins.ran && (!in.logins.users.empty() || !in.logins.users_error.empty()))
+    out.push_back(users_on_the_other_database(in.logins));
   if (in.replication.ran) out.push_back(replication_carries_the_marker(in.replication));
   if (in.tables.ran) out.push_back(tables_on_the_other_database(in.tables));
   return out;

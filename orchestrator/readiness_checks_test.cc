@@ -122,6 +122,28 @@ TEST(LoginsCheck, EachProxyThatCannotIsNamedWithTheDatabasesWords) {
             "1 of 3 cannot: 10.0.0.2:5432: password authentication failed for user \"app\"");
 }
 
+TEST(UsersCheck, EachUserTheOtherDatabaseDoesNotHoldAlikeIsNamed) {
+  ReadinessInputs in = one_proxy();
+  const std::string name = "every user can log in to the other database";
+  in.logins.ran = true;
+  in.logins.asked = 1;
+  EXPECT_EQ(check_named(in, name).name, "(missing)") << "clients log in as the connection string's account";
+  in.logins.users = {{"writer", ""}, {"reporter", ""}};
+  EXPECT_EQ(check_named(in, name).detail, "all 2 users who may log in are there with the same verifier");
+  in.logins.users.push_back({"newbie", "no such user there"});
+  const ReadinessCheck c = check_named(in, name);
+  EXPECT_EQ(c.result, "fail");
+  EXPECT_EQ(c.detail,
+            "1 of 3 users could not log in there, and their sessions would fail at the switch: newbie: no "
+            "such user "
+            "there. Create them there with the same verifier (pg_dumpall --roles-only carries it)");
+  in.logins.users.clear();
+  in.logins.via = "10.0.0.1:5432";
+  in.logins.users_error =
+      "target 10.0.0.2:26257: cannot list its users: permission denied for table pg_authid";
+  EXPECT_EQ(check_named(in, name).result, "warn");
+}
+
 TEST(TablesCheck, MissingFailsByNameUnreadableWarns) {
   ReadinessInputs in = one_proxy();
   const std::string name = "tables the application uses exist on the other database";

@@ -191,7 +191,8 @@ void Session::run_front() {
         return;
       }
       for (size_t i = 0; i < result.credential_count; ++i) {
-        credentials_.emplace_back(to_string(result.credentials[i].key), to_string(result.credentials[i].value));
+        credentials_.emplace_back(to_string(result.credentials[i].key),
+                                  to_string(result.credentials[i].value));
       }
       for (size_t i = 0; i < result.startup_param_count; ++i) {
         const lms_kv& kv = result.startup_params[i];

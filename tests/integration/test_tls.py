@@ -516,6 +516,7 @@ def scram_verifier(password, iterations=4096):
 
 
 ROLES = {"writer": "writer pw", "reporter": "reporter-pw"}
+AUTH_QUERY = "SELECT name, verifier FROM lms_auth.logins()"
 
 
 class AuthFile(TargetTestCase):
@@ -541,7 +542,7 @@ class AuthFile(TargetTestCase):
                          "('reporter', 'r2'); ALTER TABLE notes ENABLE ROW LEVEL SECURITY; "
                          "CREATE POLICY own ON notes USING (owner = current_user); "
                          "GRANT SELECT, INSERT ON notes TO writer; GRANT USAGE ON SEQUENCE notes_id_seq TO writer; "
-                         "GRANT SELECT ON notes TO reporter", db=DATABASE)
+                         "GRANT SELECT ON notes TO reporter; GRANT reporter TO writer", db=DATABASE)
 
     def write(self, text):
         fd, path = tempfile.mkstemp(prefix="lms-users-")
@@ -552,6 +553,18 @@ class AuthFile(TargetTestCase):
 
     def url(self, proxy, user, password):
         return f"postgresql://{user}:{password}@127.0.0.1:{proxy.port}/{DATABASE}"
+
+    @staticmethod
+    def logins_function(server):
+        """The README's way for an account that is not a superuser: a SECURITY DEFINER function."""
+        server.admin("CREATE SCHEMA IF NOT EXISTS lms_auth; "
+                     "CREATE OR REPLACE FUNCTION lms_auth.logins(OUT name text, OUT verifier text) "
+                     "RETURNS SETOF record LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS "
+                     "$$ SELECT rolname::text, rolpassword FROM pg_authid WHERE rolcanlogin AND "
+                     "rolpassword IS NOT NULL AND NOT rolsuper $$; "
+                     "REVOKE ALL ON FUNCTION lms_auth.logins() FROM PUBLIC; "
+                     f"GRANT USAGE ON SCHEMA lms_auth TO {USER}; "
+                     f"GRANT EXECUTE ON FUNCTION lms_auth.logins() TO {USER}", db=DATABASE)
 
     def roles_file(self):
         return self.write("".join(f'"{name}" "{verifier}"\n' for name, verifier in self.verifiers.items()))
@@ -603,6 +616,11 @@ class AuthFile(TargetTestCase):
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         held.stdin.write("SELECT current_user, inet_server_port();\n")
         held.stdin.flush()
+        # A session that took on another role with SET ROLE keeps it across the switch.
+        acting = subprocess.Popen(["psql", self.url(proxy, "writer", ROLES["writer"]), "-X", "-qAt"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        acting.stdin.write("SET ROLE reporter;\nSELECT current_user, session_user;\n")
+        acting.stdin.flush()
         for step in ("begin", "commit"):
             r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", step],
                                capture_output=True, text=True, timeout=120)
@@ -611,6 +629,9 @@ class AuthFile(TargetTestCase):
         out, err = held.communicate("SELECT current_user, inet_server_port(), count(*) FROM notes;\n", timeout=30)
         self.assertEqual(err, "")
         self.assertEqual(out.split(), [f"reporter|{self.pg.port}", f"reporter|{self.target.port}|2"])
+        out, err = acting.communicate("SELECT current_user, session_user, inet_server_port();\n", timeout=30)
+        self.assertEqual(err, "")
+        self.assertEqual(out.split(), ["reporter|writer", f"reporter|writer|{self.target.port}"])
         for name, password in ROLES.items():
             r = psql(self.url(proxy, name, password), "-Atc", "SELECT current_user, inet_server_port()")
             self.assertEqual(r.stdout.strip(), f"{name}|{self.target.port}", r.stderr)
@@ -618,17 +639,8 @@ class AuthFile(TargetTestCase):
         self.assertIn("permission denied for table notes", r.stderr)
 
     def test_auth_query_reads_who_may_log_in_from_the_source_as_it_changes(self):
-        # The README's way for an account that is not a superuser: a SECURITY DEFINER function.
-        self.pg.admin("CREATE SCHEMA IF NOT EXISTS lms_auth; "
-                      "CREATE OR REPLACE FUNCTION lms_auth.logins(OUT name text, OUT verifier text) "
-                      "RETURNS SETOF record LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS "
-                      "$$ SELECT rolname::text, rolpassword FROM pg_authid WHERE rolcanlogin AND "
-                      "rolpassword IS NOT NULL AND NOT rolsuper $$; "
-                      "REVOKE ALL ON FUNCTION lms_auth.logins() FROM PUBLIC; "
-                      f"GRANT USAGE ON SCHEMA lms_auth TO {USER}; "
-                      f"GRANT EXECUTE ON FUNCTION lms_auth.logins() TO {USER}", db=DATABASE)
-        proxy = self.start_lms(extra=["--auth-query", "SELECT name, verifier FROM lms_auth.logins()",
-                                      "--auth-refresh", "200"])
+        self.logins_function(self.pg)
+        proxy = self.start_lms(extra=["--auth-query", AUTH_QUERY, "--auth-refresh", "200"])
         for name, password in [*ROLES.items(), (USER, PASSWORD)]:
             r = psql(self.url(proxy, name, password), "-Atc", "SELECT current_user")
             self.assertEqual(r.stdout.strip(), name, r.stderr)
@@ -646,6 +658,38 @@ class AuthFile(TargetTestCase):
         log = proxy.log()
         self.assertIn("users may log in (auth query on the source", log)
         self.assertNotIn("SCRAM-SHA-256$", log)
+
+    def test_preflight_names_each_user_the_target_does_not_hold_alike(self):
+        for server in (self.pg, self.target):
+            self.logins_function(server)
+        # The application's own account was made on each server apart: same password, another salt.
+        # Carried over as a role migration would, it is the same there too.
+        verifier = self.pg.admin(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{USER}'")
+        self.target.admin(f"ALTER ROLE {USER} PASSWORD '{verifier}'")
+        proxy = self.start_lms(extra=["--auth-query", AUTH_QUERY, "--auth-refresh", "200", "--target",
+                                      self.target.url(), "--target-dialect", "postgres"])
+        orch = Orchestrator([proxy], extra=["--skip-replication-check"])
+        self.addCleanup(orch.stop)
+
+        def users_check():
+            r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", "preflight", "-o",
+                                "json"], capture_output=True, text=True, timeout=60)
+            return next(c for c in json.loads(r.stdout)["checks"]
+                        if c["name"] == "every user can log in to the other database")
+        check = users_check()
+        self.assertEqual(check["result"], "pass", check)
+        self.assertRegex(check["detail"], r"^all \d+ users who may log in are there with the same verifier$")
+        # A role made on the source only, then on the target with another password.
+        self.pg.admin("CREATE ROLE newbie LOGIN PASSWORD 'on-source'")
+        self.addCleanup(self.pg.admin, "DROP ROLE IF EXISTS newbie")
+        self.wait_for(lambda: "newbie: no such user there" in users_check()["detail"], "newbie named", timeout=5)
+        check = users_check()
+        self.assertEqual(check["result"], "fail", check)
+        self.assertRegex(check["detail"], r"^1 of \d+ users could not log in there, and their sessions would fail "
+                                          r"at the switch: newbie: no such user there\. Create them there")
+        self.target.admin("CREATE ROLE newbie LOGIN PASSWORD 'elsewhere'")
+        self.addCleanup(self.target.admin, "DROP ROLE IF EXISTS newbie")
+        self.assertIn("newbie: another password there (its verifier differs)", users_check()["detail"])
 
     def test_an_auth_query_the_account_cannot_run_stops_the_start_with_the_reason(self):
         from test_startup import run_lms

@@ -177,9 +177,10 @@ uint32_t BackHandshake::on_auth_request(const uint8_t* body, size_t len, const l
       if (password_.empty() && scram_client_key_) {
         // Only SCRAM's keys travel from the client's login: a database that asks for the password
         // itself (md5 or password in pg_hba.conf) cannot be logged in to as the client's user.
-        return fail(result, "the database asks user \"" + user_ +
-                                "\" for its password (md5 or password in pg_hba.conf), but LMS holds only the "
-                                "SCRAM keys of the client's login: use scram-sha-256 on the database",
+        return fail(result,
+                    "the database asks user \"" + user_ +
+                        "\" for its password (md5 or password in pg_hba.conf), but LMS holds only the "
+                        "SCRAM keys of the client's login: use scram-sha-256 on the database",
                     "28P01");
       }
       if (password_.empty()) {
@@ -200,7 +201,8 @@ uint32_t BackHandshake::on_auth_request(const uint8_t* body, size_t len, const l
       while (r.cstr(mechanism) && !mechanism.empty()) offered |= mechanism == kScramMechanism;
       if (!offered) return fail(result, "the database offers no SASL mechanism LMS supports");
       if (scram_client_key_ && scram_server_key_) {
-        scram_ = std::make_unique<ScramClient>(ScramClient::with_keys(*scram_client_key_, *scram_server_key_));
+        scram_ =
+            std::make_unique<ScramClient>(ScramClient::with_keys(*scram_client_key_, *scram_server_key_));
       } else if (password_.empty()) {
         return fail(result, "the database asked for a password but the connection string has none");
       } else {

@@ -210,8 +210,8 @@ uint32_t replication_position_c(const lms_kv* params, size_t count, uint32_t tim
   });
 }
 
-uint32_t list_logins_c(const lms_kv* params, size_t count, const char* query, size_t query_len, uint32_t timeout_ms,
-                       const lms_login_sink* out, char* error, size_t error_cap) {
+uint32_t list_logins_c(const lms_kv* params, size_t count, const char* query, size_t query_len,
+                       uint32_t timeout_ms, const lms_login_sink* out, char* error, size_t error_cap) {
   return sdk::status_call(error, error_cap, [&](std::string* reason) {
     return list_logins(params, count, std::string(query != nullptr ? query : "", query_len), timeout_ms, *out,
                        reason);

@@ -282,7 +282,8 @@ uint32_t FrontHandshake::authenticated(lms_front_result* result) {
   if (!credential_storage_.empty() &&
       result->struct_size >= offsetof(lms_front_result, credential_count) + sizeof result->credential_count) {
     credentials_.clear();
-    for (const auto& [k, v] : credential_storage_) credentials_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    for (const auto& [k, v] : credential_storage_)
+      credentials_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
     result->credentials = credentials_.data();
     result->credential_count = credentials_.size();
   }

@@ -36,7 +36,8 @@
  *        session's own address on its database connection, which the database lists as the
  *        client); lms_control_get_replication_position (the source of truth's WAL LSN or binlog
  *        coordinates, and each replication slot's lag in bytes); lms_control_check_other_tables
- *        (whether the other database has the tables the application uses).
+ *        (whether the other database has the tables the application uses);
+ *        lms_control_check_other_logins (whether it holds each user's verifier).
  */
 #ifndef LMS_CONTROL_H
 #define LMS_CONTROL_H
@@ -256,25 +257,32 @@ LMS_CONTROL_EXPORT lms_control_replication_position* lms_control_get_replication
     lms_control* control, char** errptr);
 LMS_CONTROL_EXPORT void lms_control_replication_position_destroy(lms_control_replication_position* position);
 
-/* 1.5: reads each named table on the other database (as the application would name it: `orders`,
- * `shop.orders`, `"Order"`; at most 64, no other characters than an identifier's, dots and quotes),
- * answering per table with the database's own error, "" when it could be read. */
-typedef struct lms_control_table_check {
+/* 1.5: one thing checked on the other database by name, and what is wrong with it ("" when
+ * nothing). */
+typedef struct lms_control_name_check {
   uint32_t struct_size;
   const char* name;
   const char* error;
-} lms_control_table_check;
+} lms_control_name_check;
 
-typedef struct lms_control_table_checks {
+typedef struct lms_control_name_checks {
   uint32_t struct_size;
   size_t count;
-  const lms_control_table_check* items;
-} lms_control_table_checks;
+  const lms_control_name_check* items;
+} lms_control_name_checks;
 
-LMS_CONTROL_EXPORT lms_control_table_checks* lms_control_check_other_tables(lms_control* control,
-                                                                            const char* const* names,
-                                                                            size_t count, char** errptr);
-LMS_CONTROL_EXPORT void lms_control_table_checks_destroy(lms_control_table_checks* checks);
+/* 1.5: reads each named table on the other database (as the application would name it: `orders`,
+ * `shop.orders`, `"Order"`; at most 64, no other characters than an identifier's, dots and quotes),
+ * answering per table with the database's own error, "" when it could be read. */
+LMS_CONTROL_EXPORT lms_control_name_checks* lms_control_check_other_tables(lms_control* control,
+                                                                           const char* const* names,
+                                                                           size_t count, char** errptr);
+/* 1.5: each user who may log in to the proxy (auth-file, auth-query) looked up on the other
+ * database: its sessions move there as themselves only where it holds the same verifier. error:
+ * "" (the same), or why not. None when clients log in as the connection string's account. */
+LMS_CONTROL_EXPORT lms_control_name_checks* lms_control_check_other_logins(lms_control* control,
+                                                                           char** errptr);
+LMS_CONTROL_EXPORT void lms_control_name_checks_destroy(lms_control_name_checks* checks);
 
 /* 1.2: the proxy's compatibility report as JSON text (what its HTTP port serves at
  * /v1/shadow/report: statements normalized, never a literal), malloc'd; free with
