@@ -165,7 +165,10 @@ bool read_toml(const std::string& path, std::map<std::string, Sourced>& values, 
 }
 
 // The deployment's secrets file, mounted by the Helm chart at LMS_READ_CONFIG_FILE.
-bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& values, std::string* error) {
+// TARGET_USERS: {"user": "password on the target"}, for users the target holds with another
+// password than the source (made anew there), so their sessions log in there as themselves.
+bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& values,
+                       std::map<std::string, std::string>* target_users, std::string* error) {
   std::ifstream in(path);
   if (!in) {
     *error = "LMS_READ_CONFIG_FILE: cannot read " + path;
@@ -190,6 +193,18 @@ bool read_secrets_json(const std::string& path, std::map<std::string, Sourced>& 
       return false;
     }
     values[setting] = {json[json_key].get<std::string>(), path + " " + json_key};
+  }
+  if (json.contains("TARGET_USERS")) {
+    const nlohmann::json& users = json["TARGET_USERS"];
+    bool valid = users.is_object();
+    for (auto it = users.begin(); valid && it != users.end(); ++it) valid = it.value().is_string();
+    if (!valid) {
+      // Never the value: it holds passwords.
+      *error = "LMS_READ_CONFIG_FILE: TARGET_USERS must map each user's name to its password on the target";
+      return false;
+    }
+    for (auto it = users.begin(); it != users.end(); ++it)
+      (*target_users)[it.key()] = it.value().get<std::string>();
   }
   return true;
 }
@@ -242,6 +257,7 @@ std::optional<CommandLine> parse_command_line(int argc, const char* const* argv,
 
 std::optional<Config> load_config(const CommandLine& command_line, std::string* error) {
   std::map<std::string, Sourced> values;
+  std::map<std::string, std::string> target_users;
   for (const auto& s : kSettings) {
     if (s.default_value != nullptr) values[s.name] = {s.default_value, "default"};
   }
@@ -249,7 +265,7 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
     return std::nullopt;
   }
   if (const char* path = std::getenv("LMS_READ_CONFIG_FILE"); path && *path) {
-    if (!read_secrets_json(path, values, error)) return std::nullopt;
+    if (!read_secrets_json(path, values, &target_users, error)) return std::nullopt;
   }
   if (const char* mode = std::getenv("LMS_SHADOW_MODE"); mode && *mode) {
     values["shadow-mode"] = {mode, "LMS_SHADOW_MODE"};
@@ -274,6 +290,7 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   }
 
   Config c;
+  c.target_users = std::move(target_users);
   auto bad = [&](const char* key, const std::string& why) {
     *error = std::string("invalid ") + key + " from " + values[key].origin + ": " + why;
     return std::nullopt;

@@ -47,6 +47,9 @@ struct Config {
   bool allow_insecure_control = false;
   std::string auth_file;  // users and SCRAM verifiers; empty: the source's user only
   std::string auth_query;  // the users and verifiers, read from the source ("default": pg_authid)
+  // The secret's TARGET_USERS: user → its password on the target, where the target holds it with
+  // another verifier than the source. Never logged.
+  std::map<std::string, std::string> target_users;
   uint32_t auth_refresh_ms = 10000;
   std::string ssl_cert;   // TLS with clients
   std::string ssl_key;

@@ -354,9 +354,16 @@ bool ControlService::check_other_logins(std::vector<control::NameCheck>* out, st
   }
   for (const auto& [user, verifier] : settings->users()) {
     const auto it = there.find(user);
-    out->push_back({user, it == there.end()        ? "no such user there"
-                          : it->second != verifier ? "another password there (its verifier differs)"
-                                                   : ""});
+    // A user with its own password for the target in the secret logs in with that, whatever the
+    // target's verifier.
+    const bool own_password = role == kTargetRole && shared_.config->target_users.count(user) > 0;
+    std::string problem;
+    if (it == there.end()) {
+      problem = "no such user there";
+    } else if (it->second != verifier && !own_password) {
+      problem = "another password there (its verifier differs)";
+    }
+    out->push_back({user, problem});
   }
   return true;
 }

@@ -201,6 +201,10 @@ void Session::run_front() {
         if (key == "user") client_user_ = to_string(kv.value);
         if (key == "database") client_database_ = to_string(kv.value);
       }
+      if (const auto it = shared_.config->target_users.find(client_user_);
+          !credentials_.empty() && it != shared_.config->target_users.end()) {
+        target_password_ = {{"password", it->second}};
+      }
       // During a cutover's pause the client is in, but which database it will use is not
       // decided yet: it waits for the pause to end (resume_after_cutover).
       if (worker_.paused()) {
@@ -257,13 +261,18 @@ void Session::start_backend() {
   // it understands alike, and no credential of the client's protocol.
   const bool translated = shared_.translated(truth_);
   const Params startup = translated ? translated_startup(startup_params_) : startup_params_;
-  static const Params kNone;
-  const Params& credentials = translated ? kNone : credentials_;  // a reference: params borrow from it
-  const auto params = login_params(shared_.endpoint(truth_), credentials, startup);
+  const auto params = login_params(shared_.endpoint(truth_), credentials_for(truth_), startup);
   if (take_kept_server(params)) return;
   phase_ = Phase::kConnecting;
   ++handles_open_;  // the link, until on_database_closed
   database_.connect(shared_.endpoint(truth_), back_dialect_, params, shared_.config->connect_timeout_ms);
+}
+
+const Params& Session::credentials_for(uint8_t role) const {
+  static const Params kNone;
+  if (credentials_.empty() || shared_.translated(role)) return kNone;
+  if (role == kTargetRole && !target_password_.empty()) return target_password_;
+  return credentials_;
 }
 
 void Session::fail_connect(const std::string& reason, const char* code) {

@@ -233,6 +233,13 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   // What the client's authentication yielded that logs in as its own user (plugin ABI 1.9); empty:
   // the connection strings' accounts. Never logged or shown.
   std::vector<std::pair<std::string, std::string>> credentials_;
+  // The user's own password on the target, from the secret's TARGET_USERS, where the target holds
+  // it with another verifier: {"password", ...}, else empty.
+  std::vector<std::pair<std::string, std::string>> target_password_;
+  // What logs this session in to `role`'s database as the client's user: the target's password
+  // where given, else the client's login's keys; none (the connection strings' accounts) when the
+  // login gave none or the database speaks another protocol. A reference: login params borrow it.
+  const Params& credentials_for(uint8_t role) const;
   std::unique_ptr<ShadowLink> link_;
   ShadowRouter router_;  // what of the client's requests reaches link_, and when
   Chunk* held_ = nullptr;  // source bytes held while the front request waits for the target

@@ -28,7 +28,7 @@ void Session::decide(const lms_frame& first) {
 void Session::open_shadow_link() {
   const uint8_t other = truth_ == kTargetRole ? kSourceRole : kTargetRole;
   link_ = std::make_unique<ShadowLink>(static_cast<ShadowLinkOwner&>(*this), worker_, startup_params_,
-                                       credentials_, id_, other, prepared_statements());
+                                       credentials_for(other), id_, other, prepared_statements());
   router_.set_target(link_.get());
   // What the session set up before shadowing began (settings, named statements) runs on the target
   // first, as a cutover replays it on the new source of truth.

@@ -27,7 +27,7 @@ ShadowLink::ShadowLink(ShadowLinkOwner& owner, Worker& worker,
       answer_dialect_(worker.shared().translated(role) ? worker.shared().dialect : dialect_),
       session_id_(session_id),
       startup_(std::move(startup)),
-      credentials_(worker.shared().translated(role) ? Params() : std::move(credentials)),
+      credentials_(std::move(credentials)),
       database_(worker.loop(), worker.pool(), *this),
       scanner_(answer_dialect_, LMS_FROM_SERVER),
       sent_scanner_(answer_dialect_, LMS_FROM_CLIENT) {

@@ -691,6 +691,33 @@ class AuthFile(TargetTestCase):
         self.addCleanup(self.target.admin, "DROP ROLE IF EXISTS newbie")
         self.assertIn("newbie: another password there (its verifier differs)", users_check()["detail"])
 
+    def test_a_user_made_anew_on_the_target_logs_in_there_with_its_password_from_the_secret(self):
+        # Made on each database apart (as on a new CockroachDB cluster): the verifiers differ.
+        self.pg.admin("CREATE ROLE mover LOGIN PASSWORD 'source-pw'")
+        self.addCleanup(self.pg.admin, "DROP ROLE IF EXISTS mover")
+        self.target.admin("CREATE ROLE mover LOGIN PASSWORD 'target-pw'")
+        self.addCleanup(self.target.admin, "DROP ROLE IF EXISTS mover")
+        verifier = self.pg.admin("SELECT rolpassword FROM pg_authid WHERE rolname = 'mover'")
+        users = self.write(f'"mover" "{verifier}"\n')
+        secret = self.write(json.dumps({"INIT_TARGET": self.target.url(), "TARGET_USERS": {"mover": "target-pw"}}))
+        proxy = self.start_lms(extra=["--auth-file", users], env={"LMS_READ_CONFIG_FILE": secret})
+        orch = Orchestrator([proxy], extra=["--skip-replication-check"])
+        self.addCleanup(orch.stop)
+        held = subprocess.Popen(["psql", self.url(proxy, "mover", "source-pw"), "-X", "-qAt"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        held.stdin.write("SELECT current_user, inet_server_port();\n")
+        held.stdin.flush()
+        for step in ("begin", "commit"):
+            r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", step],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        out, err = held.communicate("SELECT current_user, inet_server_port();\n", timeout=30)
+        self.assertEqual(err, "")
+        self.assertEqual(out.split(), [f"mover|{self.pg.port}", f"mover|{self.target.port}"])
+        r = psql(self.url(proxy, "mover", "source-pw"), "-Atc", "SELECT current_user, inet_server_port()")
+        self.assertEqual(r.stdout.strip(), f"mover|{self.target.port}", r.stderr)
+        self.assertNotIn("target-pw", proxy.log())
+
     def test_an_auth_query_the_account_cannot_run_stops_the_start_with_the_reason(self):
         from test_startup import run_lms
         r = run_lms("--source-dialect", "postgres", "--source", self.pg.url(), "--auth-query", "default")
