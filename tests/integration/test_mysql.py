@@ -51,6 +51,33 @@ class MysqlThroughLms(unittest.TestCase):
                          (direct.returncode, direct.stdout, direct.stderr))
         return through
 
+    def test_each_user_logs_in_as_itself_with_its_own_grants(self):
+        # Who may log in is read from mysql.user (auth-query default), which the account may read.
+        self.db.admin(f"CREATE USER 'writer'@'%' IDENTIFIED BY 'writer-pw'; "
+                      "CREATE USER 'reader'@'%' IDENTIFIED BY 'reader-pw'; CREATE USER 'blank'@'%' IDENTIFIED BY ''; "
+                      f"GRANT SELECT, INSERT, DELETE ON {DATABASE}.kinds TO 'writer'@'%'; "
+                      f"GRANT SELECT ON {DATABASE}.kinds TO 'reader'@'%'; GRANT SELECT ON {DATABASE}.* TO 'blank'@'%'; "
+                      f"GRANT SELECT ON mysql.user TO '{USER}'@'%'; GRANT SELECT ON mysql.user TO '{USER}'@'localhost'")
+        self.addCleanup(self.db.admin, "DROP USER 'writer'@'%', 'reader'@'%', 'blank'@'%'; "
+                                       f"REVOKE SELECT ON mysql.user FROM '{USER}'@'%', '{USER}'@'localhost'")
+        proxy = Lms(self.db.url(), extra=["--source-dialect", "mysql", "--auth-query", "default"])
+        self.addCleanup(proxy.stop)
+        for user, password in (("writer", "writer-pw"), ("reader", "reader-pw"), ("blank", ""), (USER, PASSWORD)):
+            r = mariadb(proxy.port, "-N", "-e", "SELECT CURRENT_USER()", user=user, password=password)
+            self.assertEqual(r.stdout.strip().rsplit("@", 1)[0], user, r.stderr)
+        # The read-only user is refused a write exactly as the database refuses it directly.
+        insert = ("-e", "INSERT INTO kinds (id) VALUES (9)")
+        direct = mariadb(self.db.port, *insert, user="reader", password="reader-pw")
+        through = mariadb(proxy.port, *insert, user="reader", password="reader-pw")
+        self.assertIn("INSERT command denied to user 'reader'", through.stderr)
+        self.assertEqual(through.stderr, direct.stderr)
+        r = mariadb(proxy.port, "-e", "INSERT INTO kinds (id) VALUES (9); DELETE FROM kinds WHERE id = 9",
+                    user="writer", password="writer-pw")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = mariadb(proxy.port, "-e", "SELECT 1", user="reader", password="writer-pw")
+        self.assertIn("Access denied for user 'reader'", r.stderr)
+        self.assertNotIn("native_stage1", proxy.log())
+
     def test_queries_print_the_same_through_lms(self):
         r = self.assert_same("-e", "SELECT id, n, d, f, s, HEX(b), t, j, z FROM kinds ORDER BY id")
         self.assertIn("héllo", r.stdout)

@@ -36,6 +36,44 @@ std::string native_password_proof(std::string_view password, std::string_view no
   return xor_bytes(stage1, digest(EVP_sha1(), nonce.substr(0, kNonceSize), stage2));
 }
 
+std::optional<std::string> parse_native_hash(std::string_view stored) {
+  if (stored.empty()) return std::string();
+  if (stored.size() != 41 || stored[0] != '*') return std::nullopt;
+  std::string raw;
+  for (size_t i = 1; i < stored.size(); i += 2) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    const int hi = nibble(stored[i]);
+    const int lo = nibble(stored[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    raw.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return raw;
+}
+
+std::optional<std::string> native_stage1(std::string_view proof, std::string_view nonce,
+                                         std::string_view stage2) {
+  if (stage2.empty()) {  // the empty password: no proof at all
+    if (proof.empty()) return std::string();
+    return std::nullopt;
+  }
+  if (proof.size() != 20) return std::nullopt;
+  const std::string stage1 =
+      xor_bytes(std::string(proof), digest(EVP_sha1(), nonce.substr(0, kNonceSize), stage2));
+  if (!constant_time_equal(digest(EVP_sha1(), stage1), stage2)) return std::nullopt;
+  return stage1;
+}
+
+std::string native_proof_from_stage1(std::string_view stage1, std::string_view nonce) {
+  if (stage1.empty()) return {};
+  const std::string stage2 = digest(EVP_sha1(), stage1);
+  return xor_bytes(std::string(stage1), digest(EVP_sha1(), nonce.substr(0, kNonceSize), stage2));
+}
+
 std::string caching_sha2_proof(std::string_view password, std::string_view nonce) {
   if (password.empty()) return {};
   const std::string stage1 = digest(EVP_sha256(), password);

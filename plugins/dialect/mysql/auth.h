@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,17 @@ std::string password_proof(std::string_view plugin, std::string_view password, s
 // with the nonce, RSA-encrypted (OAEP) with the server's public key (PEM). Empty on failure.
 std::string rsa_encrypted_password(std::string_view password, std::string_view nonce,
                                    std::string_view public_key_pem);
+
+// mysql_native_password pass-through: a server keeps SHA1(SHA1(password)) ("*" and 40 hex digits in
+// mysql.user's authentication_string; "" for an empty password). Parsed: the raw 20 bytes, "" for
+// the empty password; nullopt when the text is neither.
+std::optional<std::string> parse_native_hash(std::string_view stored);
+// A client's proof for `nonce` checked against SHA1(SHA1(password)) (`stage2`, raw): SHA1(password)
+// when it matches ("" for the empty password), else nullopt.
+std::optional<std::string> native_stage1(std::string_view proof, std::string_view nonce,
+                                         std::string_view stage2);
+// The proof for `nonce` from SHA1(password) alone; empty for the empty password.
+std::string native_proof_from_stage1(std::string_view stage1, std::string_view nonce);
 
 bool random_nonce(std::string* out);  // kNonceSize printable bytes, none NUL
 bool constant_time_equal(std::string_view a, std::string_view b);

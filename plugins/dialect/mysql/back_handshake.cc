@@ -25,11 +25,23 @@ BackHandshake::BackHandshake(const lms_kv* params, size_t count) {
     const std::string value(view(params[i].value));
     if (key == "user" && user_.empty()) user_ = value;  // the connection string's comes first
     if (key == "password") password_ = value;
+    if (key == "native_stage1") {
+      // The client's own mysql_native_password login, passed through (ABI 1.9): hex of SHA1(password).
+      stage1_.emplace();
+      for (size_t h = 0; h + 1 < value.size(); h += 2) {
+        stage1_->push_back(static_cast<char>(std::stoul(value.substr(h, 2), nullptr, 16)));
+      }
+    }
     if (key == "dbname" || key == "database") database_ = value;
     if (key == "sslmode") sslmode_ = value;
     if (key == "capabilities") client_capabilities_ = static_cast<uint32_t>(std::stoul(value));
     if (key == "charset") charset_ = static_cast<uint8_t>(std::stoul(value));
   }
+}
+
+std::string BackHandshake::proof_for_plugin() const {
+  if (stage1_) return plugin_ == kNativePassword ? native_proof_from_stage1(*stage1_, nonce_) : std::string();
+  return password_proof(plugin_, password_, nonce_);
 }
 
 void BackHandshake::emit(const lms_emitter* out, const std::string& payload) {
@@ -132,7 +144,7 @@ uint32_t BackHandshake::on_greeting(const uint8_t* payload, size_t len, const lm
   } else {
     caps &= ~kConnectWithDb;
   }
-  const std::string proof = password_proof(plugin_, password_, nonce_);
+  const std::string proof = proof_for_plugin();
   Writer w;
   w.u32(caps);
   w.u32(kMaxPayload);
@@ -199,7 +211,13 @@ uint32_t BackHandshake::on_auth_reply(const uint8_t* payload, size_t len, const 
         return fail(result,
                     "the database asks for authentication plugin " + plugin_ + ", which lms does not speak");
       }
-      emit(out, password_proof(plugin_, password_, nonce_));
+      if (stage1_ && plugin_ != kNativePassword) {
+        return fail(result,
+                    "the database asks user '" + user_ + "' for " + plugin_ +
+                        ", but LMS holds only the mysql_native_password login of the client: give the user "
+                        "mysql_native_password on this database, or its own password in TARGET_USERS");
+      }
+      emit(out, proof_for_plugin());
       return LMS_HS_NEED_INPUT;
     }
     case 0x01: {

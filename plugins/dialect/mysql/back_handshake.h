@@ -10,6 +10,7 @@
 #include <lms/plugin.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace lms::mysql {
@@ -33,6 +34,10 @@ class BackHandshake {
   State state_ = State::kGreeting;
   std::string user_;
   std::string password_;
+  // SHA1(password) of the client's own mysql_native_password login (ABI 1.9), instead of password_.
+  std::optional<std::string> stage1_;
+  // The proof plugin_ expects, from stage1_ or password_.
+  std::string proof_for_plugin() const;
   std::string database_;
   std::string sslmode_ = "prefer";
   uint32_t client_capabilities_ = 0;

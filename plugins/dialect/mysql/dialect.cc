@@ -149,6 +149,14 @@ uint32_t replication_position_c(const lms_kv* params, size_t count, uint32_t tim
   });
 }
 
+uint32_t list_logins_c(const lms_kv* params, size_t count, const char* query, size_t query_len,
+                       uint32_t timeout_ms, const lms_login_sink* out, char* error, size_t error_cap) {
+  return sdk::status_call(error, error_cap, [&](std::string* reason) {
+    return list_logins(to_map(params, count), std::string(query != nullptr ? query : "", query_len),
+                       timeout_ms, *out, reason);
+  });
+}
+
 uint32_t rows_written_c(const lms_kv* params, size_t count, uint32_t timeout_ms, uint64_t* rows, char* error,
                         size_t error_cap) {
   return sdk::status_call(error, error_cap, [&](std::string* reason) {
@@ -331,6 +339,7 @@ lms_dialect_functions make_dialect_functions() {
   f.open_transactions = open_transactions_c;
   f.rows_written = rows_written_c;
   f.replication_position = replication_position_c;
+  f.list_logins = list_logins_c;
   f.fence = fence_c;
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;

@@ -182,6 +182,38 @@ uint32_t replication_position(const std::map<std::string, std::string>& params, 
   return LMS_OK;
 }
 
+uint32_t list_logins(const std::map<std::string, std::string>& params, const std::string& query,
+                     uint32_t timeout_ms, const lms_login_sink& out, std::string* error) {
+  Connection c = connect(params, timeout_ms, error);
+  if (!c) return LMS_ERR_UNAVAILABLE;
+  // One row per user name: a user defined for several hosts is listed once, with the hash of the
+  // first; other plugins (unix_socket, caching_sha2_password) have no hash LMS can check.
+  static constexpr std::string_view kDefault =
+      "SELECT User, MIN(authentication_string) FROM mysql.user"
+      " WHERE plugin = 'mysql_native_password' AND User <> '' GROUP BY User";
+  const std::string_view sql = query.empty() ? kDefault : std::string_view(query);
+  if (mysql_real_query(c.get(), sql.data(), sql.size()) != 0) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> result(mysql_store_result(c.get()),
+                                                                  mysql_free_result);
+  if (!result) {
+    *error = mysql_error(c.get());
+    return LMS_ERR_INVALID;
+  }
+  if (mysql_num_fields(result.get()) < 2) {
+    *error = "the auth query must answer two columns: the user's name and its stored hash";
+    return LMS_ERR_INVALID;
+  }
+  while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(result.get());
+    if (row[0] == nullptr || row[1] == nullptr) continue;
+    out.emit(out.ctx, lms_str{row[0], lengths[0]}, lms_str{row[1], lengths[1]});
+  }
+  return LMS_OK;
+}
+
 uint32_t fence(const std::map<std::string, std::string>& params, bool on, uint32_t timeout_ms,
                std::string* error) {
   Connection c = connect(params, timeout_ms, error);

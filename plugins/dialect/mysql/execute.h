@@ -27,6 +27,10 @@ uint32_t rows_written(const std::map<std::string, std::string>& params, uint32_t
 // pull the binlog and confirm nothing to the source, so no stream's lag can be read here.
 uint32_t replication_position(const std::map<std::string, std::string>& params, uint32_t timeout_ms,
                               const lms_replication_sink& out, std::string* error);
+// The users that may log in with mysql_native_password and their stored hashes: `query`'s first two
+// columns (empty: mysql.user's, which needs SELECT on it).
+uint32_t list_logins(const std::map<std::string, std::string>& params, const std::string& query,
+                     uint32_t timeout_ms, const lms_login_sink& out, std::string* error);
 // read_only on (or off).
 uint32_t fence(const std::map<std::string, std::string>& params, bool on, uint32_t timeout_ms,
                std::string* error);

@@ -1,5 +1,6 @@
 #include "front_handshake.h"
 
+#include <cstddef>
 #include <string_view>
 
 #include "auth.h"
@@ -32,6 +33,9 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
     if (key == "user") user_ = std::string(view(settings[i].value));
     if (key == "password") password_ = std::string(view(settings[i].value));
     if (key == "auth_method") method = std::string(view(settings[i].value));
+    if (key == "auth_user") listed_users_.emplace_back(std::string(view(settings[i].value)), std::string());
+    if (key == "auth_verifier" && !listed_users_.empty())
+      listed_users_.back().second = std::string(view(settings[i].value));
     if (key == "tls") {
       const std::string_view tls = view(settings[i].value);
       tls_ = tls == "require" ? Tls::kRequire : tls == "on" ? Tls::kOn : Tls::kOff;
@@ -41,6 +45,11 @@ FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
   trust_ = method == "trust";
   plugin_ = trust_ || method == "md5" || method == "password" || method == kNativePassword ? kNativePassword
                                                                                            : kCachingSha2;
+  // Listed users log in with what the database keeps of them: mysql_native_password's hash.
+  if (!listed_users_.empty()) {
+    trust_ = false;
+    plugin_ = kNativePassword;
+  }
   if (!random_nonce(&nonce_)) nonce_.assign(kNonceSize, 'x');
 }
 
@@ -170,6 +179,7 @@ uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* 
                                      lms_front_result* result) {
   const std::string denied = "Access denied for user '" + client_user_ +
                              "'@'lms' (using password: " + (proof.empty() ? "NO" : "YES") + ")";
+  if (!listed_users_.empty()) return check_listed(proof, denied, result, out);
   if (client_user_ != user_) {
     return fail(out, result, 1045, "28000", denied, "the client's user is not the one lms serves");
   }
@@ -194,12 +204,41 @@ uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* 
   return done(result);
 }
 
+uint32_t FrontHandshake::check_listed(std::string_view proof, const std::string& denied,
+                                      lms_front_result* result, const lms_emitter* out) {
+  if (proof.size() == 1 && proof[0] == '\0') proof = {};
+  for (const auto& [name, stored] : listed_users_) {
+    if (name != client_user_) continue;
+    const auto stage2 = parse_native_hash(stored);
+    const auto stage1 = stage2 ? native_stage1(proof, nonce_, *stage2) : std::nullopt;
+    if (!stage1) return fail(out, result, 1045, "28000", denied, "wrong password");
+    // SHA1(password) logs in to every server holding the same hash: the core's, never shown.
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (const char c : *stage1) {
+      hex.push_back(kHex[(static_cast<uint8_t>(c) >> 4) & 0xF]);
+      hex.push_back(kHex[static_cast<uint8_t>(c) & 0xF]);
+    }
+    credential_storage_ = {{"native_stage1", hex}};
+    return done(result);
+  }
+  return fail(out, result, 1045, "28000", denied, "unknown user");
+}
+
 uint32_t FrontHandshake::done(lms_front_result* result) {
   state_ = State::kDone;
   param_views_.clear();
   for (const auto& [k, v] : params_) param_views_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
   result->startup_params = param_views_.data();
   result->startup_param_count = param_views_.size();
+  if (!credential_storage_.empty() &&
+      result->struct_size >= offsetof(lms_front_result, credential_count) + sizeof result->credential_count) {
+    credentials_.clear();
+    for (const auto& [k, v] : credential_storage_)
+      credentials_.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    result->credentials = credentials_.data();
+    result->credential_count = credentials_.size();
+  }
   return LMS_HS_DONE;
 }
 

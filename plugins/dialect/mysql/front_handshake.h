@@ -56,6 +56,13 @@ class FrontHandshake {
   std::vector<std::pair<std::string, std::string>> params_;
   std::vector<lms_kv> param_views_;
   std::string failure_;
+  // Listed users (auth-file-like settings from auth-query) and their stored mysql_native_password
+  // hashes: when present they, not user_, say who may log in, each as itself (ABI 1.9).
+  std::vector<std::pair<std::string, std::string>> listed_users_;
+  std::vector<std::pair<std::string, std::string>> credential_storage_;
+  std::vector<lms_kv> credentials_;
+  uint32_t check_listed(std::string_view proof, const std::string& denied, lms_front_result* result,
+                        const lms_emitter* out);
 };
 
 }  // namespace lms::mysql
