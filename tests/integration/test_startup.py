@@ -127,9 +127,12 @@ class WaysToConfigure(LmsTestCase):
 
     def test_toml_file(self):
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-            f.write(f'source-dialect = "postgres"\nsource = "{self.pg.url()}"\nworkers = 1\nlog-level = "warn"\n')
+            f.write(f'source-dialect = "postgres"\nsource = "{self.pg.url()}"\nworkers = 1\nlog-level = "debug"\n')
         self.addCleanup(os.unlink, f.name)
-        self.serves(self._start_without_source(["--config", f.name]))
+        proxy = self._start_without_source(["--config", f.name])
+        self.serves(proxy)
+        # The file's settings took (its log level: debug lines; the harness's flags win over the rest).
+        self.assertIn(" debug worker 0 running", proxy.log())
 
     def _start_without_source(self, extra, env=None):
         proxy = Lms(None, extra=extra, env=env)
