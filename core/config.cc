@@ -54,8 +54,9 @@ const std::vector<Setting> kSettings = {
     {"auth-query", "",
      "SQL the source database answers with the users who may log in and their stored verifiers, one row "
      "each (name, verifier), run over the source connection string's account at start and every "
-     "auth-refresh; 'default' reads pg_authid (superuser only; see the README for a SECURITY DEFINER "
-     "function). Each user then reaches the databases as itself"},
+     "auth-refresh; each user then reaches the databases as itself. 'default': the database's own list "
+     "(pg_authid, which only a superuser reads; mysql.user). Unset: that list when the account may read "
+     "it, else the account alone; 'none': the account alone"},
     {"auth-refresh", "10000", "milliseconds between two reads of auth-query"},
     {"ssl-cert", "", "certificate (PEM, with its chain) clients' TLS is served with; also LMS_SSL_CERT"},
     {"ssl-key", "", "key of ssl-cert (PEM); also LMS_SSL_KEY"},
@@ -399,10 +400,11 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
     return bad("auth-file", "holds SCRAM verifiers: it needs auth-method scram-sha-256");
   }
   c.auth_query = values["auth-query"].value;
-  if (!c.auth_query.empty() && !c.auth_file.empty()) {
+  const bool reads_users = !c.auth_query.empty() && c.auth_query != "none";
+  if (reads_users && !c.auth_file.empty()) {
     return bad("auth-query", "reads the users from the database: it cannot go with auth-file");
   }
-  if (!c.auth_query.empty() && c.auth_method != "scram-sha-256") {
+  if (reads_users && c.auth_method != "scram-sha-256") {
     return bad("auth-query", "logs each user in with its SCRAM verifier: it needs auth-method scram-sha-256");
   }
   const auto auth_refresh = parse_unsigned(values["auth-refresh"].value, 100, 3600000);

@@ -52,9 +52,20 @@ bool LoginRefresher::load(std::string* error) {
   auto users = read(error);
   if (!users) return false;
   last_ = std::move(*users);
-  publish_(last_);
-  spdlog::info("{} users may log in (auth query on the source {})", last_.size(), source_.describe());
   return true;
+}
+
+void LoginRefresher::publish_first() {
+  publish_(last_);
+  spdlog::info("{} users may log in, each as itself (read from the source {})", last_.size(),
+               source_.describe());
+}
+
+bool LoginRefresher::lists(const std::string& user) const {
+  for (const auto& [name, verifier] : last_) {
+    if (name == user) return true;
+  }
+  return false;
 }
 
 void LoginRefresher::start() {

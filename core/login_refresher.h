@@ -26,10 +26,14 @@ class LoginRefresher {
   LoginRefresher(const LoginRefresher&) = delete;
   LoginRefresher& operator=(const LoginRefresher&) = delete;
 
-  // The first read, before any client is served: false with *error when it fails.
+  // The first read, before any client is served: false with *error when it fails. Published by
+  // publish_first().
   bool load(std::string* error);
+  void publish_first();
   // Reads again every interval until destroyed.
   void start();
+  // Whether the last read listed `user`.
+  bool lists(const std::string& user) const;
 
  private:
   std::optional<AuthUsers> read(std::string* error) const;

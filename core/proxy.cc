@@ -104,21 +104,7 @@ bool Proxy::start(std::string* error) {
   }
   front_base_.emplace_back("auth_method", config_.auth_method);
   shared_.front_settings.store(std::make_shared<const FrontSettings>(front_base_, listed));
-  if (!config_.auth_query.empty()) {
-    if (!has_list_logins(shared_.dialect)) {
-      *error = "auth-query: the source's dialect cannot list its users";
-      return false;
-    }
-    logins_ = std::make_unique<LoginRefresher>(
-        shared_.dialect, source_, config_.auth_query, config_.auth_refresh_ms,
-        [this](const AuthUsers& users) {
-          shared_.front_settings.store(std::make_shared<const FrontSettings>(front_base_, users));
-        });
-    if (!logins_->load(error)) {
-      *error = "auth-query: cannot read the users from the source " + source_.describe() + ": " + *error;
-      return false;
-    }
-  }
+  if (!setup_logins(error)) return false;
 
   for (unsigned i = 0; i < config_.workers; ++i) {
     workers_.push_back(std::make_unique<Worker>(shared_, i));
@@ -231,6 +217,43 @@ bool Proxy::setup_tls(std::string* error) {
                                 : client_tls_->mode == ClientTlsMode::kOn ? "on"
                                                                           : "require";
   front_base_.emplace_back(std::string(kTls), std::string(mode));
+  return true;
+}
+
+// Who may log in. Given auth-query, the users it answers, or the start fails. Unset, the source's
+// own users (pg_authid, mysql.user) when the account may read them and they include the account
+// itself; else the account alone, with a line that says why and how to change it.
+bool Proxy::setup_logins(std::string* error) {
+  const bool asked = !config_.auth_query.empty() && config_.auth_query != "none";
+  const bool automatic = config_.auth_query.empty() && config_.auth_file.empty() &&
+                         config_.auth_method == "scram-sha-256" && has_list_logins(shared_.dialect);
+  if (!asked && !automatic) return true;
+  if (asked && !has_list_logins(shared_.dialect)) {
+    *error = "auth-query: the source's dialect cannot list its users";
+    return false;
+  }
+  auto logins = std::make_unique<LoginRefresher>(
+      shared_.dialect, source_, asked ? config_.auth_query : "", config_.auth_refresh_ms,
+      [this](const AuthUsers& users) {
+        shared_.front_settings.store(std::make_shared<const FrontSettings>(front_base_, users));
+      });
+  std::string why;
+  if (!logins->load(&why)) {
+    if (asked) {
+      *error = "auth-query: cannot read the users from the source " + source_.describe() + ": " + why;
+      return false;
+    }
+  } else if (asked || logins->lists(source_.param("user"))) {
+    logins->publish_first();
+    logins_ = std::move(logins);
+    return true;
+  } else {
+    why = "its own user is not among those it lists with a verifier LMS can check";
+  }
+  spdlog::info(
+      "clients log in as the source connection string's user {} (every session is that account): the "
+      "source's users cannot be read: {}. To let each user log in as itself, see --auth-query",
+      source_.param("user"), why);
   return true;
 }
 

@@ -37,6 +37,7 @@ class Proxy {
   bool probe_source(std::string* reason);
   std::string render_metrics();
   bool setup_validation(std::string* error);
+  bool setup_logins(std::string* error);
   // TLS toward each database and with clients.
   bool setup_tls(std::string* error);
   // The compatibility report, merged from every worker's share.

@@ -656,7 +656,7 @@ class AuthFile(TargetTestCase):
         r = psql(self.url(proxy, "latecomer", "first"), "-Atc", "SELECT 1")
         self.assertIn('password authentication failed for user "latecomer"', r.stderr)
         log = proxy.log()
-        self.assertIn("users may log in (auth query on the source", log)
+        self.assertIn("3 users may log in, each as itself (read from the source", log)
         self.assertNotIn("SCRAM-SHA-256$", log)
 
     def test_preflight_names_each_user_the_target_does_not_hold_alike(self):
@@ -717,6 +717,23 @@ class AuthFile(TargetTestCase):
         r = psql(self.url(proxy, "mover", "source-pw"), "-Atc", "SELECT current_user, inet_server_port()")
         self.assertEqual(r.stdout.strip(), f"mover|{self.target.port}", r.stderr)
         self.assertNotIn("target-pw", proxy.log())
+
+    def test_by_default_the_sources_own_users_log_in_when_the_account_may_read_them(self):
+        self.pg.admin("CREATE ROLE boss SUPERUSER LOGIN PASSWORD 'boss-pw'")
+        self.addCleanup(self.pg.admin, "DROP ROLE IF EXISTS boss")
+        proxy = self.start_lms(source_url=self.pg.url(user="boss", password="boss-pw"))
+        self.assertIn("users may log in, each as itself (read from the source", proxy.log())
+        for name, password in [*ROLES.items(), ("boss", "boss-pw")]:
+            r = psql(self.url(proxy, name, password), "-Atc", "SELECT current_user")
+            self.assertEqual(r.stdout.strip(), name, r.stderr)
+        # An account that may not read them: it alone, and the log says why and what to do.
+        plain = self.start_lms()
+        self.assertIn(f"clients log in as the source connection string's user {USER} (every session is that "
+                      "account): the source's users cannot be read: permission denied for table pg_authid. To let "
+                      "each user log in as itself, see --auth-query", plain.log())
+        r = psql(self.url(plain, "writer", ROLES["writer"]), "-Atc", "SELECT 1")
+        self.assertIn('password authentication failed for user "writer"', r.stderr)
+        self.assertEqual(psql(plain.url(), "-Atc", "SELECT current_user").stdout.strip(), USER)
 
     def test_an_auth_query_the_account_cannot_run_stops_the_start_with_the_reason(self):
         from test_startup import run_lms

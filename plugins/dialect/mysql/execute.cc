@@ -209,6 +209,8 @@ uint32_t list_logins(const std::map<std::string, std::string>& params, const std
   while (MYSQL_ROW row = mysql_fetch_row(result.get())) {
     const unsigned long* lengths = mysql_fetch_lengths(result.get());
     if (row[0] == nullptr || row[1] == nullptr) continue;
+    // Only mysql_native_password's hash ("*" and 40 hex digits, or empty) can be checked.
+    if (!(lengths[1] == 0 || (lengths[1] == 41 && row[1][0] == '*'))) continue;
     out.emit(out.ctx, lms_str{row[0], lengths[0]}, lms_str{row[1], lengths[1]});
   }
   return LMS_OK;

@@ -57,7 +57,9 @@ Connection connect(const lms_kv* params, size_t count, uint32_t timeout_ms, std:
 
 // The statement's error as the reason, LMS_ERR_INVALID as the status.
 uint32_t statement_failed(const PGresult* result, std::string* error) {
-  *error = PQresultErrorMessage(result);
+  // The server's own words, without libpq's "ERROR:  " and its detail lines.
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  *error = primary != nullptr ? primary : PQresultErrorMessage(result);
   trim_newlines(error);
   return LMS_ERR_INVALID;
 }
@@ -194,6 +196,8 @@ uint32_t list_logins(const lms_kv* params, size_t count, const std::string& quer
   }
   for (int row = 0; row < PQntuples(result.get()); ++row) {
     if (PQgetisnull(result.get(), row, 0) || PQgetisnull(result.get(), row, 1)) continue;
+    // Only what the front can check a client against: an MD5 hash or a password is left out.
+    if (!std::string_view(PQgetvalue(result.get(), row, 1)).starts_with("SCRAM-SHA-256$")) continue;
     out.emit(out.ctx, cell(result.get(), row, 0), cell(result.get(), row, 1));
   }
   return LMS_OK;

@@ -22,8 +22,8 @@ uint32_t rows_written(const lms_kv* params, size_t count, uint32_t timeout_ms, u
 // how far behind their readers are.
 uint32_t replication_position(const lms_kv* params, size_t count, uint32_t timeout_ms,
                               const lms_replication_sink& out, std::string* error);
-// The users that may log in and their stored verifiers: `query`'s first two columns (empty: those
-// of pg_authid, which only a superuser reads).
+// The users that may log in and their stored SCRAM verifiers: `query`'s first two columns (empty:
+// those of pg_authid, which only a superuser reads); other rows (MD5 hashes) are left out.
 uint32_t list_logins(const lms_kv* params, size_t count, const std::string& query, uint32_t timeout_ms,
                      const lms_login_sink& out, std::string* error);
 // New sessions' transactions read-only by default and the open sessions ended (on), or undone.
