@@ -14,7 +14,9 @@ SOURCE_PW = "Src-Pw-7f3a91"
 TARGET_PW = "Tgt-Pw-2c8e44"
 WRONG_PW = "Wrong-Pw-9d1b07"
 LITERAL = "Literal-5e6f70"
-SECRETS = (SOURCE_PW, TARGET_PW, WRONG_PW, LITERAL)
+MEMBER_PW = "Member-Pw-4a7c12"          # a user of its own, logging in as itself
+MEMBER_TARGET_PW = "Member-Tgt-8b2e55"  # its password on the target, from the secret's TARGET_USERS
+SECRETS = (SOURCE_PW, TARGET_PW, WRONG_PW, LITERAL, MEMBER_PW, MEMBER_TARGET_PW)
 
 
 class NoSecretInAnyOutput(TargetTestCase):
@@ -57,11 +59,37 @@ class NoSecretInAnyOutput(TargetTestCase):
         gone = self.start_lms(down_url, check_ready=True)
         outputs.append(psql(gone.url(password=SOURCE_PW, user="keeper"), "-Atc", "SELECT 1").stderr)
 
+        # Each user as itself: a listed user with its own password on the target from the secret,
+        # shadowed, logging in right and wrong.
+        self.pg.admin(f"DROP ROLE IF EXISTS member; CREATE ROLE member LOGIN PASSWORD '{MEMBER_PW}'")
+        self.target.admin(f"DROP ROLE IF EXISTS member; CREATE ROLE member LOGIN PASSWORD '{MEMBER_TARGET_PW}'")
+        verifier = self.pg.admin("SELECT rolpassword FROM pg_authid WHERE rolname = 'member'")
+        secrets_dir = tempfile.mkdtemp(prefix="lms-secrets-")
+        users = os.path.join(secrets_dir, "users.txt")
+        with open(users, "w") as f:
+            f.write(f'"member" "{verifier}"\n')
+        secret = os.path.join(secrets_dir, "config.json")
+        with open(secret, "w") as f:
+            json.dump({"TARGET_USERS": {"member": MEMBER_TARGET_PW}}, f)
+        peruser = self.start_lms(source, extra=["--target", target, "--shadow-mode", "sync", "--auth-file", users,
+                                                "--log-level", "debug"], env={"LMS_READ_CONFIG_FILE": secret})
+        r = psql(f"postgresql://member:{MEMBER_PW}@127.0.0.1:{peruser.port}/{DATABASE}", "-Atc",
+                 "SELECT current_user")
+        self.assertEqual(r.stdout.strip(), "member", r.stderr)
+        client_outputs.append(r.stderr)
+        r = psql(f"postgresql://member:{WRONG_PW}@127.0.0.1:{peruser.port}/{DATABASE}", "-Atc", "SELECT 1")
+        outputs.append(r.stderr)
+        # The target answered as member too (logged in with the secret's password): no difference.
+        shadowed = json.loads(peruser.http_get("/v1/shadow/report")[1])
+        self.assertEqual((shadowed["compared"], shadowed["target_errors"], shadowed["mismatches"]), (1, 0, 0))
+        stored_key = verifier.split("$")[2].split(":")[0]  # what a leaked verifier would show
+
         # The control plane, with the history in a database whose URL carries a password.
         # (The source: the ALTER ROLE above, shadowed in sync mode, gave the target's keeper the
         # source's password too.)
         crdb = source
-        orch = Orchestrator([proxy, wrong, gone], env={"CRDB_URL": crdb}, extra=["--metrics-sample-interval", "500ms"])
+        orch = Orchestrator([proxy, wrong, gone, peruser], env={"CRDB_URL": crdb},
+                            extra=["--metrics-sample-interval", "500ms"])
         self.addCleanup(orch.stop)
         listed = []
         for _ in range(100):  # until the held session's statement has run
@@ -75,7 +103,7 @@ class NoSecretInAnyOutput(TargetTestCase):
             r = orch.cli(*args)
             outputs += [r.stdout, r.stderr]
         held.communicate(timeout=30)
-        for p in (proxy, wrong, gone):
+        for p in (proxy, wrong, gone, peruser):
             for path in ("/metrics", "/v1/status", "/v1/connections", "/v1/shadow/report"):
                 outputs.append(p.http_get(path)[1])
         self.assertGreater(json.loads(proxy.http_get("/v1/shadow/report")[1])["mismatches"], 0)
@@ -97,19 +125,19 @@ class NoSecretInAnyOutput(TargetTestCase):
                 self.assertGreater(json.loads(body)["mismatches"], 0)
         orch.stop()
         outputs.append(orch.log())
-        for p in (proxy, wrong, gone):
+        for p in (proxy, wrong, gone, peruser):
             p.stop()
             outputs.append(p.log())
         with open(mismatches) as f:
             outputs.append(f.read())
         everything = "\n".join(outputs)
         self.assertIn("password authentication failed", everything)  # the failures did happen
-        for secret in SECRETS:
+        for secret in (*SECRETS, stored_key):
             self.assertNotIn(secret, everything, f"{secret} leaked")
         # Clients hear their databases' errors, which may quote their own values, never a password.
         told = "\n".join(client_outputs)
         self.assertIn(LITERAL, told)
-        for secret in (SOURCE_PW, TARGET_PW, WRONG_PW):
+        for secret in (SOURCE_PW, TARGET_PW, WRONG_PW, MEMBER_PW, MEMBER_TARGET_PW):
             self.assertNotIn(secret, told)
 
 

@@ -608,6 +608,24 @@ class AuthFile(TargetTestCase):
         # Nothing of a login's keys reaches the log.
         self.assertNotIn("scram_", proxy.log())
 
+    def test_shadowed_sessions_are_the_user_on_the_target_too(self):
+        proxy = self.start_lms(extra=["--auth-file", self.roles_file(), "--target", self.target.url(),
+                                      "--target-dialect", "postgres", "--shadow-mode", "sync"], workers=1)
+        session = subprocess.Popen(["psql", self.url(proxy, "reporter", ROLES["reporter"]), "-X", "-qAt"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: session.poll() is None and session.kill())
+        session.stdin.write("SELECT current_user, count(*) FROM notes;\n")
+        session.stdin.flush()
+        # The target ran the same statement in a session of the reporter's own.
+        self.wait_for(lambda: self.target.admin("SELECT count(*) FROM pg_stat_activity WHERE usename = 'reporter' "
+                                                "AND query LIKE 'SELECT current_user, count(*) FROM notes%'") == "1",
+                      "the reporter's shadow session on the target")
+        out, err = session.communicate("", timeout=30)
+        self.assertEqual((out.strip(), err), ("reporter|2", ""))
+        report = json.loads(proxy.http_get("/v1/shadow/report")[1])
+        self.assertEqual([(s["statement"], s["target_errors"], s["mismatches"]) for s in report["statements"]],
+                         [("SELECT current_user, count(*) FROM notes;", 0, 0)])
+
     def test_after_a_cutover_each_user_is_itself_on_the_target(self):
         proxy = self.start_lms(extra=["--auth-file", self.roles_file(), "--target", self.target.url()], workers=1)
         orch = Orchestrator([proxy], extra=["--skip-replication-check"])
