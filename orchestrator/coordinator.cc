@@ -61,6 +61,15 @@ void decide(Attempt& a, const char* decision) {
   for (auto& p : a.proxies) p.confirmed = false;
 }
 
+// Where each of an attempt's proxies is asked, in the attempt's order: read under the lock, used
+// after it (the calls to the proxies never hold it).
+std::vector<std::string> control_addresses(const Attempt& a) {
+  std::vector<std::string> urls;
+  urls.reserve(a.proxies.size());
+  for (const auto& p : a.proxies) urls.push_back(p.control_address);
+  return urls;
+}
+
 }  // namespace
 
 Coordinator::Coordinator(CoordinatorConfig config, StateStore& store)
@@ -283,7 +292,7 @@ void Coordinator::refresh(uint64_t id) {
     std::lock_guard lock(mutex_);
     const Attempt* a = find_locked(id);
     if (a == nullptr) return;
-    for (const auto& p : a->proxies) urls.push_back(p.control_address);
+    urls = control_addresses(*a);
   }
   std::vector<control::Cutover> results(urls.size());
   std::vector<std::string> errors(urls.size());
@@ -637,7 +646,7 @@ void Coordinator::fence_old_source_of(uint64_t id) {
     const Attempt* a = find_locked(id);
     if (a == nullptr || a->decision != kDecisionCommit || !a->old_source.fence_requested) return;
     if (a->old_source.fenced || !a->old_source.fence_error.empty()) return;  // done, one way or the other
-    for (const auto& p : a->proxies) urls.push_back(p.control_address);
+    urls = control_addresses(*a);
   }
   OldSourceRecord record;
   fence_old_source(status(urls), proxy_access(), &record);
@@ -666,7 +675,7 @@ void Coordinator::start_watching_old_source_of(uint64_t id) {
     std::lock_guard lock(mutex_);
     const Attempt* a = find_locked(id);
     if (a == nullptr || a->decision != kDecisionCommit || a->old_source.settled) return;
-    for (const auto& p : a->proxies) urls.push_back(p.control_address);
+    urls = control_addresses(*a);
     record = a->old_source;
   }
   watch_old_source(status(urls), proxy_access(), now_ns(), &record);
