@@ -40,7 +40,9 @@ std::vector<lms_kv> login_params(const Endpoint& endpoint, const Params& credent
     add(k, v);
   }
   for (const auto& [k, v] : credentials) add(k, v);
-  for (const auto& [k, v] : startup) add(k, v);
+  for (const auto& [k, v] : startup) {
+    if (!k.starts_with("lms.")) add(k, v);  // the front's own memo, never a database's
+  }
   return out;
 }
 

@@ -36,7 +36,8 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 // What a database login is given: the endpoint's parameters, then `credentials`, then `startup`
 // (what the client asked for). With credentials (what the client's own authentication yielded,
 // plugin ABI 1.9) the session logs in as the client's user (startup's), so the endpoint's user and
-// password are left out. Views into all three, which must outlive the result.
+// password are left out. Startup parameters named "lms.*" are the front's own memo (plugin ABI
+// 1.9) and go to no database. Views into all three, which must outlive the result.
 std::vector<lms_kv> login_params(const Endpoint& endpoint, const Params& credentials, const Params& startup);
 
 std::optional<Endpoint> parse_endpoint(const lms_dialect_functions* dialect, const std::string& text,

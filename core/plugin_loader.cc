@@ -205,6 +205,10 @@ bool has_list_logins(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, list_logins) && f->list_logins != nullptr;
 }
 
+bool has_front_change_user(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, front_change_user) && f->front_change_user != nullptr;
+}
+
 size_t cancel_key_shown(const lms_dialect_functions* f) {
   if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
   return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;

@@ -43,6 +43,8 @@ class CarriedState {
   size_t statements() const { return statements_.size(); }
   // The kinds of state held that a cutover cannot carry, in the order first held.
   const std::vector<std::string>& held() const { return held_; }
+  // A new login in the session (a change of user): nothing of the old one is carried.
+  void clear() { *this = CarriedState(); }
 
  private:
   // A dialect names a handful of kinds; these bound what a third party's could make us keep.

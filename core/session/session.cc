@@ -108,6 +108,16 @@ void Session::take_client_bytes(Chunk* chunk, size_t len) {
       }
       if (phase_ == Phase::kFrontHandshake) run_front();
       return;
+    case Phase::kChangingUser:
+      front_in_.append(reinterpret_cast<const char*>(chunk->data), len);
+      worker_.pool().put(chunk);
+      if (front_in_.size() > kMaxHandshakeBytes) {
+        spdlog::info("session={} closed: change of user larger than {} bytes", id_, kMaxHandshakeBytes);
+        close_now();
+        return;
+      }
+      run_change_user();
+      return;
     case Phase::kResetting:
     case Phase::kClosing:
       worker_.pool().put(chunk);
@@ -131,6 +141,7 @@ void Session::take_database_bytes(Chunk* chunk, size_t len) {
     case Phase::kResetting:
       on_reset_answer(chunk, len);
       return;
+    case Phase::kChangingUser:  // an idle session's database says nothing
     case Phase::kClosing:
       worker_.pool().put(chunk);
       return;
@@ -190,21 +201,7 @@ void Session::run_front() {
         close_after_flush();
         return;
       }
-      for (size_t i = 0; i < result.credential_count; ++i) {
-        credentials_.emplace_back(to_string(result.credentials[i].key),
-                                  to_string(result.credentials[i].value));
-      }
-      for (size_t i = 0; i < result.startup_param_count; ++i) {
-        const lms_kv& kv = result.startup_params[i];
-        startup_params_.emplace_back(to_string(kv.key), to_string(kv.value));
-        const std::string key = to_string(kv.key);
-        if (key == "user") client_user_ = to_string(kv.value);
-        if (key == "database") client_database_ = to_string(kv.value);
-      }
-      if (const auto it = shared_.config->target_users.find(client_user_);
-          !credentials_.empty() && it != shared_.config->target_users.end()) {
-        target_password_ = {{"password", it->second}};
-      }
+      take_login(result);
       // During a cutover's pause the client is in, but which database it will use is not
       // decided yet: it waits for the pause to end (resume_after_cutover).
       if (worker_.paused()) {
@@ -250,6 +247,23 @@ void Session::run_front() {
                    result.error != nullptr ? result.error : "unknown reason");
       close_after_flush();
       return;
+  }
+}
+
+void Session::take_login(const lms_front_result& result) {
+  for (size_t i = 0; i < result.credential_count; ++i) {
+    credentials_.emplace_back(to_string(result.credentials[i].key), to_string(result.credentials[i].value));
+  }
+  for (size_t i = 0; i < result.startup_param_count; ++i) {
+    const lms_kv& kv = result.startup_params[i];
+    startup_params_.emplace_back(to_string(kv.key), to_string(kv.value));
+    const std::string key = to_string(kv.key);
+    if (key == "user") client_user_ = to_string(kv.value);
+    if (key == "database") client_database_ = to_string(kv.value);
+  }
+  if (const auto it = shared_.config->target_users.find(client_user_);
+      !credentials_.empty() && it != shared_.config->target_users.end()) {
+    target_password_ = {{"password", it->second}};
   }
 }
 
@@ -343,12 +357,8 @@ void Session::start_forwarding() {
   }
   // What the client sent beyond its handshake goes on as data (what the database sent beyond its
   // own, the link hands on once this returns).
-  const std::string early_client = std::move(front_in_);
-  front_in_.clear();
   if (shared_.translated(truth_)) start_translation();
-  if (!early_client.empty() && phase_ == Phase::kForwarding) {
-    deliver_in_chunks(worker_.pool(), early_client, [this](Chunk* chunk, size_t n) { take_client_bytes(chunk, n); });
-  }
+  deliver_early_client_bytes();
   if (phase_ != Phase::kForwarding) return;
   client_.start_reading();
   database_.start_reading();
@@ -369,15 +379,29 @@ void Session::protocol_error(bool from_client, const char* reason) {
   close_after_flush();
 }
 
+void Session::deliver_early_client_bytes() {
+  const std::string early_client = std::move(front_in_);
+  front_in_.clear();
+  if (!early_client.empty() && phase_ == Phase::kForwarding) {
+    deliver_in_chunks(worker_.pool(), early_client,
+                      [this](Chunk* chunk, size_t n) { take_client_bytes(chunk, n); });
+  }
+}
+
 void Session::forward_from_client(Chunk* chunk, size_t len) {
   if (worker_.paused() && quiescent()) {
     // A cutover is pausing traffic: the next request waits until it commits or aborts.
     hold_while_paused(chunk, len);
     return;
   }
+  size_t change_user_taken = 0;  // of this chunk, the bytes of a change-of-user command
   const auto walked = client_scanner_.walk(
       chunk->data, len, [this](const lms_frame& f) { return on_client_message(f); },
-      [this](const uint8_t* data, size_t n) {
+      [this, &change_user_taken](const uint8_t* data, size_t n) {
+        if (change_user_collecting_) {
+          change_user_taken += take_change_user_bytes(data, n);
+          return;
+        }
         router_.copy(data, n);
         if (client_inspect_left_ > 0) {
           client_inspected_.append(reinterpret_cast<const char*>(data), n);
@@ -388,6 +412,10 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   if (!walked) {
     worker_.pool().put(chunk);
     protocol_error(true, client_scanner_.error());
+    return;
+  }
+  if (change_user_collecting_) {
+    after_change_user_walk(chunk, len, *walked, change_user_taken);
     return;
   }
   if (keeping_database_) {
@@ -516,6 +544,9 @@ unsigned Session::on_client_message(const lms_frame& f) {
     case LMS_MSG_COPY_DATA:
     case LMS_MSG_COPY_END:
       return router_.copy_outside_request(f.msg_class) ? kCopy : kPass;
+    case LMS_MSG_CHANGE_USER:
+      if (has_front_change_user(dialect_)) return on_change_user_message(f);
+      break;
     default:
       break;
   }

@@ -67,12 +67,12 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
     kFrontHandshake,
     kAwaitingResume,  // the client logged in during a pause; the database connection waits
     kConnecting,      // the database link connects and logs in
-    kReplaying,  // after a switch: the carried settings and statements run on the new database
+    kReplaying,       // after a switch: the carried settings and statements run on the new database
     kForwarding,
-    kResetting,  // the client has left; the database connection is reset to be kept (session_pool.cc)
+    kResetting,     // the client has left; the database connection is reset to be kept (session_pool.cc)
+    kChangingUser,  // the client logs in again within the session (session_change_user.cc)
     kClosing
   };
-
 
   explicit Session(Worker& worker);
   ~Session();
@@ -160,6 +160,18 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   void on_reset_answer(Chunk* chunk, size_t len);
   void keep_server();
   void run_front();
+  // The login's outcome: the client's startup parameters, user, database and credentials.
+  void take_login(const lms_front_result& result);
+  // What the client sent while the proxy was busy with a login goes on as data.
+  void deliver_early_client_bytes();
+  // A login again within the session (session_change_user.cc).
+  unsigned on_change_user_message(const lms_frame& f);
+  size_t take_change_user_bytes(const uint8_t* data, size_t n);
+  // After a walk that met the command: `taken` of the chunk's bytes up to `walked` were its.
+  void after_change_user_walk(Chunk* chunk, size_t len, size_t walked, size_t taken);
+  void run_change_user();
+  void on_change_user_step(uint32_t status, const lms_front_result& result);
+  void finish_change_user();
   void fail_connect(const std::string& reason, const char* code = "08006");
   void start_forwarding();
   void forward_from_client(Chunk* chunk, size_t len);
@@ -250,6 +262,12 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   // Cutover.
   uint8_t truth_ = kSourceRole;  // the database database_ is connected (or connecting) to
   bool switching_ = false;       // database_ is being replaced by a connection to the new one
+  // A change of user: its command is being collected (change_user_left_ bytes still to come), and
+  // then database_ is replaced by a connection as the new user (changing_user_).
+  bool change_user_collecting_ = false;
+  size_t change_user_left_ = 0;
+  std::string change_user_message_;
+  bool changing_user_ = false;
   std::vector<std::pair<Chunk*, size_t>> paused_input_;  // client bytes held during a pause
   void* framer_ = nullptr;  // ABI 1.3: delimits both directions (MySQL); made when forwarding starts
   bool counted_as_held_ = false;

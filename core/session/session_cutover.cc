@@ -41,6 +41,7 @@ bool Session::busy() const {
   switch (phase_) {
     case Phase::kConnecting:
     case Phase::kReplaying:
+    case Phase::kChangingUser:
       return true;
     case Phase::kForwarding:
       return !quiescent();
@@ -238,6 +239,14 @@ void Session::replay_answer(Chunk* chunk, size_t len) {
 void Session::finish_switch() {
   switching_ = false;
   phase_ = Phase::kForwarding;
+  if (changing_user_) {
+    // Not a cutover's: the client is told its new login is done, then reads go on.
+    database_.start_reading();
+    finish_change_user();
+    if (phase_ == Phase::kForwarding) release_paused_input();
+    worker_.session_changed(*this);
+    return;
+  }
   WorkerMetrics& metrics = worker_.mutable_metrics();
   metrics.cutover_sessions_switched.add();
   metrics.cutover_statements_replayed.add(replay_sent_ - std::min(replay_failed_, replay_sent_));
@@ -334,6 +343,9 @@ control::Connection Session::describe() const {
       } else {
         c.state = "idle";
       }
+      break;
+    case Phase::kChangingUser:
+      c.state = "changing user";
       break;
     case Phase::kResetting:
     case Phase::kClosing:

@@ -501,7 +501,8 @@ orchestrator:
         r = cli("status", "-o", "json")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.log("orchestrator"))
         self.assertEqual([p["sql_address"] for p in json.loads(r.stdout)["proxies"]], [f"127.0.0.1:{sql}"])
-        r = cli("cutover", "consistent", "begin")
+        # Begun and aborted for the state it leaves: nothing replicates here for a preflight to prove.
+        r = cli("cutover", "consistent", "begin", "--skip-preflight")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.log("orchestrator"))
         r = cli("cutover", "consistent", "abort")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

@@ -143,9 +143,9 @@ class ConsoleInABrowser(ConsoleHarness):
 
     def test_an_operator_watches_checks_and_cuts_over_from_the_browser(self):
         load = subprocess.Popen(
-            ["pgbench", "-n", "-S", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", "30", self.proxies[0].url()],
+            ["pgbench", "-n", "-S", "-M", "prepared", "-c", str(CLIENTS), "-j", "2", "-T", "40", self.proxies[0].url()],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        others = [subprocess.Popen(["pgbench", "-n", "-S", "-c", "1", "-T", "30", p.url()], stdout=subprocess.PIPE,
+        others = [subprocess.Popen(["pgbench", "-n", "-S", "-c", "1", "-T", "40", p.url()], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True) for p in self.proxies[1:]]
         self.addCleanup(lambda: [p.poll() is None and p.kill() for p in [load, *others]])
         self.driver.get(self.orch.url + "/")

@@ -1,6 +1,7 @@
 """MySQL applications through lms (source dialect mysql) to a real MariaDB server, driven by the
 mariadb client, mariadb-admin and sysbench: what they print through lms is what they print
 directly, errors included."""
+import json
 import os
 import re
 import subprocess
@@ -77,6 +78,39 @@ class MysqlThroughLms(unittest.TestCase):
         r = mariadb(proxy.port, "-e", "SELECT 1", user="reader", password="writer-pw")
         self.assertIn("Access denied for user 'reader'", r.stderr)
         self.assertNotIn("native_stage1", proxy.log())
+
+    def change_user(self, port, *users):
+        r = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                             "mysql_change_user.py"), str(port), *users],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_com_change_user_through_a_client_library_as_the_database_does_it(self):
+        self.db.admin("CREATE USER 'writer'@'%' IDENTIFIED BY 'writer-pw'; "
+                      "CREATE USER 'reader'@'%' IDENTIFIED BY 'reader-pw'; "
+                      f"GRANT SELECT, INSERT ON {DATABASE}.kinds TO 'writer'@'%'; "
+                      f"GRANT SELECT ON {DATABASE}.kinds TO 'reader'@'%'; "
+                      f"GRANT SELECT ON mysql.user TO '{USER}'@'%'; GRANT SELECT ON mysql.user TO '{USER}'@'localhost'")
+        self.addCleanup(self.db.admin, "DROP USER 'writer'@'%', 'reader'@'%'; "
+                                       f"REVOKE SELECT ON mysql.user FROM '{USER}'@'%', '{USER}'@'localhost'")
+        # A change of user starts the session over with the server's autocommit: the script's writes
+        # as the account itself commit.
+        self.addCleanup(self.db.admin, f"DELETE FROM {DATABASE}.kinds WHERE id = 8")
+        proxy = Lms(self.db.url(), extra=["--source-dialect", "mysql", "--auth-query", "default"])
+        self.addCleanup(proxy.stop)
+        users = ("writer", "writer-pw", "reader", "reader-pw")
+        # Writer, then reader (its grants, the session's variables gone), then a wrong password:
+        # refused, and the session goes on as reader. Through LMS exactly as directly.
+        seen = self.change_user(proxy.port, *users)
+        self.assertEqual(seen, [["writer@%", 1], "changed", ["reader@%", None], 1142, 1045, ["reader@%", None], 1142])
+        self.assertEqual(seen, self.change_user(self.db.port, *users))
+        # With clients logging in as the connection string's account alone, a change to that account
+        # (a connector resetting its connection) starts the session over; to another user is refused.
+        seen = self.change_user(self.proxy.port, USER, PASSWORD, USER, PASSWORD)
+        self.assertEqual(seen[:3], [[f"{USER}@%", 1], "changed", [f"{USER}@%", None]])
+        seen = self.change_user(self.proxy.port, USER, PASSWORD, "writer", "writer-pw")
+        self.assertEqual(seen[1], 1045)
 
     def test_queries_print_the_same_through_lms(self):
         r = self.assert_same("-e", "SELECT id, n, d, f, s, HEX(b), t, j, z FROM kinds ORDER BY id")

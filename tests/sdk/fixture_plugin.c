@@ -121,7 +121,8 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           /* 1.8: replication position */
                                           NULL,
-                                          /* 1.9: logins */
+                                          /* 1.9: logins, change user */
+                                          NULL,
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

@@ -65,6 +65,16 @@ void* front_create_c(const lms_kv* settings, size_t count) {
                     static_cast<void*>(nullptr));
 }
 
+uint32_t front_change_user_c(void* front, const lms_kv* session_params, size_t count, const uint8_t* message,
+                             size_t len, const lms_emitter* out, lms_front_result* result) {
+  try {
+    return static_cast<FrontHandshake*>(front)->change_user(session_params, count, message, len, out, result);
+  } catch (...) {  // std::stoul on a malformed setting, or out of memory
+    result->error = "COM_CHANGE_USER could not be read";
+    return LMS_HS_FAILED;
+  }
+}
+
 uint32_t front_step_c(void* front, const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
                       lms_front_result* result) {
   try {
@@ -340,6 +350,7 @@ lms_dialect_functions make_dialect_functions() {
   f.rows_written = rows_written_c;
   f.replication_position = replication_position_c;
   f.list_logins = list_logins_c;
+  f.front_change_user = front_change_user_c;
   f.fence = fence_c;
   f.summary_create = summary_create_c;
   f.summary_feed = summary_feed_c;

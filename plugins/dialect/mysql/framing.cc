@@ -30,12 +30,10 @@ void complete(lms_frame* out, uint32_t payload_len, uint32_t msg_class) {
   out->msg_class = msg_class;
 }
 
-// Commands lms refuses: they would change who is logged in behind the proxy's back, or turn the
-// connection into a replication stream.
+// Commands lms refuses: they would turn the connection into a replication stream, or only the
+// server itself sends them.
 const char* refused(uint8_t command) {
   switch (command) {
-    case kComChangeUser:
-      return "lms does not support COM_CHANGE_USER: open a new connection as the other user";
     case kComBinlogDump:
     case kComBinlogDumpGtid:
     case kComRegisterSlave:
@@ -61,6 +59,8 @@ uint32_t client_class(uint8_t command) {
     case kComStmtClose:
     case kComStmtSendLongData:
       return LMS_MSG_NO_ANSWER;
+    case kComChangeUser:
+      return LMS_MSG_CHANGE_USER;  // a login again: the core's and the front's, not the database's
     default:
       return LMS_MSG_QUERY;
   }

@@ -26,6 +26,39 @@ uint32_t offered_capabilities() {
          kSessionTrack | kDeprecateEof;
 }
 
+namespace {
+
+// The session's first nonce, kept by the core as a front memo (ABI 1.9) for COM_CHANGE_USER.
+constexpr std::string_view kScrambleMemo = "lms.scramble";
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : bytes) {
+    out.push_back(kDigits[(static_cast<uint8_t>(c) >> 4) & 0xF]);
+    out.push_back(kDigits[static_cast<uint8_t>(c) & 0xF]);
+  }
+  return out;
+}
+
+std::string unhex(std::string_view text) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i + 1 < text.size(); i += 2) {
+    const int hi = nibble(text[i]);
+    const int lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return {};
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+}  // namespace
+
 FrontHandshake::FrontHandshake(const lms_kv* settings, size_t count) {
   std::string method = "scram-sha-256";
   for (size_t i = 0; i < count; ++i) {
@@ -159,7 +192,8 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
   client_user_ = std::string(user);
   params_ = {{"user", client_user_},
              {"capabilities", std::to_string(capabilities_)},
-             {"charset", std::to_string(charset)}};
+             {"charset", std::to_string(charset)},
+             {std::string(kScrambleMemo), hex(nonce_)}};
   if (!database.empty()) params_.emplace_back("database", std::string(database));
   if (plugin != plugin_) {
     // The client proved itself for another plugin (or none): ask again, for ours.
@@ -173,6 +207,63 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
     return LMS_HS_NEED_INPUT;
   }
   return check_proof(proof, out, result);
+}
+
+uint32_t FrontHandshake::change_user(const lms_kv* session_params, size_t count, const uint8_t* packet,
+                                     size_t len, const lms_emitter* out, lms_front_result* result) {
+  std::string session_capabilities;
+  std::string session_charset;
+  std::string scramble;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string_view key = view(session_params[i].key);
+    if (key == "capabilities") session_capabilities = std::string(view(session_params[i].value));
+    if (key == "charset") session_charset = std::string(view(session_params[i].value));
+    if (key == kScrambleMemo) scramble = unhex(view(session_params[i].value));
+  }
+  // Clients make COM_CHANGE_USER's proof, and any after an AuthSwitchRequest, with the nonce of the
+  // session's first greeting (libmariadb does): this front takes it on.
+  if (scramble.size() == kNonceSize) nonce_ = scramble;
+  if (len < kHeaderSize + 1) {
+    return fail(out, result, 1043, "08S01", "Bad handshake", "malformed COM_CHANGE_USER");
+  }
+  sequence_ = static_cast<uint8_t>(packet[3] + 1);
+  capabilities_ = session_capabilities.empty() ? 0 : static_cast<uint32_t>(std::stoul(session_capabilities));
+  Reader r(packet + kHeaderSize + 1, len - kHeaderSize - 1);
+  std::string_view user;
+  std::string_view proof;
+  std::string_view database;
+  r.cstring(user);
+  if (capabilities_ & kSecureConnection) {
+    uint8_t n = 0;
+    if (r.u8(n)) r.bytes(n, proof);
+  } else {
+    r.cstring(proof);
+  }
+  r.cstring(database);
+  uint32_t charset = 0;
+  const bool has_charset = r.left() >= 2 && r.u16(charset);
+  std::string_view plugin;
+  if (r.left() > 0) r.cstring(plugin);
+  if (!r.ok()) return fail(out, result, 1043, "08S01", "Bad handshake", "malformed COM_CHANGE_USER");
+  if ((capabilities_ & kPluginAuth) == 0) {
+    return fail(out, result, 1043, "08S01", "lms needs a client with plugin authentication to change user",
+                "COM_CHANGE_USER from a client without CLIENT_PLUGIN_AUTH");
+  }
+  client_user_ = std::string(user);
+  params_ = {{"user", client_user_},
+             {"capabilities", std::to_string(capabilities_)},
+             {"charset", has_charset ? std::to_string(charset & 0xFF) : session_charset},
+             {std::string(kScrambleMemo), hex(nonce_)}};
+  if (!database.empty()) params_.emplace_back("database", std::string(database));
+  if (plugin == plugin_) return check_proof(proof, out, result);
+  Writer w;
+  w.u8(0xFE);
+  w.cstring(plugin_);
+  w.bytes(nonce_);
+  w.u8(0);
+  emit(out, w.str());
+  state_ = State::kAuthSwitch;
+  return LMS_HS_NEED_INPUT;
 }
 
 uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* out,
@@ -213,13 +304,7 @@ uint32_t FrontHandshake::check_listed(std::string_view proof, const std::string&
     const auto stage1 = stage2 ? native_stage1(proof, nonce_, *stage2) : std::nullopt;
     if (!stage1) return fail(out, result, 1045, "28000", denied, "wrong password");
     // SHA1(password) logs in to every server holding the same hash: the core's, never shown.
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (const char c : *stage1) {
-      hex.push_back(kHex[(static_cast<uint8_t>(c) >> 4) & 0xF]);
-      hex.push_back(kHex[static_cast<uint8_t>(c) & 0xF]);
-    }
-    credential_storage_ = {{"native_stage1", hex}};
+    credential_storage_ = {{"native_stage1", hex(*stage1)}};
     return done(result);
   }
   return fail(out, result, 1045, "28000", denied, "unknown user");

@@ -25,6 +25,11 @@ class FrontHandshake {
   uint32_t step(const uint8_t* data, size_t len, size_t* consumed, const lms_emitter* out,
                 lms_front_result* result);
   void finish(const lms_emitter* out);
+  // COM_CHANGE_USER (the whole packet, header included): names the user; the proof it carries was
+  // made for the session's first nonce, which this front never had, so it asks again with its own
+  // (an AuthSwitchRequest, which every client answers). Then step() goes on as at login.
+  uint32_t change_user(const lms_kv* session_params, size_t count, const uint8_t* packet, size_t len,
+                       const lms_emitter* out, lms_front_result* result);
   void error(const lms_error& error, const lms_emitter* out);
 
  private:

@@ -51,7 +51,8 @@
  *   1.9  each user as itself: lms_front_result.credentials, what a client's own authentication
  *        yielded that logs in to a database holding the same verifier (SCRAM's ClientKey and
  *        ServerKey), which the core hands to back_create in place of the connection string's
- *        account; list_logins, the users a database lets log in with their stored verifiers.
+ *        account; list_logins, the users a database lets log in with their stored verifiers;
+ *        LMS_MSG_CHANGE_USER and front_change_user, a login again within the session.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -171,9 +172,12 @@ typedef enum lms_msg_class {
   LMS_MSG_COPY_DATA = 6, /* COPY data, either direction */
   LMS_MSG_COPY_END = 7,  /* CopyDone or CopyFail from the client */
   LMS_MSG_FUNCTION_CALL = 8,
-  LMS_MSG_PREPARE = 9, /* part of an extended request that defines a named statement (Parse) */
-  LMS_MSG_CLOSE = 10,  /* part of an extended request that drops a statement or portal (Close) */
+  LMS_MSG_PREPARE = 9,    /* part of an extended request that defines a named statement (Parse) */
+  LMS_MSG_CLOSE = 10,     /* part of an extended request that drops a statement or portal (Close) */
   LMS_MSG_NO_ANSWER = 11, /* 1.3: a whole message nothing answers (MySQL COM_STMT_CLOSE) */
+  /* 1.9: the client logs in again within the session, as the same or another user (MySQL
+   * COM_CHANGE_USER): the core hands it to front_change_user, never to the database. */
+  LMS_MSG_CHANGE_USER = 12,
   /* from the server */
   LMS_MSG_READY = 20, /* a request is finished; `txn_state` is set */
   LMS_MSG_ERROR = 21,
@@ -239,6 +243,9 @@ typedef struct lms_front_result {
   size_t cancel_key_len;
   /* FAILED: why, for the log. NUL-terminated, borrowed. */
   const char* error;
+  /* 1.9: startup parameters whose key starts with "lms." are the front's own memo (MySQL: the
+   * nonce the client's proofs are made with): the core keeps them with the session, hands them to
+   * front_change_user, and gives them to no database. */
   /* 1.9, DONE: what the client's authentication yielded that logs in, as the client's own user, to
    * any database holding the same verifier; borrowed like startup_params. The core then gives
    * back_create these keys, the client's user, and not the connection string's user and password.
@@ -659,6 +666,16 @@ typedef struct lms_dialect_functions {
    * cannot tell. */
   uint32_t (*list_logins)(const lms_kv* params, size_t param_count, const char* query, size_t query_len,
                           uint32_t timeout_ms, const lms_login_sink* out, char* error, size_t error_cap);
+  /* A client's LMS_MSG_CHANGE_USER message (whole, `message` of `len` bytes), given to a front just
+   * made with front_create: the front authenticates the client again as the user it names, as
+   * front_step does at login, and answers as front_step does (NEED_INPUT: further client bytes go
+   * to front_step; DONE: result as at login, for the core to log in to the database anew; FAILED:
+   * the client was told, and the session goes on as before). `session_params` are the session's
+   * startup parameters from its first login. On DONE the core calls front_finish once the
+   * database has let the new user in. NULL: the dialect has no such message. */
+  uint32_t (*front_change_user)(void* front, const lms_kv* session_params, size_t session_param_count,
+                                const uint8_t* message, size_t len, const lms_emitter* out,
+                                lms_front_result* result);
 } lms_dialect_functions;
 
 
