@@ -188,6 +188,23 @@ class Md5Backend(LmsTestCase):
         r = psql(proxy.url(), "-Atc", "SELECT 'md5 ok'")
         self.assertEqual(r.stdout.strip(), "md5 ok", r.stderr)
 
+    def test_a_user_the_database_keeps_an_md5_hash_of_logs_in_as_itself(self):
+        # password_encryption = md5, as an old cluster made its roles; read through a function.
+        self.pg.admin("SET password_encryption = 'md5'; CREATE ROLE legacy LOGIN PASSWORD 'legacy-pw'; "
+                      "CREATE SCHEMA lms_auth; "
+                      "CREATE FUNCTION lms_auth.logins(OUT name text, OUT verifier text) RETURNS SETOF record "
+                      "LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$ SELECT rolname::text, "
+                      "rolpassword FROM pg_authid WHERE rolcanlogin AND rolpassword IS NOT NULL $$; "
+                      f"GRANT USAGE ON SCHEMA lms_auth TO {USER}", db=DATABASE)
+        self.addCleanup(self.pg.admin, "DROP SCHEMA lms_auth CASCADE; DROP ROLE legacy", db=DATABASE)
+        self.assertTrue(self.pg.admin("SELECT rolpassword FROM pg_authid WHERE rolname = 'legacy'").startswith("md5"))
+        proxy = self.start_lms(extra=["--auth-query", "SELECT name, verifier FROM lms_auth.logins()"])
+        r = psql(f"postgresql://legacy:legacy-pw@127.0.0.1:{proxy.port}/{DATABASE}", "-Atc", "SELECT current_user")
+        self.assertEqual(r.stdout.strip(), "legacy", r.stderr + proxy.log())
+        r = psql(f"postgresql://legacy:wrong@127.0.0.1:{proxy.port}/{DATABASE}", "-Atc", "SELECT 1")
+        self.assertIn('password authentication failed for user "legacy"', r.stderr)
+        self.assertNotIn("md5_hash", proxy.log())
+
     def test_wrong_source_password_reaches_the_client_with_its_sqlstate(self):
         proxy = self.start_lms(source_url=self.pg.url(password="stale"))
         r = psql(proxy.url(password="stale"), "-c", "SELECT 1")

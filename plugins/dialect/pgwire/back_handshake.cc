@@ -38,6 +38,10 @@ BackHandshake::BackHandshake(const lms_kv* params, size_t count) {
       if (password_.empty()) password_ = value;
       continue;
     }
+    if (key == "md5_hash") {
+      md5_hash_ = value;  // the client's own MD5 login, passed through (ABI 1.9)
+      continue;
+    }
     if (key == "scram_client_key" || key == "scram_server_key") {
       const auto raw = base64_decode(value);
       if (raw && raw->size() == Sha256{}.size()) {
@@ -174,13 +178,19 @@ uint32_t BackHandshake::on_auth_request(const uint8_t* body, size_t len, const l
       return LMS_HS_NEED_INPUT;
     case kAuthCleartext:
     case kAuthMd5: {
-      if (password_.empty() && scram_client_key_) {
-        // Only SCRAM's keys travel from the client's login: a database that asks for the password
-        // itself (md5 or password in pg_hba.conf) cannot be logged in to as the client's user.
+      if (password_.empty() && !md5_hash_.empty() && code == kAuthMd5) {
+        std::string_view salt;
+        if (!r.bytes(4, salt)) return fail(result, "the server sent a malformed md5 request");
+        send(out, m.begin('p').cstr("md5" + md5_hex(md5_hash_ + std::string(salt))).end().take());
+        return LMS_HS_NEED_INPUT;
+      }
+      if (password_.empty() && (scram_client_key_ || !md5_hash_.empty())) {
+        // Only what the client's login yielded travels: a database that asks for the password in
+        // clear, or for md5 where the login gave SCRAM keys, cannot be logged in to as the user.
         return fail(result,
                     "the database asks user \"" + user_ +
-                        "\" for its password (md5 or password in pg_hba.conf), but LMS holds only the "
-                        "SCRAM keys of the client's login: use scram-sha-256 on the database",
+                        "\" for its password in clear (password in pg_hba.conf), or for md5 where LMS holds "
+                        "only the SCRAM keys of the client's login: use scram-sha-256 on the database",
                     "28P01");
       }
       if (password_.empty()) {
@@ -203,6 +213,12 @@ uint32_t BackHandshake::on_auth_request(const uint8_t* body, size_t len, const l
       if (scram_client_key_ && scram_server_key_) {
         scram_ =
             std::make_unique<ScramClient>(ScramClient::with_keys(*scram_client_key_, *scram_server_key_));
+      } else if (password_.empty() && !md5_hash_.empty()) {
+        return fail(result,
+                    "the database asks user \"" + user_ +
+                        "\" for SCRAM, but LMS holds only the MD5 hash of the client's login: keep md5 for "
+                        "the user there, or move it to scram-sha-256 everywhere",
+                    "28P01");
       } else if (password_.empty()) {
         return fail(result, "the database asked for a password but the connection string has none");
       } else {

@@ -34,6 +34,7 @@ class BackHandshake {
   std::string password_;
   // SCRAM keys instead of a password: the client's own, passed through (ABI 1.9).
   std::optional<Sha256> scram_client_key_;
+  std::string md5_hash_;  // hex of md5(password + user): the client's own MD5 login, passed through
   std::optional<Sha256> scram_server_key_;
   std::vector<std::pair<std::string, std::string>> startup_params_;
   std::unique_ptr<ScramClient> scram_;

@@ -196,8 +196,10 @@ uint32_t list_logins(const lms_kv* params, size_t count, const std::string& quer
   }
   for (int row = 0; row < PQntuples(result.get()); ++row) {
     if (PQgetisnull(result.get(), row, 0) || PQgetisnull(result.get(), row, 1)) continue;
-    // Only what the front can check a client against: an MD5 hash or a password is left out.
-    if (!std::string_view(PQgetvalue(result.get(), row, 1)).starts_with("SCRAM-SHA-256$")) continue;
+    // Only what the front can check a client against: a SCRAM verifier or an MD5 hash.
+    const std::string_view stored(PQgetvalue(result.get(), row, 1));
+    if (!stored.starts_with("SCRAM-SHA-256$") && !(stored.size() == 35 && stored.starts_with("md5")))
+      continue;
     out.emit(out.ctx, cell(result.get(), row, 0), cell(result.get(), row, 1));
   }
   return LMS_OK;

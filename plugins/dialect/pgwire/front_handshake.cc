@@ -175,6 +175,19 @@ uint32_t FrontHandshake::on_startup_packet(const uint8_t* body, size_t len, cons
     send(out, m.end().take());
   }
 
+  // A listed user whose database keeps an MD5 hash (password_encryption = md5) logs in with MD5:
+  // the hash checks its answer and then logs in to the databases as it.
+  if (!listed_users_.empty()) {
+    for (const auto& [name, stored] : listed_users_) {
+      if (name != client_user_) continue;
+      if (stored.size() == 35 && stored.starts_with("md5")) {
+        method_ = AuthMethod::kMd5;
+        listed_md5_ = stored.substr(3);
+        user_listed_ = true;
+      }
+      break;
+    }
+  }
   MessageBuilder m;
   switch (method_) {
     case AuthMethod::kTrust:
@@ -225,7 +238,13 @@ uint32_t FrontHandshake::on_password_message(const uint8_t* body, size_t len, co
       return fail(out, result, kProtocolViolation, "invalid password packet", "malformed password message");
     }
     bool ok = false;
-    if (method_ == AuthMethod::kPassword) {
+    if (!listed_md5_.empty()) {
+      const std::string expected =
+          "md5" + md5_hex(listed_md5_ + std::string(reinterpret_cast<const char*>(md5_salt_), 4));
+      ok = constant_time_equal(given, expected);
+      // The hash logs in to every database keeping the same one: the core's, never shown.
+      if (ok) credential_storage_ = {{"md5_hash", listed_md5_}};
+    } else if (method_ == AuthMethod::kPassword) {
       ok = constant_time_equal(given, expected_password_);
     } else {
       const std::string inner = md5_hex(expected_password_ + expected_user_);

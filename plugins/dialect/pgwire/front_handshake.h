@@ -54,6 +54,8 @@ class FrontHandshake {
   std::vector<std::pair<std::string, std::string>> listed_users_;
   bool user_listed_ = false;
   std::shared_ptr<const ScramVerifier> verifier_for(const std::string& user);
+  // A listed user's MD5 hash (hex, without "md5"), when the database keeps one for it.
+  std::string listed_md5_;
   // A listed user's SCRAM keys, for the core to log in to the databases as that user (ABI 1.9).
   std::vector<std::pair<std::string, std::string>> credential_storage_;
   std::vector<lms_kv> credentials_;
