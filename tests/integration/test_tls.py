@@ -566,6 +566,21 @@ class AuthFile(TargetTestCase):
                      f"GRANT USAGE ON SCHEMA lms_auth TO {USER}; "
                      f"GRANT EXECUTE ON FUNCTION lms_auth.logins() TO {USER}", db=DATABASE)
 
+    def session(self, url, *statements):
+        """A psql session that ran `statements` and stays open for more."""
+        proc = subprocess.Popen(["psql", url, "-X", "-qAt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        proc.stdin.write("".join(s + "\n" for s in statements))
+        proc.stdin.flush()
+        return proc
+
+    def cut_over(self, orch):
+        for step in ("begin", "commit"):
+            r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", step],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def roles_file(self):
         return self.write("".join(f'"{name}" "{verifier}"\n' for name, verifier in self.verifiers.items()))
 
@@ -630,19 +645,11 @@ class AuthFile(TargetTestCase):
         proxy = self.start_lms(extra=["--auth-file", self.roles_file(), "--target", self.target.url()], workers=1)
         orch = Orchestrator([proxy], extra=["--skip-replication-check"])
         self.addCleanup(orch.stop)
-        held = subprocess.Popen(["psql", self.url(proxy, "reporter", ROLES["reporter"]), "-X", "-qAt"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        held.stdin.write("SELECT current_user, inet_server_port();\n")
-        held.stdin.flush()
+        held = self.session(self.url(proxy, "reporter", ROLES["reporter"]), "SELECT current_user, inet_server_port();")
         # A session that took on another role with SET ROLE keeps it across the switch.
-        acting = subprocess.Popen(["psql", self.url(proxy, "writer", ROLES["writer"]), "-X", "-qAt"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        acting.stdin.write("SET ROLE reporter;\nSELECT current_user, session_user;\n")
-        acting.stdin.flush()
-        for step in ("begin", "commit"):
-            r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", step],
-                               capture_output=True, text=True, timeout=120)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        acting = self.session(self.url(proxy, "writer", ROLES["writer"]), "SET ROLE reporter;",
+                              "SELECT current_user, session_user;")
+        self.cut_over(orch)
         # The session open across the switch moved as its own user.
         out, err = held.communicate("SELECT current_user, inet_server_port(), count(*) FROM notes;\n", timeout=30)
         self.assertEqual(err, "")
@@ -721,14 +728,8 @@ class AuthFile(TargetTestCase):
         proxy = self.start_lms(extra=["--auth-file", users], env={"LMS_READ_CONFIG_FILE": secret})
         orch = Orchestrator([proxy], extra=["--skip-replication-check"])
         self.addCleanup(orch.stop)
-        held = subprocess.Popen(["psql", self.url(proxy, "mover", "source-pw"), "-X", "-qAt"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        held.stdin.write("SELECT current_user, inet_server_port();\n")
-        held.stdin.flush()
-        for step in ("begin", "commit"):
-            r = subprocess.run([CLI_BIN, "--orchestrator-url", orch.url, "cutover", "consistent", step],
-                               capture_output=True, text=True, timeout=120)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        held = self.session(self.url(proxy, "mover", "source-pw"), "SELECT current_user, inet_server_port();")
+        self.cut_over(orch)
         out, err = held.communicate("SELECT current_user, inet_server_port();\n", timeout=30)
         self.assertEqual(err, "")
         self.assertEqual(out.split(), [f"mover|{self.pg.port}", f"mover|{self.target.port}"])

@@ -195,18 +195,20 @@ uint32_t FrontHandshake::on_response(const uint8_t* payload, size_t len, const l
              {"charset", std::to_string(charset)},
              {std::string(kScrambleMemo), hex(nonce_)}};
   if (!database.empty()) params_.emplace_back("database", std::string(database));
-  if (plugin != plugin_) {
-    // The client proved itself for another plugin (or none): ask again, for ours.
-    Writer w;
-    w.u8(0xFE);
-    w.cstring(plugin_);
-    w.bytes(nonce_);
-    w.u8(0);
-    emit(out, w.str());
-    state_ = State::kAuthSwitch;
-    return LMS_HS_NEED_INPUT;
-  }
+  // The client proved itself for another plugin (or none): ask again, for ours.
+  if (plugin != plugin_) return ask_again(out);
   return check_proof(proof, out, result);
+}
+
+uint32_t FrontHandshake::ask_again(const lms_emitter* out) {
+  Writer w;  // AuthSwitchRequest
+  w.u8(0xFE);
+  w.cstring(plugin_);
+  w.bytes(nonce_);
+  w.u8(0);
+  emit(out, w.str());
+  state_ = State::kAuthSwitch;
+  return LMS_HS_NEED_INPUT;
 }
 
 uint32_t FrontHandshake::change_user(const lms_kv* session_params, size_t count, const uint8_t* packet,
@@ -256,14 +258,7 @@ uint32_t FrontHandshake::change_user(const lms_kv* session_params, size_t count,
              {std::string(kScrambleMemo), hex(nonce_)}};
   if (!database.empty()) params_.emplace_back("database", std::string(database));
   if (plugin == plugin_) return check_proof(proof, out, result);
-  Writer w;
-  w.u8(0xFE);
-  w.cstring(plugin_);
-  w.bytes(nonce_);
-  w.u8(0);
-  emit(out, w.str());
-  state_ = State::kAuthSwitch;
-  return LMS_HS_NEED_INPUT;
+  return ask_again(out);
 }
 
 uint32_t FrontHandshake::check_proof(std::string_view proof, const lms_emitter* out,

@@ -40,6 +40,8 @@ class FrontHandshake {
   void emit(const lms_emitter* out, const std::string& payload);
   uint32_t on_response(const uint8_t* payload, size_t len, const lms_emitter* out, lms_front_result* result);
   uint32_t check_proof(std::string_view proof, const lms_emitter* out, lms_front_result* result);
+  // An AuthSwitchRequest for plugin_ with nonce_: the client proves itself again, for our plugin.
+  uint32_t ask_again(const lms_emitter* out);
   uint32_t fail(const lms_emitter* out, lms_front_result* result, uint16_t code, const char* sqlstate,
                 const std::string& message, const char* why);
   uint32_t done(lms_front_result* result);
