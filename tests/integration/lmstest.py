@@ -393,6 +393,19 @@ class Lms:
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
+    def http_post(self, path, body):
+        """POSTs `body` as JSON; returns the status and the answer's text."""
+        import json
+        import urllib.request
+        import urllib.error
+        request = urllib.request.Request(f"http://{self.host}:{self.http_port}{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
 
 class Orchestrator:
     """One lms-orchestrator process driving the given proxies (through their HTTP ports)."""

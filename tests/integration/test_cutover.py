@@ -319,6 +319,21 @@ class PreflightBeforeThePause(CutoverHarness):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("every proxy can log in to the other database: 1 of 2 cannot", r.stderr)
 
+    def test_the_tables_call_reads_only_plain_names_and_at_most_64(self):
+        self.start_system()
+        proxy = self.proxies[0]
+        status, body = proxy.http_post("/v1/other/tables", {"names": ["pgbench_accounts", "public.nowhere"]})
+        self.assertEqual(status, 200, body)
+        tables = json.loads(body)["tables"]
+        self.assertEqual(tables[0], {"name": "pgbench_accounts", "error": ""})
+        self.assertIn('relation "public.nowhere" does not exist', tables[1]["error"])
+        # Nothing that could end the statement a name goes into, and a bounded number of them.
+        status, body = proxy.http_post("/v1/other/tables", {"names": ["t; DROP TABLE pgbench_accounts"]})
+        self.assertEqual((status, json.loads(body)["error"]), (400, "not a table name: t; DROP TABLE pgbench_accounts"))
+        status, body = proxy.http_post("/v1/other/tables", {"names": [f"t{i}" for i in range(65)]})
+        self.assertEqual((status, json.loads(body)["error"]), (400, "at most 64 tables at a time"))
+        self.assertEqual(cs.count(self.target, "pgbench_accounts"), cs.count(self.source, "pgbench_accounts"))
+
     def tables_check(self):
         report = json.loads(self.orch.cli("cutover", "consistent", "preflight", "-o", "json").stdout)
         return next(c for c in report["checks"] if c["name"] == "tables the application uses exist on the other "
