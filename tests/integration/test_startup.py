@@ -44,6 +44,15 @@ class Misconfiguration(unittest.TestCase):
         self.assert_refused(self.base + ["--shadow-ignore-statements", "(unclosed"],
                             "invalid shadow-ignore-statements from flag", 2)
         self.assert_refused(self.base + ["--shadow-validate", "maybe"], "invalid shadow-validate", 2)
+        # Who may log in: a read of the users at most every 100 ms, from one place, with SCRAM.
+        self.assert_refused(self.base + ["--auth-refresh", "50"],
+                            "invalid auth-refresh from flag --auth-refresh: must be a number of milliseconds from 100 "
+                            "to 3600000", 2)
+        self.assert_refused(self.base + ["--auth-query", "default", "--auth-file", "/dev/null"],
+                            "invalid auth-query from flag --auth-query: reads the users from the database: it cannot "
+                            "go with auth-file", 2)
+        self.assert_refused(self.base + ["--auth-query", "default", "--auth-method", "md5"],
+                            "it needs auth-method scram-sha-256", 2)
 
     def test_unparseable_connection_string(self):
         self.assert_refused(["--source-dialect", "postgres", "--source", "host=x port", "--plugin-dir", PLUGIN_DIR],
