@@ -127,13 +127,19 @@ class ConsoleInABrowser(ConsoleHarness):
         return self.driver.execute_script(
             "const c = Chart.getChart(arguments[0]); return c ? c.data.datasets.map(d => d.data) : null;", canvas_id)
 
+    def click(self, element):
+        """As a user would: scrolled to the middle of the window first, clear of the fixed status
+        line whatever the window's height."""
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.click()
+
     def press(self, button_id, confirm=True):
         """Clicks a step's button and answers its confirmation; returns the confirmation's text."""
         self.until(lambda: self.driver.find_element(By.ID, button_id).is_enabled(), f"{button_id} enabled")
-        self.driver.find_element(By.ID, button_id).click()
+        self.click(self.driver.find_element(By.ID, button_id))
         self.until(lambda: self.driver.find_element(By.ID, "confirm").is_displayed(), "the confirmation")
         said = self.text("#confirm-text")
-        self.driver.find_element(By.ID, "confirm-ok" if confirm else "confirm-cancel").click()
+        self.click(self.driver.find_element(By.ID, "confirm-ok" if confirm else "confirm-cancel"))
         return said
 
     def api(self, path):
@@ -189,7 +195,7 @@ class ConsoleInABrowser(ConsoleHarness):
         # Cutover: the checks name what is wrong before anything pauses.
         self.open_view("cutover")
         self.until(lambda: "No cutover yet" in self.text("#attempt-status"), "no attempt yet")
-        self.driver.find_element(By.ID, "run-checks").click()
+        self.click(self.driver.find_element(By.ID, "run-checks"))
         self.until(lambda: len(self.rows("checks")) >= 4, "the checks")
         checks = {r[0]: (r[1], r[2]) for r in self.rows("checks")}
         self.assertEqual(checks["proxies answer and agree"][0], "pass", checks)
@@ -214,7 +220,7 @@ class ConsoleInABrowser(ConsoleHarness):
         # The operator accepts it (the table is for a feature being retired) and begins without it.
         box = self.driver.find_element(By.ID, "preflight-first")
         self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
-        box.click()
+        self.click(box)
         self.assertFalse(box.is_selected())
         field = self.driver.find_element(By.ID, "begin-timeout")
         field.clear()
