@@ -5,6 +5,8 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,9 +14,20 @@
 
 namespace lms::core {
 
+struct LentCancel;
+
 struct CancelTarget {
   sockaddr_storage address{};  // the database the session is connected to
   std::string database_key;    // the key the database gave that session
+  // pool-mode transaction: the session holds a connection only during a transaction; a cancel
+  // goes to the one lent now (none: nothing runs, nothing to cancel).
+  std::shared_ptr<LentCancel> lent;
+};
+
+// Written by the session's loop when a connection is lent or given back, read by whichever loop
+// a cancel request arrives on: an atomic pointer, no lock on the data path.
+struct LentCancel {
+  std::atomic<std::shared_ptr<const CancelTarget>> now;
 };
 
 class CancelRegistry {

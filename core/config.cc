@@ -35,6 +35,17 @@ const std::vector<Setting> kSettings = {
     {"server-pool-size", "0",
      "database connections each worker keeps after their clients leave, reset (PostgreSQL: DISCARD ALL), "
      "for the next client with the same user, database and startup parameters; 0: none kept"},
+    {"pool-mode", "session",
+     "session: a database connection per client (kept for the next client with server-pool-size); "
+     "transaction: a client holds a database connection only from the first message of a transaction "
+     "to its end, so many clients share server-pool-size connections per user and database per worker "
+     "(PostgreSQL and CockroachDB; prepared statements and settings are made again where missing)"},
+    {"pool-timeout", "30000",
+     "pool-mode transaction: milliseconds a client waits for a free database connection before its "
+     "request fails with SQLSTATE 53300"},
+    {"max-prepared-statements", "200",
+     "pool-mode transaction: statements kept prepared on each database connection; the least recently "
+     "used is closed first"},
     {"server-idle-timeout", "600000",
      "milliseconds a kept database connection waits for a client before it is closed"},
     {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
@@ -350,6 +361,21 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto server_pool_size = parse_unsigned(values["server-pool-size"].value, 0, 100000);
   if (!server_pool_size) return bad("server-pool-size", "must be a number from 0 to 100000");
   c.server_pool_size = *server_pool_size;
+  c.pool_mode = values["pool-mode"].value;
+  if (!one_of(c.pool_mode, {"session", "transaction"})) {
+    return bad("pool-mode", "'" + c.pool_mode + "' is not session or transaction");
+  }
+  if (c.pool_mode == "transaction" && c.server_pool_size == 0) {
+    return bad("pool-mode",
+               "transaction needs server-pool-size above 0: the database connections each worker "
+               "opens per user and database");
+  }
+  const auto pool_timeout = parse_unsigned(values["pool-timeout"].value, 1, 86400000);
+  if (!pool_timeout) return bad("pool-timeout", "must be milliseconds from 1 to 86400000");
+  c.pool_timeout_ms = *pool_timeout;
+  const auto max_prepared = parse_unsigned(values["max-prepared-statements"].value, 1, 100000);
+  if (!max_prepared) return bad("max-prepared-statements", "must be a number from 1 to 100000");
+  c.max_prepared_statements = *max_prepared;
   const auto server_idle_timeout = parse_unsigned(values["server-idle-timeout"].value, 100, 86400000);
   if (!server_idle_timeout) return bad("server-idle-timeout", "must be milliseconds from 100 to 86400000");
   c.server_idle_timeout_ms = *server_idle_timeout;

@@ -33,6 +33,10 @@ struct Config {
   uint32_t connect_timeout_ms = 0;
   uint32_t buffer_limit = 0;             // bytes queued toward one peer before its feeder stops being read
   uint32_t server_pool_size = 0;         // reset database connections kept per worker for reuse
+  std::string pool_mode = "session";     // or "transaction": a database connection per transaction
+  uint64_t pool_timeout_ms = 30000;      // transaction mode: longest wait for a database connection
+  uint32_t max_prepared_statements = 200;  // transaction mode: per database connection
+  bool transaction_pooling() const { return pool_mode == "transaction"; }
   uint32_t server_idle_timeout_ms = 0;   // how long a kept one may wait for a client
   uint32_t shadow_timeout_ms = 0;        // how long a client's answer may wait for the target
   uint32_t shutdown_grace_ms = 0;        // how long a SIGTERM waits for busy sessions

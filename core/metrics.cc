@@ -57,6 +57,17 @@ constexpr Family kFamilies[] = {
      "Settings and prepared statements carried to a new source of truth, by outcome."},
     {"lms_shutdown_sessions_ended_total", "counter",
      "Sessions still inside a transaction or a query when shutdown-grace expired, ended."},
+    {"lms_pool_server_connections", "gauge",
+     "pool-mode transaction: database connections, by state (idle, active: lent to a client's "
+     "transaction, other: logging in or rolling back)."},
+    {"lms_pool_clients_waiting", "gauge",
+     "pool-mode transaction: clients waiting for a database connection."},
+    {"lms_pool_transactions_total", "counter",
+     "pool-mode transaction: database connections lent (a transaction, or a statement outside one)."},
+    {"lms_pool_timeouts_total", "counter",
+     "pool-mode transaction: clients that waited longer than pool-timeout."},
+    {"lms_pool_statements_prepared", "gauge",
+     "pool-mode transaction: statements prepared on the idle database connections."},
 };
 
 const Series kSeries[] = {
@@ -95,12 +106,21 @@ const Series kSeries[] = {
     {"lms_cutover_statements_replayed_total", R"(result="ok")", &WorkerMetrics::cutover_statements_replayed},
     {"lms_cutover_statements_replayed_total", R"(result="failed")", &WorkerMetrics::cutover_replay_failures},
     {"lms_shutdown_sessions_ended_total", "", &WorkerMetrics::shutdown_sessions_ended},
+    {"lms_pool_server_connections", R"(state="idle")", &WorkerMetrics::pool_servers_idle},
+    {"lms_pool_server_connections", R"(state="active")", &WorkerMetrics::pool_servers_active},
+    {"lms_pool_server_connections", R"(state="other")", &WorkerMetrics::pool_servers_other},
+    {"lms_pool_clients_waiting", "", &WorkerMetrics::pool_clients_waiting},
+    {"lms_pool_transactions_total", "", &WorkerMetrics::pool_transactions},
+    {"lms_pool_timeouts_total", "", &WorkerMetrics::pool_timeouts},
+    {"lms_pool_statements_prepared", "", &WorkerMetrics::pool_statements_prepared},
 };
 
 void histogram(metrics::PrometheusText& out, const std::vector<const WorkerMetrics*>& workers,
-               const char* database, Histogram WorkerMetrics::*field) {
-  constexpr const char* kName = "lms_request_duration_seconds";
-  const std::string db_label = std::string("database=\"") + database + "\"";
+               const char* database, Histogram WorkerMetrics::*field,
+               const char* name = "lms_request_duration_seconds") {
+  const std::string db_label =
+      database == nullptr ? std::string() : std::string("database=\"") + database + "\"";
+  const std::string sep = db_label.empty() ? "" : ",";
   for (size_t i = 0; i <= Histogram::kBuckets; ++i) {
     uint64_t n = 0;
     for (const WorkerMetrics* w : workers) n += (w->*field).cumulative(i);
@@ -110,7 +130,7 @@ void histogram(metrics::PrometheusText& out, const std::vector<const WorkerMetri
     } else {
       le << Histogram::kBounds[i];
     }
-    out.sample(std::string(kName) + "_bucket", db_label + ",le=\"" + le.str() + "\"", n);
+    out.sample(std::string(name) + "_bucket", db_label + sep + "le=\"" + le.str() + "\"", n);
   }
   double sum = 0;
   uint64_t count = 0;
@@ -118,8 +138,8 @@ void histogram(metrics::PrometheusText& out, const std::vector<const WorkerMetri
     sum += (w->*field).sum_seconds();
     count += (w->*field).cumulative(Histogram::kBuckets);
   }
-  out.sample(std::string(kName) + "_sum", db_label, sum);
-  out.sample(std::string(kName) + "_count", db_label, count);
+  out.sample(std::string(name) + "_sum", db_label, sum);
+  out.sample(std::string(name) + "_count", db_label, count);
 }
 
 }  // namespace
@@ -147,6 +167,9 @@ std::string render_prometheus(const std::vector<const WorkerMetrics*>& workers, 
              "Time from a request's last message to the database's ReadyForQuery, per database.");
   histogram(out, workers, "source", &WorkerMetrics::source_latency);
   histogram(out, workers, "target", &WorkerMetrics::target_latency);
+  out.family("lms_pool_wait_seconds", "histogram",
+             "pool-mode transaction: how long clients waited for a database connection.");
+  histogram(out, workers, nullptr, &WorkerMetrics::pool_wait, "lms_pool_wait_seconds");
   return out.str();
 }
 

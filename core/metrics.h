@@ -93,6 +93,15 @@ struct alignas(64) WorkerMetrics {
   Counter cutover_replay_failures;      // of those, failed there
   Counter cutover_first_hold_ns;        // when this pause first held a request or a client (0: not yet)
   Counter shutdown_sessions_ended;    // busy sessions ended when shutdown-grace expired
+  // Transaction pooling (pool-mode transaction)
+  Counter pool_servers_idle;          // gauge: database connections waiting for a transaction
+  Counter pool_servers_active;        // gauge: lent to a client for its transaction
+  Counter pool_servers_other;         // gauge: logging in, or rolling back what a departed client left
+  Counter pool_clients_waiting;       // gauge: clients whose transaction waits for a connection
+  Counter pool_transactions;          // connections lent (a transaction, or a statement outside one)
+  Counter pool_timeouts;              // clients that waited longer than pool-timeout
+  Counter pool_statements_prepared;   // gauge: statements prepared on this worker's idle connections
+  Histogram pool_wait;                // how long clients waited for a connection
   Histogram source_latency;           // request to ReadyForQuery, per database
   Histogram target_latency;
 };

@@ -209,6 +209,15 @@ bool has_front_change_user(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, front_change_user) && f->front_change_user != nullptr;
 }
 
+bool has_pooling(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, pool_answer_alone) && f->pool_answer_alone != nullptr &&
+         f->pool_client_create != nullptr && f->pool_client_destroy != nullptr &&
+         f->pool_server_create != nullptr && f->pool_server_destroy != nullptr &&
+         f->pool_welcome != nullptr && f->pool_lend != nullptr && f->pool_client_message != nullptr &&
+         f->pool_server_message != nullptr && f->pool_abandon != nullptr && f->pool_owed != nullptr &&
+         f->pool_statements != nullptr;
+}
+
 size_t cancel_key_shown(const lms_dialect_functions* f) {
   if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
   return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;

@@ -76,6 +76,8 @@ bool has_replication_position(const lms_dialect_functions* f);
 bool has_list_logins(const lms_dialect_functions* f);
 // ABI 1.9: a login again within a session (MySQL COM_CHANGE_USER).
 bool has_front_change_user(const lms_dialect_functions* f);
+// ABI 1.10: the dialect pools by transaction (every pool_* function).
+bool has_pooling(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

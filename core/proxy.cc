@@ -37,6 +37,22 @@ bool Proxy::load_plugins(std::string* error) {
     *error = "plugin " + shadow_->path() + ": could not create its state";
     return false;
   }
+  if (config_.transaction_pooling() && !has_pooling(source_dialect_->dialect())) {
+    // MySQL's sessions keep what a transaction pool cannot move between connections without
+    // knowing every command's effect (user variables, LAST_INSERT_ID(), session settings set by
+    // statements): its clients keep a connection each.
+    *error = "pool-mode transaction: the " + config_.source_dialect +
+             " dialect pools by session only (pool-mode session, server-pool-size keeps connections "
+             "for the next client)";
+    return false;
+  }
+  if (config_.transaction_pooling() && target_dialect_ &&
+      !same_protocol(source_dialect_->name(), target_dialect_->name())) {
+    *error =
+        "pool-mode transaction: a target of another protocol than the source's is not pooled by "
+        "transaction; use pool-mode session";
+    return false;
+  }
   spdlog::info("loaded dialect {} {} from {}; shadow mode {}", source_dialect_->name(),
                source_dialect_->version(), source_dialect_->path(), shadow_->name());
   return true;
@@ -139,9 +155,14 @@ bool Proxy::start(std::string* error) {
   http_->start();
   if (logins_) logins_->start();
   spdlog::info(
-      "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, {} workers, {} on {}:{})",
+      "lms {} serving {} clients on {}:{} (source {}, target {}, shadow mode {}, pool mode {}, {} workers, "
+      "{} on {}:{})",
       LMS_VERSION, config_.source_dialect, config_.listen.host, config_.listen.port, source_.describe(),
-      target_ ? target_->describe() : "none", config_.shadow_mode, config_.workers,
+      target_ ? target_->describe() : "none", config_.shadow_mode,
+      config_.transaction_pooling() ? "transaction (" + std::to_string(config_.server_pool_size) +
+                                          " connections per user and database per worker)"
+                                    : std::string("session"),
+      config_.workers,
       config_.control_tls_cert.empty() ? "HTTP"
       : config_.control_tls_ca.empty() ? "HTTPS"
                                        : "HTTPS with client certificates for /v1",

@@ -19,8 +19,9 @@ packages=(
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev golang-github-xeipuuv-gojsonschema-dev
   yamllint prometheus
   # the console's browser test: headless Chromium driven through chromedriver by Debian's python3;
-  # MySQL's C client library as applications call it (mysql_change_user), from the same python3
-  chromium chromium-driver python3-selenium python3-mysqldb
+  # MySQL's C client library as applications call it (mysql_change_user), from the same python3;
+  # psycopg2, a PostgreSQL driver as applications use one (transaction pooling's tests)
+  chromium chromium-driver python3-selenium python3-mysqldb python3-psycopg2
 )
 
 missing=()

@@ -14,7 +14,7 @@ constexpr size_t kMaxLoginBytes = 1 << 20;
 }  // namespace
 
 DatabaseLink::DatabaseLink(uv_loop_t* loop, ChunkPool& pool, Listener& listener)
-    : loop_(loop), pool_(pool), listener_(listener), stream_(loop, pool, *this) {
+    : loop_(loop), pool_(pool), listener_(&listener), stream_(loop, pool, *this) {
   emitter_ = {sizeof(lms_emitter), this, &DatabaseLink::emit};
 }
 
@@ -107,7 +107,7 @@ void DatabaseLink::log_in() {
   uv_tcp_getpeername(stream_.tcp(), reinterpret_cast<sockaddr*>(&login.peer), &addr_len);
   const std::string early = std::move(login_in_);  // what the database sent beyond its login
   login_in_.clear();
-  listener_.on_database_ready(login);
+  listener_->on_database_ready(login);
   // The welcome lived in the handshake's state: it goes only now.
   dialect_->back_destroy(back_);
   back_ = nullptr;
@@ -122,7 +122,7 @@ void DatabaseLink::on_timeout(uv_timer_t* timer) {
 void DatabaseLink::fail_login(const std::string& reason, const std::string& code, bool refused) {
   if (state_ != State::kConnecting && state_ != State::kLoggingIn) return;
   close();
-  listener_.on_database_login_failed({reason, code, refused});
+  listener_->on_database_login_failed({reason, code, refused});
 }
 
 // ---- the database's bytes -----------------------------------------------------------------------
@@ -147,7 +147,7 @@ void DatabaseLink::on_stream_bytes(Stream&, Chunk* chunk, size_t len) {
     pool_.put(chunk);
     return;
   }
-  listener_.on_database_bytes(chunk, len);
+  listener_->on_database_bytes(chunk, len);
 }
 
 void DatabaseLink::take_translated(const uint8_t* data, size_t len) {
@@ -157,7 +157,7 @@ void DatabaseLink::take_translated(const uint8_t* data, size_t len) {
   }
   std::string error;
   if (!translation_->to_client(data, len, &translated_, &error)) {
-    listener_.on_database_untranslatable(false, error);
+    listener_->on_database_untranslatable(false, error);
     return;
   }
   deliver_translated();
@@ -173,7 +173,7 @@ void DatabaseLink::deliver_translated() {
     const size_t n = std::min(Chunk::kCapacity, translated_.size() - translated_at_);
     std::memcpy(chunk->data, translated_.data() + translated_at_, n);
     translated_at_ += n;
-    listener_.on_database_bytes(chunk, n);
+    listener_->on_database_bytes(chunk, n);
   }
   delivering_ = false;
 }
@@ -189,7 +189,7 @@ void DatabaseLink::on_stream_ended(Stream&, int status) {
     fail_login("the database closed the connection during its handshake");
     return;
   }
-  if (state_ == State::kReady) listener_.on_database_lost(status);
+  if (state_ == State::kReady) listener_->on_database_lost(status);
 }
 
 void DatabaseLink::on_stream_tls_failed(Stream&) {
@@ -198,7 +198,7 @@ void DatabaseLink::on_stream_tls_failed(Stream&) {
     fail_login("TLS with the database failed: " + error);
     return;
   }
-  if (state_ == State::kReady) listener_.on_database_tls_failed(error);
+  if (state_ == State::kReady) listener_->on_database_tls_failed(error);
 }
 
 void DatabaseLink::on_stream_tls_established(Stream&) {
@@ -231,7 +231,7 @@ void DatabaseLink::write_copy(const uint8_t* data, size_t len) {
   std::string_view out;
   std::string error;
   if (!translation_->to_database(data, len, &out, &error)) {
-    listener_.on_database_untranslatable(true, error);
+    listener_->on_database_untranslatable(true, error);
     return;
   }
   stream_.write_copy(reinterpret_cast<const uint8_t*>(out.data()), out.size());
@@ -242,7 +242,7 @@ void DatabaseLink::on_stream_write_failed(Stream&, int status) {
     fail_login(std::string("write failed: ") + uv_err_name(status));
     return;
   }
-  if (state_ == State::kReady) listener_.on_database_write_failed(status);
+  if (state_ == State::kReady) listener_->on_database_write_failed(status);
 }
 
 // ---- closing ------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ void DatabaseLink::maybe_closed() {
     dialect_->back_destroy(back_);
     back_ = nullptr;
   }
-  listener_.on_database_closed();  // last: the owner may free this link now
+  listener_->on_database_closed();  // last: the owner may free this link now
 }
 
 }  // namespace lms::core

@@ -99,6 +99,9 @@ class DatabaseLink final : private Connector::Listener, private Stream::Listener
   Stream& stream() { return stream_; }
   const Stream& stream() const { return stream_; }
   bool tls() const { return stream_.tls() != nullptr; }
+  // From now on `listener` hears of this link (a pooled connection lent to a session, or given
+  // back to its pool).
+  void set_listener(Listener& listener) { listener_ = &listener; }
   // Closes now: nothing more is reported but on_database_closed. Idempotent.
   void close();
 
@@ -111,7 +114,7 @@ class DatabaseLink final : private Connector::Listener, private Stream::Listener
   void on_stream_bytes(Stream& stream, Chunk* chunk, size_t len) override;
   void on_stream_ended(Stream& stream, int status) override;
   void on_stream_write_failed(Stream& stream, int status) override;
-  void on_stream_wrote(Stream&) override { listener_.on_database_wrote(); }
+  void on_stream_wrote(Stream&) override { listener_->on_database_wrote(); }
   void on_stream_tls_failed(Stream& stream) override;
   void on_stream_tls_established(Stream&) override;
   void on_stream_closed(Stream&) override { maybe_closed(); }
@@ -128,7 +131,7 @@ class DatabaseLink final : private Connector::Listener, private Stream::Listener
 
   uv_loop_t* loop_;
   ChunkPool& pool_;
-  Listener& listener_;
+  Listener* listener_;  // changes hands when a pooled connection is lent (set_listener)
   Stream stream_;
   Connector connector_{*this};
   uv_timer_t timer_{};  // the login's deadline

@@ -42,8 +42,10 @@ bool resolve_listen_address(const HostPort& hp, sockaddr_storage* out, std::stri
 Worker::Worker(ProxyShared& shared, unsigned index)
     : shared_(shared),
       index_(index),
-      server_pool_(shared.config->server_pool_size, shared.config->server_idle_timeout_ms,
-                   &metrics_.server_connections_kept) {
+      // server-pool-size counts kept connections in session mode, lent ones in transaction mode.
+      server_pool_(shared.config->transaction_pooling() ? 0 : shared.config->server_pool_size,
+                   shared.config->server_idle_timeout_ms, &metrics_.server_connections_kept),
+      txn_pool_(&loop_, pool_, *shared.config, metrics_, shared.dialect) {
   uv_loop_init(&loop_);
 }
 
@@ -94,9 +96,11 @@ bool Worker::bind(std::string* error) {
   stop_async_.data = this;
   uv_async_init(&loop_, &mail_async_, &Worker::on_mail);
   mail_async_.data = this;
-  if (server_pool_.enabled()) {
-    // Kept connections past their idle timeout are closed within a quarter of it.
-    const uint64_t every = std::max<uint64_t>(50, shared_.config->server_idle_timeout_ms / 4);
+  if (server_pool_.enabled() || txn_pool_.enabled()) {
+    // Kept connections past their idle timeout are closed within a quarter of it; a client
+    // waiting for a pooled connection is told within a tenth of a second of its pool-timeout.
+    const uint64_t every =
+        txn_pool_.enabled() ? 100 : std::max<uint64_t>(50, shared_.config->server_idle_timeout_ms / 4);
     uv_timer_init(&loop_, &pool_timer_);
     pool_timer_.data = this;
     uv_timer_start(&pool_timer_, &Worker::on_pool_timer, every, every);
@@ -148,6 +152,8 @@ void Worker::on_stop(uv_async_t* async) {
   // Sessions detach themselves as they finish closing; shut down a copy of the list.
   const std::vector<Session*> sessions = w->sessions_;
   for (Session* s : sessions) s->shutdown();
+  // After the sessions, which give back what they were lent.
+  w->txn_pool_.shut_down();
 }
 
 void Worker::post(std::function<void()> task) {
@@ -171,6 +177,7 @@ void Worker::on_mail(uv_async_t* async) {
 
 void Worker::pause() {
   paused_ = true;
+  truth_at_pause_ = shared_.truth.load();
   metrics_.cutover_first_hold_ns.set(0);
   last_busy_reported_ = UINT32_MAX;
   count_busy();
@@ -179,6 +186,7 @@ void Worker::pause() {
 void Worker::on_pool_timer(uv_timer_t* timer) {
   auto* w = static_cast<Worker*>(timer->data);
   w->server_pool_.expire(uv_now(&w->loop_));
+  if (w->txn_pool_.enabled()) w->txn_pool_.tick(uv_now(&w->loop_));
 }
 
 void Worker::note_hold(bool login) {
@@ -196,6 +204,7 @@ void Worker::resume() {
   // After a cutover the kept connections may lead to the database that no longer serves: they go,
   // rather than holding its backends open until they expire.
   server_pool_.clear();
+  if (shared_.truth.load() != truth_at_pause_) txn_pool_.close_idle();
   const std::vector<Session*> sessions = sessions_;
   for (Session* s : sessions) s->resume_after_cutover();
 }

@@ -14,6 +14,7 @@
 
 #include "loop/chunk_pool.h"
 #include "metrics.h"
+#include "pool/txn_pool.h"
 #include "server_pool.h"
 #include "shared.h"
 #include "validation.h"
@@ -75,6 +76,7 @@ class Worker {
   uv_loop_t* loop() { return &loop_; }
   ChunkPool& pool() { return pool_; }
   ServerPool& server_pool() { return server_pool_; }
+  TxnPool& txn_pool() { return txn_pool_; }
   bool draining() const { return draining_; }
   WorkerMetrics& mutable_metrics() { return metrics_; }
   ProxyShared& shared() { return shared_; }
@@ -112,6 +114,8 @@ class Worker {
   ServerPool server_pool_;   // after metrics_, whose gauge it keeps
   uv_timer_t pool_timer_{};  // closes kept connections past server-idle-timeout
   bool pool_timer_open_ = false;
+  TxnPool txn_pool_;  // pool-mode transaction: the connections lent per transaction
+  uint8_t truth_at_pause_ = 0;
   Validator validator_{shared_, metrics_};
   std::vector<Session*> sessions_;  // for shutdown; a session knows its own index
   std::thread thread_;

@@ -33,10 +33,13 @@ Session::Session(Worker& worker)
       inspects_(has_inspect(worker.shared().dialect)),
       id_(g_next_session_id.fetch_add(1, std::memory_order_relaxed)),
       client_(worker.loop(), worker.pool(), *this),
-      database_(worker.loop(), worker.pool(), *this),
+      own_database_(worker.loop(), worker.pool(), *this),
+      pooled_(worker.txn_pool().enabled()),
       client_scanner_(dialect_, LMS_FROM_CLIENT),
       database_scanner_(dialect_, LMS_FROM_SERVER),
       router_(router_settings(worker.shared())) {
+  // Pooled, the session has a database connection only while the pool lends it one.
+  database_ = pooled_ ? nullptr : &own_database_;
   to_client_ = {sizeof(lms_emitter), this, &Session::emit_to_client};
   worker_.attach(this);
   auto& m = worker_.mutable_metrics();
@@ -53,6 +56,9 @@ Session::~Session() {
   count_as_held(false);
   for (auto& [chunk, len] : paused_input_) worker_.pool().put(chunk);
   if (front_ != nullptr) dialect_->front_destroy(front_);
+  if (borrowing_) worker_.txn_pool().stop_waiting(*this);
+  for (auto& [chunk, len] : borrow_input_) worker_.pool().put(chunk);
+  if (pool_client_ != nullptr) dialect_->pool_client_destroy(pool_client_);
   if (framer_ != nullptr) dialect_->framer_destroy(framer_);
   if (!proxy_cancel_key_.empty()) shared_.cancels.remove(proxy_cancel_key_);
   shared_.open_sessions.fetch_sub(1, std::memory_order_relaxed);
@@ -128,7 +134,11 @@ void Session::take_client_bytes(Chunk* chunk, size_t len) {
 void Session::take_database_bytes(Chunk* chunk, size_t len) {
   switch (phase_) {
     case Phase::kForwarding:
-      forward_from_source(chunk, len, 0);
+      if (pooled_) {
+        take_pooled_answer(chunk, len);
+      } else {
+        forward_from_source(chunk, len, 0);
+      }
       return;
     case Phase::kReplaying:
       replay_answer(chunk, len);
@@ -158,6 +168,13 @@ void Session::on_stream_ended(Stream&, int status) {
 }
 
 void Session::on_database_lost(int status) {
+  if (lent_ != nullptr) {
+    // The pool's connection is gone: it goes from the pool too.
+    PooledServer& gone = *lent_;
+    lent_ = nullptr;
+    database_ = nullptr;
+    worker_.txn_pool().discard(gone);
+  }
   if (phase_ != Phase::kForwarding) return;
   if (client_terminating_) {
     // The client said goodbye and the database hung up: the expected end, whichever close the
@@ -215,7 +232,13 @@ void Session::run_front() {
     case LMS_HS_CANCEL: {
       worker_.mutable_metrics().cancel_requests.add();
       const std::string key(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
-      if (const auto target = shared_.cancels.find(key); target && !target->database_key.empty()) {
+      std::optional<CancelTarget> target = shared_.cancels.find(key);
+      if (target && target->lent) {
+        // A pooled session: the connection lent to it now, if any.
+        const std::shared_ptr<const CancelTarget> now = target->lent->now.load();
+        target = now ? std::optional<CancelTarget>(*now) : std::nullopt;
+      }
+      if (target && !target->database_key.empty()) {
         std::vector<uint8_t> packet;
         lms_emitter collect = {sizeof(lms_emitter), &packet, [](void* ctx, const uint8_t* d, size_t n) {
                                  auto* v = static_cast<std::vector<uint8_t>*>(ctx);
@@ -261,6 +284,18 @@ void Session::take_login(const lms_front_result& result) {
     if (key == "user") client_user_ = to_string(kv.value);
     if (key == "database") client_database_ = to_string(kv.value);
   }
+  if (pooled_) {
+    // A pooled connection logs in as the user to the database, nothing more: the rest of what
+    // the client asked for at startup are its settings, made on each connection it is lent.
+    pooled_startup_.clear();
+    std::vector<lms_kv> kvs;
+    for (const auto& [k, v] : startup_params_) {
+      if (k == "user" || k == "database") pooled_startup_.emplace_back(k, v);
+      kvs.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+    }
+    if (pool_client_ != nullptr) dialect_->pool_client_destroy(pool_client_);
+    pool_client_ = dialect_->pool_client_create(kvs.data(), kvs.size());
+  }
   if (const auto it = shared_.config->target_users.find(client_user_);
       !credentials_.empty() && it != shared_.config->target_users.end()) {
     target_password_ = {{"password", it->second}};
@@ -268,6 +303,10 @@ void Session::take_login(const lms_front_result& result) {
 }
 
 void Session::start_backend() {
+  if (pooled_) {
+    start_pooled_backend();
+    return;
+  }
   truth_ = shared_.truth.load();
   back_dialect_ = shared_.dialect_of(truth_);
   // The database's own connection parameters, the client's credentials when its login gave any,
@@ -279,7 +318,7 @@ void Session::start_backend() {
   if (take_kept_server(params)) return;
   phase_ = Phase::kConnecting;
   ++handles_open_;  // the link, until on_database_closed
-  database_.connect(shared_.endpoint(truth_), back_dialect_, params, shared_.config->connect_timeout_ms);
+  database_->connect(shared_.endpoint(truth_), back_dialect_, params, shared_.config->connect_timeout_ms);
 }
 
 const Params& Session::credentials_for(uint8_t role) const {
@@ -361,7 +400,7 @@ void Session::start_forwarding() {
   deliver_early_client_bytes();
   if (phase_ != Phase::kForwarding) return;
   client_.start_reading();
-  database_.start_reading();
+  if (database_ != nullptr) database_->start_reading();
   worker_.session_changed(*this);
 }
 
@@ -392,6 +431,12 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   if (worker_.paused() && quiescent()) {
     // A cutover is pausing traffic: the next request waits until it commits or aborts.
     hold_while_paused(chunk, len);
+    return;
+  }
+  if (pooled_ && lent_ == nullptr && !answering_alone_) {
+    // A request starts: it waits for a connection from the pool, unless lms can answer it.
+    if (answer_without_connection(chunk, len)) return;
+    borrow_for(chunk, len);
     return;
   }
   size_t change_user_taken = 0;  // of this chunk, the bytes of a change-of-user command
@@ -426,10 +471,15 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   }
   auto& m = worker_.mutable_metrics();
   m.bytes_from_clients.add(len);
-  chunk->len = len;
-  database_.write(chunk);
+  if (pooled_) {
+    if (!answering_alone_) write_pooled(chunk->data, len);
+    worker_.pool().put(chunk);
+  } else {
+    chunk->len = len;
+    database_->write(chunk);
+  }
   router_.send_copied();
-  if (database_.queued() > shared_.config->buffer_limit && client_.reading()) {
+  if (database_ != nullptr && database_->queued() > shared_.config->buffer_limit && client_.reading()) {
     // The source is slow to read: stop feeding it until it drains (see on_write).
     client_.stop_reading();
     m.backpressure_pauses.add();
@@ -461,7 +511,7 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
       held_ = chunk;
       held_from_ = pos;
       held_len_ = len;
-      database_.stop_reading();
+      if (database_ != nullptr) database_->stop_reading();
       return;
     }
     if (!tracker_.answer_started() && tracker_.oldest() != nullptr) router_.begin_answer(*tracker_.oldest());
@@ -502,9 +552,9 @@ void Session::forward_from_source(Chunk* chunk, size_t len, size_t from) {
     pos += n;
   }
   if (chunk != nullptr) worker_.pool().put(chunk);
-  if (client_.queued() > shared_.config->buffer_limit && database_.reading()) {
+  if (client_.queued() > shared_.config->buffer_limit && database_ != nullptr && database_->reading()) {
     // The client is slow to read: stop feeding it until it drains (see on_write).
-    database_.stop_reading();
+    database_->stop_reading();
     m.backpressure_pauses.add();
   }
   // An answer may have ended the session's last request or transaction.
@@ -516,9 +566,10 @@ void Session::resume_source() {
   Chunk* chunk = held_;
   held_ = nullptr;
   forward_from_source(chunk, held_len_, held_from_);
-  if (held_ == nullptr && phase_ == Phase::kForwarding &&
+  if (pooled_) forward_pooled_backlog();
+  if (held_ == nullptr && phase_ == Phase::kForwarding && database_ != nullptr &&
       client_.queued() <= shared_.config->buffer_limit / 2) {
-    database_.start_reading();
+    database_->start_reading();
   }
 }
 
@@ -631,14 +682,15 @@ void Session::on_database_write_failed(int status) {
 // A write reached the kernel: the direction it drains may read again once it is down to half the
 // limit (see the backpressure in forward_from_client and forward_from_source).
 void Session::on_stream_wrote(Stream&) {
-  if (phase_ == Phase::kForwarding && !database_.reading() && held_ == nullptr &&
+  if (phase_ == Phase::kForwarding && database_ != nullptr && !database_->reading() && held_ == nullptr &&
       client_.queued() <= shared_.config->buffer_limit / 2) {
-    database_.start_reading();
+    database_->start_reading();
   }
 }
 
 void Session::on_database_wrote() {
-  if (phase_ == Phase::kForwarding && !client_.reading() && database_.queued() <= shared_.config->buffer_limit / 2) {
+  if (phase_ == Phase::kForwarding && !client_.reading() && database_ != nullptr && !borrowing_ &&
+      paused_input_.empty() && database_->queued() <= shared_.config->buffer_limit / 2) {
     client_.start_reading();
   }
 }
@@ -666,8 +718,12 @@ void Session::close_after_flush() {
   worker_.session_changed(*this);
   if (link_) link_->finish();
   client_.stop_reading();
-  database_.stop_reading();
-  database_.close();
+  if (pooled_) {
+    release_lent(true);
+  } else {
+    database_->stop_reading();
+    database_->close();
+  }
   // A client that reads nothing must not keep a closing session alive: give the flush a deadline.
   close_now_after(kCloseFlushTimeoutMs);
   // A shutdown completes once every queued write has reached the kernel, so the client gets the
@@ -691,7 +747,11 @@ void Session::close_now() {
   worker_.session_changed(*this);
   if (link_) link_->finish();
   client_.close();
-  database_.close();
+  if (pooled_) {
+    release_lent(true);
+  } else {
+    database_->close();
+  }
   if (deadline_open_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&close_deadline_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&close_deadline_), &Session::on_closed);
   }

@@ -17,21 +17,25 @@
 #include <utility>
 #include <vector>
 
-#include "session/carried_state.h"
-#include "frame_scanner.h"
-#include "model.h"
 #include "db/database_link.h"
+#include "frame_scanner.h"
+#include "loop/worker.h"
+#include "model.h"
 #include "net/stream.h"
+#include "pool/txn_pool.h"
+#include "session/carried_state.h"
 #include "session/request_tracker.h"
 #include "session/shadow_router.h"
 #include "shadow/shadow_link.h"
 #include "tls_channel.h"
 #include "translation.h"
-#include "loop/worker.h"
 
 namespace lms::core {
 
-class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, private Stream::Listener {
+class Session final : private ShadowLinkOwner,
+                      private DatabaseLink::Listener,
+                      private Stream::Listener,
+                      private PoolWaiter {
  public:
   // Accepts one pending connection from `listener` onto `worker`'s loop.
   static void accept_from(Worker& worker, uv_stream_t* listener);
@@ -173,6 +177,34 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   void on_change_user_step(uint32_t status, const lms_front_result& result);
   void finish_change_user();
   void fail_connect(const std::string& reason, const char* code = "08006");
+  // Transaction pooling (session_pooling.cc): the database connection is the pool's, lent from a
+  // request that starts when none is held until the database says the transaction is over.
+  void on_server_lent(PooledServer& server) override;
+  void on_server_refused(const DatabaseLink::LoginFailure& failure) override;
+  void connect_pool_server(DatabaseLink& link) override;
+  // What a pooled connection for this session logs in with, and the pool's key for it.
+  std::vector<lms_kv> pooled_login_params() const;
+  void start_pooled_backend();
+  // The pooled login: the client is welcomed with what the lent connection's login said.
+  void finish_pooled_login(std::string_view database_welcome, const CancelTarget& database_target);
+  // Client bytes that start a request while no connection is lent: held while one is found.
+  void borrow_for(Chunk* chunk, size_t len);
+  // Whole requests the dialect answers itself while no connection is free (a driver's prepare
+  // alone): tracked and shadowed as sent, answered as the database would. Takes the chunk if so.
+  bool answer_without_connection(Chunk* chunk, size_t len);
+  // The client's bytes, whole messages given to the dialect, to the lent connection.
+  void write_pooled(const uint8_t* data, size_t len);
+  // The database's bytes through the lent connection's filter, then on to the client.
+  void take_pooled_answer(Chunk* chunk, size_t len);
+  void forward_pooled_backlog();
+  // After an answer: the transaction is over and nothing is owed, so the connection goes back.
+  void maybe_give_back();
+  // The session ends or moves: what it was lent goes back (rolled back first, or closed, as its
+  // state allows).
+  void release_lent(bool client_gone);
+  bool pooled_between_messages() const;
+  // A pause is over: a pooled session moves to the new source of truth by borrowing there next.
+  void resume_pooled();
   void start_forwarding();
   void forward_from_client(Chunk* chunk, size_t len);
   // Forwards chunk->data[from, len) from the source, holding it back where a request's answer
@@ -212,7 +244,26 @@ class Session final : private ShadowLinkOwner, private DatabaseLink::Listener, p
   Phase phase_ = Phase::kFrontHandshake;
 
   Stream client_;
-  DatabaseLink database_;  // to the source of truth
+  DatabaseLink own_database_;  // session mode: to the source of truth
+  // The connection to the source of truth: own_database_, or (pool-mode transaction) the one
+  // lent for the current transaction, null between transactions.
+  DatabaseLink* database_ = nullptr;
+  const bool pooled_;                // pool-mode transaction
+  void* pool_client_ = nullptr;      // the dialect's view of the client's session (ABI 1.10)
+  PooledServer* lent_ = nullptr;     // the connection lent now
+  std::string pool_key_txn_;         // the pool's key for this session's connections
+  uint8_t pool_key_role_ = 0xff;     // the database pool_key_txn_ leads to
+  Params pooled_startup_;            // what a pooled connection logs in with of the client's startup
+  uint64_t pool_message_total_ = 0;  // the length of the client message being gathered (0: unknown yet)
+  bool borrowing_ = false;           // waiting for the pool
+  bool answering_alone_ = false;     // answer_without_connection is walking the requests
+  std::vector<std::pair<Chunk*, size_t>> borrow_input_;  // what waits for the connection
+  std::string pool_message_;             // the client message being gathered whole for the dialect
+  bool pool_message_streaming_ = false;  // too large to gather: its head was judged, the rest flows
+  std::string pool_held_head_;           // a client message's head split across reads
+  std::string pooled_backlog_;           // filtered answers not yet forwarded (a held answer stops them)
+  // Cancel requests find the connection lent now through this.
+  std::shared_ptr<LentCancel> lent_cancel_;
   uv_timer_t close_deadline_{};  // a closing session closes at the latest then (close_now_after)
   int handles_open_ = 0;         // the client's stream, the database link while in use, the deadline
   bool deadline_open_ = false;

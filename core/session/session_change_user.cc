@@ -33,7 +33,7 @@ void Session::after_change_user_walk(Chunk* chunk, size_t len, size_t walked, si
   // What the client sent before the command goes on as usual (a client waits for each answer, so
   // there is nothing); what it sent after waits for the login to be done.
   const size_t start = walked >= taken ? walked - taken : 0;
-  if (start > 0) database_.write_copy(chunk->data, start);
+  if (start > 0) database_->write_copy(chunk->data, start);
   front_in_.append(reinterpret_cast<const char*>(chunk->data + walked), len - walked);
   worker_.pool().put(chunk);
   if (change_user_left_ > 0) return;  // the rest of the command comes in the next reads

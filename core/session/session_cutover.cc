@@ -69,7 +69,7 @@ void Session::release_paused_input() {
     forward_from_client(chunk, len);
   }
   if (phase_ == Phase::kForwarding && paused_input_.empty() &&
-      database_.queued() <= shared_.config->buffer_limit) {
+      (database_ == nullptr || database_->queued() <= shared_.config->buffer_limit)) {
     client_.start_reading();
   }
 }
@@ -94,7 +94,9 @@ void Session::resume_after_cutover() {
       start_backend();
       return;
     case Phase::kForwarding:
-      if (truth_ != shared_.truth.load()) {
+      if (pooled_) {
+        resume_pooled();
+      } else if (truth_ != shared_.truth.load()) {
         begin_switch();
       } else {
         release_paused_input();
@@ -159,7 +161,7 @@ void Session::begin_switch() {
   // is never kept (its session carries replayed state a reset would not describe).
   pool_key_.clear();
   client_.stop_reading();
-  database_.stop_reading();
+  database_->stop_reading();
   // The shadow direction turns around with the source of truth: a new link is made on demand.
   retire_shadow_link();
   if (has_encode_terminate(back_dialect_)) {
@@ -167,12 +169,12 @@ void Session::begin_switch() {
     const lms_emitter collect = emit_into(&goodbye);
     back_dialect_->encode_terminate(&collect);
     // Best effort: the connection closes next whatever becomes of it.
-    database_.stream().try_write_copy(reinterpret_cast<const uint8_t*>(goodbye.data()), goodbye.size());
+    database_->stream().try_write_copy(reinterpret_cast<const uint8_t*>(goodbye.data()), goodbye.size());
   }
   phase_ = Phase::kConnecting;
   // The new connection is made once this one has closed (on_database_closed); what was
   // translated for the old one goes with it.
-  database_.close();
+  database_->close();
 }
 
 void Session::on_switched_backend(const DatabaseLink::Login& login) {
@@ -191,7 +193,7 @@ void Session::on_switched_backend(const DatabaseLink::Login& login) {
   // A translated database learns the client's statements from the translation, on first use;
   // settings of the client's protocol mean nothing to it.
   if (shared_.translated(truth_)) start_translation();
-  if (has_inspect(back_dialect_) && database_.translation() == nullptr) {
+  if (has_inspect(back_dialect_) && database_->translation() == nullptr) {
     auto add = [&](const std::string& message) {
       back_dialect_->encode_request(reinterpret_cast<const uint8_t*>(message.data()), message.size(),
                                     &collect);
@@ -205,8 +207,8 @@ void Session::on_switched_backend(const DatabaseLink::Login& login) {
     return;
   }
   phase_ = Phase::kReplaying;
-  database_.write_native(reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
-  database_.start_reading();
+  database_->write_native(reinterpret_cast<const uint8_t*>(replay.data()), replay.size());
+  database_->start_reading();
 }
 
 void Session::replay_answer(Chunk* chunk, size_t len) {
@@ -241,7 +243,7 @@ void Session::finish_switch() {
   phase_ = Phase::kForwarding;
   if (changing_user_) {
     // Not a cutover's: the client is told its new login is done, then reads go on.
-    database_.start_reading();
+    database_->start_reading();
     finish_change_user();
     if (phase_ == Phase::kForwarding) release_paused_input();
     worker_.session_changed(*this);
@@ -260,7 +262,7 @@ void Session::finish_switch() {
   }
   spdlog::debug("session={} now served by {} ({} settings, {} statements carried)", id_,
                 shared_.endpoint(truth_).describe(), carried_.settings(), carried_.statements());
-  database_.start_reading();
+  database_->start_reading();
   release_paused_input();
   worker_.session_changed(*this);
 }
@@ -314,8 +316,8 @@ control::Connection Session::describe() const {
     c.source_address = address_text(address);
   }
   len = sizeof address;
-  if (database_.stream().has_handle() &&
-      uv_tcp_getsockname(database_.stream().tcp(), reinterpret_cast<sockaddr*>(&address), &len) == 0) {
+  if (database_ != nullptr && database_->stream().has_handle() &&
+      uv_tcp_getsockname(database_->stream().tcp(), reinterpret_cast<sockaddr*>(&address), &len) == 0) {
     c.database_address = address_text(address);
   }
   c.user = client_user_;

@@ -28,7 +28,7 @@ bool Session::take_kept_server(const std::vector<lms_kv>& params) {
   auto kept = pool.take(pool_key_, now_ms(worker_.loop()));
   if (!kept) return false;
   ++handles_open_;  // the link, until on_database_closed
-  if (const int rc = database_.adopt(kept->socket, back_dialect_); rc != 0) {
+  if (const int rc = database_->adopt(kept->socket, back_dialect_); rc != 0) {
     ::close(kept->socket);
     fail_connect(std::string("a kept connection could not be used: ") + uv_strerror(rc));
     return true;
@@ -51,8 +51,9 @@ bool Session::can_keep_server() const {
   // Only a connection in a known, idle state with nothing of this session's still on it, to the
   // database that serves now, in plain text (a TLS connection's state lives in its channel),
   // while no cutover or shutdown is in progress.
-  return !pool_key_.empty() && phase_ == Phase::kForwarding && tracker_.idle() && held_ == nullptr && router_.nothing_staged() && !switching_ &&
-         !database_.tls() && database_.translation() == nullptr && paused_input_.empty() && !worker_.paused() &&
+  return !pool_key_.empty() && phase_ == Phase::kForwarding && tracker_.idle() && held_ == nullptr &&
+         router_.nothing_staged() && !switching_ && !database_->tls() &&
+         database_->translation() == nullptr && paused_input_.empty() && !worker_.paused() &&
          !worker_.draining() && truth_ == shared_.truth.load() && database_scanner_.at_boundary();
 }
 
@@ -66,8 +67,8 @@ void Session::reset_database_for_reuse() {
   std::string reset;
   const lms_emitter collect = emit_into(&reset);
   back_dialect_->encode_reset(&collect);
-  database_.write_native(reinterpret_cast<const uint8_t*>(reset.data()), reset.size());
-  database_.start_reading();
+  database_->write_native(reinterpret_cast<const uint8_t*>(reset.data()), reset.size());
+  database_->start_reading();
   // A database too slow to confirm the reset is not worth keeping.
   close_now_after(shared_.config->connect_timeout_ms);
 }
@@ -109,7 +110,7 @@ void Session::keep_server() {
   uv_os_fd_t fd = -1;
   // A cutover or a shutdown that began while the reset ran wants no new kept connections.
   const bool still_wanted = truth_ == shared_.truth.load() && !worker_.paused() && !worker_.draining();
-  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(database_.stream().tcp()), &fd) == 0) {
+  if (still_wanted && uv_fileno(reinterpret_cast<uv_handle_t*>(database_->stream().tcp()), &fd) == 0) {
     kept.socket = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   }
   if (kept.socket >= 0) {

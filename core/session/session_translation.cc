@@ -21,7 +21,7 @@ void Session::start_translation() {
     close_now();
     return;
   }
-  database_.translate(std::move(translation));
+  database_->translate(std::move(translation));
 }
 
 }  // namespace lms::core

@@ -123,6 +123,19 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           /* 1.9: logins, change user */
                                           NULL,
+                                          NULL,
+                                          /* 1.10: transaction pooling */
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
+                                          NULL,
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

@@ -16,6 +16,7 @@
 #include "front_handshake.h"
 #include "inspect.h"
 #include "normalize.h"
+#include "pooling.h"
 #include "summary.h"
 #include "translate.h"
 #include "wire.h"
@@ -329,6 +330,7 @@ lms_dialect_functions make_dialect_functions(uint16_t default_port, Flavor flavo
   f.decoder_feed = decoder_feed_c;
   f.decoder_next = decoder_next_c;
   f.decoder_destroy = decoder_destroy_c;
+  fill_pool_functions(f, flavor);
   return f;
 }
 

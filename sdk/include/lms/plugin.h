@@ -53,6 +53,11 @@
  *        ServerKey), which the core hands to back_create in place of the connection string's
  *        account; list_logins, the users a database lets log in with their stored verifiers;
  *        LMS_MSG_CHANGE_USER and front_change_user, a login again within the session.
+ *   1.10 transaction pooling (pool-mode transaction): a database connection serves one client for
+ *        one transaction at a time. The dialect keeps, per client, what it made on "its" session
+ *        (named statements, settings) and, per database connection, what exists there and which of
+ *        the answers it owes are to messages lms sent on its own; it rewrites the client's stream so
+ *        that every statement and setting a message needs is there first (pool_* functions).
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -65,7 +70,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 9u
+#define LMS_PLUGIN_ABI_MINOR 10u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -676,8 +681,54 @@ typedef struct lms_dialect_functions {
   uint32_t (*front_change_user)(void* front, const lms_kv* session_params, size_t session_param_count,
                                 const uint8_t* message, size_t len, const lms_emitter* out,
                                 lms_front_result* result);
+
+  /* 1.10 ----------------------------------------------------------------------------------------- */
+
+  /* Transaction pooling. A pool client is one client's session as the client sees it (its named
+   * statements and settings, from its startup parameters and what it set since); a pool server is
+   * one database connection as lms made it (what is prepared there, up to `max_statements`, least
+   * recently used dropped first; its settings; the answers it owes, in order). The core gives the
+   * dialect every client message sent and the head of every server message received, and sends
+   * and forwards what the dialect says. All NULL: the dialect pools by session only. */
+  void* (*pool_client_create)(const lms_kv* startup_params, size_t param_count);
+  void (*pool_client_destroy)(void* client);
+  void* (*pool_server_create)(uint32_t max_statements);
+  void (*pool_server_destroy)(void* server);
+  /* The welcome a database connection gave at its login, as this client is to see it (the
+   * parameters it reports, with the values the client asked for at startup). */
+  void (*pool_welcome)(void* client, const uint8_t* welcome, size_t len, const lms_emitter* out);
+  /* `server` begins to serve `client`: emits to `to_server` what brings its settings to the
+   * client's (the answers to it are the dialect's own). */
+  void (*pool_lend)(void* client, void* server, const lms_emitter* to_server);
+  /* One client message on its way to `server`: `message` holds its first `len` bytes, all of it
+   * when `whole`. Emits to `to_server` what must go before it (a statement it uses, prepared
+   * there) and returns LMS_POOL_PASS (the message follows as it is) or LMS_POOL_REPLACED (what
+   * was emitted takes its place: only when `whole`). */
+  uint32_t (*pool_client_message)(void* client, void* server, const uint8_t* message, size_t len,
+                                  uint8_t whole, const lms_emitter* to_server);
+  /* The start of one server message (`len` bytes: all of it, or at least 32): LMS_POOL_PASS (it
+   * goes to the client) or LMS_POOL_DROP (it answers something lms sent on its own). */
+  uint32_t (*pool_server_message)(void* server, const uint8_t* head, size_t len);
+  /* The client left with its transaction open: emits what ends it (its answer the dialect's own). */
+  void (*pool_abandon)(void* server, const lms_emitter* to_server);
+  /* Answers the connection still owes (to the client's messages and to lms's own). */
+  uint32_t (*pool_owed)(void* server);
+  /* Statements prepared on the connection now. */
+  uint32_t (*pool_statements)(void* server);
+  /* Whole requests (`len` bytes, ending with the message a ReadyForQuery answers) sent between
+   * transactions while no connection is free: 1 when the dialect answers them itself (emitted to
+   * `to_client`, as the database would; PostgreSQL: requests of Parse and Sync only, the
+   * statements recorded and made on the connection of their first run), else 0. */
+  uint32_t (*pool_answer_alone)(void* client, const uint8_t* requests, size_t len,
+                                const lms_emitter* to_client);
 } lms_dialect_functions;
 
+/* pool_client_message and pool_server_message (1.10). */
+typedef enum lms_pool_verdict {
+  LMS_POOL_PASS = 0,
+  LMS_POOL_REPLACED = 1,
+  LMS_POOL_DROP = 2
+} lms_pool_verdict;
 
 /* ------------------------------------------------------------------------------------------------
  * Shadow plugins: the policy for one request. The core does the I/O; the plugin decides.

@@ -1,0 +1,124 @@
+// The database connections of one worker in pool-mode transaction: per key (the database, its
+// address, the user and what logs it in), at most server-pool-size connections, each lent to one
+// client for one transaction at a time. Clients that find none free wait in order, each at most
+// pool-timeout.
+//
+// Per worker, not shared: a connection lives on its loop with the sessions it serves, so lending
+// and giving back take no lock; with W workers a key has at most W x server-pool-size
+// connections, which is what pg_stat_activity shows.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "db/database_link.h"
+#include "metrics.h"
+#include "pool/pooled_server.h"
+
+namespace lms::core {
+
+struct Config;
+
+// A session that waits for a connection.
+class PoolWaiter {
+ public:
+  // `server` is the waiter's until it gives it back.
+  virtual void on_server_lent(PooledServer& server) = 0;
+  // No connection will come: the database refused the login, or pool-timeout expired.
+  virtual void on_server_refused(const DatabaseLink::LoginFailure& failure) = 0;
+  // Starts `link`'s login as this waiter would log in (its user, its database).
+  virtual void connect_pool_server(DatabaseLink& link) = 0;
+
+ protected:
+  ~PoolWaiter() = default;
+};
+
+class TxnPool {
+ public:
+  TxnPool(uv_loop_t* loop, ChunkPool& chunks, const Config& config, WorkerMetrics& metrics,
+          const lms_dialect_functions* dialect);
+  ~TxnPool();
+  TxnPool(const TxnPool&) = delete;
+  TxnPool& operator=(const TxnPool&) = delete;
+
+  bool enabled() const { return enabled_; }
+  // A connection for `key` to the database of `role`: an idle one at once, else nullptr and
+  // `waiter` hears later (a new connection is made while the key has fewer than the size).
+  PooledServer* lend(const std::string& key, uint8_t role, PoolWaiter& waiter);
+  // What the last connection for `key` said at its login, once one has logged in: a client logs
+  // in with it without waiting for a connection (the pool may be busy for longer than a login
+  // should take). Null before the first.
+  struct Login {
+    std::string welcome;
+    std::shared_ptr<const CancelTarget> cancel_target;
+  };
+  const Login* last_login(const std::string& key) const;
+  // An idle connection for `key` is there now.
+  bool has_idle(const std::string& key) const {
+    const auto it = slots_.find(key);
+    return it != slots_.end() && !it->second.idle.empty();
+  }
+  // The waiter wants none any more (it left).
+  void stop_waiting(PoolWaiter& waiter);
+  // The transaction is over: the connection serves the next waiter, or waits idle. One to a
+  // database that no longer serves (`serving_role`) is closed.
+  void give_back(PooledServer& server, uint8_t serving_role);
+  // The client left inside its transaction: rolled back, then idle.
+  void clean(PooledServer& server);
+  // Its state is unknown (the client left in the middle of a message) or it broke: closed.
+  void discard(PooledServer& server);
+  // A cutover changed the source of truth: idle connections close; lent ones close when given back.
+  void close_idle();
+  // Pool timeouts, and idle connections past server-idle-timeout.
+  void tick(uint64_t now_ms);
+  // The worker stops.
+  void shut_down();
+
+  // From PooledServer.
+  void on_server_ready(PooledServer& server);
+  void on_server_failed(PooledServer& server, const DatabaseLink::LoginFailure& failure);
+  void on_server_cleaned(PooledServer& server);
+  void on_server_lost(PooledServer& server);
+  void on_server_closed(PooledServer& server);
+
+ private:
+  struct Waiting {
+    PoolWaiter* waiter;
+    uint64_t since_ns;
+    uint64_t deadline_ms;
+  };
+  struct Slot {
+    std::vector<PooledServer*> idle;  // most recently used last
+    size_t open = 0;                  // every connection of the key that is not closing
+    size_t connecting = 0;
+    std::deque<Waiting> waiting;
+    uint8_t role = 0;
+    Login login;  // the last connection's (see last_login); empty welcome: none yet
+  };
+
+  void set_idle(PooledServer& server);
+  void hand_over(Slot& slot, PooledServer& server);
+  // Opens connections while waiters outnumber the ones logging in and the key has room.
+  void grow(Slot& slot, const std::string& key);
+  void forget(PooledServer& server);
+  void close_stuck(uint64_t now_ms);
+  void count(PooledServer::State from, PooledServer::State to);
+
+  uv_loop_t* loop_;
+  ChunkPool& chunks_;
+  const Config& config_;
+  WorkerMetrics& metrics_;
+  const lms_dialect_functions* dialect_;
+  bool enabled_;
+  std::unordered_map<std::string, Slot> slots_;
+  std::unordered_map<PooledServer*, std::unique_ptr<PooledServer>> servers_;
+  size_t waiting_ = 0;
+};
+
+}  // namespace lms::core

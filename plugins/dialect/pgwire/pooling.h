@@ -1,0 +1,139 @@
+// Transaction pooling for PostgreSQL's protocol (plugin ABI 1.10): many clients take turns on few
+// database connections, one transaction at a time, and each still sees the session it made.
+//
+// A PoolClient is one client's session as the client believes it to be: the statements it
+// prepared (by name, with the Parse or PREPARE that made each) and its settings (the startup
+// parameters it logged in with, then each SET outside a transaction). A PoolServer is one database
+// connection as it really is: which of those statements exist there, which client's settings it
+// carries, and the answers it still owes, in order, each marked with whether the client gets it or
+// it answers a message lms sent on its own.
+//
+// Before a client's message goes to a connection, whatever it needs is made there first: a Bind
+// of a statement the connection lacks is preceded by the client's own Parse of it (dropped from
+// the answer), a transaction is preceded by the client's settings when the connection carries
+// another client's. State no connection can keep for one client (LISTEN, session advisory locks,
+// temporary tables that outlive the transaction, cursors WITH HOLD) is refused with 0A000, by the
+// database itself so that the error comes in order with the other answers.
+#pragma once
+
+#include <lms/plugin.h>
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "dialect.h"
+
+namespace lms::pgwire {
+
+// A statement as a client made it: the message that makes it again (a Parse; or a Query holding a
+// PREPARE) and a digest of that message, by which two connections' copies are told apart.
+struct PooledStatement {
+  std::string create;
+  bool sql = false;  // made by a Query's PREPARE (an extended request cannot carry it)
+  uint64_t digest = 0;
+};
+
+class PoolClient {
+ public:
+  PoolClient(const lms_kv* startup_params, size_t count);
+
+  uint64_t serial() const { return serial_; }
+  // The SQL that gives a fresh session this client's settings ("" when it has none).
+  const std::string& settings_sql() const { return settings_sql_; }
+  const PooledStatement* statement(std::string_view name) const;
+  const PooledStatement* unnamed() const { return has_unnamed_ ? &unnamed_ : nullptr; }
+
+  void prepared(std::string_view name, PooledStatement statement);
+  void deallocated(std::string_view name) { statements_.erase(std::string(name)); }
+  void deallocated_all() { statements_.clear(); }
+  void set(std::string_view name, std::string_view sql);
+  void reset(std::string_view name);
+  void reset_all();
+  // Requests of Parse and Sync only, answered without a connection (see pool_answer_alone); false
+  // (and nothing recorded) for anything else.
+  bool answer_alone(const uint8_t* data, size_t len, std::vector<uint8_t>& out);
+  // A welcome with the values this client asked for at startup in the parameters it reports.
+  std::string welcome(std::string_view database_welcome) const;
+
+ private:
+  void rebuild_settings_sql();
+
+  uint64_t serial_;
+  std::vector<std::pair<std::string, std::string>> startup_;  // name, value: settable parameters
+  std::vector<std::pair<std::string, std::string>> sets_;     // lowercased name, the SET's SQL
+  std::string settings_sql_;
+  std::map<std::string, PooledStatement, std::less<>> statements_;
+  PooledStatement unnamed_;
+  bool has_unnamed_ = false;
+};
+
+class PoolServer {
+ public:
+  explicit PoolServer(uint32_t max_statements) : max_statements_(max_statements == 0 ? 1 : max_statements) {}
+
+  // Brings the connection's settings to `client`'s (before its transaction).
+  void lend(const PoolClient& client, std::vector<uint8_t>& out);
+  // One client message (see plugin.h's pool_client_message).
+  uint32_t client_message(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len, bool whole,
+                          std::vector<uint8_t>& out);
+  uint32_t server_message(const uint8_t* head, size_t len);
+  void abandon(std::vector<uint8_t>& out);
+  uint32_t owed() const { return static_cast<uint32_t>(owed_.size()); }
+  uint32_t statements() const { return static_cast<uint32_t>(statements_.size()); }
+
+ private:
+  // One answer the connection owes: for an extended message, its last message (ParseComplete,
+  // BindComplete, CloseComplete, RowDescription or NoData, CommandComplete); for a Sync, a Query or
+  // a FunctionCall, everything up to its ReadyForQuery.
+  struct Owed {
+    char kind;                // the client message's type byte
+    bool drop = false;        // lms sent it: the client gets none of its answer
+    bool drop_error = false;  // nor its error (what is made again before a Query)
+    std::string prepares;     // the statement a Parse makes (forgotten if it fails) or a Close drops
+  };
+
+  void owe(char kind, bool drop, bool drop_error = false, std::string prepares = {});
+  // Makes `name` (the client's statement) exist here as the client made it. `top`: no extended
+  // request of the client's is open, so a Query (and a Sync) may be sent.
+  void ensure(const PoolClient& client, std::string_view name, bool top, std::vector<uint8_t>& out);
+  void ensure_unnamed(const PoolClient& client, std::vector<uint8_t>& out);
+  // Sends a statement's making, its answers dropped.
+  void make(const std::string& name, const PooledStatement& statement, bool top, std::vector<uint8_t>& out);
+  void close_statement(const std::string& name, bool top, std::vector<uint8_t>& out);
+  void remember(const std::string& name, uint64_t digest, bool top, std::vector<uint8_t>& out);
+  void forget(const std::string& name);
+  void refuse(Flavor flavor, std::string_view what, bool query, std::vector<uint8_t>& out);
+  uint32_t query(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len,
+                 std::vector<uint8_t>& out);
+
+  struct Prepared {
+    uint64_t digest;
+    std::list<std::string>::iterator lru;
+  };
+  uint32_t max_statements_;
+  std::unordered_map<std::string, Prepared> statements_;
+  std::list<std::string> lru_;  // most recently used first
+  uint64_t unnamed_owner_ = 0;  // the client whose unnamed statement is here (0: none known)
+  uint64_t unnamed_digest_ = 0;
+  std::string settings_sql_;       // the settings this connection carries, as a client's settings_sql
+  bool settings_unknown_ = false;  // a SET ran inside a transaction: replay before the next lend
+  bool extended_open_ = false;     // extended messages sent since the last Sync
+  // Statements a skipped Close may have left in place (an error before it): closed again before
+  // they are made.
+  std::unordered_set<std::string> stale_;
+  char txn_ = 'I';
+  std::deque<Owed> owed_;
+};
+
+// The plugin ABI's functions over the two (dialect.cc puts them in its table).
+void fill_pool_functions(lms_dialect_functions& f, Flavor flavor);
+
+}  // namespace lms::pgwire

@@ -1,0 +1,205 @@
+"""pool-mode transaction: many clients share a few PostgreSQL backends, each holding one only for a
+transaction; their prepared statements and settings follow them to whichever backend serves them,
+and what no shared backend can keep for one client is refused in words that say so.
+
+Runs under Debian's python3, for psycopg2 (a driver as applications use it: extended protocol
+where it binds, its own settings at connect)."""
+import os
+import re
+import subprocess
+import threading
+import time
+import unittest
+
+import psycopg2
+
+from lmstest import DATABASE, PASSWORD, USER, LmsTestCase
+
+
+def pgbench(port, *args, timeout=600):
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    return subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", USER, *args, DATABASE],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def metric(proxy, name, labels=""):
+    m = re.search(rf"^{re.escape(name + labels)} (\d+)", proxy.http_get("/metrics")[1], re.M)
+    return int(m.group(1)) if m else 0
+
+
+class TransactionPooling(LmsTestCase):
+    def start_pooled(self, size, *extra, workers=1):
+        return self.start_lms(extra=["--pool-mode", "transaction", "--server-pool-size", str(size), *extra],
+                              workers=workers)
+
+    def connect(self, proxy, **kwargs):
+        conn = psycopg2.connect(host="127.0.0.1", port=proxy.port, user=USER, password=PASSWORD, dbname=DATABASE,
+                                **kwargs)
+        self.addCleanup(conn.close)
+        return conn
+
+    def one(self, conn, sql, args=None):
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return cur.fetchone()[0] if cur.description else None
+
+    def backends(self):
+        """The backends lms holds on the server (the test's own admin session is not one)."""
+        return int(self.pg.admin(f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{USER}' "
+                                 f"AND datname = '{DATABASE}' AND pid <> pg_backend_pid()"))
+
+    def test_200_clients_share_8_backends_with_zero_errors_in_every_query_mode(self):
+        r = pgbench(self.pg.port, "-i", "-s", "2", "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proxy = self.start_pooled(8)
+        most = [0]
+        running = threading.Event()
+        running.set()
+
+        def watch():
+            while running.is_set():
+                most[0] = max(most[0], self.backends())
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            for mode, script in (("prepared", []), ("extended", ["-S"]), ("prepared", ["-S"])):
+                with self.subTest(mode=mode, script=script):
+                    r = pgbench(proxy.port, "-c", "200", "-j", "2", "-t", "15", "-M", mode, *script)
+                    self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                    self.assertIn("number of failed transactions: 0 (0.000%)", r.stdout)
+                    self.assertIn("number of transactions actually processed: 3000/3000", r.stdout)
+                    if not script:
+                        # Every write committed: one history row per TPC-B transaction (pgbench
+                        # empties the table before each run).
+                        self.assertEqual(self.pg.admin("SELECT count(*) FROM pgbench_history", db=DATABASE).strip(),
+                                         "3000")
+        finally:
+            running.clear()
+            watcher.join()
+        self.assertGreater(most[0], 0)
+        self.assertLessEqual(most[0], 8, "more backends than server-pool-size")
+        self.assertEqual(metric(proxy, "lms_pool_clients_waiting"), 0)
+        self.assertGreater(metric(proxy, "lms_pool_transactions_total"), 9000)
+        self.assertEqual(metric(proxy, "lms_pool_server_connections", '{state="active"}'), 0)
+        self.assertEqual(metric(proxy, "lms_pool_server_connections", '{state="idle"}'), 8)
+        # pgbench -M prepared's statements were made on every backend that served them.
+        self.assertGreater(metric(proxy, "lms_pool_statements_prepared"), 0)
+        self.assertRegex(proxy.http_get("/metrics")[1], r'lms_pool_wait_seconds_count \d+')
+
+    def test_a_transaction_runs_on_one_backend_while_others_take_turns(self):
+        proxy = self.start_pooled(2)
+        holder = self.connect(proxy)
+        first = self.one(holder, "SELECT pg_backend_pid()")  # psycopg2 opened the transaction
+        others = [self.connect(proxy) for _ in range(4)]
+        seen = set()
+        for _ in range(3):
+            for conn in others:
+                conn.autocommit = True
+                seen.add(self.one(conn, "SELECT pg_backend_pid()"))
+        self.assertEqual(len(seen), 1, "the others had one backend left to share")
+        self.assertNotIn(first, seen)
+        self.assertEqual(self.one(holder, "SELECT pg_backend_pid()"), first)
+        holder.commit()
+
+    def test_settings_are_each_clients_own_on_a_shared_backend(self):
+        proxy = self.start_pooled(1)
+        a = self.connect(proxy, application_name="app-a")
+        b = self.connect(proxy, options="-c work_mem=5MB")
+        a.autocommit = b.autocommit = True
+        self.one(a, "SET work_mem = '7MB'")
+        self.one(a, "SET search_path = public, pg_catalog")
+        self.assertEqual(self.one(b, "SHOW work_mem"), "5MB")
+        self.assertEqual(self.one(b, "SHOW search_path"), '"$user", public')
+        self.assertEqual(self.one(b, "SHOW application_name"), "")
+        self.assertEqual(self.one(a, "SHOW work_mem"), "7MB")
+        self.assertEqual(self.one(a, "SHOW application_name"), "app-a")
+        self.assertEqual(self.one(a, "SHOW search_path"), "public, pg_catalog")
+        self.assertEqual(self.one(a, "SELECT pg_backend_pid()"), self.one(b, "SELECT pg_backend_pid()"))
+        self.one(a, "RESET work_mem")
+        self.assertEqual(self.one(a, "SHOW work_mem"), "4MB")
+        self.assertEqual(a.get_parameter_status("application_name"), "app-a")
+
+    def test_prepared_statements_follow_their_client(self):
+        proxy = self.start_pooled(1)
+        a = self.connect(proxy)
+        b = self.connect(proxy)
+        a.autocommit = b.autocommit = True
+        self.one(a, "PREPARE twice (int) AS SELECT $1 * 2")
+        self.one(b, "PREPARE twice (int) AS SELECT $1 * 3")  # the same name, another client's
+        self.assertEqual(self.one(a, "EXECUTE twice (21)"), 42)
+        self.assertEqual(self.one(b, "EXECUTE twice (21)"), 63)
+        self.one(b, "DEALLOCATE ALL")
+        self.assertEqual(self.one(a, "EXECUTE twice (5)"), 10)
+        self.one(a, "DEALLOCATE twice")
+        with self.assertRaises(psycopg2.errors.InvalidSqlStatementName):
+            self.one(a, "EXECUTE twice (5)")
+
+    def test_a_client_that_vanishes_inside_a_transaction_leaves_a_rolled_back_backend(self):
+        proxy = self.start_pooled(1)
+        setup = self.connect(proxy)
+        setup.autocommit = True
+        self.one(setup, "CREATE TABLE IF NOT EXISTS vanished (x int); SELECT 1")
+        pid = self.one(setup, "SELECT pg_backend_pid()")
+        script = ("BEGIN;\nINSERT INTO vanished VALUES (1);\nSELECT pg_sleep(0.2);\n")
+        env = dict(os.environ, PGPASSWORD=PASSWORD)
+        client = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", str(proxy.port), "-U", USER, "-X", DATABASE],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
+        client.stdin.write(script)
+        client.stdin.flush()
+        self.wait_for(lambda: self.pg.admin(f"SELECT state FROM pg_stat_activity WHERE pid = {pid}").strip()
+                      == "idle in transaction", "the client's transaction")
+        client.kill()
+        client.wait()
+        # The backend rolled back and serves the next client.
+        self.assertEqual(self.one(setup, "SELECT count(*) FROM vanished"), 0)
+        self.assertEqual(self.one(setup, "SELECT pg_backend_pid()"), pid)
+
+    def test_a_client_that_waits_longer_than_pool_timeout_gets_53300(self):
+        proxy = self.start_pooled(1, "--pool-timeout", "300")
+        holder = self.connect(proxy)
+        self.one(holder, "SELECT 1")  # inside its transaction: the one backend is its
+        started = time.time()
+        # psql shows the error as it came (psycopg2 keeps only libpq's last line).
+        r = subprocess.run(["psql", proxy.url(), "-X", "-v", "VERBOSITY=verbose", "-c", "SELECT 1"], capture_output=True, text=True, timeout=60)
+        self.assertLess(time.time() - started, 5)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("FATAL:  53300: lms: no database connection became free within pool-timeout (300 ms)", r.stderr)
+        self.assertIn("server-pool-size", r.stderr)
+        self.assertEqual(metric(proxy, "lms_pool_timeouts_total"), 1)
+        holder.commit()
+        other = self.connect(proxy)
+        self.assertEqual(self.one(other, "SELECT 2"), 2)
+
+    def test_what_a_shared_backend_cannot_keep_is_refused_by_name(self):
+        proxy = self.start_pooled(2)
+        conn = self.connect(proxy)
+        conn.autocommit = True
+        for sql, what in (("LISTEN news", "LISTEN"), ("SELECT pg_advisory_lock(7)", "advisory lock"),
+                          ("CREATE TEMP TABLE scratch (x int)", "temporary table"),
+                          ("BEGIN; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT", "cursor WITH HOLD")):
+            with self.subTest(what=what):
+                with self.assertRaises(psycopg2.errors.FeatureNotSupported) as caught:
+                    self.one(conn, sql)
+                self.assertIn(f"{what} is not available with pool-mode transaction", str(caught.exception))
+                self.assertEqual(self.one(conn, "SELECT 1"), 1)
+        # In an extended request (psycopg2 binds client-side; psql's \\bind sends Parse/Bind).
+        r = subprocess.run(["psql", proxy.url(), "-X", "-c", "SELECT pg_advisory_lock($1) \\bind 7 \\g"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("advisory lock is not available with pool-mode transaction", r.stderr)
+        # A temporary table that ends with its transaction is allowed.
+        conn.autocommit = False
+        self.one(conn, "CREATE TEMP TABLE t1 (x int) ON COMMIT DROP; SELECT 1")
+        conn.commit()
+
+    def test_a_dialect_without_pooling_and_a_missing_size_are_refused_at_start(self):
+        r = subprocess.run([os.path.join(os.environ.get("LMS_BUILD_DIR", ""), "core", "lms"),
+                            "--source", self.pg.url(), "--source-dialect", "postgres", "--pool-mode", "transaction"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("server-pool-size", r.stderr + r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
