@@ -163,6 +163,10 @@ def main():
             bouncer.stop()
         pg.destroy()
         second.destroy()
+    txn = os.path.join(os.path.dirname(__file__), "txn_pool.py")
+    if not ONLY or "txn" in ONLY:
+        print()
+        subprocess.run([sys.executable, txn], check=True)
     mysql = os.path.join(os.path.dirname(__file__), "mysql.py")
     if not ONLY or "mysql" in ONLY:
         print()

@@ -29,9 +29,9 @@ CASES = [
 
 
 class PgBouncer:
-    """Debian's pgbouncer in session mode, run as the postgres user (it refuses root)."""
+    """Debian's pgbouncer (session mode unless told), run as the postgres user (it refuses root)."""
 
-    def __init__(self, pg, max_clients=200, pool_size=40):
+    def __init__(self, pg, max_clients=200, pool_size=40, pool_mode="session"):
         self.port = lmstest.free_port()
         self.dir = tempfile.mkdtemp(prefix="lms-bouncer-")
         ini = os.path.join(self.dir, "pgbouncer.ini")
@@ -44,7 +44,7 @@ listen_port = {self.port}
 unix_socket_dir =
 auth_type = scram-sha-256
 auth_file = {self.dir}/userlist.txt
-pool_mode = session
+pool_mode = {pool_mode}
 max_client_conn = {max_clients}
 default_pool_size = {pool_size}
 logfile = {self.dir}/pgbouncer.log

@@ -207,6 +207,31 @@ class ConsistentCutoverUnderLoad(CutoverHarness):
 
 
 
+class TransactionPooledCutover(CutoverHarness):
+    def test_200_clients_over_8_pooled_connections_per_proxy_cut_over_with_zero_errors(self):
+        # pool-mode transaction: between transactions a session holds no connection, so the pause
+        # waits only for the transactions in flight, and the commit moves each proxy's pool.
+        self.start_system(proxy_extra=["--pool-mode", "transaction", "--server-pool-size", "8"])
+        before = cs.count(self.source)
+        load = cs.Load(self.proxies, seconds=6, clients=200)
+        time.sleep(2.5)
+        attempt = self.cli_json("cutover", "consistent", "begin")
+        self.assertEqual(attempt["status"], "TrafficPaused", attempt)
+        attempt = self.cli_json("cutover", "consistent", "commit")
+        self.assertEqual(attempt["status"], "CommitCompleted", attempt)
+        at_commit = cs.count(self.source)
+        processed, failed, outputs = load.wait()
+        self.assertEqual(failed, 0, "\n".join(o[-2000:] for o in outputs))
+        self.assertGreater(processed, 200)
+        self.assertEqual(cs.count(self.target), before + processed,
+                         "every transaction pgbench counted is on the target")
+        self.assertEqual(cs.count(self.source), at_commit, "the source took no write after the commit")
+        # Each proxy's pool now leads to the target, at most 8 connections each (one worker).
+        lms_backends = f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{USER}' AND datname = '{DATABASE}'"
+        self.assertLessEqual(int(self.target.admin(lms_backends)), 3 * 8)
+        self.wait_for(lambda: int(self.source.admin(lms_backends)) == 0, "the source's pooled connections to close")
+
+
 class PreflightBeforeThePause(CutoverHarness):
     """The scenario an operator meets first: logical replication set up for the application's tables,
     nothing made for LMS. Preflight says what is missing before any client pauses."""

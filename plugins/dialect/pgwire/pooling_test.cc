@@ -1,0 +1,278 @@
+#include "pooling.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "wire.h"
+
+namespace lms::pgwire {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+Bytes parse(std::string_view name, std::string_view sql) {
+  return MessageBuilder().begin('P').cstr(name).cstr(sql).u8(0).u8(0).end().take();
+}
+Bytes bind(std::string_view statement) {
+  return MessageBuilder()
+      .begin('B')
+      .cstr("")
+      .cstr(statement)
+      .u8(0)
+      .u8(0)
+      .u8(0)
+      .u8(0)
+      .u8(0)
+      .u8(0)
+      .end()
+      .take();
+}
+Bytes execute() { return MessageBuilder().begin('E').cstr("").u32(0).end().take(); }
+Bytes sync() { return MessageBuilder().begin('S').end().take(); }
+Bytes query(std::string_view sql) { return MessageBuilder().begin('Q').cstr(sql).end().take(); }
+Bytes close_statement(std::string_view name) {
+  return MessageBuilder().begin('C').u8('S').cstr(name).end().take();
+}
+Bytes answer(char type) { return MessageBuilder().begin(type).end().take(); }
+Bytes ready(char state) { return MessageBuilder().begin('Z').u8(static_cast<uint8_t>(state)).end().take(); }
+
+// The type bytes of the messages in `bytes`, in order ("CP": a Close, then a Parse).
+std::string types(const Bytes& bytes) {
+  std::string out;
+  for (size_t at = 0; at + 5 <= bytes.size(); at += 1 + read_u32(bytes.data() + at + 1))
+    out += static_cast<char>(bytes[at]);
+  return out;
+}
+
+std::string text_of(const Bytes& bytes) { return {bytes.begin(), bytes.end()}; }
+
+struct Pool {
+  PoolServer server{200};
+
+  // What goes to the database for `message` (injected messages, then the message unless replaced).
+  std::string send(PoolClient& client, const Bytes& message, Bytes* sent = nullptr) {
+    Bytes out;
+    if (server.client_message(client, Flavor::kPostgres, message.data(), message.size(), true, out) ==
+        LMS_POOL_PASS) {
+      out.insert(out.end(), message.begin(), message.end());
+    }
+    if (sent != nullptr) *sent = out;
+    return types(out);
+  }
+  // What the client gets of the database's answers, each given by its type ('Z' ready idle).
+  std::string answer_with(std::string_view answers, char state = 'I') {
+    std::string passed;
+    for (const char type : answers) {
+      const Bytes message = type == 'Z' ? ready(state) : answer(type);
+      if (server.server_message(message.data(), message.size()) == LMS_POOL_PASS) passed += type;
+    }
+    return passed;
+  }
+};
+
+PoolClient client_with(std::vector<std::pair<std::string, std::string>> params = {}) {
+  std::vector<lms_kv> kvs;
+  for (const auto& [k, v] : params) kvs.push_back({{k.data(), k.size()}, {v.data(), v.size()}});
+  return PoolClient(kvs.data(), kvs.size());
+}
+
+TEST(Pooling, AStatementIsMadeOnTheConnectionOfItsFirstRunAndItsAnswerDropped) {
+  Pool pool;
+  PoolClient a = client_with();
+  EXPECT_EQ(pool.send(a, parse("s1", "SELECT 1")), "P");
+  EXPECT_EQ(pool.send(a, sync()), "S");
+  EXPECT_EQ(pool.answer_with("1Z"), "1Z");
+  EXPECT_EQ(pool.server.statements(), 1u);
+
+  Pool other;  // another connection lent to the same client
+  EXPECT_EQ(other.send(a, bind("s1")), "PB");
+  EXPECT_EQ(other.send(a, execute()), "E");
+  EXPECT_EQ(other.send(a, sync()), "S");
+  EXPECT_EQ(other.answer_with("12CZ"), "2CZ");
+  EXPECT_EQ(other.server.owed(), 0u);
+  // Made there now: the next run goes as it is.
+  EXPECT_EQ(other.send(a, bind("s1")), "B");
+}
+
+TEST(Pooling, AnotherClientsStatementOfTheSameNameIsClosedFirst) {
+  Pool pool;
+  PoolClient a = client_with();
+  PoolClient b = client_with();
+  pool.send(a, parse("s1", "SELECT 1"));
+  pool.send(a, sync());
+  pool.answer_with("1Z");
+  EXPECT_EQ(pool.send(b, parse("s1", "SELECT 2")), "CP");
+  pool.send(b, sync());
+  EXPECT_EQ(pool.answer_with("31Z"), "1Z");
+  // a's s1 is not the one there now: made again before its run.
+  EXPECT_EQ(pool.send(a, bind("s1")), "CPB");
+  pool.send(a, sync());
+  EXPECT_EQ(pool.answer_with("312Z"), "2Z");
+}
+
+TEST(Pooling, TheLeastRecentlyUsedStatementIsClosedAtTheBound) {
+  Pool pool{PoolServer(2)};
+  PoolClient a = client_with();
+  pool.send(a, parse("s1", "SELECT 1"));
+  pool.send(a, parse("s2", "SELECT 2"));
+  pool.send(a, bind("s1"));  // s1 used: s2 is now the least recent
+  Bytes sent;
+  EXPECT_EQ(pool.send(a, parse("s3", "SELECT 3"), &sent), "CP");
+  EXPECT_NE(text_of(sent).find(std::string("s2\0", 3)), std::string::npos);
+  pool.send(a, sync());
+  EXPECT_EQ(pool.answer_with("11231Z"), "1121Z");
+  EXPECT_EQ(pool.server.statements(), 2u);
+}
+
+TEST(Pooling, AnErrorSkipsTheRestOfTheRequestAndForgetsWhatItDidNotMake) {
+  Pool pool;
+  PoolClient a = client_with();
+  pool.send(a, parse("bad", "SELEC 1"));
+  pool.send(a, bind("bad"));
+  pool.send(a, execute());
+  pool.send(a, sync());
+  EXPECT_EQ(pool.answer_with("EZ"), "EZ");
+  EXPECT_EQ(pool.server.owed(), 0u);
+  EXPECT_EQ(pool.server.statements(), 0u);
+}
+
+TEST(Pooling, AStatementMadeAgainThatFailsReportsItsErrorOnce) {
+  Pool first;
+  PoolClient a = client_with();
+  first.send(a, parse("s1", "SELECT * FROM gone"));
+  first.send(a, sync());
+  first.answer_with("1Z");
+  Pool second;
+  EXPECT_EQ(second.send(a, bind("s1")), "PB");
+  second.send(a, execute());
+  second.send(a, sync());
+  // The Parse made again fails (the table went): the client hears that, and nothing else.
+  EXPECT_EQ(second.answer_with("EZ"), "EZ");
+  EXPECT_EQ(second.server.statements(), 0u);
+}
+
+TEST(Pooling, SettingsAreMadeWhenTheConnectionCarriesAnothersAndTheirAnswersDropped) {
+  Pool pool;
+  PoolClient a = client_with({{"user", "u"}, {"database", "d"}, {"application_name", "app-a"}});
+  PoolClient b = client_with({{"options", "-c work_mem=5MB --search_path=x"}});
+  EXPECT_EQ(a.settings_sql(), "SET \"application_name\" TO 'app-a'");
+  EXPECT_EQ(b.settings_sql(), "SET \"work_mem\" TO '5MB'; SET \"search_path\" TO 'x'");
+  Bytes out;
+  pool.server.lend(a, out);
+  EXPECT_EQ(types(out), "Q");
+  EXPECT_NE(text_of(out).find("RESET ALL; SET \"application_name\" TO 'app-a'"), std::string::npos);
+  EXPECT_EQ(pool.answer_with("SCCZ"), "");
+  out.clear();
+  pool.server.lend(a, out);
+  EXPECT_TRUE(out.empty());  // the same client again: nothing to make
+  pool.send(a, query("SET work_mem = '7MB'"));
+  pool.answer_with("CZ");
+  EXPECT_EQ(a.settings_sql(), "SET \"application_name\" TO 'app-a'; SET work_mem = '7MB'");
+  out.clear();
+  pool.server.lend(a, out);
+  EXPECT_TRUE(out.empty());  // set outside a transaction: the connection has it
+  pool.server.lend(b, out);
+  EXPECT_EQ(types(out), "Q");
+  // A SET inside a transaction may be rolled back: the next lend makes the settings again.
+  pool.send(b, query("BEGIN"));
+  pool.answer_with("CZ", 'T');
+  pool.send(b, query("SET work_mem = '9MB'"));
+  pool.answer_with("CZ", 'T');
+  out.clear();
+  pool.server.lend(b, out);
+  EXPECT_EQ(types(out), "Q");
+}
+
+TEST(Pooling, WhatNoSharedConnectionKeepsIsRefusedByTheDatabaseInOrder) {
+  Pool pool;
+  PoolClient a = client_with();
+  const char* refused[] = {"LISTEN news", "SELECT pg_advisory_lock(1)", "CREATE TEMP TABLE t (x int)",
+                           "BEGIN; DECLARE c CURSOR WITH HOLD FOR SELECT 1; COMMIT", "select 1; listen x"};
+  for (const char* sql : refused) {
+    Bytes sent;
+    EXPECT_EQ(pool.send(a, query(sql), &sent), "Q") << sql;
+    EXPECT_NE(text_of(sent).find("ERRCODE = '0A000'"), std::string::npos) << sql;
+    EXPECT_NE(text_of(sent).find("is not available with pool-mode transaction"), std::string::npos) << sql;
+    EXPECT_EQ(pool.answer_with("EZ"), "EZ");
+  }
+  const char* allowed[] = {"SELECT 'LISTEN; x'", "CREATE TEMP TABLE t (x int) ON COMMIT DROP",
+                           "SELECT pg_advisory_xact_lock(1)", "SELECT $$;LISTEN x$$",
+                           "SELECT 1 -- ; LISTEN x"};
+  for (const char* sql : allowed) {
+    Bytes sent;
+    pool.send(a, query(sql), &sent);
+    EXPECT_EQ(text_of(sent).find("0A000"), std::string::npos) << sql;
+    pool.answer_with("CZ");
+  }
+  // In an extended request: the error answers the Parse, the rest is skipped up to the Sync.
+  EXPECT_EQ(pool.send(a, parse("", "SELECT pg_advisory_lock($1)")), "PBE");
+  pool.send(a, bind(""));
+  pool.send(a, execute());
+  pool.send(a, sync());
+  EXPECT_EQ(pool.answer_with("12EZ"), "EZ");
+  EXPECT_EQ(pool.server.owed(), 0u);
+}
+
+TEST(Pooling, SqlPrepareExecuteAndDeallocateFollowTheirClient) {
+  Pool first;
+  PoolClient a = client_with();
+  first.send(a, query("PREPARE twice (int) AS SELECT $1 * 2"));
+  first.answer_with("CZ");
+  Pool second;
+  Bytes sent;
+  EXPECT_EQ(second.send(a, query("EXECUTE twice(21)"), &sent), "QQ");
+  EXPECT_EQ(second.answer_with("CZTDCZ"), "TDCZ");
+  EXPECT_EQ(second.send(a, query("DEALLOCATE twice")), "Q");  // there now
+  second.answer_with("CZ");
+  EXPECT_EQ(a.statement("twice"), nullptr);
+}
+
+TEST(Pooling, LonePreparesAreAnsweredWithoutAConnection) {
+  PoolClient a = client_with();
+  Bytes both = parse("s1", "SELECT 1");
+  const Bytes s = sync();
+  both.insert(both.end(), s.begin(), s.end());
+  Bytes out;
+  ASSERT_TRUE(a.answer_alone(both.data(), both.size(), out));
+  EXPECT_EQ(types(out), "1Z");
+  EXPECT_NE(a.statement("s1"), nullptr);
+  Bytes with_bind = parse("s2", "SELECT 2");
+  const Bytes b = bind("s2");
+  with_bind.insert(with_bind.end(), b.begin(), b.end());
+  with_bind.insert(with_bind.end(), s.begin(), s.end());
+  out.clear();
+  EXPECT_FALSE(a.answer_alone(with_bind.data(), with_bind.size(), out));
+  EXPECT_EQ(a.statement("s2"), nullptr);
+  const Bytes listen = parse("s3", "LISTEN x");
+  EXPECT_FALSE(a.answer_alone(listen.data(), listen.size(), out));
+}
+
+TEST(Pooling, TheWelcomeReportsWhatTheClientAskedFor) {
+  PoolClient a = client_with({{"application_name", "mine"}});
+  const Bytes welcome = MessageBuilder()
+                            .begin('S')
+                            .cstr("application_name")
+                            .cstr("first")
+                            .end()
+                            .begin('S')
+                            .cstr("TimeZone")
+                            .cstr("UTC")
+                            .end()
+                            .take();
+  const std::string seen = a.welcome(text_of(welcome));
+  EXPECT_NE(seen.find(std::string("application_name\0mine\0", 22)), std::string::npos);
+  EXPECT_NE(seen.find(std::string("TimeZone\0UTC\0", 13)), std::string::npos);
+  EXPECT_EQ(seen.find("first"), std::string::npos);
+}
+
+TEST(Pooling, AGoodbyeNeverReachesASharedConnection) {
+  Pool pool;
+  PoolClient a = client_with();
+  EXPECT_EQ(pool.send(a, MessageBuilder().begin('X').end().take()), "");
+  EXPECT_EQ(pool.send(a, close_statement("s1")), "C");
+}
+
+}  // namespace
+}  // namespace lms::pgwire
