@@ -66,7 +66,11 @@ def pgbench(port, args, log_dir):
                        capture_output=True, text=True, env=env, cwd=log_dir)
     if r.returncode != 0:
         sys.exit(f"pgbench failed on port {port}:\n{r.stdout}{r.stderr}")
-    tps = float(re.search(r"tps = ([\d.]+)", r.stdout).group(1))
+    found = re.search(r"tps = ([\d.]+)", r.stdout)
+    if found is None:
+        sys.exit(f"pgbench on port {port} reported no rate (a run shorter than its clients' connection time? "
+                 f"raise LMS_BENCH_SECONDS):\n{r.stdout}{r.stderr}")
+    tps = float(found.group(1))
     latencies = []
     for path in glob.glob(prefix + "*"):
         with open(path) as f:

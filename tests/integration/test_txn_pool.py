@@ -13,7 +13,7 @@ import unittest
 
 import psycopg2
 
-from lmstest import DATABASE, PASSWORD, USER, LmsTestCase
+from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, TargetTestCase
 
 
 def pgbench(port, *args, timeout=600):
@@ -193,12 +193,48 @@ class TransactionPooling(LmsTestCase):
         self.one(conn, "CREATE TEMP TABLE t1 (x int) ON COMMIT DROP; SELECT 1")
         conn.commit()
 
+    def test_a_cancel_reaches_the_backend_running_the_clients_query(self):
+        proxy = self.start_pooled(2)
+        busy = self.connect(proxy)
+        busy.autocommit = True
+        other = self.connect(proxy)
+        other.autocommit = True
+        self.one(other, "SELECT 1")
+        threading.Timer(0.5, busy.cancel).start()
+        started = time.time()
+        with self.assertRaises(psycopg2.errors.QueryCanceled):
+            self.one(busy, "SELECT pg_sleep(20)")
+        self.assertLess(time.time() - started, 10)
+        self.assertEqual(self.one(busy, "SELECT 1"), 1)
+        # Between transactions nothing runs: a cancel finds nothing to cancel and harms nobody.
+        busy.cancel()
+        self.assertEqual(self.one(other, "SELECT 2"), 2)
+
     def test_a_dialect_without_pooling_and_a_missing_size_are_refused_at_start(self):
         r = subprocess.run([os.path.join(os.environ.get("LMS_BUILD_DIR", ""), "core", "lms"),
                             "--source", self.pg.url(), "--source-dialect", "postgres", "--pool-mode", "transaction"],
                            capture_output=True, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("server-pool-size", r.stderr + r.stdout)
+
+
+class ShadowedTransactionPooling(TargetTestCase):
+    def test_sync_shadowing_of_pooled_clients_writes_both_databases_alike(self):
+        for server in (self.pg, self.target):
+            r = pgbench(server.port, "-i", "-s", "1", "-q")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        proxy = self.start_lms(extra=["--pool-mode", "transaction", "--server-pool-size", "4", "--target",
+                                      self.target.url(), "--target-dialect", "postgres", "--shadow-mode", "sync"],
+                               workers=1)
+        r = pgbench(proxy.port, "-n", "-c", "40", "-j", "2", "-t", "10", "-M", "prepared")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("number of failed transactions: 0 (0.000%)", r.stdout)
+        for server in (self.pg, self.target):
+            self.assertEqual(server.admin("SELECT count(*) FROM pgbench_history", db=DATABASE).strip(), "400")
+        sums = "SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers)"
+        self.assertEqual(self.pg.admin(sums, db=DATABASE), self.target.admin(sums, db=DATABASE))
+        self.assertEqual(metric(proxy, "lms_shadow_target_errors_total"), 0)
+        self.assertGreater(metric(proxy, "lms_shadow_requests_total"), 400)
 
 
 if __name__ == "__main__":
