@@ -168,13 +168,7 @@ void Session::on_stream_ended(Stream&, int status) {
 }
 
 void Session::on_database_lost(int status) {
-  if (lent_ != nullptr) {
-    // The pool's connection is gone: it goes from the pool too.
-    PooledServer& gone = *lent_;
-    lent_ = nullptr;
-    database_ = nullptr;
-    worker_.txn_pool().discard(gone);
-  }
+  drop_broken_lent();
   if (phase_ != Phase::kForwarding) return;
   if (client_terminating_) {
     // The client said goodbye and the database hung up: the expected end, whichever close the
@@ -676,6 +670,7 @@ void Session::on_stream_write_failed(Stream&, int status) {
 
 void Session::on_database_write_failed(int status) {
   spdlog::debug("session={} write to the database failed: {}", id_, uv_err_name(status));
+  drop_broken_lent();
   close_now();
 }
 

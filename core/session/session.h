@@ -203,6 +203,8 @@ class Session final : private ShadowLinkOwner,
   // state allows).
   void release_lent(bool client_gone);
   bool pooled_between_messages() const;
+  // The lent connection broke (lost, a write or TLS failed): discarded, not given back.
+  void drop_broken_lent();
   // A pause is over: a pooled session moves to the new source of truth by borrowing there next.
   void resume_pooled();
   void start_forwarding();

@@ -322,6 +322,16 @@ void Session::maybe_give_back() {
   release_lent(false);
 }
 
+void Session::drop_broken_lent() {
+  if (lent_ == nullptr) return;
+  // The pool's connection broke under this session: it leaves the pool too, never lent again.
+  PooledServer& broken = *lent_;
+  lent_ = nullptr;
+  database_ = nullptr;
+  if (lent_cancel_) lent_cancel_->now.store(nullptr);
+  worker_.txn_pool().discard(broken);
+}
+
 void Session::release_lent(bool client_gone) {
   if (lent_ == nullptr) return;
   PooledServer& server = *lent_;

@@ -28,6 +28,7 @@ void Session::on_stream_tls_failed(Stream&) {
 void Session::on_database_tls_failed(const std::string& error) {
   // Only after the login (the link fails a login of its own): the client hears why.
   const std::string reason = "TLS with the database failed: " + error;
+  drop_broken_lent();
   spdlog::warn("session={} {}", id_, reason);
   if (database_scanner_.at_boundary()) send_client_error("FATAL", "08006", "lms: " + reason);
   close_after_flush();

@@ -210,6 +210,25 @@ class TransactionPooling(LmsTestCase):
         busy.cancel()
         self.assertEqual(self.one(other, "SELECT 2"), 2)
 
+    def test_a_backend_that_dies_mid_query_fails_that_client_only_and_is_replaced(self):
+        proxy = self.start_pooled(1)
+        # psql shows every line the client is told (psycopg2 keeps only libpq's last).
+        victim = subprocess.Popen(["psql", proxy.url(), "-X", "-c", "SELECT pg_sleep(20)"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: victim.poll() is None and victim.kill())
+        sleeping = "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)' AND state = 'active'"
+        self.wait_for(lambda: self.pg.admin(sleeping).strip() != "", "the query to run")
+        pid = int(self.pg.admin(sleeping))
+        self.pg.admin(f"SELECT pg_terminate_backend({pid})")
+        _, err = victim.communicate(timeout=30)
+        self.assertNotEqual(victim.returncode, 0)
+        self.assertIn("terminating connection due to administrator command", err)
+        # The pool opens another connection for the next client.
+        other = self.connect(proxy)
+        other.autocommit = True
+        self.assertNotEqual(self.one(other, "SELECT pg_backend_pid()"), pid)
+        self.assertEqual(metric(proxy, "lms_pool_server_connections", '{state="idle"}'), 1)
+
     def test_a_dialect_without_pooling_and_a_missing_size_are_refused_at_start(self):
         r = subprocess.run([os.path.join(os.environ.get("LMS_BUILD_DIR", ""), "core", "lms"),
                             "--source", self.pg.url(), "--source-dialect", "postgres", "--pool-mode", "transaction"],
