@@ -106,6 +106,25 @@ PG_ANSWER = PG_ROWDESC + PG_ROW + msg(b"D", b"\0\2\xff\xff\xff\xff\xff\xff\xff\x
 PG_ERROR = msg(b"E", b"SERROR\0C23505\0Mduplicate key\0\0") + msg(b"Z", b"E")
 
 
+def pool_event(control, message):
+    """One event of fuzz_pooling: what (control & 7), which client (bit 3) and connection (bit 4)."""
+    return bytes([control, len(message)]) + message
+
+
+POOL_SESSION = b"".join([
+    pool_event(4, b""),
+    pool_event(0, msg(b"P", cstr("s1") + cstr("SELECT $1") + b"\0\0")), pool_event(0, msg(b"S")),
+    pool_event(2, msg(b"1")), pool_event(2, msg(b"Z", b"I")),
+    pool_event(0x10, msg(b"B", cstr("") + cstr("s1") + b"\0" * 6)), pool_event(0x10, msg(b"E", cstr("") + b"\0" * 4)),
+    pool_event(0x10, msg(b"S")), pool_event(0x12, msg(b"1")), pool_event(0x12, msg(b"E", b"SERROR\0\0")),
+    pool_event(0x12, msg(b"Z", b"I")),
+    pool_event(8, msg(b"Q", cstr("PREPARE q AS SELECT 1; LISTEN x"))), pool_event(8, msg(b"Q", cstr("EXECUTE q"))),
+    pool_event(8, msg(b"Q", cstr("SET work_mem = '1MB'"))), pool_event(5, b""), pool_event(3, msg(b"C", cstr("SET"))),
+    pool_event(6, msg(b"P", cstr("s2") + cstr("SELECT 2") + b"\0\0") + msg(b"S")),
+    pool_event(7, msg(b"S", cstr("application_name") + cstr("x"))),
+])
+
+
 def main():
     out = sys.argv[1]
     corpora = {
@@ -131,6 +150,7 @@ def main():
                                  b"\0" + MYSQL_TLS_RESPONSE, b"\4" + MYSQL_TLS_RESPONSE,
                                  b"\1" + MYSQL_TLS_GREETING + packet(b"\x01\x04", 3) + packet(b"\0", 5)],
         # Mode byte (bit 0: answers, bit 1: deprecate-EOF), command choice, then the server's bytes.
+        "fuzz_pooling": [POOL_SESSION, POOL_SESSION[:40], pool_event(0, msg(b"Q", cstr("DISCARD ALL")))],
         "fuzz_translation": [
             b"\0\0" + packet(b"\x03SELECT 1") + packet(b"\x16SELECT ?") +
             packet(b"\x17\x01\0\0\0\0\x01\0\0\0\0\x01\x08\0" + b"\x05" + b"\0" * 7) + packet(b"\x19\x01\0\0\0"),

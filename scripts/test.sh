@@ -6,14 +6,14 @@
 #      temporary root, its lms run (scripts/package_check.sh);
 #   3. the build with AddressSanitizer and UndefinedBehaviorSanitizer: the unit tests and the
 #      integration files that exercise memory (the `memory` suite, tests/meson.build says which);
-#   4. each libFuzzer target for LMS_FUZZ_SECONDS (default 21) on its seed corpus, two at a time.
+#   4. each libFuzzer target for LMS_FUZZ_SECONDS (default 15) on its seed corpus, two at a time.
 # Ends with each phase's wall time and one line "N passed, N failed"; exits non-zero if anything
 # failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-fuzz_seconds=${LMS_FUZZ_SECONDS:-21}
+fuzz_seconds=${LMS_FUZZ_SECONDS:-15}
 passed=0
 failed=0
 phases=()
@@ -96,7 +96,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 targets=(fuzz_frame fuzz_front_handshake fuzz_back_handshake fuzz_scram fuzz_connection_string fuzz_inspect fuzz_summary
          fuzz_mysql_framer fuzz_mysql_handshake fuzz_mysql_connection_string fuzz_config fuzz_control_json
-         fuzz_translation)
+         fuzz_translation fuzz_pooling)
 if ! ninja -C build-fuzz "${targets[@]/#/fuzz/}" >build-fuzz/ninja.log 2>&1; then
   tail -60 build-fuzz/ninja.log
   echo "fuzzing: the build failed"
