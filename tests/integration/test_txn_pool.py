@@ -230,12 +230,17 @@ class TransactionPooling(LmsTestCase):
         self.assertEqual(metric(proxy, "lms_pool_server_connections", '{state="idle"}'), 1)
 
     def test_a_dialect_without_pooling_and_a_missing_size_are_refused_at_start(self):
-        r = subprocess.run([os.path.join(os.environ.get("LMS_BUILD_DIR", ""), "core", "lms"),
-                            "--source", self.pg.url(), "--source-dialect", "postgres", "--pool-mode", "transaction"],
+        build = os.environ.get("LMS_BUILD_DIR", "")
+        lms = [os.path.join(build, "core", "lms"), "--plugin-dir", os.path.join(build, "plugins"), "--pool-mode",
+               "transaction", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"]
+        r = subprocess.run([*lms, "--source", self.pg.url(), "--source-dialect", "postgres"],
                            capture_output=True, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("server-pool-size", r.stderr + r.stdout)
-
+        self.assertIn("transaction needs server-pool-size above 0", r.stderr + r.stdout)
+        r = subprocess.run([*lms, "--server-pool-size", "4", "--source", "mysql://app:pw@127.0.0.1:1/appdb",
+                            "--source-dialect", "mysql"], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("pool-mode transaction: the mysql dialect pools by session only", r.stderr + r.stdout)
 
 class ShadowedTransactionPooling(TargetTestCase):
     def test_sync_shadowing_of_pooled_clients_writes_both_databases_alike(self):
