@@ -41,13 +41,14 @@ def main():
         import subprocess
         subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(pg.port), "-U", lmstest.USER, "-i", "-s", "10", "-q",
                         lmstest.DATABASE], check=True, capture_output=True, env=env)
-        bouncer = PgBouncer(pg, max_clients=max(CLIENTS) + 50, pool_size=POOL, pool_mode="transaction")
+        # The chain's lms holds a PgBouncer client connection per client of its own, beside pgbench's.
+        bouncer = PgBouncer(pg, max_clients=2 * max(CLIENTS) + 100, pool_size=POOL, pool_mode="transaction")
         lms_txn = lmstest.Lms(pg.url(), own_session=True, workers=2,
                               extra=["--pool-mode", "transaction", "--server-pool-size", str(POOL // 2)])
         # The chain: lms keeps a connection per client (session mode), PgBouncer pools them.
         chain = lmstest.Lms(f"postgresql://{lmstest.USER}:{lmstest.PASSWORD}@127.0.0.1:{bouncer.port}/{lmstest.DATABASE}"
                             "", own_session=True, workers=2,
-                            extra=["--server-pool-size", str(max(CLIENTS) + 50)])
+                            extra=[])
         targets = [("direct", pg.port), ("bouncer txn", bouncer.port), ("lms txn", lms_txn.port),
                    ("lms>bouncer", chain.port)]
         print(f"transaction pooling: {POOL} database connections per pooler (PgBouncer's pool; lms 2 workers x "

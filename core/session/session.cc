@@ -465,9 +465,10 @@ void Session::forward_from_client(Chunk* chunk, size_t len) {
   }
   auto& m = worker_.mutable_metrics();
   m.bytes_from_clients.add(len);
-  if (pooled_) {
-    if (!answering_alone_) write_pooled(chunk->data, len);
-    worker_.pool().put(chunk);
+  if (pooled_ && answering_alone_) {
+    worker_.pool().put(chunk);  // lms answers it: nothing goes to a database
+  } else if (pooled_) {
+    write_pooled(chunk, len);
   } else {
     chunk->len = len;
     database_->write(chunk);

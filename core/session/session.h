@@ -192,8 +192,9 @@ class Session final : private ShadowLinkOwner,
   // Whole requests the dialect answers itself while no connection is free (a driver's prepare
   // alone): tracked and shadowed as sent, answered as the database would. Takes the chunk if so.
   bool answer_without_connection(Chunk* chunk, size_t len);
-  // The client's bytes, whole messages given to the dialect, to the lent connection.
-  void write_pooled(const uint8_t* data, size_t len);
+  // The client's bytes, whole messages given to the dialect, to the lent connection. Takes the
+  // chunk.
+  void write_pooled(Chunk* chunk, size_t len);
   // The database's bytes through the lent connection's filter, then on to the client.
   void take_pooled_answer(Chunk* chunk, size_t len);
   void forward_pooled_backlog();

@@ -200,19 +200,36 @@ void Session::resume_pooled() {
   release_paused_input();
 }
 
-void Session::write_pooled(const uint8_t* data, size_t len) {
+void Session::write_pooled(Chunk* chunk, size_t len) {
+  const uint8_t* const data = chunk->data;
+  // The read goes to the database as it is (one zero-copy write) while every message in it is
+  // whole and passes untouched; from the first that does not, what goes is gathered in `out`.
+  bool as_is = pooled_between_messages();
   std::string out;
-  const lms_emitter collect = emit_into(&out);
-  auto judge = [&](const uint8_t* message, size_t n, bool whole) {
+  auto copy_from_here = [&](size_t upto) {
+    if (!as_is) return;
+    out.append(reinterpret_cast<const char*>(data), upto);
+    as_is = false;
+  };
+  std::string injected;  // what the dialect sends before a message
+  const lms_emitter collect = emit_into(&injected);
+  // `at`: where the message lies in this read, or npos when it was gathered across reads.
+  auto judge = [&](const uint8_t* message, size_t n, bool whole, size_t at) {
+    injected.clear();
     const uint32_t verdict = dialect_->pool_client_message(pool_client_, lent_->dialect_state(), message, n,
                                                            whole ? 1 : 0, &collect);
-    if (verdict != LMS_POOL_REPLACED || !whole) out.append(reinterpret_cast<const char*>(message), n);
+    const bool passes = verdict != LMS_POOL_REPLACED || !whole;
+    if (injected.empty() && passes && as_is) return;
+    if (at != std::string::npos) copy_from_here(at);
+    out += injected;
+    if (passes) out.append(reinterpret_cast<const char*>(message), n);
   };
   size_t pos = 0;
   while (pos < len) {
     if (pool_message_streaming_) {
       // The rest of a message too large to gather: it flows as it comes.
       const size_t take = static_cast<size_t>(std::min<uint64_t>(pool_message_total_, len - pos));
+      copy_from_here(pos);
       out.append(reinterpret_cast<const char*>(data) + pos, take);
       pool_message_total_ -= take;
       pos += take;
@@ -232,28 +249,31 @@ void Session::write_pooled(const uint8_t* data, size_t len) {
       }
       if (f.result != LMS_FRAME_COMPLETE) {
         // Too short to tell yet (the session's scanner has vouched for the stream).
+        copy_from_here(pos);
         pool_message_.append(reinterpret_cast<const char*>(data) + pos, len - pos);
         pos = len;
         continue;
       }
       pool_message_total_ = f.length;
     }
-    const uint64_t have = pool_message_.size();
-    const uint64_t need = pool_message_total_ - have;
+    const uint64_t need = pool_message_total_ - pool_message_.size();
     if (pool_message_.empty() && need <= len - pos) {
       // The whole message is in this read: judged where it lies.
-      judge(data + pos, static_cast<size_t>(need), true);
+      judge(data + pos, static_cast<size_t>(need), true, pos);
       pos += static_cast<size_t>(need);
       pool_message_total_ = 0;
       continue;
     }
+    // The message continues in a later read: what is here waits with it.
+    copy_from_here(pos);
     if (pool_message_total_ > kMaxGathered) {
       const size_t want = kStreamedHead - std::min<size_t>(kStreamedHead, pool_message_.size());
       const size_t take = std::min(want, len - pos);
       pool_message_.append(reinterpret_cast<const char*>(data) + pos, take);
       pos += take;
       if (pool_message_.size() < kStreamedHead) continue;
-      judge(reinterpret_cast<const uint8_t*>(pool_message_.data()), pool_message_.size(), false);
+      judge(reinterpret_cast<const uint8_t*>(pool_message_.data()), pool_message_.size(), false,
+            std::string::npos);
       pool_message_total_ -= pool_message_.size();
       pool_message_.clear();
       pool_message_streaming_ = true;
@@ -266,9 +286,15 @@ void Session::write_pooled(const uint8_t* data, size_t len) {
       const std::string message = std::move(pool_message_);
       pool_message_.clear();
       pool_message_total_ = 0;
-      judge(reinterpret_cast<const uint8_t*>(message.data()), message.size(), true);
+      judge(reinterpret_cast<const uint8_t*>(message.data()), message.size(), true, std::string::npos);
     }
   }
+  if (as_is) {
+    chunk->len = len;
+    database_->write(chunk);
+    return;
+  }
+  worker_.pool().put(chunk);
   if (!out.empty()) database_->write_native(reinterpret_cast<const uint8_t*>(out.data()), out.size());
 }
 

@@ -354,7 +354,7 @@ void PoolServer::close_statement(const std::string& statement, bool top, std::ve
 }
 
 void PoolServer::remember(const std::string& name, uint64_t digest, bool top, std::vector<uint8_t>& out) {
-  if (statements_.count(name) != 0 || stale_.count(name) != 0) close_statement(name, top, out);
+  if (statements_.find(name) != statements_.end() || stale_.count(name) != 0) close_statement(name, top, out);
   while (statements_.size() >= max_statements_ && !lru_.empty()) close_statement(lru_.back(), top, out);
   lru_.push_front(name);
   statements_[name] = Prepared{digest, lru_.begin()};
@@ -377,13 +377,12 @@ void PoolServer::ensure(const PoolClient& client, std::string_view name, bool to
                         std::vector<uint8_t>& out) {
   const PooledStatement* statement = client.statement(name);
   if (statement == nullptr) return;  // never prepared: the database says so itself
-  const std::string key(name);
-  if (const auto it = statements_.find(key);
+  if (const auto it = statements_.find(name);
       it != statements_.end() && it->second.digest == statement->digest) {
     lru_.splice(lru_.begin(), lru_, it->second.lru);
     return;
   }
-  make(key, *statement, top, out);
+  make(std::string(name), *statement, top, out);
 }
 
 void PoolServer::ensure_unnamed(const PoolClient& client, std::vector<uint8_t>& out) {

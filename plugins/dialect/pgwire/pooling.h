@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <list>
 #include <map>
 #include <string>
@@ -118,8 +119,13 @@ class PoolServer {
     uint64_t digest;
     std::list<std::string>::iterator lru;
   };
+  // Looked up by a name read from a message, with no string made for it (every Bind).
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
+  };
   uint32_t max_statements_;
-  std::unordered_map<std::string, Prepared> statements_;
+  std::unordered_map<std::string, Prepared, NameHash, std::equal_to<>> statements_;
   std::list<std::string> lru_;  // most recently used first
   uint64_t unnamed_owner_ = 0;  // the client whose unnamed statement is here (0: none known)
   uint64_t unnamed_digest_ = 0;
