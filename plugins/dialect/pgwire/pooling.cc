@@ -464,6 +464,8 @@ uint32_t PoolServer::query(PoolClient& client, Flavor flavor, const uint8_t* mes
       settings_unknown_ = true;
       break;
     case LMS_EFFECT_DISCARD_ALL:
+      // Refused inside a transaction block: then it drops nothing.
+      if (!outside) break;
       client.reset_all();
       client.deallocated_all();
       statements_.clear();

@@ -229,6 +229,26 @@ TEST(Pooling, SqlPrepareExecuteAndDeallocateFollowTheirClient) {
   EXPECT_EQ(a.statement("twice"), nullptr);
 }
 
+TEST(Pooling, DiscardAllInsideATransactionDropsNothingItWouldNot) {
+  Pool pool;
+  PoolClient a = client_with();
+  pool.send(a, parse("s1", "SELECT 1"));
+  pool.send(a, sync());
+  pool.answer_with("1Z");
+  pool.send(a, query("BEGIN"));
+  pool.answer_with("CZ", 'T');
+  pool.send(a, query("DISCARD ALL"));  // the database refuses it in a transaction block
+  pool.answer_with("EZ", 'E');
+  EXPECT_EQ(pool.server.statements(), 1u);
+  EXPECT_NE(a.statement("s1"), nullptr);
+  pool.send(a, query("ROLLBACK"));
+  pool.answer_with("CZ");
+  pool.send(a, query("DISCARD ALL"));
+  pool.answer_with("CZ");
+  EXPECT_EQ(pool.server.statements(), 0u);
+  EXPECT_EQ(a.statement("s1"), nullptr);
+}
+
 TEST(Pooling, LonePreparesAreAnsweredWithoutAConnection) {
   PoolClient a = client_with();
   Bytes both = parse("s1", "SELECT 1");
