@@ -136,6 +136,23 @@ class TransactionPooling(LmsTestCase):
         with self.assertRaises(psycopg2.errors.InvalidSqlStatementName):
             self.one(a, "EXECUTE twice (5)")
 
+    def test_a_statement_larger_than_what_lms_gathers_flows_through(self):
+        # A message across reads is gathered whole for the dialect; above 256 KiB it is judged by
+        # its head and streams to the lent connection.
+        proxy = self.start_pooled(1)
+        conn = self.connect(proxy)
+        conn.autocommit = True
+        for size in (150 * 1024, 600 * 1024):
+            big = "x" * size
+            self.assertEqual(self.one(conn, f"SELECT length('{big}')"), size)
+            self.assertEqual(self.one(conn, "SELECT length(%s)", (big,)), size)
+        self.one(conn, f"PREPARE big AS SELECT length('{'y' * (200 * 1024)}')")
+        other = self.connect(proxy)
+        other.autocommit = True
+        self.one(other, "DEALLOCATE ALL")  # the one connection forgets it: made again from the client's
+        self.assertEqual(self.one(conn, "EXECUTE big"), 200 * 1024)
+        self.assertEqual(self.one(conn, "SELECT 1"), 1)
+
     def test_a_client_that_vanishes_inside_a_transaction_leaves_a_rolled_back_backend(self):
         proxy = self.start_pooled(1)
         setup = self.connect(proxy)
