@@ -54,7 +54,6 @@ PooledServer* TxnPool::lend(const std::string& key, uint8_t role, PoolWaiter& wa
     return server;
   }
   slot.waiting.push_back({&waiter, uv_hrtime(), uv_now(loop_) + config_.pool_timeout_ms});
-  ++waiting_;
   metrics_.pool_clients_waiting.add();
   grow(slot, key);
   return nullptr;
@@ -81,7 +80,6 @@ void TxnPool::stop_waiting(PoolWaiter& waiter) {
                                  [&](const Waiting& w) { return w.waiter == &waiter; });
     if (it == slot.waiting.end()) continue;
     slot.waiting.erase(it);
-    --waiting_;
     metrics_.pool_clients_waiting.sub();
     return;
   }
@@ -90,7 +88,6 @@ void TxnPool::stop_waiting(PoolWaiter& waiter) {
 void TxnPool::hand_over(Slot& slot, PooledServer& server) {
   const Waiting next = slot.waiting.front();
   slot.waiting.pop_front();
-  --waiting_;
   metrics_.pool_clients_waiting.sub();
   metrics_.pool_wait.observe(uv_hrtime() - next.since_ns);
   metrics_.pool_transactions.add();
@@ -138,7 +135,6 @@ void TxnPool::on_server_failed(PooledServer& server, const DatabaseLink::LoginFa
                slot.waiting.size(), failure.reason);
   std::deque<Waiting> refused;
   refused.swap(slot.waiting);
-  waiting_ -= refused.size();
   metrics_.pool_clients_waiting.sub(refused.size());
   for (const Waiting& w : refused) w.waiter->on_server_refused(failure);
 }
@@ -208,7 +204,6 @@ void TxnPool::tick(uint64_t now_ms) {
     while (!slot.waiting.empty() && slot.waiting.front().deadline_ms <= now_ms) {
       const Waiting late = slot.waiting.front();
       slot.waiting.pop_front();
-      --waiting_;
       metrics_.pool_clients_waiting.sub();
       metrics_.pool_timeouts.add();
       DatabaseLink::LoginFailure failure;

@@ -118,7 +118,6 @@ class TxnPool {
   bool enabled_;
   std::unordered_map<std::string, Slot> slots_;
   std::unordered_map<PooledServer*, std::unique_ptr<PooledServer>> servers_;
-  size_t waiting_ = 0;
 };
 
 }  // namespace lms::core

@@ -263,7 +263,6 @@ class Session final : private ShadowLinkOwner,
   std::vector<std::pair<Chunk*, size_t>> borrow_input_;  // what waits for the connection
   std::string pool_message_;             // the client message being gathered whole for the dialect
   bool pool_message_streaming_ = false;  // too large to gather: its head was judged, the rest flows
-  std::string pool_held_head_;           // a client message's head split across reads
   std::string pooled_backlog_;           // filtered answers not yet forwarded (a held answer stops them)
   // Cancel requests find the connection lent now through this.
   std::shared_ptr<LentCancel> lent_cancel_;
