@@ -168,15 +168,25 @@ void Session::borrow_for(Chunk* chunk, size_t len) {
     }
   }
   borrow_input_.emplace_back(chunk, len);
-  // Nothing more is read until a connection comes: the kernel's buffer is the queue.
-  client_.stop_reading();
-  if (borrowing_) return;
-  if (pool_key_role_ != truth_) {
-    pool_key_txn_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), pooled_login_params());
-    pool_key_role_ = truth_;
+  if (!borrowing_) {
+    if (pool_key_role_ != truth_) {
+      pool_key_txn_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), pooled_login_params());
+      pool_key_role_ = truth_;
+    }
+    borrowing_ = true;
+    if (PooledServer* server = worker_.txn_pool().lend(pool_key_txn_, truth_, *this)) {
+      // Lent at once: the client goes on being read, with no change to what the loop watches
+      // (stopping and starting would cost two epoll_ctl calls per transaction).
+      on_server_lent(*server);
+      return;
+    }
   }
-  borrowing_ = true;
-  if (PooledServer* server = worker_.txn_pool().lend(pool_key_txn_, truth_, *this)) on_server_lent(*server);
+  // The client is still read while it waits (a waiting request is the common case in a busy pool,
+  // and stopping and starting would cost two epoll_ctl calls each time); past the buffer limit,
+  // nothing more is read until a connection comes: the kernel's buffer is the queue.
+  size_t waiting_bytes = 0;
+  for (const auto& held : borrow_input_) waiting_bytes += held.second;
+  if (waiting_bytes > shared_.config->buffer_limit) client_.stop_reading();
 }
 
 void Session::resume_pooled() {
