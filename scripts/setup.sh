@@ -22,6 +22,9 @@ packages=(
   # MySQL's C client library as applications call it (mysql_change_user), from the same python3;
   # psycopg2, a PostgreSQL driver as applications use one (transaction pooling's tests)
   chromium chromium-driver python3-selenium python3-mysqldb python3-psycopg2
+  # JDBC (pgjdbc, run from source by the JDK's launcher) and Node.js: the other drivers transaction
+  # pooling's tests run applications through
+  libpostgresql-jdbc-java openjdk-17-jdk-headless nodejs
 )
 
 missing=()
@@ -44,6 +47,20 @@ if ((${#missing[@]})); then
     trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# node-postgres for the same tests: Debian's node-pg with Debian's nodejs; where another nodejs is
+# installed (NodeSource's, which Debian's node-* packages cannot depend on), the npm registry's, in
+# the tests' folder.
+drivers="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/drivers"
+has_node_pg() { (cd "$drivers" && node -e 'require("pg")' >/dev/null 2>&1); }
+if ! has_node_pg; then
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends node-pg >/dev/null 2>&1 ||
+    ! has_node_pg; then
+    echo "setup: installing node-postgres (pg) from the npm registry into $drivers"
+    npm install --no-audit --no-fund --no-save --silent --prefix "$drivers" pg@8
+  fi
 fi
 
 # The PostgreSQL server binaries live outside PATH on Debian; tests and scripts find them here.

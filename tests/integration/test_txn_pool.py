@@ -27,7 +27,7 @@ def metric(proxy, name, labels=""):
     return int(m.group(1)) if m else 0
 
 
-class TransactionPooling(LmsTestCase):
+class PooledTestCase(LmsTestCase):
     def start_pooled(self, size, *extra, workers=1):
         return self.start_lms(extra=["--pool-mode", "transaction", "--server-pool-size", str(size), *extra],
                               workers=workers)
@@ -48,6 +48,8 @@ class TransactionPooling(LmsTestCase):
         return int(self.pg.admin(f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{USER}' "
                                  f"AND datname = '{DATABASE}' AND pid <> pg_backend_pid()"))
 
+
+class TransactionPooling(PooledTestCase):
     def test_200_clients_share_8_backends_with_zero_errors_in_every_query_mode(self):
         r = pgbench(self.pg.port, "-i", "-s", "2", "-q")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -258,6 +260,51 @@ class TransactionPooling(LmsTestCase):
                             "--source-dialect", "mysql"], capture_output=True, text=True, timeout=30)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("pool-mode transaction: the mysql dialect pools by session only", r.stderr + r.stdout)
+
+DRIVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers")
+
+
+class PooledDrivers(PooledTestCase):
+    """Applications as their drivers run them, through a pool of 2 connections for 8 clients: JDBC
+    (Debian's pgjdbc, server-side statements from the first run, named S_1, S_2, ... alike on every
+    connection, and Closes as statements are closed) and node-postgres (named queries parsed once
+    per connection, then only bound). The programs check every answer: sums from each client's own
+    text for a shared name, each client's application_name and SET, one backend per transaction,
+    and the rows of committed and rolled-back transactions."""
+
+    CLIENTS, ROUNDS = 8, 30
+
+    def run_driver(self, command):
+        proxy = self.start_pooled(2)
+        most = [0]
+        running = threading.Event()
+        running.set()
+
+        def watch():
+            while running.is_set():
+                most[0] = max(most[0], self.backends())
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            r = subprocess.run([*command, str(proxy.port), USER, PASSWORD, DATABASE, str(self.CLIENTS),
+                                str(self.ROUNDS)], capture_output=True, text=True, timeout=300, cwd=DRIVERS)
+        finally:
+            running.clear()
+            watcher.join()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"ok {self.CLIENTS} clients x {self.ROUNDS} rounds", r.stdout)
+        self.assertLessEqual(most[0], 2)
+        # Each round's two statements and its transaction borrowed a connection of their own.
+        self.assertGreaterEqual(metric(proxy, "lms_pool_transactions_total"), self.CLIENTS * self.ROUNDS * 3)
+
+    def test_jdbc(self):
+        self.run_driver(["java", "-cp", "/usr/share/java/postgresql.jar", "PooledClients.java"])
+
+    def test_node_postgres(self):
+        self.run_driver(["node", "pooled_clients.js"])
+
 
 class ShadowedTransactionPooling(TargetTestCase):
     def test_sync_shadowing_of_pooled_clients_writes_both_databases_alike(self):

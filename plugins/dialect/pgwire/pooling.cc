@@ -84,6 +84,21 @@ std::pair<std::string_view, std::string_view> first_two_words(std::string_view s
 // An unquoted name is folded to lower case by the server; a quoted one was returned as written.
 std::string statement_name(std::string_view sql_word) { return lowercase(sql_word); }
 
+// Statements whose running changes what a client's session holds (see PoolServer::session_effect).
+bool changes_session(lms_state_effect effect) {
+  switch (effect) {
+    case LMS_EFFECT_SETTING:
+    case LMS_EFFECT_RESET_SETTINGS:
+    case LMS_EFFECT_DISCARD_ALL:
+    case LMS_EFFECT_DEALLOCATE:
+    case LMS_EFFECT_DEALLOCATE_ALL:
+    case LMS_EFFECT_PREPARE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Calls `each` with every statement of a simple query's text (split at semicolons outside quotes,
 // dollar quotes and comments); stops at the first for which it returns true.
 template <typename Each>
@@ -421,6 +436,67 @@ void PoolServer::refuse(Flavor flavor, std::string_view what, bool query, std::v
   unnamed_owner_ = 0;
 }
 
+void PoolServer::session_effect(PoolClient& client, lms_state_effect effect, std::string_view name,
+                                std::string_view sql, bool top, std::vector<uint8_t>& out) {
+  // Only a Query outside a transaction leaves settings known to be this client's; elsewhere a
+  // rollback (or the rest of an extended request failing) may undo them, so the next lend makes
+  // the client's settings again.
+  const bool outside = top && txn_ == 'I' && !extended_open_;
+  switch (effect) {
+    case LMS_EFFECT_SETTING:
+      if (same_name(first_two_words(sql).first, "reset")) {
+        client.reset(name);
+      } else {
+        client.set(name, sql);
+      }
+      if (outside) {
+        settings_sql_ = client.settings_sql();
+      } else {
+        settings_unknown_ = true;
+      }
+      break;
+    case LMS_EFFECT_RESET_SETTINGS:
+      client.reset_all();
+      settings_unknown_ = true;
+      break;
+    case LMS_EFFECT_DISCARD_ALL:
+      // Refused inside a transaction block: then it drops nothing.
+      if (txn_ != 'I' || (top && extended_open_)) break;
+      client.reset_all();
+      client.deallocated_all();
+      statements_.clear();
+      lru_.clear();
+      settings_unknown_ = true;
+      break;
+    case LMS_EFFECT_DEALLOCATE_ALL:
+      client.deallocated_all();
+      statements_.clear();
+      lru_.clear();
+      break;
+    case LMS_EFFECT_DEALLOCATE: {
+      const std::string key = statement_name(name);
+      // In a Query the statement is made here first, so that DEALLOCATE finds it; an extended
+      // request cannot carry that Query.
+      if (top) ensure(client, key, true, out);
+      client.deallocated(key);
+      forget(key);
+      break;
+    }
+    case LMS_EFFECT_PREPARE: {
+      // Run by an extended request: kept as the Query that makes it again elsewhere.
+      const std::string key = statement_name(name);
+      const std::vector<uint8_t> create = query_message(sql);
+      PooledStatement statement{std::string(create.begin(), create.end()), true,
+                                digest_of(create.data(), create.size())};
+      remember(key, statement.digest, top, out);
+      client.prepared(key, std::move(statement));
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 uint32_t PoolServer::query(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len,
                            std::vector<uint8_t>& out) {
   std::string_view sql;
@@ -442,59 +518,17 @@ uint32_t PoolServer::query(PoolClient& client, Flavor flavor, const uint8_t* mes
   const size_t before = out.size();
   std::string_view name;
   const lms_state_effect effect = classify_sql(sql, &name);
-  const bool outside = txn_ == 'I' && !extended_open_;
-  const auto [verb, second] = first_two_words(sql);
-  switch (effect) {
-    case LMS_EFFECT_SETTING:
-      if (same_name(verb, "reset")) {
-        client.reset(name);
-      } else {
-        client.set(name, sql);
-      }
-      // Outside a transaction the connection now carries this client's settings; inside one, a
-      // rollback may undo the SET, so the next client's settings are made again.
-      if (outside) {
-        settings_sql_ = client.settings_sql();
-      } else {
-        settings_unknown_ = true;
-      }
-      break;
-    case LMS_EFFECT_RESET_SETTINGS:
-      client.reset_all();
-      settings_unknown_ = true;
-      break;
-    case LMS_EFFECT_DISCARD_ALL:
-      // Refused inside a transaction block: then it drops nothing.
-      if (!outside) break;
-      client.reset_all();
-      client.deallocated_all();
-      statements_.clear();
-      lru_.clear();
-      settings_unknown_ = true;
-      break;
-    case LMS_EFFECT_DEALLOCATE_ALL:
-      client.deallocated_all();
-      statements_.clear();
-      lru_.clear();
-      break;
-    case LMS_EFFECT_DEALLOCATE: {
-      const std::string key = statement_name(name);
-      ensure(client, key, true, out);
-      client.deallocated(key);
-      forget(key);
-      break;
-    }
-    case LMS_EFFECT_PREPARE: {
-      const std::string key = statement_name(name);
-      PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), true,
-                                digest_of(message, len)};
-      remember(key, statement.digest, true, out);
-      client.prepared(key, std::move(statement));
-      break;
-    }
-    default:
-      if (same_name(verb, "execute") && !second.empty()) ensure(client, statement_name(second), true, out);
-      break;
+  if (effect == LMS_EFFECT_PREPARE) {
+    const std::string key = statement_name(name);
+    PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), true,
+                              digest_of(message, len)};
+    remember(key, statement.digest, true, out);
+    client.prepared(key, std::move(statement));
+  } else if (changes_session(effect)) {
+    session_effect(client, effect, name, sql, true, out);
+  } else if (const auto [verb, second] = first_two_words(sql);
+             same_name(verb, "execute") && !second.empty()) {
+    ensure(client, statement_name(second), true, out);
   }
   // What was sent before the query in extended messages ends with its own Sync.
   if (out.size() != before && !extended_open_) {
@@ -534,6 +568,8 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
       }
       PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), false,
                                 digest_of(message, len)};
+      std::string_view affected;
+      statement.session_effect = changes_session(classify_sql(sql, &affected));
       const std::string key(name);
       if (key.empty()) {
         unnamed_owner_ = client.serial();
@@ -554,6 +590,17 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
           ensure_unnamed(client, out);
         } else {
           ensure(client, name, false, out);
+        }
+        const PooledStatement* bound = client.statement(name);
+        if (bound != nullptr && bound->session_effect) {
+          std::string_view parsed_name;
+          std::string_view sql;
+          BodyReader parse(reinterpret_cast<const uint8_t*>(bound->create.data()) + 5,
+                           bound->create.size() - 5);
+          if (parse.cstr(parsed_name) && parse.cstr(sql))
+            effect_portals_[std::string(portal)] = std::string(sql);
+        } else if (!effect_portals_.empty()) {
+          effect_portals_.erase(std::string(portal));
         }
       }
       owe('B', false);
@@ -588,10 +635,20 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
       extended_open_ = true;
       return LMS_POOL_PASS;
     }
-    case 'E':
+    case 'E': {
+      std::string_view portal;
+      if (!effect_portals_.empty() && r.cstr(portal)) {
+        if (const auto it = effect_portals_.find(std::string(portal)); it != effect_portals_.end()) {
+          std::string_view name;
+          const std::string sql = it->second;
+          const lms_state_effect effect = classify_sql(sql, &name);
+          session_effect(client, effect, name, sql, false, out);
+        }
+      }
       owe('E', false);
       extended_open_ = true;
       return LMS_POOL_PASS;
+    }
     case 'S':
       owe('S', false);
       extended_open_ = false;

@@ -40,6 +40,9 @@ struct PooledStatement {
   std::string create;
   bool sql = false;  // made by a Query's PREPARE (an extended request cannot carry it)
   uint64_t digest = 0;
+  // A Parse of a statement that changes the session when it runs (SET, RESET, DISCARD ALL,
+  // DEALLOCATE, PREPARE): its effect is the client's at each Execute of a portal bound to it.
+  bool session_effect = false;
 };
 
 class PoolClient {
@@ -114,6 +117,10 @@ class PoolServer {
   void refuse(Flavor flavor, std::string_view what, bool query, std::vector<uint8_t>& out);
   uint32_t query(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len,
                  std::vector<uint8_t>& out);
+  // What a statement that changes the session does to the books, as it runs. `top`: in a Query
+  // (no extended request open), where a statement may be made again before it.
+  void session_effect(PoolClient& client, lms_state_effect effect, std::string_view name,
+                      std::string_view sql, bool top, std::vector<uint8_t>& out);
 
   struct Prepared {
     uint64_t digest;
@@ -132,6 +139,9 @@ class PoolServer {
   std::string settings_sql_;       // the settings this connection carries, as a client's settings_sql
   bool settings_unknown_ = false;  // a SET ran inside a transaction: replay before the next lend
   bool extended_open_ = false;     // extended messages sent since the last Sync
+  // Portals bound to a statement with a session effect, with that statement's SQL (see
+  // PooledStatement::session_effect); most requests have none.
+  std::unordered_map<std::string, std::string> effect_portals_;
   // Statements a skipped Close may have left in place (an error before it): closed again before
   // they are made.
   std::unordered_set<std::string> stale_;

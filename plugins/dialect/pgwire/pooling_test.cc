@@ -185,6 +185,46 @@ TEST(Pooling, SettingsAreMadeWhenTheConnectionCarriesAnothersAndTheirAnswersDrop
   EXPECT_EQ(types(out), "Q");
 }
 
+TEST(Pooling, SettingsAndStatementsChangedInExtendedRequestsAreTheClientsToo) {
+  // JDBC runs even SET through Parse, Bind and Execute: the effect is the client's as it runs.
+  Pool pool;
+  PoolClient a = client_with();
+  pool.send(a, parse("", "SET lms_test.client = '7'"));
+  pool.send(a, bind(""));
+  EXPECT_EQ(a.settings_sql(), "");  // bound, not yet run
+  pool.send(a, execute());
+  pool.send(a, sync());
+  EXPECT_EQ(pool.answer_with("12CZ"), "12CZ");
+  EXPECT_EQ(a.settings_sql(), "SET lms_test.client = '7'");
+  // Set in an extended request (an implicit transaction that may yet fail): made again at the
+  // next lend, even for the same client.
+  Bytes out;
+  pool.server.lend(a, out);
+  EXPECT_EQ(types(out), "Q");
+  EXPECT_NE(text_of(out).find("SET lms_test.client = '7'"), std::string::npos);
+  pool.answer_with("SCCZ");
+  // A statement bound but never run changes nothing; an unrelated portal forgets the effect.
+  pool.send(a, parse("", "RESET ALL"));
+  pool.send(a, bind(""));
+  pool.send(a, parse("", "SELECT 1"));
+  pool.send(a, bind(""));
+  pool.send(a, execute());
+  pool.send(a, sync());
+  pool.answer_with("1212DCZ");
+  EXPECT_EQ(a.settings_sql(), "SET lms_test.client = '7'");
+  // A named statement with an effect, run later: DEALLOCATE drops the client's statement.
+  pool.send(a, parse("keep", "SELECT 2"));
+  pool.send(a, parse("drop_it", "DEALLOCATE keep"));
+  pool.send(a, sync());
+  pool.answer_with("11Z");
+  ASSERT_NE(a.statement("keep"), nullptr);
+  pool.send(a, bind("drop_it"));
+  pool.send(a, execute());
+  pool.send(a, sync());
+  pool.answer_with("2CZ");
+  EXPECT_EQ(a.statement("keep"), nullptr);
+}
+
 TEST(Pooling, WhatNoSharedConnectionKeepsIsRefusedByTheDatabaseInOrder) {
   Pool pool;
   PoolClient a = client_with();
