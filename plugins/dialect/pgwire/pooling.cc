@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cctype>
 #include <functional>
+#include <optional>
 
 #include "inspect.h"
 #include "wire.h"
@@ -273,7 +274,8 @@ void PoolClient::rebuild_settings_sql() {
 }
 
 bool PoolClient::answer_alone(const uint8_t* data, size_t len, std::vector<uint8_t>& out) {
-  std::vector<std::pair<std::string, PooledStatement>> parsed;
+  // In order: a statement made (a Parse) or closed (a Close, the second empty).
+  std::vector<std::pair<std::string, std::optional<PooledStatement>>> parsed;
   MessageBuilder answer;
   size_t at = 0;
   char last = 0;
@@ -288,10 +290,22 @@ bool PoolClient::answer_alone(const uint8_t* data, size_t len, std::vector<uint8
       std::string_view sql;
       std::string_view kind;
       if (!r.cstr(name) || !r.cstr(sql) || classify_held(sql, &kind) == LMS_EFFECT_HOLDS) return false;
-      const std::string message(reinterpret_cast<const char*>(data + at), 1 + length);
-      parsed.emplace_back(std::string(name),
-                          PooledStatement{message, false, digest_of(data + at, 1 + length)});
+      PooledStatement statement{std::string(reinterpret_cast<const char*>(data + at), 1 + length), false,
+                                digest_of(data + at, 1 + length)};
+      std::string_view affected;
+      statement.session_effect = changes_session(classify_sql(sql, &affected));
+      parsed.emplace_back(std::string(name), std::move(statement));
       answer.begin('1').end();
+    } else if (last == 'C') {
+      // A statement closed is the client's to forget (a copy left on a connection is closed there
+      // before another of that name is made); between transactions no portal is open, and
+      // closing what does not exist is no error.
+      BodyReader r(data + at + 5, length - 4);
+      std::string_view what;
+      std::string_view name;
+      if (!r.bytes(1, what) || !r.cstr(name)) return false;
+      if (what[0] == 'S') parsed.emplace_back(std::string(name), std::nullopt);
+      answer.begin('3').end();
     } else if (last == 'S') {
       answer.begin('Z').u8('I').end();
     } else {
@@ -300,7 +314,15 @@ bool PoolClient::answer_alone(const uint8_t* data, size_t len, std::vector<uint8
     at += 1 + length;
   }
   if (last != 'S') return false;
-  for (auto& [name, statement] : parsed) prepared(name, std::move(statement));
+  for (auto& [name, statement] : parsed) {
+    if (statement) {
+      prepared(name, std::move(*statement));
+    } else if (name.empty()) {
+      has_unnamed_ = false;
+    } else {
+      deallocated(name);
+    }
+  }
   append(out, answer.bytes());
   return true;
 }

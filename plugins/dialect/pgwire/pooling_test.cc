@@ -307,6 +307,26 @@ TEST(Pooling, LonePreparesAreAnsweredWithoutAConnection) {
   EXPECT_EQ(a.statement("s2"), nullptr);
   const Bytes listen = parse("s3", "LISTEN x");
   EXPECT_FALSE(a.answer_alone(listen.data(), listen.size(), out));
+  // Closes are answered too (JDBC sends them as it closes statements): the client forgets.
+  Bytes closes = close_statement("s1");
+  const Bytes unknown = close_statement("never");
+  closes.insert(closes.end(), unknown.begin(), unknown.end());
+  closes.insert(closes.end(), s.begin(), s.end());
+  out.clear();
+  ASSERT_TRUE(a.answer_alone(closes.data(), closes.size(), out));
+  EXPECT_EQ(types(out), "33Z");
+  EXPECT_EQ(a.statement("s1"), nullptr);
+  // A session-changing statement prepared alone still changes the session when it runs later.
+  Bytes set = parse("set_it", "SET work_mem = '8MB'");
+  set.insert(set.end(), s.begin(), s.end());
+  out.clear();
+  ASSERT_TRUE(a.answer_alone(set.data(), set.size(), out));
+  Pool pool;
+  EXPECT_EQ(pool.send(a, bind("set_it")), "PB");
+  pool.send(a, execute());
+  pool.send(a, sync());
+  pool.answer_with("12CZ");
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '8MB'");
 }
 
 TEST(Pooling, TheWelcomeReportsWhatTheClientAskedFor) {

@@ -717,8 +717,8 @@ typedef struct lms_dialect_functions {
   uint32_t (*pool_statements)(void* server);
   /* Whole requests (`len` bytes, ending with the message a ReadyForQuery answers) sent between
    * transactions while no connection is free: 1 when the dialect answers them itself (emitted to
-   * `to_client`, as the database would; PostgreSQL: requests of Parse and Sync only, the
-   * statements recorded and made on the connection of their first run), else 0. */
+   * `to_client`, as the database would; PostgreSQL: requests of Parse, Close and Sync only, the
+   * statements recorded and made on the connection of their first run, or forgotten), else 0. */
   uint32_t (*pool_answer_alone)(void* client, const uint8_t* requests, size_t len,
                                 const lms_emitter* to_client);
 } lms_dialect_functions;
