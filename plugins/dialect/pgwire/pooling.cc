@@ -274,6 +274,18 @@ void PoolClient::rebuild_settings_sql() {
 }
 
 bool PoolClient::answer_alone(const uint8_t* data, size_t len, std::vector<uint8_t>& out) {
+  // Asked of every request that waits for a connection: most run something (a Bind, a Query),
+  // which the message types alone tell before anything is read or copied.
+  char final_type = 0;
+  for (size_t at = 0; at < len;) {
+    if (len - at < 5) return false;
+    const uint32_t length = read_u32(data + at + 1);
+    if (length < 4 || len - at - 1 < length) return false;
+    final_type = static_cast<char>(data[at]);
+    if (final_type != 'P' && final_type != 'C' && final_type != 'S') return false;
+    at += 1 + length;
+  }
+  if (final_type != 'S') return false;
   // In order: a statement made (a Parse) or closed (a Close, the second empty).
   std::vector<std::pair<std::string, std::optional<PooledStatement>>> parsed;
   MessageBuilder answer;
