@@ -191,6 +191,21 @@ class TransactionPooling(PooledTestCase):
         other = self.connect(proxy)
         self.assertEqual(self.one(other, "SELECT 2"), 2)
 
+    def test_a_client_that_leaves_while_waiting_leaves_the_queue_at_once(self):
+        proxy = self.start_pooled(1)  # pool-timeout 30 s
+        holder = self.connect(proxy)
+        self.one(holder, "SELECT 1")  # inside its transaction: the one backend is its
+        waiter = subprocess.Popen(["psql", proxy.url(), "-X", "-c", "SELECT 1"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(waiter.wait)
+        self.wait_for(lambda: metric(proxy, "lms_pool_clients_waiting") == 1, "the client waiting")
+        waiter.kill()
+        # lms goes on reading a waiting client, so it sees it leave, long before the pool-timeout.
+        self.wait_for(lambda: metric(proxy, "lms_pool_clients_waiting") == 0, "the queue empty", timeout=3)
+        holder.commit()
+        self.assertEqual(self.one(self.connect(proxy), "SELECT 2"), 2)
+        self.assertEqual(metric(proxy, "lms_pool_timeouts_total"), 0)
+
     def test_what_a_shared_backend_cannot_keep_is_refused_by_name(self):
         proxy = self.start_pooled(2)
         conn = self.connect(proxy)
