@@ -4,6 +4,7 @@ and what no shared backend can keep for one client is refused in words that say 
 
 Runs under Debian's python3, for psycopg2 (a driver as applications use it: extended protocol
 where it binds, its own settings at connect)."""
+import contextlib
 import os
 import re
 import subprocess
@@ -48,12 +49,9 @@ class PooledTestCase(LmsTestCase):
         return int(self.pg.admin(f"SELECT count(*) FROM pg_stat_activity WHERE usename = '{USER}' "
                                  f"AND datname = '{DATABASE}' AND pid <> pg_backend_pid()"))
 
-
-class TransactionPooling(PooledTestCase):
-    def test_200_clients_share_8_backends_with_zero_errors_in_every_query_mode(self):
-        r = pgbench(self.pg.port, "-i", "-s", "2", "-q")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        proxy = self.start_pooled(8)
+    @contextlib.contextmanager
+    def most_backends(self):
+        """The most backends seen at once while the block runs (sampled every 50 ms), in [0]."""
         most = [0]
         running = threading.Event()
         running.set()
@@ -66,6 +64,18 @@ class TransactionPooling(PooledTestCase):
         watcher = threading.Thread(target=watch)
         watcher.start()
         try:
+            yield most
+        finally:
+            running.clear()
+            watcher.join()
+
+
+class TransactionPooling(PooledTestCase):
+    def test_200_clients_share_8_backends_with_zero_errors_in_every_query_mode(self):
+        r = pgbench(self.pg.port, "-i", "-s", "2", "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proxy = self.start_pooled(8)
+        with self.most_backends() as most:
             for mode, script in (("prepared", []), ("extended", ["-S"]), ("prepared", ["-S"])):
                 with self.subTest(mode=mode, script=script):
                     r = pgbench(proxy.port, "-c", "200", "-j", "2", "-t", "15", "-M", mode, *script)
@@ -77,9 +87,6 @@ class TransactionPooling(PooledTestCase):
                         # empties the table before each run).
                         self.assertEqual(self.pg.admin("SELECT count(*) FROM pgbench_history", db=DATABASE).strip(),
                                          "3000")
-        finally:
-            running.clear()
-            watcher.join()
         self.assertGreater(most[0], 0)
         self.assertLessEqual(most[0], 8, "more backends than server-pool-size")
         self.assertEqual(metric(proxy, "lms_pool_clients_waiting"), 0)
@@ -291,23 +298,9 @@ class PooledDrivers(PooledTestCase):
 
     def run_driver(self, command):
         proxy = self.start_pooled(2)
-        most = [0]
-        running = threading.Event()
-        running.set()
-
-        def watch():
-            while running.is_set():
-                most[0] = max(most[0], self.backends())
-                time.sleep(0.05)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        try:
+        with self.most_backends() as most:
             r = subprocess.run([*command, str(proxy.port), USER, PASSWORD, DATABASE, str(self.CLIENTS),
                                 str(self.ROUNDS)], capture_output=True, text=True, timeout=300, cwd=DRIVERS)
-        finally:
-            running.clear()
-            watcher.join()
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn(f"ok {self.CLIENTS} clients x {self.ROUNDS} rounds", r.stdout)
         self.assertLessEqual(most[0], 2)
