@@ -129,6 +129,18 @@ class TransactionPooling(PooledTestCase):
         self.one(a, "RESET work_mem")
         self.assertEqual(self.one(a, "SHOW work_mem"), "4MB")
         self.assertEqual(a.get_parameter_status("application_name"), "app-a")
+        # A SET the database refused, or one whose transaction rolled back, is not the client's:
+        # it is neither seen nor made again (which would fail the settings after it).
+        with self.assertRaises(psycopg2.Error):
+            self.one(a, "SET work_mem = 'lots'")
+        a.autocommit = False
+        self.one(a, "SET work_mem = '9MB'")
+        self.assertEqual(self.one(a, "SHOW work_mem"), "9MB")
+        a.rollback()
+        a.autocommit = True
+        self.one(b, "SELECT 1")  # b's turn: the backend carries b's settings
+        self.assertEqual(self.one(a, "SHOW work_mem"), "4MB")
+        self.assertEqual(self.one(a, "SHOW search_path"), "public, pg_catalog")
 
     def test_prepared_statements_follow_their_client(self):
         proxy = self.start_pooled(1)

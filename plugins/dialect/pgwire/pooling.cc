@@ -262,6 +262,11 @@ void PoolClient::reset_all() {
   rebuild_settings_sql();
 }
 
+void PoolClient::restore_sets(Sets sets) {
+  sets_ = std::move(sets);
+  rebuild_settings_sql();
+}
+
 void PoolClient::rebuild_settings_sql() {
   settings_sql_.clear();
   auto add = [&](std::string_view statement) {
@@ -374,10 +379,35 @@ std::string PoolClient::welcome(std::string_view database_welcome) const {
 // ---- the database connection ----------------------------------------------------------------------
 
 void PoolServer::owe(char kind, bool drop, bool drop_error, std::string prepares) {
-  owed_.push_back(Owed{kind, drop, drop_error, std::move(prepares)});
+  owed_.push_back(Owed{kind, drop, drop_error, std::move(prepares), next_seq_++});
+}
+
+void PoolServer::begin_tentative(PoolClient& client) {
+  if (tentative_client_ != nullptr) return;  // the transaction's first SET saved the settings
+  tentative_client_ = &client;
+  tentative_sets_ = client.sets();
+  tentative_seq_ = next_seq_;
+  tentative_failed_ = false;
+  tentative_rolled_back_ = false;
+}
+
+void PoolServer::settle_tentative(char state) {
+  if (state != 'I') {
+    // Still in the transaction; back to 'T' after a ROLLBACK TO SAVEPOINT, whose SETs before the
+    // savepoint stand.
+    if (state == 'T') tentative_failed_ = tentative_rolled_back_ = false;
+    return;
+  }
+  if (tentative_failed_ || tentative_rolled_back_) {
+    tentative_client_->restore_sets(std::move(tentative_sets_));
+    settings_unknown_ = true;  // what the connection carries now is not known
+  }
+  tentative_client_ = nullptr;
+  tentative_sets_.clear();
 }
 
 void PoolServer::lend(const PoolClient& client, std::vector<uint8_t>& out) {
+  tentative_client_ = nullptr;
   if (!settings_unknown_ && settings_sql_ == client.settings_sql()) return;
   std::string sql = "RESET ALL";
   if (!client.settings_sql().empty()) sql += "; " + client.settings_sql();
@@ -476,6 +506,7 @@ void PoolServer::session_effect(PoolClient& client, lms_state_effect effect, std
   // rollback (or the rest of an extended request failing) may undo them, so the next lend makes
   // the client's settings again.
   const bool outside = top && txn_ == 'I' && !extended_open_;
+  if (effect == LMS_EFFECT_SETTING || effect == LMS_EFFECT_RESET_SETTINGS) begin_tentative(client);
   switch (effect) {
     case LMS_EFFECT_SETTING:
       if (same_name(first_two_words(sql).first, "reset")) {
@@ -711,22 +742,33 @@ uint32_t PoolServer::server_message(const uint8_t* head, size_t len) {
   if (owed_.empty()) return LMS_POOL_PASS;  // said unasked (a notice, a parameter's new value)
   const Owed& front = owed_.front();
   const bool until_ready = front.kind == 'S' || front.kind == 'Q' || front.kind == 'F';
+  const bool tentative = tentative_client_ != nullptr && front.seq >= tentative_seq_;
   if (type == 'Z') {
+    if (tentative && !front.drop && len >= 6) settle_tentative(static_cast<char>(head[5]));
     const bool drop = front.drop;
     owed_.pop_front();
     return drop ? LMS_POOL_DROP : LMS_POOL_PASS;
   }
+  if (type == 'C' && tentative && !front.drop && len >= 5 + 8 &&
+      std::string_view(reinterpret_cast<const char*>(head) + 5, 8) == "ROLLBACK") {
+    tentative_rolled_back_ = true;  // a ROLLBACK (or a COMMIT of a failed transaction)
+  }
   if (until_ready) {
-    if (type == 'E') return front.drop_error ? LMS_POOL_DROP : LMS_POOL_PASS;
+    if (type == 'E') {
+      if (tentative && !front.drop) tentative_failed_ = true;
+      return front.drop_error ? LMS_POOL_DROP : LMS_POOL_PASS;
+    }
     return front.drop ? LMS_POOL_DROP : LMS_POOL_PASS;
   }
   if (type == 'E') {
     // The message failed; the database skips the rest of the request up to its Sync.
     const bool drop = front.drop_error;
     if (!front.prepares.empty()) forget(front.prepares);
+    if (tentative) tentative_failed_ = true;
     owed_.pop_front();
     while (!owed_.empty() && owed_.front().kind != 'S') {
       const Owed& skipped = owed_.front();
+      if (tentative_client_ != nullptr && skipped.seq >= tentative_seq_) tentative_failed_ = true;
       if (skipped.kind == 'P' && !skipped.prepares.empty()) forget(skipped.prepares);
       // A Close skipped left its statement in place: closed again before it is made.
       if (skipped.kind == 'C' && !skipped.prepares.empty()) stale_.insert(skipped.prepares);
@@ -760,6 +802,7 @@ uint32_t PoolServer::server_message(const uint8_t* head, size_t len) {
 }
 
 void PoolServer::abandon(std::vector<uint8_t>& out) {
+  tentative_client_ = nullptr;  // leaving: the client is gone
   append(out, query_message("ROLLBACK"));
   owe('Q', true, true);
 }

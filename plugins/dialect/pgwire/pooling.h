@@ -61,6 +61,11 @@ class PoolClient {
   void set(std::string_view name, std::string_view sql);
   void reset(std::string_view name);
   void reset_all();
+  // Each SET that still stands, by lowercased name (saved before a transaction's SETs, restored
+  // when it rolls back).
+  using Sets = std::vector<std::pair<std::string, std::string>>;
+  const Sets& sets() const { return sets_; }
+  void restore_sets(Sets sets);
   // Requests of Parse and Sync only, answered without a connection (see pool_answer_alone); false
   // (and nothing recorded) for anything else.
   bool answer_alone(const uint8_t* data, size_t len, std::vector<uint8_t>& out);
@@ -102,6 +107,7 @@ class PoolServer {
     bool drop = false;        // lms sent it: the client gets none of its answer
     bool drop_error = false;  // nor its error (what is made again before a Query)
     std::string prepares;     // the statement a Parse makes (forgotten if it fails) or a Close drops
+    uint64_t seq = 0;         // in the order sent
   };
 
   void owe(char kind, bool drop, bool drop_error = false, std::string prepares = {});
@@ -142,6 +148,18 @@ class PoolServer {
   // Portals bound to a statement with a session effect, with that statement's SQL (see
   // PooledStatement::session_effect); most requests have none.
   std::unordered_map<std::string, std::string> effect_portals_;
+  // A SET is transactional: the client's settings as they were before the first SET of the
+  // transaction still open (or of the request still unanswered), restored if it rolls back or
+  // fails. `tentative_client_` is the client lent the connection then (cleared at each lend and
+  // when a client leaves).
+  void begin_tentative(PoolClient& client);
+  void settle_tentative(char state);
+  PoolClient* tentative_client_ = nullptr;
+  PoolClient::Sets tentative_sets_;
+  uint64_t tentative_seq_ = 0;  // the first answer owed that may undo it
+  bool tentative_failed_ = false;
+  bool tentative_rolled_back_ = false;
+  uint64_t next_seq_ = 0;
   // Statements a skipped Close may have left in place (an error before it): closed again before
   // they are made.
   std::unordered_set<std::string> stale_;

@@ -225,6 +225,62 @@ TEST(Pooling, SettingsAndStatementsChangedInExtendedRequestsAreTheClientsToo) {
   EXPECT_EQ(a.statement("keep"), nullptr);
 }
 
+TEST(Pooling, ASetThatFailsOrIsRolledBackIsNotTheClients) {
+  Pool pool;
+  PoolClient a = client_with();
+  auto done = [&](std::string_view tag, char state) {
+    const Bytes complete = MessageBuilder().begin('C').cstr(tag).end().take();
+    pool.server.server_message(complete.data(), complete.size());
+    pool.answer_with("Z", state);
+  };
+  pool.send(a, query("SET work_mem = '4MB'"));
+  done("SET", 'I');
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
+  // Refused by the database: the client's settings are as they were, and never replayed.
+  pool.send(a, query("SET work_mem = 'lots'"));
+  pool.answer_with("EZ");
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
+  // In a transaction that rolls back.
+  pool.send(a, query("BEGIN"));
+  done("BEGIN", 'T');
+  pool.send(a, query("SET work_mem = '5MB'"));
+  done("SET", 'T');
+  pool.send(a, query("SET search_path = x"));
+  done("SET", 'T');
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '5MB'; SET search_path = x");
+  pool.send(a, query("ROLLBACK"));
+  done("ROLLBACK", 'I');
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
+  Bytes out;
+  pool.server.lend(a, out);
+  EXPECT_EQ(types(out), "Q");  // the connection's settings are made again
+  pool.answer_with("SCCZ");
+  // A failed transaction's COMMIT is a rollback.
+  pool.send(a, query("BEGIN"));
+  done("BEGIN", 'T');
+  pool.send(a, query("SET work_mem = '6MB'"));
+  done("SET", 'T');
+  pool.send(a, query("SELECT 1/0"));
+  pool.answer_with("EZ", 'E');
+  pool.send(a, query("COMMIT"));
+  done("ROLLBACK", 'I');
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
+  // Committed, a SET stands; after a ROLLBACK TO SAVEPOINT, so do those before the savepoint.
+  pool.send(a, query("BEGIN"));
+  done("BEGIN", 'T');
+  pool.send(a, query("SET work_mem = '7MB'"));
+  done("SET", 'T');
+  pool.send(a, query("SAVEPOINT s"));
+  done("SAVEPOINT", 'T');
+  pool.send(a, query("SELECT 1/0"));
+  pool.answer_with("EZ", 'E');
+  pool.send(a, query("ROLLBACK TO SAVEPOINT s"));
+  done("ROLLBACK", 'T');
+  pool.send(a, query("COMMIT"));
+  done("COMMIT", 'I');
+  EXPECT_EQ(a.settings_sql(), "SET work_mem = '7MB'");
+}
+
 TEST(Pooling, WhatNoSharedConnectionKeepsIsRefusedByTheDatabaseInOrder) {
   Pool pool;
   PoolClient a = client_with();
