@@ -7,11 +7,11 @@
 
 namespace lms::core {
 
-PooledServer::PooledServer(TxnPool& pool, uv_loop_t* loop, ChunkPool& chunks, std::string key, uint8_t role,
+PooledServer::PooledServer(TxnPool& pool, uv_loop_t* loop, ChunkPool& chunks, PoolSlot& slot, uint8_t role,
                            const lms_dialect_functions* dialect, uint32_t max_statements)
     : pool_(pool),
       chunks_(chunks),
-      key_(std::move(key)),
+      slot_(slot),
       role_(role),
       dialect_(dialect),
       dialect_state_(dialect->pool_server_create(max_statements)),

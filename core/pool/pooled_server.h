@@ -20,18 +20,19 @@
 namespace lms::core {
 
 class TxnPool;
+struct PoolSlot;
 
 class PooledServer final : private DatabaseLink::Listener {
  public:
   enum class State { kConnecting, kIdle, kLent, kCleaning, kClosing };
 
-  PooledServer(TxnPool& pool, uv_loop_t* loop, ChunkPool& chunks, std::string key, uint8_t role,
+  PooledServer(TxnPool& pool, uv_loop_t* loop, ChunkPool& chunks, PoolSlot& slot, uint8_t role,
                const lms_dialect_functions* dialect, uint32_t max_statements);
   ~PooledServer();
   PooledServer(const PooledServer&) = delete;
   PooledServer& operator=(const PooledServer&) = delete;
 
-  const std::string& key() const { return key_; }
+  PoolSlot& slot() const { return slot_; }
   uint8_t role() const { return role_; }
   State state() const { return state_; }
   void set_state(State s) { state_ = s; }
@@ -70,7 +71,7 @@ class PooledServer final : private DatabaseLink::Listener {
 
   TxnPool& pool_;
   ChunkPool& chunks_;
-  std::string key_;
+  PoolSlot& slot_;  // its key's, in the TxnPool
   uint8_t role_;
   const lms_dialect_functions* dialect_;
   void* dialect_state_ = nullptr;

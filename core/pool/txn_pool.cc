@@ -39,8 +39,13 @@ void TxnPool::count(PooledServer::State from, PooledServer::State to) {
   if (Counter* c = gauge(to)) c->add();
 }
 
-PooledServer* TxnPool::lend(const std::string& key, uint8_t role, PoolWaiter& waiter) {
+PoolSlot& TxnPool::slot(const std::string& key) {
   Slot& slot = slots_[key];
+  if (slot.key.empty()) slot.key = key;
+  return slot;
+}
+
+PooledServer* TxnPool::lend(PoolSlot& slot, uint8_t role, PoolWaiter& waiter) {
   slot.role = role;
   if (!slot.idle.empty()) {
     PooledServer* server = slot.idle.back();
@@ -55,14 +60,14 @@ PooledServer* TxnPool::lend(const std::string& key, uint8_t role, PoolWaiter& wa
   }
   slot.waiting.push_back({&waiter, uv_hrtime(), uv_now(loop_) + config_.pool_timeout_ms});
   metrics_.pool_clients_waiting.add();
-  grow(slot, key);
+  grow(slot);
   return nullptr;
 }
 
-void TxnPool::grow(Slot& slot, const std::string& key) {
+void TxnPool::grow(Slot& slot) {
   while (!slot.waiting.empty() && slot.connecting < slot.waiting.size() &&
          slot.open < config_.server_pool_size) {
-    auto made = std::make_unique<PooledServer>(*this, loop_, chunks_, key, slot.role, dialect_,
+    auto made = std::make_unique<PooledServer>(*this, loop_, chunks_, slot, slot.role, dialect_,
                                                config_.max_prepared_statements);
     PooledServer& server = *made;
     servers_.emplace(&server, std::move(made));
@@ -102,16 +107,11 @@ void TxnPool::set_idle(PooledServer& server) {
   server.set_idle_since(uv_now(loop_));
   server.counted_statements = dialect_->pool_statements(server.dialect_state());
   metrics_.pool_statements_prepared.add(server.counted_statements);
-  slots_[server.key()].idle.push_back(&server);
-}
-
-const TxnPool::Login* TxnPool::last_login(const std::string& key) const {
-  const auto it = slots_.find(key);
-  return it == slots_.end() || it->second.login.welcome.empty() ? nullptr : &it->second.login;
+  server.slot().idle.push_back(&server);
 }
 
 void TxnPool::on_server_ready(PooledServer& server) {
-  Slot& slot = slots_[server.key()];
+  Slot& slot = server.slot();
   slot.login.welcome = server.welcome();
   slot.login.cancel_target = server.cancel_target();
   --slot.connecting;
@@ -125,7 +125,7 @@ void TxnPool::on_server_ready(PooledServer& server) {
 }
 
 void TxnPool::on_server_failed(PooledServer& server, const DatabaseLink::LoginFailure& failure) {
-  Slot& slot = slots_[server.key()];
+  Slot& slot = server.slot();
   --slot.connecting;
   --slot.open;
   count(PooledServer::State::kConnecting, PooledServer::State::kClosing);
@@ -145,7 +145,7 @@ void TxnPool::give_back(PooledServer& server, uint8_t serving_role) {
     discard(server);
     return;
   }
-  Slot& slot = slots_[server.key()];
+  Slot& slot = server.slot();
   if (!slot.waiting.empty()) {
     hand_over(slot, server);
     return;
@@ -163,11 +163,11 @@ void TxnPool::clean(PooledServer& server) {
 void TxnPool::on_server_cleaned(PooledServer& server) {
   count(PooledServer::State::kCleaning, PooledServer::State::kLent);
   server.set_state(PooledServer::State::kLent);
-  give_back(server, slots_[server.key()].role);
+  give_back(server, server.slot().role);
 }
 
 void TxnPool::forget(PooledServer& server) {
-  Slot& slot = slots_[server.key()];
+  Slot& slot = server.slot();
   if (server.state() == PooledServer::State::kIdle) {
     std::erase(slot.idle, &server);
     metrics_.pool_statements_prepared.sub(server.counted_statements);
@@ -183,8 +183,7 @@ void TxnPool::discard(PooledServer& server) {
   if (server.state() == PooledServer::State::kClosing) return;
   forget(server);
   // A waiter may now have room for a connection of its own.
-  Slot& slot = slots_[server.key()];
-  grow(slot, server.key());
+  grow(server.slot());
 }
 
 void TxnPool::on_server_lost(PooledServer& server) { discard(server); }

@@ -39,6 +39,30 @@ class PoolWaiter {
   ~PoolWaiter() = default;
 };
 
+// One key's connections and the clients waiting for one. Made at a key's first use and kept for
+// the worker's life (there are few keys: users x databases x the source of truth), so sessions and
+// connections hold it by reference and no lend looks the key up.
+struct PoolSlot {
+  struct Waiting {
+    PoolWaiter* waiter;
+    uint64_t since_ns;
+    uint64_t deadline_ms;
+  };
+  // What the last connection said at its login (see TxnPool::last_login).
+  struct Login {
+    std::string welcome;
+    std::shared_ptr<const CancelTarget> cancel_target;
+  };
+
+  std::string key;
+  std::vector<PooledServer*> idle;  // most recently used last
+  size_t open = 0;                  // every connection of the key that is not closing
+  size_t connecting = 0;
+  std::deque<Waiting> waiting;
+  uint8_t role = 0;
+  Login login;  // empty welcome: none yet
+};
+
 class TxnPool {
  public:
   TxnPool(uv_loop_t* loop, ChunkPool& chunks, const Config& config, WorkerMetrics& metrics,
@@ -48,22 +72,20 @@ class TxnPool {
   TxnPool& operator=(const TxnPool&) = delete;
 
   bool enabled() const { return enabled_; }
-  // A connection for `key` to the database of `role`: an idle one at once, else nullptr and
+  // The slot of `key` (made at its first use).
+  PoolSlot& slot(const std::string& key);
+  // A connection of `slot` to the database of `role`: an idle one at once, else nullptr and
   // `waiter` hears later (a new connection is made while the key has fewer than the size).
-  PooledServer* lend(const std::string& key, uint8_t role, PoolWaiter& waiter);
-  // What the last connection for `key` said at its login, once one has logged in: a client logs
+  PooledServer* lend(PoolSlot& slot, uint8_t role, PoolWaiter& waiter);
+  // What the last connection of `slot` said at its login, once one has logged in: a client logs
   // in with it without waiting for a connection (the pool may be busy for longer than a login
   // should take). Null before the first.
-  struct Login {
-    std::string welcome;
-    std::shared_ptr<const CancelTarget> cancel_target;
-  };
-  const Login* last_login(const std::string& key) const;
-  // An idle connection for `key` is there now.
-  bool has_idle(const std::string& key) const {
-    const auto it = slots_.find(key);
-    return it != slots_.end() && !it->second.idle.empty();
+  using Login = PoolSlot::Login;
+  static const Login* last_login(const PoolSlot& slot) {
+    return slot.login.welcome.empty() ? nullptr : &slot.login;
   }
+  // An idle connection of `slot` is there now.
+  static bool has_idle(const PoolSlot& slot) { return !slot.idle.empty(); }
   // The waiter wants none any more (it left).
   void stop_waiting(PoolWaiter& waiter);
   // The transaction is over: the connection serves the next waiter, or waits idle. One to a
@@ -88,24 +110,13 @@ class TxnPool {
   void on_server_closed(PooledServer& server);
 
  private:
-  struct Waiting {
-    PoolWaiter* waiter;
-    uint64_t since_ns;
-    uint64_t deadline_ms;
-  };
-  struct Slot {
-    std::vector<PooledServer*> idle;  // most recently used last
-    size_t open = 0;                  // every connection of the key that is not closing
-    size_t connecting = 0;
-    std::deque<Waiting> waiting;
-    uint8_t role = 0;
-    Login login;  // the last connection's (see last_login); empty welcome: none yet
-  };
+  using Slot = PoolSlot;
+  using Waiting = PoolSlot::Waiting;
 
   void set_idle(PooledServer& server);
   void hand_over(Slot& slot, PooledServer& server);
   // Opens connections while waiters outnumber the ones logging in and the key has room.
-  void grow(Slot& slot, const std::string& key);
+  void grow(Slot& slot);
   void forget(PooledServer& server);
   void close_stuck(uint64_t now_ms);
   void count(PooledServer::State from, PooledServer::State to);

@@ -254,8 +254,8 @@ class Session final : private ShadowLinkOwner,
   const bool pooled_;                // pool-mode transaction
   void* pool_client_ = nullptr;      // the dialect's view of the client's session (ABI 1.10)
   PooledServer* lent_ = nullptr;     // the connection lent now
-  std::string pool_key_txn_;         // the pool's key for this session's connections
-  uint8_t pool_key_role_ = 0xff;     // the database pool_key_txn_ leads to
+  PoolSlot* pool_slot_ = nullptr;    // the pool's slot (its key) for this session's connections
+  uint8_t pool_key_role_ = 0xff;     // the database pool_slot_ leads to
   Params pooled_startup_;            // what a pooled connection logs in with of the client's startup
   uint64_t pool_message_total_ = 0;  // the length of the client message being gathered (0: unknown yet)
   bool borrowing_ = false;           // waiting for the pool

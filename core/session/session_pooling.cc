@@ -43,16 +43,17 @@ void Session::start_pooled_backend() {
     return;
   }
   phase_ = Phase::kConnecting;
-  pool_key_txn_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), pooled_login_params());
+  pool_slot_ = &worker_.txn_pool().slot(
+      ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), pooled_login_params()));
   pool_key_role_ = truth_;
-  if (const TxnPool::Login* login = worker_.txn_pool().last_login(pool_key_txn_)) {
+  if (const TxnPool::Login* login = TxnPool::last_login(*pool_slot_)) {
     // A connection of this key logged in before: the client is in at once, as PgBouncer lets
     // clients in with its servers' parameters, without waiting for a free connection.
     finish_pooled_login(login->welcome, *login->cancel_target);
     return;
   }
   borrowing_ = true;
-  if (PooledServer* server = worker_.txn_pool().lend(pool_key_txn_, truth_, *this)) on_server_lent(*server);
+  if (PooledServer* server = worker_.txn_pool().lend(*pool_slot_, truth_, *this)) on_server_lent(*server);
 }
 
 void Session::finish_pooled_login(std::string_view database_welcome, const CancelTarget& database_target) {
@@ -140,7 +141,7 @@ bool Session::answer_without_connection(Chunk* chunk, size_t len) {
   // client thread serving both). The statement is made on the connection of its first run, where
   // an error in it is reported.
   if (borrowing_ || !borrow_input_.empty() || !client_scanner_.at_boundary() || pool_key_role_ != truth_ ||
-      worker_.txn_pool().has_idle(pool_key_txn_)) {
+      TxnPool::has_idle(*pool_slot_)) {
     return false;
   }
   std::string answer;
@@ -170,11 +171,12 @@ void Session::borrow_for(Chunk* chunk, size_t len) {
   borrow_input_.emplace_back(chunk, len);
   if (!borrowing_) {
     if (pool_key_role_ != truth_) {
-      pool_key_txn_ = ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), pooled_login_params());
+      pool_slot_ = &worker_.txn_pool().slot(
+          ServerPool::key_of(truth_, shared_.endpoint(truth_).describe(), pooled_login_params()));
       pool_key_role_ = truth_;
     }
     borrowing_ = true;
-    if (PooledServer* server = worker_.txn_pool().lend(pool_key_txn_, truth_, *this)) {
+    if (PooledServer* server = worker_.txn_pool().lend(*pool_slot_, truth_, *this)) {
       // Lent at once: the client goes on being read, with no change to what the loop watches
       // (stopping and starting would cost two epoll_ctl calls per transaction).
       on_server_lent(*server);

@@ -85,6 +85,11 @@ std::pair<std::string_view, std::string_view> first_two_words(std::string_view s
 // An unquoted name is folded to lower case by the server; a quoted one was returned as written.
 std::string statement_name(std::string_view sql_word) { return lowercase(sql_word); }
 
+lms_state_effect classify_effect(std::string_view sql) {
+  std::string_view name;
+  return classify_sql(sql, &name);
+}
+
 // Statements whose running changes what a client's session holds (see PoolServer::session_effect).
 bool changes_session(lms_state_effect effect) {
   switch (effect) {
@@ -238,6 +243,14 @@ void PoolClient::prepared(std::string_view name, PooledStatement statement) {
   statements_[std::string(name)] = std::move(statement);
 }
 
+void PoolClient::prepared_unnamed(const uint8_t* parse, size_t len, uint64_t digest, bool session_effect) {
+  unnamed_.create.assign(reinterpret_cast<const char*>(parse), len);  // the buffer is kept
+  unnamed_.sql = false;
+  unnamed_.digest = digest;
+  unnamed_.session_effect = session_effect;
+  has_unnamed_ = true;
+}
+
 void PoolClient::set(std::string_view name, std::string_view sql) {
   const std::string key = lowercase(name);
   for (auto& [k, text] : sets_) {
@@ -309,8 +322,7 @@ bool PoolClient::answer_alone(const uint8_t* data, size_t len, std::vector<uint8
       if (!r.cstr(name) || !r.cstr(sql) || classify_held(sql, &kind) == LMS_EFFECT_HOLDS) return false;
       PooledStatement statement{std::string(reinterpret_cast<const char*>(data + at), 1 + length), false,
                                 digest_of(data + at, 1 + length)};
-      std::string_view affected;
-      statement.session_effect = changes_session(classify_sql(sql, &affected));
+      statement.session_effect = changes_session(classify_effect(sql));
       parsed.emplace_back(std::string(name), std::move(statement));
       answer.begin('1').end();
     } else if (last == 'C') {
@@ -610,6 +622,17 @@ uint32_t PoolServer::query(PoolClient& client, Flavor flavor, const uint8_t* mes
   return LMS_POOL_PASS;
 }
 
+bool PoolServer::refused_parse(Flavor flavor, std::string_view sql, std::vector<uint8_t>& out) {
+  std::string_view kind;
+  if (classify_held(sql, &kind) != LMS_EFFECT_HOLDS ||
+      (kind == "temporary table" && ends_with_transaction(sql))) {
+    return false;
+  }
+  refuse(flavor, kind, false, out);
+  extended_open_ = true;
+  return true;
+}
+
 uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len,
                                     bool whole, std::vector<uint8_t>& out) {
   if (len < 5) return LMS_POOL_PASS;
@@ -624,24 +647,27 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
         extended_open_ = true;
         return LMS_POOL_PASS;
       }
-      std::string_view kind;
-      if (classify_held(sql, &kind) == LMS_EFFECT_HOLDS &&
-          !(kind == "temporary table" && ends_with_transaction(sql))) {
-        refuse(flavor, kind, false, out);
-        extended_open_ = true;
-        return LMS_POOL_REPLACED;
-      }
-      PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), false,
-                                digest_of(message, len)};
-      std::string_view affected;
-      statement.session_effect = changes_session(classify_sql(sql, &affected));
-      const std::string key(name);
-      if (key.empty()) {
+      const uint64_t digest = digest_of(message, len);
+      if (name.empty()) {
+        // The unnamed statement, parsed afresh for every run by most drivers' extended queries:
+        // the same text as the client's last one was judged then.
+        const PooledStatement* last = client.unnamed();
+        if (last == nullptr || last->digest != digest ||
+            std::string_view(last->create) != std::string_view(reinterpret_cast<const char*>(message), len)) {
+          if (refused_parse(flavor, sql, out)) return LMS_POOL_REPLACED;
+          client.prepared_unnamed(message, len, digest, changes_session(classify_effect(sql)));
+        }
         unnamed_owner_ = client.serial();
-        unnamed_digest_ = statement.digest;
-      } else {
-        remember(key, statement.digest, false, out);
+        unnamed_digest_ = digest;
+        owe('P', false);
+        extended_open_ = true;
+        return LMS_POOL_PASS;
       }
+      if (refused_parse(flavor, sql, out)) return LMS_POOL_REPLACED;
+      PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), false, digest};
+      statement.session_effect = changes_session(classify_effect(sql));
+      const std::string key(name);
+      remember(key, statement.digest, false, out);
       client.prepared(key, std::move(statement));
       owe('P', false, false, key);
       extended_open_ = true;

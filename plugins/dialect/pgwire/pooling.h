@@ -56,6 +56,7 @@ class PoolClient {
   const PooledStatement* unnamed() const { return has_unnamed_ ? &unnamed_ : nullptr; }
 
   void prepared(std::string_view name, PooledStatement statement);
+  void prepared_unnamed(const uint8_t* parse, size_t len, uint64_t digest, bool session_effect);
   void deallocated(std::string_view name) { statements_.erase(std::string(name)); }
   void deallocated_all() { statements_.clear(); }
   void set(std::string_view name, std::string_view sql);
@@ -121,6 +122,8 @@ class PoolServer {
   void remember(const std::string& name, uint64_t digest, bool top, std::vector<uint8_t>& out);
   void forget(const std::string& name);
   void refuse(Flavor flavor, std::string_view what, bool query, std::vector<uint8_t>& out);
+  // A Parse of what no shared connection keeps: refused in its place (true).
+  bool refused_parse(Flavor flavor, std::string_view sql, std::vector<uint8_t>& out);
   uint32_t query(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len,
                  std::vector<uint8_t>& out);
   // What a statement that changes the session does to the books, as it runs. `top`: in a Query
