@@ -335,6 +335,8 @@ class Session final : private ShadowLinkOwner,
   uint64_t client_inspect_left_ = 0;
   std::string database_inspected_;
   uint64_t database_inspect_left_ = 0;
+  // The start of the last statement as it came; `connections list` shows its shape (literals
+  // replaced), made only when asked for.
   std::string last_query_;
   std::string last_error_;
   uint32_t client_inspected_class_ = LMS_MSG_OTHER;

@@ -284,8 +284,9 @@ void Session::on_client_inspected() {
 }
 
 void Session::note_last_query(lms_str text) {
-  // `connections list` shows the statement's shape, literals replaced.
-  shape_statement(dialect_, text, kMaxLastQueryBytes, &last_query_);
+  // Kept as it came (the buffer reused), enough of it to shape: every statement passes here,
+  // while `connections list` asks seldom.
+  last_query_.assign(text.data, std::min(text.len, 2 * kMaxLastQueryBytes));
 }
 
 void Session::on_database_inspected() {
@@ -354,7 +355,7 @@ control::Connection Session::describe() const {
       c.state = "closing";
       break;
   }
-  c.last_query = last_query_;
+  shape_statement(dialect_, {last_query_.data(), last_query_.size()}, kMaxLastQueryBytes, &c.last_query);
   c.error = last_error_;
   c.shadow_sent = router_.requests_sent();
   c.shadow_dropped = router_.requests_dropped();
