@@ -225,6 +225,27 @@ class TransactionPooling(PooledTestCase):
         self.assertEqual(self.one(self.connect(proxy), "SELECT 2"), 2)
         self.assertEqual(metric(proxy, "lms_pool_timeouts_total"), 0)
 
+    def test_what_a_waiting_client_sends_is_read_only_up_to_the_buffer_limit(self):
+        proxy = self.start_pooled(1)  # buffer-limit 256 KiB
+        holder = self.connect(proxy)
+        self.one(holder, "SELECT 1")  # inside its transaction: the one backend is its
+        size = 16 << 20
+        script = os.path.join(proxy.dir, "big.sql")
+        with open(script, "w") as f:
+            f.write(f"SELECT length('{'x' * size}');\n")
+        before = proxy.rss_kb()
+        waiter = subprocess.Popen(["psql", proxy.url(), "-X", "-At", "-f", script], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.addCleanup(waiter.wait)
+        self.wait_for(lambda: metric(proxy, "lms_pool_clients_waiting") == 1, "the client waiting")
+        time.sleep(1)  # psql sends what the sockets take
+        # The rest waits in the kernel's buffers and psql: lms holds about buffer-limit of it.
+        self.assertLess(proxy.rss_kb() - before, 4 << 10)
+        holder.commit()
+        out, err = waiter.communicate(timeout=60)
+        self.assertEqual(waiter.returncode, 0, err)
+        self.assertEqual(out.strip(), str(size))
+
     def test_what_a_shared_backend_cannot_keep_is_refused_by_name(self):
         proxy = self.start_pooled(2)
         conn = self.connect(proxy)
