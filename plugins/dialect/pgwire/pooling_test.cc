@@ -228,56 +228,47 @@ TEST(Pooling, SettingsAndStatementsChangedInExtendedRequestsAreTheClientsToo) {
 TEST(Pooling, ASetThatFailsOrIsRolledBackIsNotTheClients) {
   Pool pool;
   PoolClient a = client_with();
-  auto done = [&](std::string_view tag, char state) {
+  // A Query the database runs: its CommandComplete (`tag`) and ReadyForQuery (`state`).
+  auto run = [&](std::string_view sql, std::string_view tag, char state) {
+    pool.send(a, query(sql));
     const Bytes complete = MessageBuilder().begin('C').cstr(tag).end().take();
     pool.server.server_message(complete.data(), complete.size());
     pool.answer_with("Z", state);
   };
-  pool.send(a, query("SET work_mem = '4MB'"));
-  done("SET", 'I');
+  // One it refuses.
+  auto fail = [&](std::string_view sql, char state) {
+    pool.send(a, query(sql));
+    pool.answer_with("EZ", state);
+  };
+  run("SET work_mem = '4MB'", "SET", 'I');
   EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
   // Refused by the database: the client's settings are as they were, and never replayed.
-  pool.send(a, query("SET work_mem = 'lots'"));
-  pool.answer_with("EZ");
+  fail("SET work_mem = 'lots'", 'I');
   EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
   // In a transaction that rolls back.
-  pool.send(a, query("BEGIN"));
-  done("BEGIN", 'T');
-  pool.send(a, query("SET work_mem = '5MB'"));
-  done("SET", 'T');
-  pool.send(a, query("SET search_path = x"));
-  done("SET", 'T');
+  run("BEGIN", "BEGIN", 'T');
+  run("SET work_mem = '5MB'", "SET", 'T');
+  run("SET search_path = x", "SET", 'T');
   EXPECT_EQ(a.settings_sql(), "SET work_mem = '5MB'; SET search_path = x");
-  pool.send(a, query("ROLLBACK"));
-  done("ROLLBACK", 'I');
+  run("ROLLBACK", "ROLLBACK", 'I');
   EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
   Bytes out;
   pool.server.lend(a, out);
   EXPECT_EQ(types(out), "Q");  // the connection's settings are made again
   pool.answer_with("SCCZ");
   // A failed transaction's COMMIT is a rollback.
-  pool.send(a, query("BEGIN"));
-  done("BEGIN", 'T');
-  pool.send(a, query("SET work_mem = '6MB'"));
-  done("SET", 'T');
-  pool.send(a, query("SELECT 1/0"));
-  pool.answer_with("EZ", 'E');
-  pool.send(a, query("COMMIT"));
-  done("ROLLBACK", 'I');
+  run("BEGIN", "BEGIN", 'T');
+  run("SET work_mem = '6MB'", "SET", 'T');
+  fail("SELECT 1/0", 'E');
+  run("COMMIT", "ROLLBACK", 'I');
   EXPECT_EQ(a.settings_sql(), "SET work_mem = '4MB'");
   // Committed, a SET stands; after a ROLLBACK TO SAVEPOINT, so do those before the savepoint.
-  pool.send(a, query("BEGIN"));
-  done("BEGIN", 'T');
-  pool.send(a, query("SET work_mem = '7MB'"));
-  done("SET", 'T');
-  pool.send(a, query("SAVEPOINT s"));
-  done("SAVEPOINT", 'T');
-  pool.send(a, query("SELECT 1/0"));
-  pool.answer_with("EZ", 'E');
-  pool.send(a, query("ROLLBACK TO SAVEPOINT s"));
-  done("ROLLBACK", 'T');
-  pool.send(a, query("COMMIT"));
-  done("COMMIT", 'I');
+  run("BEGIN", "BEGIN", 'T');
+  run("SET work_mem = '7MB'", "SET", 'T');
+  run("SAVEPOINT s", "SAVEPOINT", 'T');
+  fail("SELECT 1/0", 'E');
+  run("ROLLBACK TO SAVEPOINT s", "ROLLBACK", 'T');
+  run("COMMIT", "COMMIT", 'I');
   EXPECT_EQ(a.settings_sql(), "SET work_mem = '7MB'");
 }
 
