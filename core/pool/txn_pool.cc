@@ -39,11 +39,7 @@ void TxnPool::count(PooledServer::State from, PooledServer::State to) {
   if (Counter* c = gauge(to)) c->add();
 }
 
-PoolSlot& TxnPool::slot(const std::string& key) {
-  Slot& slot = slots_[key];
-  if (slot.key.empty()) slot.key = key;
-  return slot;
-}
+PoolSlot& TxnPool::slot(const std::string& key) { return slots_[key]; }
 
 PooledServer* TxnPool::lend(PoolSlot& slot, uint8_t role, PoolWaiter& waiter) {
   slot.role = role;

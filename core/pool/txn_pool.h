@@ -54,7 +54,6 @@ struct PoolSlot {
     std::shared_ptr<const CancelTarget> cancel_target;
   };
 
-  std::string key;
   std::vector<PooledServer*> idle;  // most recently used last
   size_t open = 0;                  // every connection of the key that is not closing
   size_t connecting = 0;
