@@ -5,7 +5,6 @@
 
 #include <sys/socket.h>
 
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,10 +23,18 @@ struct CancelTarget {
   std::shared_ptr<LentCancel> lent;
 };
 
-// Written by the session's loop when a connection is lent or given back, read by whichever loop
-// a cancel request arrives on: an atomic pointer, no lock on the data path.
+class Worker;
+
+// Which connection a pooled session holds changes with every transaction, and only its own worker
+// knows: a cancel request that finds this is posted there (Worker::post) and reads `now` on that
+// thread. So lending and giving back store a plain pointer: no atomic on the data path, which
+// two atomic shared_ptr stores per transaction had been.
 struct LentCancel {
-  std::atomic<std::shared_ptr<const CancelTarget>> now;
+  explicit LentCancel(Worker& owner) : owner(owner) {}
+  Worker& owner;
+  // The lent connection's target, or null between transactions; on the owner's thread only. The
+  // session clears it before the connection can go away.
+  const CancelTarget* now = nullptr;
 };
 
 class CancelRegistry {

@@ -23,6 +23,18 @@ std::atomic<uint64_t> g_next_session_id{1};
 
 std::string to_string(lms_str s) { return {s.data, s.len}; }
 
+// Sends the database `target` its cancel request, from `loop`.
+void forward_cancel(const lms_dialect_functions* dialect, uv_loop_t* loop, const CancelTarget& target) {
+  std::vector<uint8_t> packet;
+  lms_emitter collect = {sizeof(lms_emitter), &packet, [](void* ctx, const uint8_t* d, size_t n) {
+                           auto* v = static_cast<std::vector<uint8_t>*>(ctx);
+                           v->insert(v->end(), d, d + n);
+                         }};
+  dialect->encode_cancel(reinterpret_cast<const uint8_t*>(target.database_key.data()),
+                         target.database_key.size(), &collect);
+  send_cancel(loop, target.address, std::move(packet));
+}
+
 }  // namespace
 
 Session::Session(Worker& worker)
@@ -226,21 +238,20 @@ void Session::run_front() {
     case LMS_HS_CANCEL: {
       worker_.mutable_metrics().cancel_requests.add();
       const std::string key(reinterpret_cast<const char*>(result.cancel_key), result.cancel_key_len);
-      std::optional<CancelTarget> target = shared_.cancels.find(key);
+      const std::optional<CancelTarget> target = shared_.cancels.find(key);
       if (target && target->lent) {
-        // A pooled session: the connection lent to it now, if any.
-        const std::shared_ptr<const CancelTarget> now = target->lent->now.load();
-        target = now ? std::optional<CancelTarget>(*now) : std::nullopt;
-      }
-      if (target && !target->database_key.empty()) {
-        std::vector<uint8_t> packet;
-        lms_emitter collect = {sizeof(lms_emitter), &packet, [](void* ctx, const uint8_t* d, size_t n) {
-                                 auto* v = static_cast<std::vector<uint8_t>*>(ctx);
-                                 v->insert(v->end(), d, d + n);
-                               }};
-        dialect_->encode_cancel(reinterpret_cast<const uint8_t*>(target->database_key.data()),
-                                target->database_key.size(), &collect);
-        send_cancel(worker_.loop(), target->address, std::move(packet));
+        // A pooled session: the connection lent to it now, if any, known on its own worker.
+        std::shared_ptr<LentCancel> lent = target->lent;
+        lent->owner.post([lent, dialect = dialect_, id = id_] {
+          if (lent->now == nullptr) {
+            spdlog::debug("session={} cancel request: its pooled session runs nothing", id);
+            return;
+          }
+          forward_cancel(dialect, lent->owner.loop(), *lent->now);
+          spdlog::debug("session={} forwarded a cancel request to a pooled connection", id);
+        });
+      } else if (target && !target->database_key.empty()) {
+        forward_cancel(dialect_, worker_.loop(), *target);
         spdlog::debug("session={} forwarded a cancel request", id_);
       } else {
         spdlog::info("session={} cancel request with an unknown key ignored", id_);

@@ -180,6 +180,7 @@ class Session final : private ShadowLinkOwner,
   // Transaction pooling (session_pooling.cc): the database connection is the pool's, lent from a
   // request that starts when none is held until the database says the transaction is over.
   void on_server_lent(PooledServer& server) override;
+  void recycle_borrow_input(std::vector<std::pair<Chunk*, size_t>>& handled);
   void on_server_refused(const DatabaseLink::LoginFailure& failure) override;
   void connect_pool_server(DatabaseLink& link) override;
   // What a pooled connection for this session logs in with, and the pool's key for it.

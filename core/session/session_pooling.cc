@@ -62,7 +62,7 @@ void Session::finish_pooled_login(std::string_view database_welcome, const Cance
   const lms_emitter collect = emit_into(&welcome);
   dialect_->pool_welcome(pool_client_, reinterpret_cast<const uint8_t*>(database_welcome.data()),
                          database_welcome.size(), &collect);
-  lent_cancel_ = std::make_shared<LentCancel>();
+  lent_cancel_ = std::make_shared<LentCancel>(worker_);
   CancelTarget target = database_target;  // its key's head is what the client is shown
   target.lent = lent_cancel_;
   finish_login(welcome, std::move(target));
@@ -89,8 +89,8 @@ void Session::on_server_lent(PooledServer& server) {
     // A cutover's pause began (or ended with a switch) while this client waited: its request
     // waits for the pause like any other, and borrows where the truth is then.
     release_lent(false);
-    auto input = std::move(borrow_input_);
-    borrow_input_.clear();
+    std::vector<std::pair<Chunk*, size_t>> input;
+    input.swap(borrow_input_);
     for (auto& [chunk, len] : input) {
       if (worker_.paused()) {
         hold_while_paused(chunk, len);
@@ -98,9 +98,10 @@ void Session::on_server_lent(PooledServer& server) {
         forward_from_client(chunk, len);
       }
     }
+    recycle_borrow_input(input);
     return;
   }
-  if (lent_cancel_) lent_cancel_->now.store(server.cancel_target());
+  if (lent_cancel_) lent_cancel_->now = server.cancel_target().get();
   // The client's settings, where the connection carries another's.
   std::string settings;
   const lms_emitter collect = emit_into(&settings);
@@ -109,8 +110,8 @@ void Session::on_server_lent(PooledServer& server) {
     database_->write_native(reinterpret_cast<const uint8_t*>(settings.data()), settings.size());
   }
   database_->start_reading();
-  auto input = std::move(borrow_input_);
-  borrow_input_.clear();
+  std::vector<std::pair<Chunk*, size_t>> input;
+  input.swap(borrow_input_);
   for (auto& [chunk, len] : input) {
     if (phase_ != Phase::kForwarding) {
       worker_.pool().put(chunk);
@@ -118,7 +119,14 @@ void Session::on_server_lent(PooledServer& server) {
     }
     forward_from_client(chunk, len);
   }
+  recycle_borrow_input(input);
   if (phase_ == Phase::kForwarding && !borrowing_ && paused_input_.empty()) client_.start_reading();
+}
+
+void Session::recycle_borrow_input(std::vector<std::pair<Chunk*, size_t>>& handled) {
+  // Its buffer serves the next borrow (one per transaction), unless a new wait began meanwhile.
+  handled.clear();
+  if (borrow_input_.empty()) borrow_input_.swap(handled);
 }
 
 void Session::on_server_refused(const DatabaseLink::LoginFailure& failure) {
@@ -366,7 +374,7 @@ void Session::drop_broken_lent() {
   PooledServer& broken = *lent_;
   lent_ = nullptr;
   database_ = nullptr;
-  if (lent_cancel_) lent_cancel_->now.store(nullptr);
+  if (lent_cancel_) lent_cancel_->now = nullptr;
   worker_.txn_pool().discard(broken);
 }
 
@@ -375,7 +383,7 @@ void Session::release_lent(bool client_gone) {
   PooledServer& server = *lent_;
   lent_ = nullptr;
   database_ = nullptr;
-  if (lent_cancel_) lent_cancel_->now.store(nullptr);
+  if (lent_cancel_) lent_cancel_->now = nullptr;
   TxnPool& pool = worker_.txn_pool();
   const bool owes_nothing = tracker_.idle() && held_ == nullptr && pooled_backlog_.empty() &&
                             server.filter().at_boundary() && pooled_between_messages() &&

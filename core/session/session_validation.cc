@@ -32,7 +32,8 @@ void Session::note_statement(const lms_message_detail& d) {
       }
       return;
     case LMS_MSG_PREPARE:
-      request_statement_ = text_of(d.text);
+      // Into the buffers already there: every extended run of most drivers parses.
+      request_statement_.assign(d.text.data == nullptr ? "" : d.text.data, d.text.len);
       if (d.name.len == 0) unnamed_statement_ = request_statement_;
       return;
     default:

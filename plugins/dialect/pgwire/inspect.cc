@@ -80,7 +80,9 @@ class SqlWords {
 bool same(std::string_view word, std::string_view keyword) {
   if (word.size() != keyword.size()) return false;
   for (size_t i = 0; i < word.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(word[i])) != keyword[i]) return false;
+    // Keywords are ASCII: no locale lookup per letter (every statement's verb passes here).
+    const char c = word[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c) != keyword[i]) return false;
   }
   return true;
 }
