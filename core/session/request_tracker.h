@@ -13,9 +13,10 @@
 #include <lms/plugin.h>
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
+
+#include "session/ring_queue.h"
 
 namespace lms::core {
 
@@ -74,8 +75,8 @@ class RequestTracker {
     return f.msg_class == LMS_MSG_ERROR || (f.msg_class == LMS_MSG_READY && (f.flags & LMS_FRAME_FLAG_ERROR) != 0);
   }
 
-  std::deque<Request>& in_flight() { return in_flight_; }
-  const std::deque<Request>& in_flight() const { return in_flight_; }
+  RingQueue<Request>& in_flight() { return in_flight_; }
+  const RingQueue<Request>& in_flight() const { return in_flight_; }
   // The request whose answer comes next, if any.
   Request* oldest() { return in_flight_.empty() ? nullptr : &in_flight_.front(); }
   Request* find(uint64_t id);
@@ -93,7 +94,7 @@ class RequestTracker {
   bool idle() const { return in_flight_.empty() && !sending_ && txn_state_ == LMS_TXN_IDLE; }
 
  private:
-  std::deque<Request> in_flight_;  // sent, answer not complete; the oldest one's answer comes next
+  RingQueue<Request> in_flight_;  // sent, answer not complete; the oldest one's answer comes next
   uint64_t next_id_ = 1;
   bool sending_ = false;
   bool answer_started_ = false;

@@ -177,5 +177,49 @@ TEST(RequestTracker, SplitAtEveryByteCompletesTheSame) {
   }
 }
 
+// The requests in flight keep their order as the ring wraps around and grows with some in it; a
+// slot used again starts fresh.
+TEST(RingQueue, KeepsOrderAcrossWrapAndGrowth) {
+  RingQueue<Request> ring;
+  uint64_t next = 1;
+  uint64_t expected = 1;
+  auto push = [&](size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      Request& r = ring.emplace_back();
+      EXPECT_EQ(r.id, 0u);
+      EXPECT_TRUE(r.unnamed_prepare.empty());
+      r.id = next++;
+      r.unnamed_prepare = std::string(40, 'x');  // on the heap: moved out when popped
+    }
+  };
+  auto pop = [&](size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_FALSE(ring.empty());
+      EXPECT_EQ(ring.front().id, expected++);
+      const Request taken(std::move(ring.front()));
+      EXPECT_EQ(taken.unnamed_prepare.size(), 40u);
+      ring.pop_front();
+    }
+  };
+  push(3);
+  pop(2);
+  push(3);  // wraps around the first four slots
+  EXPECT_EQ(ring.size(), 4u);
+  push(5);  // grows with the front in the middle of the ring
+  EXPECT_EQ(ring.back().id, next - 1);
+  std::vector<uint64_t> seen;
+  for (const Request& r : ring) seen.push_back(r.id);
+  std::vector<uint64_t> want;
+  for (uint64_t id = expected; id < next; ++id) want.push_back(id);
+  EXPECT_EQ(seen, want);
+  pop(9);
+  EXPECT_TRUE(ring.empty());
+  for (int round = 0; round < 100; ++round) {
+    push(2);
+    pop(2);
+  }
+  EXPECT_TRUE(ring.empty());
+}
+
 }  // namespace
 }  // namespace lms::core

@@ -647,14 +647,17 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
         extended_open_ = true;
         return LMS_POOL_PASS;
       }
-      const uint64_t digest = digest_of(message, len);
       if (name.empty()) {
         // The unnamed statement, parsed afresh for every run by most drivers' extended queries:
-        // the same text as the client's last one was judged then.
+        // the same message as the client's last one was judged (and digested) then.
         const PooledStatement* last = client.unnamed();
-        if (last == nullptr || last->digest != digest ||
-            std::string_view(last->create) != std::string_view(reinterpret_cast<const char*>(message), len)) {
+        uint64_t digest = 0;
+        if (last != nullptr &&
+            std::string_view(last->create) == std::string_view(reinterpret_cast<const char*>(message), len)) {
+          digest = last->digest;
+        } else {
           if (refused_parse(flavor, sql, out)) return LMS_POOL_REPLACED;
+          digest = digest_of(message, len);
           client.prepared_unnamed(message, len, digest, changes_session(classify_effect(sql)));
         }
         unnamed_owner_ = client.serial();
@@ -664,7 +667,8 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
         return LMS_POOL_PASS;
       }
       if (refused_parse(flavor, sql, out)) return LMS_POOL_REPLACED;
-      PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), false, digest};
+      PooledStatement statement{std::string(reinterpret_cast<const char*>(message), len), false,
+                                digest_of(message, len)};
       statement.session_effect = changes_session(classify_effect(sql));
       const std::string key(name);
       remember(key, statement.digest, false, out);
