@@ -96,6 +96,29 @@ TEST(Pooling, AStatementIsMadeOnTheConnectionOfItsFirstRunAndItsAnswerDropped) {
   EXPECT_EQ(other.send(a, bind("s1")), "B");
 }
 
+// A client that pipelines without pause: the answers owed never run out while they are taken,
+// and each still finds what it answers (a statement made again is dropped, the client's passes).
+TEST(Pooling, AnswersOwedStayInOrderWhileAClientPipelines) {
+  Pool pool;
+  PoolClient a = client_with();
+  EXPECT_EQ(pool.send(a, parse("s1", "SELECT 1")), "P");
+  EXPECT_EQ(pool.send(a, sync()), "S");
+  EXPECT_EQ(pool.answer_with("1Z"), "1Z");
+  Pool other;  // s1 is made here at its first run, its ParseComplete dropped
+  for (int round = 0; round < 50; ++round) {
+    EXPECT_EQ(other.send(a, bind("s1")), round == 0 ? "PB" : "B") << round;
+    EXPECT_EQ(other.send(a, execute()), "E");
+    EXPECT_EQ(other.send(a, sync()), "S");
+    // The previous round's answer, with this round's still owed.
+    if (round > 0) {
+      EXPECT_EQ(other.answer_with(round == 1 ? "12CZ" : "2CZ"), "2CZ") << round;
+    }
+    EXPECT_EQ(other.server.owed(), round == 0 ? 4u : 3u) << round;
+  }
+  EXPECT_EQ(other.answer_with("2CZ"), "2CZ");
+  EXPECT_EQ(other.server.owed(), 0u);
+}
+
 TEST(Pooling, AnotherClientsStatementOfTheSameNameIsClosedFirst) {
   Pool pool;
   PoolClient a = client_with();
