@@ -349,6 +349,9 @@ class Session final : private ShadowLinkOwner,
   std::deque<PendingComparison> comparisons_;         // by request id, oldest first
   std::string request_statement_;                     // the statement of the extended request being sent
   std::string unnamed_statement_;            // the text of the last unnamed Parse (a Bind of "" runs it)
+  // The last unnamed Parse as it came, when looking into it found nothing it changes (most
+  // drivers parse the same statement afresh for every run: it is not looked into again).
+  std::string plain_unnamed_parse_;
   uint32_t first_effect_ = LMS_EFFECT_NONE;  // what the first message of the request being decided does
 };
 

@@ -270,12 +270,29 @@ void Session::finish_switch() {
 // ---- what the session set up ----------------------------------------------------------------------
 
 void Session::on_client_inspected() {
+  if (client_inspected_class_ == LMS_MSG_PREPARE && !plain_unnamed_parse_.empty() &&
+      client_inspected_ == plain_unnamed_parse_) {
+    // The same unnamed statement again: it still holds nothing and defines nothing, and its text
+    // is unnamed_statement_ already.
+    note_last_query({unnamed_statement_.data(), unnamed_statement_.size()});
+    request_statement_ = unnamed_statement_;
+    client_inspected_.clear();
+    return;
+  }
   lms_message_detail d{};
   d.struct_size = sizeof d;
   dialect_->inspect(LMS_FROM_CLIENT, reinterpret_cast<const uint8_t*>(client_inspected_.data()),
                     client_inspected_.size(), &d);
   if (d.text.len > 0) note_last_query(d.text);
   note_statement(d);
+  if (client_inspected_class_ == LMS_MSG_PREPARE) {
+    const bool plain_unnamed = d.name.len == 0 && d.effect == LMS_EFFECT_NONE && d.text.len > 0;
+    if (plain_unnamed) {
+      plain_unnamed_parse_ = client_inspected_;
+    } else {
+      plain_unnamed_parse_.clear();
+    }
+  }
   if (carried_.take(d, client_inspected_, client_inspected_flags_) == CarriedState::Outcome::kAwaitsName &&
       !tracker_.in_flight().empty()) {
     tracker_.in_flight().back().unnamed_prepare = client_inspected_;  // named by the answer
