@@ -45,7 +45,7 @@ Worker::Worker(ProxyShared& shared, unsigned index)
       // server-pool-size counts kept connections in session mode, lent ones in transaction mode.
       server_pool_(shared.config->transaction_pooling() ? 0 : shared.config->server_pool_size,
                    shared.config->server_idle_timeout_ms, &metrics_.server_connections_kept),
-      txn_pool_(&loop_, pool_, *shared.config, metrics_, shared.dialect) {
+      txn_pool_(&loop_, clock_, pool_, *shared.config, metrics_, shared.dialect) {
   uv_loop_init(&loop_);
 }
 
@@ -57,6 +57,7 @@ Worker::~Worker() {
     uv_close(reinterpret_cast<uv_handle_t*>(&stop_async_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&mail_async_), nullptr);
     if (pool_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&pool_timer_), nullptr);
+    clock_.close();
   }
   // Run the loop once more so every close callback (and so every delete) has happened.
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -96,6 +97,7 @@ bool Worker::bind(std::string* error) {
   stop_async_.data = this;
   uv_async_init(&loop_, &mail_async_, &Worker::on_mail);
   mail_async_.data = this;
+  clock_.open(&loop_);
   if (server_pool_.enabled() || txn_pool_.enabled()) {
     // Kept connections past their idle timeout are closed within a quarter of it; a client
     // waiting for a pooled connection is told within a tenth of a second of its pool-timeout.
@@ -148,6 +150,7 @@ void Worker::on_stop(uv_async_t* async) {
   uv_close(reinterpret_cast<uv_handle_t*>(&w->mail_async_), nullptr);
   if (w->pool_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&w->pool_timer_), nullptr);
   w->pool_timer_open_ = false;
+  w->clock_.close();
   w->server_pool_.clear();
   // Sessions detach themselves as they finish closing; shut down a copy of the list.
   const std::vector<Session*> sessions = w->sessions_;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loop/chunk_pool.h"
+#include "loop/loop_clock.h"
 #include "metrics.h"
 #include "pool/txn_pool.h"
 #include "server_pool.h"
@@ -75,6 +76,8 @@ class Worker {
   // For sessions, on this worker's thread only.
   uv_loop_t* loop() { return &loop_; }
   ChunkPool& pool() { return pool_; }
+  // The time as of this turn of the loop (loop_clock.h), for what the data path measures.
+  uint64_t now_ns() { return clock_.now_ns(); }
   ServerPool& server_pool() { return server_pool_; }
   TxnPool& txn_pool() { return txn_pool_; }
   bool draining() const { return draining_; }
@@ -110,6 +113,7 @@ class Worker {
   uint32_t busy_ = 0;         // sessions counted busy (Session::counted_busy) while paused
   uint32_t last_busy_reported_ = UINT32_MAX;
   ChunkPool pool_;
+  LoopClock clock_;
   WorkerMetrics metrics_;
   ServerPool server_pool_;   // after metrics_, whose gauge it keeps
   uv_timer_t pool_timer_{};  // closes kept connections past server-idle-timeout

@@ -9,9 +9,10 @@
 
 namespace lms::core {
 
-TxnPool::TxnPool(uv_loop_t* loop, ChunkPool& chunks, const Config& config, WorkerMetrics& metrics,
-                 const lms_dialect_functions* dialect)
+TxnPool::TxnPool(uv_loop_t* loop, LoopClock& clock, ChunkPool& chunks, const Config& config,
+                 WorkerMetrics& metrics, const lms_dialect_functions* dialect)
     : loop_(loop),
+      clock_(clock),
       chunks_(chunks),
       config_(config),
       metrics_(metrics),
@@ -54,7 +55,7 @@ PooledServer* TxnPool::lend(PoolSlot& slot, uint8_t role, PoolWaiter& waiter) {
     metrics_.pool_wait.observe(0);
     return server;
   }
-  slot.waiting.push_back({&waiter, uv_hrtime(), uv_now(loop_) + config_.pool_timeout_ms});
+  slot.waiting.push_back({&waiter, clock_.now_ns(), uv_now(loop_) + config_.pool_timeout_ms});
   metrics_.pool_clients_waiting.add();
   grow(slot);
   return nullptr;
@@ -90,7 +91,7 @@ void TxnPool::hand_over(Slot& slot, PooledServer& server) {
   const Waiting next = slot.waiting.front();
   slot.waiting.pop_front();
   metrics_.pool_clients_waiting.sub();
-  metrics_.pool_wait.observe(uv_hrtime() - next.since_ns);
+  metrics_.pool_wait.observe(clock_.now_ns() - next.since_ns);
   metrics_.pool_transactions.add();
   server.set_state(PooledServer::State::kLent);
   next.waiter->on_server_lent(server);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "db/database_link.h"
+#include "loop/loop_clock.h"
 #include "metrics.h"
 #include "pool/pooled_server.h"
 
@@ -64,7 +65,7 @@ struct PoolSlot {
 
 class TxnPool {
  public:
-  TxnPool(uv_loop_t* loop, ChunkPool& chunks, const Config& config, WorkerMetrics& metrics,
+  TxnPool(uv_loop_t* loop, LoopClock& clock, ChunkPool& chunks, const Config& config, WorkerMetrics& metrics,
           const lms_dialect_functions* dialect);
   ~TxnPool();
   TxnPool(const TxnPool&) = delete;
@@ -121,6 +122,7 @@ class TxnPool {
   void count(PooledServer::State from, PooledServer::State to);
 
   uv_loop_t* loop_;
+  LoopClock& clock_;
   ChunkPool& chunks_;
   const Config& config_;
   WorkerMetrics& metrics_;

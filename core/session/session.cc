@@ -622,7 +622,7 @@ unsigned Session::on_client_message(const lms_frame& f) {
   const bool copy = router_.copy_request_message(f);
   if (RequestTracker::ends_request(f)) {
     worker_.mutable_metrics().requests.add();
-    route_request(tracker_.send(uv_hrtime()), f.length);
+    route_request(tracker_.send(worker_.now_ns()), f.length);
     request_statement_.clear();
   }
   return copy || inspect ? kCopy : kPass;
@@ -652,7 +652,7 @@ unsigned Session::on_database_message(const lms_frame& f) {
   if (router_.keep_answer_message(f.msg_class)) action = kCopy;
   if (failed) worker_.mutable_metrics().source_errors.add();
   if (done) {
-    worker_.mutable_metrics().source_latency.observe(uv_hrtime() - done->sent_ns);
+    worker_.mutable_metrics().source_latency.observe(worker_.now_ns() - done->sent_ns);
     if (done->compare && source_summary_) {
       // The message that ends the answer is part of it too (MySQL's OK, EOF or ERR), as far as
       // this read holds it; a summary missing its end says it is incomplete.

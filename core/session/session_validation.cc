@@ -86,7 +86,7 @@ void Session::open_comparison(uint64_t id) {
 }
 
 void Session::source_answered(const Request& done) {
-  AnswerDigest answer = source_summary_->take(uv_hrtime() - done.sent_ns);
+  AnswerDigest answer = source_summary_->take(worker_.now_ns() - done.sent_ns);
   for (auto it = comparisons_.begin(); it != comparisons_.end(); ++it) {
     if (it->id != done.id) continue;
     it->source = std::move(answer);

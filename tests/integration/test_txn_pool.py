@@ -30,6 +30,11 @@ def metric(proxy, name, labels=""):
     return int(m.group(1)) if m else 0
 
 
+def seconds(proxy, name, labels=""):
+    m = re.search(rf"^{re.escape(name + labels)} ([\d.e+-]+)", proxy.http_get("/metrics")[1], re.M)
+    return float(m.group(1)) if m else 0.0
+
+
 class PooledTestCase(LmsTestCase):
     def start_pooled(self, size, *extra, workers=1):
         return self.start_lms(extra=["--pool-mode", "transaction", "--server-pool-size", str(size), *extra],
@@ -113,6 +118,24 @@ class TransactionPooling(PooledTestCase):
         self.assertNotIn(first, seen)
         self.assertEqual(self.one(holder, "SELECT pg_backend_pid()"), first)
         holder.commit()
+
+    def test_the_wait_and_the_query_are_timed_as_they_happen(self):
+        # Times are read once per turn of the event loop: a second of idling before must show in
+        # neither the client's wait for the connection nor its query's duration.
+        proxy = self.start_pooled(1)
+        holder = self.connect(proxy)
+        waiter = self.connect(proxy)
+        waiter.autocommit = True
+        self.one(holder, "SELECT 1")  # psycopg2 opened a transaction: the only connection is held
+        time.sleep(1)
+        waited = seconds(proxy, "lms_pool_wait_seconds_sum")
+        took = seconds(proxy, "lms_request_duration_seconds_sum", '{database="source"}')
+        threading.Timer(0.4, holder.commit).start()
+        self.assertEqual(self.one(waiter, "SELECT 7 FROM pg_sleep(0.3)"), 7)
+        waited = seconds(proxy, "lms_pool_wait_seconds_sum") - waited
+        took = seconds(proxy, "lms_request_duration_seconds_sum", '{database="source"}') - took
+        self.assertTrue(0.3 < waited < 0.9, f"waited {waited:.3f} s for the connection")
+        self.assertTrue(0.3 < took < 0.8, f"the COMMIT and the 0.3 s query took {took:.3f} s")
 
     def test_settings_are_each_clients_own_on_a_shared_backend(self):
         proxy = self.start_pooled(1)
