@@ -213,7 +213,7 @@ class TransactionPooledCutover(CutoverHarness):
         # waits only for the transactions in flight, and the commit moves each proxy's pool.
         self.start_system(proxy_extra=["--pool-mode", "transaction", "--server-pool-size", "8"])
         before = cs.count(self.source)
-        load = cs.Load(self.proxies, seconds=6, clients=200)
+        load = cs.Load(self.proxies, seconds=5, clients=200)
         time.sleep(2.5)
         attempt = self.cli_json("cutover", "consistent", "begin")
         self.assertEqual(attempt["status"], "TrafficPaused", attempt)

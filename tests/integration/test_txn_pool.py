@@ -120,21 +120,21 @@ class TransactionPooling(PooledTestCase):
         holder.commit()
 
     def test_the_wait_and_the_query_are_timed_as_they_happen(self):
-        # Times are read once per turn of the event loop: a second of idling before must show in
+        # Times are read once per turn of the event loop: the idling before must show in
         # neither the client's wait for the connection nor its query's duration.
         proxy = self.start_pooled(1)
         holder = self.connect(proxy)
         waiter = self.connect(proxy)
         waiter.autocommit = True
         self.one(holder, "SELECT 1")  # psycopg2 opened a transaction: the only connection is held
-        time.sleep(1)
+        time.sleep(0.6)
         waited = seconds(proxy, "lms_pool_wait_seconds_sum")
         took = seconds(proxy, "lms_request_duration_seconds_sum", '{database="source"}')
         threading.Timer(0.4, holder.commit).start()
         self.assertEqual(self.one(waiter, "SELECT 7 FROM pg_sleep(0.3)"), 7)
         waited = seconds(proxy, "lms_pool_wait_seconds_sum") - waited
         took = seconds(proxy, "lms_request_duration_seconds_sum", '{database="source"}') - took
-        self.assertTrue(0.3 < waited < 0.9, f"waited {waited:.3f} s for the connection")
+        self.assertTrue(0.3 < waited < 0.85, f"waited {waited:.3f} s for the connection")
         self.assertTrue(0.3 < took < 0.8, f"the COMMIT and the 0.3 s query took {took:.3f} s")
 
     def test_settings_are_each_clients_own_on_a_shared_backend(self):
@@ -263,7 +263,7 @@ class TransactionPooling(PooledTestCase):
                                   stderr=subprocess.PIPE, text=True)
         self.addCleanup(waiter.wait)
         self.wait_for(lambda: metric(proxy, "lms_pool_clients_waiting") == 1, "the client waiting")
-        time.sleep(1)  # psql sends what the sockets take
+        time.sleep(0.5)  # psql sends what the sockets take (16 MiB take milliseconds on loopback)
         # The rest waits in the kernel's buffers and psql: lms holds about buffer-limit of it.
         self.assertLess(proxy.rss_kb() - before, 4 << 10)
         holder.commit()
@@ -301,7 +301,7 @@ class TransactionPooling(PooledTestCase):
         other = self.connect(proxy)
         other.autocommit = True
         self.one(other, "SELECT 1")
-        for _ in range(3):
+        for _ in range(2):
             threading.Timer(0.3, busy.cancel).start()
             started = time.time()
             with self.assertRaises(psycopg2.errors.QueryCanceled):
