@@ -1,5 +1,5 @@
-// Transaction pooling's bookkeeping (pgwire/pooling.cc) over a stream of events: two clients and
-// two connections, each event a client message on its way to a connection, the head of a
+// Transaction pooling's bookkeeping (pgwire/pool_client.cc, pool_server.cc) over a stream of events: two
+// clients and two connections, each event a client message on its way to a connection, the head of a
 // connection's answer, a lend, an abandoned transaction or a lone prepare. Whatever the bytes, it
 // must neither read out of bounds nor leave a connection owing a negative number of answers, and
 // never hold more statements than its bound.
