@@ -1,8 +1,8 @@
 // The time as of this turn of a worker's event loop, for what the data path measures (request
 // latency, the wait for a pooled connection). Reading the clock for every request and every lend
-// cost four clock_gettime calls per pooled transaction, a twentieth of the proxy's own CPU; here
-// the clock is read at most once in each stretch of callbacks, as PgBouncer keeps one time per
-// loop iteration.
+// cost four clock_gettime calls per pooled transaction, a twentieth of the proxy's user-space time;
+// here the clock is read at most once in each stretch of callbacks, as PgBouncer keeps one time
+// per loop iteration.
 //
 // The reading goes stale before the loop blocks for I/O (a prepare handle) and after the I/O
 // callbacks have run (a check handle), so no time is carried across a wait, and timers see a time

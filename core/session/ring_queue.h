@@ -1,5 +1,5 @@
 // A first-in first-out queue over one growing ring of slots, for queues that fill and empty
-// all the time but stay short (the requests a session has in flight: one per transaction). Unlike
+// all the time but stay short (the requests a session has in flight: mostly one or none). Unlike
 // std::deque, which gives back and takes a block of memory as its ends cross block boundaries,
 // a ring that has grown to a size keeps it: pushing and popping never allocate after the first.
 //
