@@ -18,7 +18,11 @@ import lmstest  # noqa: E402
 from compare import REPEAT, SECONDS, pgbench, ratio  # noqa: E402
 from pgbench_overhead import PgBouncer  # noqa: E402
 
-POOL = 8  # database connections per pooler: PgBouncer's pool, lms's 2 workers x 4
+POOL = 8  # database connections per pooler: PgBouncer's pool, lms's workers' pools together
+# lms's workers (LMS_BENCH_WORKERS, default 1): one, as PgBouncer is one thread with one pool, on a
+# machine where pgbench and PostgreSQL want the same two cores; each more worker is one more
+# thread to wake on them and splits the pool (the kernel spreads clients over the workers).
+WORKERS = int(os.environ.get("LMS_BENCH_WORKERS", "1"))
 CLIENTS = (16, 64, 500)
 
 
@@ -43,16 +47,16 @@ def main():
                         lmstest.DATABASE], check=True, capture_output=True, env=env)
         # The chain's lms holds a PgBouncer client connection per client of its own, beside pgbench's.
         bouncer = PgBouncer(pg, max_clients=2 * max(CLIENTS) + 100, pool_size=POOL, pool_mode="transaction")
-        lms_txn = lmstest.Lms(pg.url(), own_session=True, workers=2,
-                              extra=["--pool-mode", "transaction", "--server-pool-size", str(POOL // 2)])
+        lms_txn = lmstest.Lms(pg.url(), own_session=True, workers=WORKERS,
+                              extra=["--pool-mode", "transaction", "--server-pool-size", str(POOL // WORKERS)])
         # The chain: lms keeps a connection per client (session mode), PgBouncer pools them.
         chain = lmstest.Lms(f"postgresql://{lmstest.USER}:{lmstest.PASSWORD}@127.0.0.1:{bouncer.port}/{lmstest.DATABASE}"
-                            "", own_session=True, workers=2,
+                            "", own_session=True, workers=WORKERS,
                             extra=[])
         targets = [("direct", pg.port), ("bouncer txn", bouncer.port), ("lms txn", lms_txn.port),
                    ("lms>bouncer", chain.port)]
-        print(f"transaction pooling: {POOL} database connections per pooler (PgBouncer's pool; lms 2 workers x "
-              f"{POOL // 2}); pgbench {SECONDS}s per run, {REPEAT} interleaved runs per case, medians; "
+        print(f"transaction pooling: {POOL} database connections per pooler (PgBouncer's pool; lms {WORKERS} "
+              f"worker(s) x {POOL // WORKERS}); pgbench {SECONDS}s per run, {REPEAT} interleaved runs per case, medians; "
               f"lms>bouncer: lms in session mode in front of PgBouncer in transaction mode")
         print(f"{'case':20} {'via':12} {'tps':>8} {'p99':>8}   {'tps/direct':>10} {'tps/bouncer':>11} {'txn/chain':>9}")
         for name, args, everyone in cases():

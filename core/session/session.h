@@ -139,6 +139,9 @@ class Session final : private ShadowLinkOwner,
   void finish_switch();
   // Session state carried through a cutover, from the client's messages as inspected.
   void on_client_inspected();
+  // An unnamed Parse looked into before (plain_parses_): noted as it was then; false if not one.
+  bool noted_plain_parse();
+  void remember_plain_parse(lms_str text);
   void on_database_inspected();
   // Validation (session_validation.cc): which statement a request runs, from its inspected
   // messages; the source's answer summarized as it streams; both answers judged once in.
@@ -349,9 +352,15 @@ class Session final : private ShadowLinkOwner,
   std::deque<PendingComparison> comparisons_;         // by request id, oldest first
   std::string request_statement_;                     // the statement of the extended request being sent
   std::string unnamed_statement_;            // the text of the last unnamed Parse (a Bind of "" runs it)
-  // The last unnamed Parse as it came, when looking into it found nothing it changes (most
-  // drivers parse the same statement afresh for every run: it is not looked into again).
-  std::string plain_unnamed_parse_;
+  // Unnamed Parses looked into lately that change nothing (drivers parse the same few statements
+  // afresh for every run: they are not looked into again), each with where its text lies.
+  struct PlainParse {
+    std::string message;
+    size_t text_at = 0;
+    size_t text_len = 0;
+  };
+  std::vector<PlainParse> plain_parses_;
+  size_t plain_parses_oldest_ = 0;           // replaced next, once all are taken
   uint32_t first_effect_ = LMS_EFFECT_NONE;  // what the first message of the request being decided does
 };
 

@@ -270,12 +270,7 @@ void Session::finish_switch() {
 // ---- what the session set up ----------------------------------------------------------------------
 
 void Session::on_client_inspected() {
-  if (client_inspected_class_ == LMS_MSG_PREPARE && !plain_unnamed_parse_.empty() &&
-      client_inspected_ == plain_unnamed_parse_) {
-    // The same unnamed statement again: it still holds nothing and defines nothing, and its text
-    // is unnamed_statement_ already.
-    note_last_query({unnamed_statement_.data(), unnamed_statement_.size()});
-    request_statement_ = unnamed_statement_;
+  if (client_inspected_class_ == LMS_MSG_PREPARE && noted_plain_parse()) {
     client_inspected_.clear();
     return;
   }
@@ -285,19 +280,43 @@ void Session::on_client_inspected() {
                     client_inspected_.size(), &d);
   if (d.text.len > 0) note_last_query(d.text);
   note_statement(d);
-  if (client_inspected_class_ == LMS_MSG_PREPARE) {
-    const bool plain_unnamed = d.name.len == 0 && d.effect == LMS_EFFECT_NONE && d.text.len > 0;
-    if (plain_unnamed) {
-      plain_unnamed_parse_ = client_inspected_;
-    } else {
-      plain_unnamed_parse_.clear();
-    }
+  if (client_inspected_class_ == LMS_MSG_PREPARE && d.name.len == 0 && d.effect == LMS_EFFECT_NONE) {
+    remember_plain_parse(d.text);
   }
   if (carried_.take(d, client_inspected_, client_inspected_flags_) == CarriedState::Outcome::kAwaitsName &&
       !tracker_.in_flight().empty()) {
     tracker_.in_flight().back().unnamed_prepare = client_inspected_;  // named by the answer
   }
   client_inspected_.clear();
+}
+
+bool Session::noted_plain_parse() {
+  for (const PlainParse& p : plain_parses_) {
+    if (p.message != client_inspected_) continue;
+    // Looked into before: it still holds nothing and defines nothing; only its text is noted.
+    const lms_str text{p.message.data() + p.text_at, p.text_len};
+    note_last_query(text);
+    unnamed_statement_.assign(text.data, text.len);
+    request_statement_ = unnamed_statement_;
+    return true;
+  }
+  return false;
+}
+
+void Session::remember_plain_parse(lms_str text) {
+  constexpr size_t kPlainParses = 8;
+  constexpr size_t kMaxPlainParse = 1024;
+  const char* const begin = client_inspected_.data();
+  const size_t size = client_inspected_.size();
+  if (size > kMaxPlainParse || text.len == 0 || text.data < begin || text.data + text.len > begin + size)
+    return;
+  PlainParse p{client_inspected_, static_cast<size_t>(text.data - begin), text.len};
+  if (plain_parses_.size() < kPlainParses) {
+    plain_parses_.push_back(std::move(p));
+    return;
+  }
+  plain_parses_[plain_parses_oldest_] = std::move(p);
+  plain_parses_oldest_ = (plain_parses_oldest_ + 1) % kPlainParses;
 }
 
 void Session::note_last_query(lms_str text) {

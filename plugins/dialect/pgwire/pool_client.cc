@@ -54,6 +54,26 @@ void PoolClient::prepared_unnamed(const uint8_t* parse, size_t len, uint64_t dig
   has_unnamed_ = true;
 }
 
+const PoolClient::JudgedParse* PoolClient::judged(const uint8_t* parse, size_t len) const {
+  const std::string_view message(reinterpret_cast<const char*>(parse), len);
+  for (const JudgedParse& j : judged_) {
+    if (j.message == message) return &j;
+  }
+  return nullptr;
+}
+
+void PoolClient::judged_now(const uint8_t* parse, size_t len, uint64_t digest, bool session_effect) {
+  if (len > kMaxJudgedParse) return;
+  std::string message(reinterpret_cast<const char*>(parse), len);
+  if (judged_.size() < kJudgedParses) {
+    judged_.push_back({std::move(message), digest, session_effect});
+    return;
+  }
+  // All taken: the oldest goes.
+  judged_[judged_next_] = {std::move(message), digest, session_effect};
+  judged_next_ = (judged_next_ + 1) % kJudgedParses;
+}
+
 void PoolClient::set(std::string_view name, std::string_view sql) {
   const std::string key = lowercase(name);
   for (auto& [k, text] : sets_) {

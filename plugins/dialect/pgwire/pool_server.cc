@@ -272,10 +272,15 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
         if (last != nullptr &&
             std::string_view(last->create) == std::string_view(reinterpret_cast<const char*>(message), len)) {
           digest = last->digest;
+        } else if (const PoolClient::JudgedParse* seen = client.judged(message, len)) {
+          digest = seen->digest;
+          client.prepared_unnamed(message, len, digest, seen->session_effect);
         } else {
           if (refused_parse(flavor, sql, out)) return LMS_POOL_REPLACED;
           digest = digest_of(message, len);
-          client.prepared_unnamed(message, len, digest, changes_session(classify_effect(sql)));
+          const bool session_effect = changes_session(classify_effect(sql));
+          client.prepared_unnamed(message, len, digest, session_effect);
+          client.judged_now(message, len, digest, session_effect);
         }
         unnamed_owner_ = client.serial();
         unnamed_digest_ = digest;

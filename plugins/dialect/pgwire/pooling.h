@@ -57,6 +57,18 @@ class PoolClient {
 
   void prepared(std::string_view name, PooledStatement statement);
   void prepared_unnamed(const uint8_t* parse, size_t len, uint64_t digest, bool session_effect);
+  // The unnamed Parses judged lately and let through: a driver runs the same few statements over
+  // and over, each parsed afresh (pgbench's write script: seven in turn), and a message already
+  // judged is not judged again. At most kJudgedParses of up to kMaxJudgedParse bytes each.
+  struct JudgedParse {
+    std::string message;
+    uint64_t digest = 0;
+    bool session_effect = false;
+  };
+  static constexpr size_t kJudgedParses = 8;
+  static constexpr size_t kMaxJudgedParse = 1024;
+  const JudgedParse* judged(const uint8_t* parse, size_t len) const;
+  void judged_now(const uint8_t* parse, size_t len, uint64_t digest, bool session_effect);
   void deallocated(std::string_view name) { statements_.erase(std::string(name)); }
   void deallocated_all() { statements_.clear(); }
   void set(std::string_view name, std::string_view sql);
@@ -83,6 +95,8 @@ class PoolClient {
   std::map<std::string, PooledStatement, std::less<>> statements_;
   PooledStatement unnamed_;
   bool has_unnamed_ = false;
+  std::vector<JudgedParse> judged_;
+  size_t judged_next_ = 0;  // the oldest entry, once all are taken
 };
 
 class PoolServer {

@@ -119,6 +119,39 @@ TEST(Pooling, AnswersOwedStayInOrderWhileAClientPipelines) {
   EXPECT_EQ(other.server.owed(), 0u);
 }
 
+// A driver's round of unnamed statements, each parsed afresh at every run: what was judged the
+// first time holds the next (a statement that changes the session still does; one refused is
+// refused again), and a connection that last parsed another's text gets this client's.
+TEST(Pooling, UnnamedStatementsParsedAgainAreJudgedAsBefore) {
+  Pool pool;
+  PoolClient a = client_with();
+  for (int round = 0; round < 3; ++round) {
+    for (const char* sql : {"SELECT 1", "SET lms_test.round = '1'", "SELECT 2"}) {
+      EXPECT_EQ(pool.send(a, parse("", sql)), "P") << round << sql;
+      pool.send(a, bind(""));
+      pool.send(a, execute());
+      pool.send(a, sync());
+      EXPECT_EQ(pool.answer_with("12CZ"), "12CZ") << round << sql;
+    }
+    EXPECT_EQ(a.settings_sql(), "SET lms_test.round = '1'") << round;
+    a.reset_all();
+    Bytes sent;
+    EXPECT_EQ(pool.send(a, parse("", "LISTEN news"), &sent), "PBE") << round;
+    EXPECT_NE(text_of(sent).find("ERRCODE = '0A000'"), std::string::npos) << round;
+    EXPECT_EQ(pool.send(a, sync()), "S");
+    EXPECT_EQ(pool.answer_with("12EZ"), "EZ") << round;
+    EXPECT_EQ(pool.server.owed(), 0u) << round;
+  }
+  // Another connection, and another client's unnamed statement there: this client's is parsed
+  // before its Bind.
+  Pool other;
+  PoolClient b = client_with();
+  other.send(b, parse("", "SELECT 1"));
+  other.send(b, sync());
+  other.answer_with("1Z");
+  EXPECT_EQ(other.send(a, bind("")), "PB");
+}
+
 TEST(Pooling, AnotherClientsStatementOfTheSameNameIsClosedFirst) {
   Pool pool;
   PoolClient a = client_with();
