@@ -227,7 +227,9 @@ uint32_t PoolServer::query(PoolClient& client, Flavor flavor, const uint8_t* mes
   // What was sent before the query in extended messages ends with its own Sync.
   if (out.size() != before && !extended_open_) {
     bool extended = false;
-    for (size_t at = before; at + 5 <= out.size(); at += 1 + read_u32(out.data() + at + 1)) {
+    // In 64 bits: a length field of 2^32-1 (in a client's message kept as it came) must not wrap
+    // the step to 0.
+    for (size_t at = before; at + 5 <= out.size(); at += 1 + uint64_t{read_u32(out.data() + at + 1)}) {
       if (out[at] != 'Q') extended = true;
     }
     if (extended) {
