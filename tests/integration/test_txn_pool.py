@@ -182,6 +182,23 @@ class TransactionPooling(PooledTestCase):
         with self.assertRaises(psycopg2.errors.InvalidSqlStatementName):
             self.one(a, "EXECUTE twice (5)")
 
+    def test_more_unnamed_statements_in_turn_than_lms_remembers_run_as_written(self):
+        # pgbench -M extended parses every statement afresh, unnamed; lms remembers the last 8 it
+        # judged. 14 in turn (a SET and a RESET among them, which are the client's as they run)
+        # go past that on every round, and a wrong setting divides by zero.
+        proxy = self.start_pooled(2)
+        script = os.path.join(proxy.dir, "round.sql")
+        with open(script, "w") as f:
+            f.write("SET work_mem = '5MB';\n")
+            for n in range(1, 11):
+                f.write(f"SELECT {n};\n")
+            f.write("SELECT 1 / (current_setting('work_mem') = '5MB')::int;\n"
+                    "RESET work_mem;\n"
+                    "SELECT 1 / (current_setting('work_mem') <> '5MB')::int;\n")
+        r = pgbench(proxy.port, "-n", "-M", "extended", "-c", "4", "-t", "5", "-f", script)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("number of transactions actually processed: 20/20", r.stdout)
+
     def test_a_statement_larger_than_what_lms_gathers_flows_through(self):
         # A message across reads is gathered whole for the dialect; above 256 KiB it is judged by
         # its head and streams to the lent connection.

@@ -142,6 +142,21 @@ TEST(Pooling, UnnamedStatementsParsedAgainAreJudgedAsBefore) {
     EXPECT_EQ(pool.answer_with("12EZ"), "EZ") << round;
     EXPECT_EQ(pool.server.owed(), 0u) << round;
   }
+  // More statements in turn than the client remembers judging: each is judged again when its
+  // turn comes, the SET among them still the client's.
+  a.reset_all();
+  for (int round = 0; round < 2; ++round) {
+    for (int n = 0; n < 12; ++n) {
+      const std::string sql = n == 5 ? "SET lms_test.turn = '5'" : "SELECT " + std::to_string(n);
+      EXPECT_EQ(pool.send(a, parse("", sql)), "P") << round << sql;
+      pool.send(a, bind(""));
+      pool.send(a, execute());
+      pool.send(a, sync());
+      EXPECT_EQ(pool.answer_with("12CZ"), "12CZ") << round << sql;
+    }
+    EXPECT_EQ(a.settings_sql(), "SET lms_test.turn = '5'") << round;
+    a.reset_all();
+  }
   // Another connection, and another client's unnamed statement there: this client's is parsed
   // before its Bind.
   Pool other;
