@@ -68,6 +68,12 @@ constexpr Family kFamilies[] = {
      "pool-mode transaction: clients that waited longer than pool-timeout."},
     {"lms_pool_statements_prepared", "gauge",
      "pool-mode transaction: statements prepared on the idle database connections."},
+    {"lms_pool_statements_made_total", "counter",
+     "pool-mode transaction: client statements lms prepared on a database connection before a run of "
+     "them (made on another connection, or closed on this one)."},
+    {"lms_pool_statements_evicted_total", "counter",
+     "pool-mode transaction: statements closed to keep a database connection within "
+     "max-prepared-statements."},
 };
 
 const Series kSeries[] = {
@@ -113,6 +119,8 @@ const Series kSeries[] = {
     {"lms_pool_transactions_total", "", &WorkerMetrics::pool_transactions},
     {"lms_pool_timeouts_total", "", &WorkerMetrics::pool_timeouts},
     {"lms_pool_statements_prepared", "", &WorkerMetrics::pool_statements_prepared},
+    {"lms_pool_statements_made_total", "", &WorkerMetrics::pool_statements_made},
+    {"lms_pool_statements_evicted_total", "", &WorkerMetrics::pool_statements_evicted},
 };
 
 void histogram(metrics::PrometheusText& out, const std::vector<const WorkerMetrics*>& workers,

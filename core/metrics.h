@@ -101,6 +101,8 @@ struct alignas(64) WorkerMetrics {
   Counter pool_transactions;          // connections lent (a transaction, or a statement outside one)
   Counter pool_timeouts;              // clients that waited longer than pool-timeout
   Counter pool_statements_prepared;   // gauge: statements prepared on this worker's idle connections
+  Counter pool_statements_made;       // a client's statements prepared on a connection before its run
+  Counter pool_statements_evicted;    // closed to keep a connection within max-prepared-statements
   Histogram pool_wait;                // how long clients waited for a connection
   Histogram source_latency;           // request to ReadyForQuery, per database
   Histogram target_latency;

@@ -78,6 +78,8 @@ bool has_list_logins(const lms_dialect_functions* f);
 bool has_front_change_user(const lms_dialect_functions* f);
 // ABI 1.10: the dialect pools by transaction (every pool_* function).
 bool has_pooling(const lms_dialect_functions* f);
+// ABI 1.11: a pooled connection's statement work is counted (optional with pooling).
+bool has_pool_statement_work(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

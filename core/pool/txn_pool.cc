@@ -17,7 +17,8 @@ TxnPool::TxnPool(uv_loop_t* loop, LoopClock& clock, ChunkPool& chunks, const Con
       config_(config),
       metrics_(metrics),
       dialect_(dialect),
-      enabled_(config.transaction_pooling() && dialect != nullptr && has_pooling(dialect)) {}
+      enabled_(config.transaction_pooling() && dialect != nullptr && has_pooling(dialect)),
+      statement_work_(enabled_ && has_pool_statement_work(dialect)) {}
 
 TxnPool::~TxnPool() = default;
 
@@ -38,6 +39,15 @@ void TxnPool::count(PooledServer::State from, PooledServer::State to) {
   };
   if (Counter* c = gauge(from)) c->sub();
   if (Counter* c = gauge(to)) c->add();
+}
+
+void TxnPool::count_statement_work(PooledServer& server) {
+  if (!statement_work_ || server.dialect_state() == nullptr) return;
+  uint64_t made = 0;
+  uint64_t evicted = 0;
+  dialect_->pool_statement_work(server.dialect_state(), &made, &evicted);
+  if (made != 0) metrics_.pool_statements_made.add(made);
+  if (evicted != 0) metrics_.pool_statements_evicted.add(evicted);
 }
 
 PoolSlot& TxnPool::slot(const std::string& key) { return slots_[key]; }
@@ -138,6 +148,7 @@ void TxnPool::on_server_failed(PooledServer& server, const DatabaseLink::LoginFa
 
 void TxnPool::give_back(PooledServer& server, uint8_t serving_role) {
   server.take_back();
+  count_statement_work(server);
   if (server.role() != serving_role) {
     discard(server);
     return;
@@ -172,6 +183,7 @@ void TxnPool::forget(PooledServer& server) {
   }
   if (server.state() == PooledServer::State::kConnecting) --slot.connecting;
   if (server.state() != PooledServer::State::kClosing) --slot.open;
+  if (server.state() != PooledServer::State::kClosing) count_statement_work(server);
   count(server.state(), PooledServer::State::kClosing);
   server.close();
 }

@@ -120,6 +120,8 @@ class TxnPool {
   void forget(PooledServer& server);
   void close_stuck(uint64_t now_ms);
   void count(PooledServer::State from, PooledServer::State to);
+  // Adds what the connection did with statements since the last count to the metrics.
+  void count_statement_work(PooledServer& server);
 
   uv_loop_t* loop_;
   LoopClock& clock_;
@@ -128,6 +130,7 @@ class TxnPool {
   WorkerMetrics& metrics_;
   const lms_dialect_functions* dialect_;
   bool enabled_;
+  bool statement_work_;  // the dialect counts it (ABI 1.11)
   std::unordered_map<std::string, Slot> slots_;
   std::unordered_map<PooledServer*, std::unique_ptr<PooledServer>> servers_;
 };

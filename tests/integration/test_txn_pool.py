@@ -182,6 +182,21 @@ class TransactionPooling(PooledTestCase):
         with self.assertRaises(psycopg2.errors.InvalidSqlStatementName):
             self.one(a, "EXECUTE twice (5)")
 
+    def test_statements_made_again_and_closed_at_the_bound_are_counted(self):
+        proxy = self.start_pooled(1, "--max-prepared-statements", "2")
+        a = self.connect(proxy)
+        b = self.connect(proxy)
+        a.autocommit = b.autocommit = True
+        for n in (1, 2, 3):
+            self.one(a, f"PREPARE s{n} AS SELECT {n}")  # s3 closes s1: the bound is 2
+        self.assertEqual(self.one(a, "EXECUTE s1"), 1)  # made again, closing s2
+        self.one(b, "PREPARE s1 AS SELECT 10")  # takes the name's place (no room needed)
+        self.assertEqual(self.one(a, "EXECUTE s1"), 1)  # made again in place of b's
+        self.assertEqual(self.one(b, "EXECUTE s1"), 10)  # and b's again
+        self.assertEqual(metric(proxy, "lms_pool_statements_made_total"), 3)
+        self.assertEqual(metric(proxy, "lms_pool_statements_evicted_total"), 2)
+        self.assertEqual(metric(proxy, "lms_pool_statements_prepared"), 2)
+
     def test_more_unnamed_statements_in_turn_than_lms_remembers_run_as_written(self):
         # pgbench -M extended parses every statement afresh, unnamed; lms remembers the last 8 it
         # judged. 14 in turn (a SET and a RESET among them, which are the client's as they run)

@@ -136,6 +136,8 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           NULL,
                                           NULL,
+                                          NULL,
+                                          /* 1.11: statement work */
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

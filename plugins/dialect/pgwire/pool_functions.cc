@@ -1,4 +1,4 @@
-// Transaction pooling's functions of the plugin ABI (1.10), over PoolClient and PoolServer.
+// Transaction pooling's functions of the plugin ABI (1.10, 1.11), over PoolClient and PoolServer.
 #include "pooling.h"
 
 namespace lms::pgwire {
@@ -70,6 +70,11 @@ uint32_t pool_answer_alone_c(void* client, const uint8_t* requests, size_t len,
 
 uint32_t pool_owed_c(void* server) { return static_cast<PoolServer*>(server)->owed(); }
 uint32_t pool_statements_c(void* server) { return static_cast<PoolServer*>(server)->statements(); }
+void pool_statement_work_c(void* server, uint64_t* made, uint64_t* evicted) {
+  const PoolServer::StatementWork work = static_cast<PoolServer*>(server)->take_statement_work();
+  *made = work.made;
+  *evicted = work.evicted;
+}
 
 }  // namespace
 
@@ -87,6 +92,7 @@ void fill_pool_functions(lms_dialect_functions& f, Flavor flavor) {
   f.pool_owed = pool_owed_c;
   f.pool_statements = pool_statements_c;
   f.pool_answer_alone = pool_answer_alone_c;
+  f.pool_statement_work = pool_statement_work_c;
 }
 
 }  // namespace lms::pgwire

@@ -63,7 +63,10 @@ void PoolServer::close_statement(const std::string& statement, bool top, std::ve
 
 void PoolServer::remember(const std::string& name, uint64_t digest, bool top, std::vector<uint8_t>& out) {
   if (statements_.find(name) != statements_.end() || stale_.count(name) != 0) close_statement(name, top, out);
-  while (statements_.size() >= max_statements_ && !lru_.empty()) close_statement(lru_.back(), top, out);
+  while (statements_.size() >= max_statements_ && !lru_.empty()) {
+    close_statement(lru_.back(), top, out);
+    ++work_.evicted;
+  }
   lru_.push_front(name);
   statements_[name] = Prepared{digest, lru_.begin()};
 }
@@ -72,6 +75,7 @@ void PoolServer::make(const std::string& name, const PooledStatement& statement,
                       std::vector<uint8_t>& out) {
   remember(name, statement.digest, top, out);
   out.insert(out.end(), statement.create.begin(), statement.create.end());
+  ++work_.made;
   if (statement.sql) {
     // A Query cannot stand inside an extended request; a client that mixes a SQL PREPARE with
     // protocol-level runs of it gets it before its request all the same.
@@ -98,6 +102,7 @@ void PoolServer::ensure_unnamed(const PoolClient& client, std::vector<uint8_t>& 
   if (statement == nullptr) return;
   if (unnamed_owner_ == client.serial() && unnamed_digest_ == statement->digest) return;
   out.insert(out.end(), statement->create.begin(), statement->create.end());
+  ++work_.made;
   owe('P', true, false);
   unnamed_owner_ = client.serial();
   unnamed_digest_ = statement->digest;

@@ -112,6 +112,12 @@ class PoolServer {
   void abandon(std::vector<uint8_t>& out);
   uint32_t owed() const { return static_cast<uint32_t>(owed_.size()); }
   uint32_t statements() const { return static_cast<uint32_t>(statements_.size()); }
+  // What the connection did with statements since the last call (for the core's metrics).
+  struct StatementWork {
+    uint64_t made = 0;     // a client's statements prepared here before a run of them
+    uint64_t evicted = 0;  // closed to keep within max_statements
+  };
+  StatementWork take_statement_work() { return std::exchange(work_, StatementWork{}); }
 
  private:
   // One answer the connection owes: for an extended message, its last message (ParseComplete,
@@ -181,6 +187,7 @@ class PoolServer {
     size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
   };
   uint32_t max_statements_;
+  StatementWork work_;
   std::unordered_map<std::string, Prepared, NameHash, std::equal_to<>> statements_;
   std::list<std::string> lru_;  // most recently used first
   uint64_t unnamed_owner_ = 0;  // the client whose unnamed statement is here (0: none known)

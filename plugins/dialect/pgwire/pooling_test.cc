@@ -94,6 +94,10 @@ TEST(Pooling, AStatementIsMadeOnTheConnectionOfItsFirstRunAndItsAnswerDropped) {
   EXPECT_EQ(other.server.owed(), 0u);
   // Made there now: the next run goes as it is.
   EXPECT_EQ(other.send(a, bind("s1")), "B");
+  // Counted as made again there once (the client's own Parse on the first is not), then zero.
+  EXPECT_EQ(other.server.take_statement_work().made, 1u);
+  EXPECT_EQ(other.server.take_statement_work().made, 0u);
+  EXPECT_EQ(pool.server.take_statement_work().made, 0u);
 }
 
 // A client that pipelines without pause: the answers owed never run out while they are taken,
@@ -195,6 +199,9 @@ TEST(Pooling, TheLeastRecentlyUsedStatementIsClosedAtTheBound) {
   pool.send(a, sync());
   EXPECT_EQ(pool.answer_with("11231Z"), "1121Z");
   EXPECT_EQ(pool.server.statements(), 2u);
+  const PoolServer::StatementWork work = pool.server.take_statement_work();
+  EXPECT_EQ(work.evicted, 1u);
+  EXPECT_EQ(work.made, 0u);
 }
 
 TEST(Pooling, AnErrorSkipsTheRestOfTheRequestAndForgetsWhatItDidNotMake) {

@@ -58,6 +58,8 @@
  *        (named statements, settings) and, per database connection, what exists there and which of
  *        the answers it owes are to messages lms sent on its own; it rewrites the client's stream so
  *        that every statement and setting a message needs is there first (pool_* functions).
+ *   1.11 pool_statement_work: what a pooled connection did with statements (made again for a
+ *        client's run, closed to keep within the bound), for the pool's metrics.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -70,7 +72,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 10u
+#define LMS_PLUGIN_ABI_MINOR 11u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -721,6 +723,11 @@ typedef struct lms_dialect_functions {
    * statements recorded and made on the connection of their first run, or forgotten), else 0. */
   uint32_t (*pool_answer_alone)(void* client, const uint8_t* requests, size_t len,
                                 const lms_emitter* to_client);
+  /* 1.11 ----------------------------------------------------------------------------------------- */
+  /* What `server` did with statements since the last call: `made`, a client's statements prepared
+   * there before a run of them (the client made them on another connection, or this one had
+   * closed them); `evicted`, statements closed to keep within max_statements. NULL: not counted. */
+  void (*pool_statement_work)(void* server, uint64_t* made, uint64_t* evicted);
 } lms_dialect_functions;
 
 /* pool_client_message and pool_server_message (1.10). */
