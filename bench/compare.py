@@ -55,13 +55,14 @@ class Meter:
         return 0
 
 
-def pgbench(port, args, log_dir):
-    """(tps, transactions, mean ms, p99 ms) of one run, latencies from the per-transaction log."""
+def pgbench(port, args, log_dir, seconds=None):
+    """(tps, transactions, mean ms, p99 ms) of one run (`seconds`, default SECONDS), latencies from
+    the per-transaction log."""
     prefix = os.path.join(log_dir, "tx")
     for old in glob.glob(prefix + "*"):
         os.unlink(old)
     env = dict(os.environ, PGPASSWORD=lmstest.PASSWORD)
-    r = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", lmstest.USER, "-n", "-T", str(SECONDS),
+    r = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", str(port), "-U", lmstest.USER, "-n", "-T", str(seconds or SECONDS),
                         "-l", f"--log-prefix={prefix}", *args, lmstest.DATABASE],
                        capture_output=True, text=True, env=env, cwd=log_dir)
     if r.returncode != 0:

@@ -26,13 +26,20 @@ WORKERS = int(os.environ.get("LMS_BENCH_WORKERS", "1"))
 CLIENTS = (16, 64, 500)
 
 
+def seconds_for(clients):
+    """A run's length: pgbench's -T counts from before its clients connect, and 500 logins straight
+    to PostgreSQL (a backend forked and a SCRAM exchange each) take 5-10 s on two cores; the rate
+    is over what is left, so the run is made longer by what the logins may take."""
+    return SECONDS + clients // 25
+
+
 def cases():
     out = []
     for clients in CLIENTS:
         jobs = ["-j", "2", "-c", str(clients)]
-        out.append((f"-S extended c{clients}", ["-S", "-M", "extended", *jobs], True))
-        out.append((f"write ext.  c{clients}", ["-M", "extended", *jobs], True))
-        out.append((f"-S prepared c{clients}", ["-S", "-M", "prepared", *jobs], False))
+        out.append((f"-S extended c{clients}", ["-S", "-M", "extended", *jobs], True, clients))
+        out.append((f"write ext.  c{clients}", ["-M", "extended", *jobs], True, clients))
+        out.append((f"-S prepared c{clients}", ["-S", "-M", "prepared", *jobs], False, clients))
     return out
 
 
@@ -56,17 +63,17 @@ def main():
         targets = [("direct", pg.port), ("bouncer txn", bouncer.port), ("lms txn", lms_txn.port),
                    ("lms>bouncer", chain.port)]
         print(f"transaction pooling: {POOL} database connections per pooler (PgBouncer's pool; lms {WORKERS} "
-              f"worker(s) x {POOL // WORKERS}); pgbench {SECONDS}s per run, {REPEAT} interleaved runs per case, medians; "
+              f"worker(s) x {POOL // WORKERS}); pgbench {SECONDS}s per run (+1 s per 25 clients for their logins), {REPEAT} interleaved runs per case, medians; "
               f"lms>bouncer: lms in session mode in front of PgBouncer in transaction mode")
         print(f"{'case':20} {'via':12} {'tps':>8} {'p99':>8}   {'tps/direct':>10} {'tps/bouncer':>11} {'txn/chain':>9}")
-        for name, args, everyone in cases():
+        for name, args, everyone, clients in cases():
             if os.environ.get("LMS_BENCH_ONLY", "") not in ("", "txn") and os.environ["LMS_BENCH_ONLY"] not in name:
                 continue
             vias = targets if everyone else [t for t in targets if t[0] in ("direct", "lms txn")]
             runs = {via: [] for via, _ in vias}
             for _ in range(REPEAT):
                 for via, port in vias:
-                    tps, _, _, p99 = pgbench(port, args, log_dir)
+                    tps, _, _, p99 = pgbench(port, args, log_dir, seconds_for(clients))
                     runs[via].append((tps, p99))
             results = {via: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
                        for via, rs in runs.items()}

@@ -237,7 +237,8 @@ class TransactionPooling(PooledTestCase):
         setup.autocommit = True
         self.one(setup, "CREATE TABLE IF NOT EXISTS vanished (x int); SELECT 1")
         pid = self.one(setup, "SELECT pg_backend_pid()")
-        script = ("BEGIN;\nINSERT INTO vanished VALUES (1);\nSELECT pg_sleep(0.2);\n")
+        # psql reads on from its open stdin: the transaction stays open, idle, until the kill.
+        script = "BEGIN;\nINSERT INTO vanished VALUES (1);\n"
         env = dict(os.environ, PGPASSWORD=PASSWORD)
         client = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", str(proxy.port), "-U", USER, "-X", DATABASE],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, text=True)
