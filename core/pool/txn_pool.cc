@@ -182,8 +182,10 @@ void TxnPool::forget(PooledServer& server) {
     server.counted_statements = 0;
   }
   if (server.state() == PooledServer::State::kConnecting) --slot.connecting;
-  if (server.state() != PooledServer::State::kClosing) --slot.open;
-  if (server.state() != PooledServer::State::kClosing) count_statement_work(server);
+  if (server.state() != PooledServer::State::kClosing) {
+    --slot.open;
+    count_statement_work(server);  // its last transaction's, before its state goes with it
+  }
   count(server.state(), PooledServer::State::kClosing);
   server.close();
 }
