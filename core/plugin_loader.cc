@@ -1,5 +1,6 @@
 #include "plugin_loader.h"
 
+#include <dlfcn.h>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -53,7 +54,13 @@ std::optional<LoadedPlugin> load_plugin(const std::string& path, lms_plugin_kind
   }
   auto library = std::make_shared<boost::dll::shared_library>();
   try {
-    library->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    // RTLD_NODELETE (Boost.DLL passes the bits to dlopen as they are): a plugin stays mapped until
+    // the process ends, and the client libraries it links with it. libpq and libmariadb keep
+    // process-wide state they never free (libpq's socket BIO method, libmariadb's character sets);
+    // unloaded at exit, that state would be lost rather than released, and anything that still
+    // points into their code (OpenSSL's thread-exit handlers) would point at nothing.
+    const auto nodelete = static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
+    library->load(path, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local | nodelete);
   } catch (const std::exception& e) {
     *error = refuse(path, std::string("cannot be loaded: ") + e.what());
     return std::nullopt;

@@ -10,13 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-package}
 
-# " && meson setup /build --buildtype=release -Dtests=false --prefix=/app \"
-options=$(sed -n 's|^.*meson setup /build \(.*[^ \\]\)[ \\]*$|\1|p' packaging/Dockerfile)
+options=$(scripts/package_options.sh)
 prefix=$(sed -n 's|.*--prefix=\([^ ]*\).*|\1|p' <<<"$options")
-if [ -z "$options" ] || [ -z "$prefix" ]; then
-  echo "package_check: no 'meson setup /build ... --prefix=...' line in packaging/Dockerfile" >&2
-  exit 1
-fi
 echo "package_check: meson setup $options -Dwerror=true"
 if [ ! -f "$dir/build.ninja" ]; then
   # shellcheck disable=SC2086  # the options are words, as the Dockerfile's shell splits them

@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   # build
   build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
+  # meson compiles through it when present: the packaged build then reuses the release build's
+  # objects, compiled with the same options
+  ccache
   # libraries the code links
   libuv1-dev libssl-dev libtomlplusplus-dev libspdlog-dev libboost-dev libboost-filesystem-dev
   libpq-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev libmariadb-dev

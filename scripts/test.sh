@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds LMS and runs every test:
-#   1. the release build (warnings are errors): unit tests, then integration tests against real
-#      PostgreSQL 15 and MariaDB servers;
+#   1. the release build (packaging/Dockerfile's options with the tests on; warnings are errors):
+#      unit tests, then integration tests against real PostgreSQL 15 and MariaDB servers;
 #   2. the packaged build: exactly packaging/Dockerfile's configuration, installed into a
-#      temporary root, its lms run (scripts/package_check.sh);
-#   3. the build with AddressSanitizer and UndefinedBehaviorSanitizer: the unit tests and the
-#      integration files that exercise memory (the `memory` suite, tests/meson.build says which);
-#   4. each libFuzzer target for LMS_FUZZ_SECONDS (default 15) on its seed corpus, two at a time.
+#      temporary root, its lms run (scripts/package_check.sh); ccache hands it the objects the
+#      release build compiled with the same options;
+#   3. the build with AddressSanitizer and UndefinedBehaviorSanitizer (clang, with the libFuzzer
+#      targets): the unit tests and the integration files that exercise memory (the `memory`
+#      suite, tests/meson.build says which);
+#   4. each libFuzzer target of that build for LMS_FUZZ_SECONDS (default 15) on its seed corpus,
+#      two at a time.
 # Ends with each phase's wall time and one line "N passed, N failed"; exits non-zero if anything
 # failed.
 set -euo pipefail
@@ -70,7 +73,11 @@ begin_phase "setup"
 scripts/setup.sh
 end_phase "setup"
 
-build build "release build"
+# The release build is the packaged one (packaging/Dockerfile's options) with the tests on: what
+# is tested is what ships, and the packaged build below finds every object it compiles in ccache.
+release_options=$(scripts/package_options.sh)
+# shellcheck disable=SC2086  # the options are words, as the Dockerfile's shell splits them
+build build "release build" ${release_options//-Dtests=false/} -Dtests=true
 run_tests build "release build"
 
 begin_phase "packaged build (the Dockerfile's configuration)"
@@ -84,43 +91,36 @@ end_phase "packaged build (the Dockerfile's configuration)"
 
 # Sanitized: every lms started by the integration tests runs under ASan and UBSan; the harness
 # fails a test whose lms printed a sanitizer report or exited non-zero (LeakSanitizer's exit
-# included). RSS bounds are checked in the release build only.
-build build-asan "sanitized build" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+# included). RSS bounds are checked in the release build only. Built with clang, whose warnings are
+# errors here as GCC's are in the release build, and with libFuzzer's coverage instrumentation:
+# the fuzz targets come out of the same compile.
+CC=clang CXX=clang++ build build-asan "sanitized build" -Dfuzz=true \
+  -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 LMS_SANITIZED=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_tests build-asan "sanitized build" --suite unit --suite memory
 
-begin_phase "fuzzing: build"
-if [ ! -f build-fuzz/build.ninja ]; then
-  CC=clang CXX=clang++ meson setup build-fuzz -Dfuzz=true -Dtests=false \
-    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-fi
 targets=(fuzz_frame fuzz_front_handshake fuzz_back_handshake fuzz_scram fuzz_connection_string fuzz_inspect fuzz_summary
          fuzz_mysql_framer fuzz_mysql_handshake fuzz_mysql_connection_string fuzz_config fuzz_control_json
          fuzz_translation fuzz_pooling)
-if ! ninja -C build-fuzz "${targets[@]/#/fuzz/}" >build-fuzz/ninja.log 2>&1; then
-  tail -60 build-fuzz/ninja.log
-  echo "fuzzing: the build failed"
-  exit 1
-fi
-python3 fuzz/make_seeds.py build-fuzz/seeds
-end_phase "fuzzing: build"
+fuzz_dir=build-asan/fuzz
 
-fuzz_one() {  # target; its verdict goes to build-fuzz/<target>.verdict
+fuzz_one() {  # target; its verdict goes to $fuzz_dir/<target>.verdict
   local t=$1
-  mkdir -p "build-fuzz/corpus/$t"
+  mkdir -p "$fuzz_dir/corpus/$t"
   # Hand-built seeds (make_seeds.py) and, where there are some, real traffic (capture_seeds.py).
-  local seeds=("build-fuzz/seeds/$t")
+  local seeds=("$fuzz_dir/seeds/$t")
   [ -d "fuzz/captures/$t" ] && seeds+=("fuzz/captures/$t")
-  if "build-fuzz/fuzz/$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-       -artifact_prefix="build-fuzz/$t-" "build-fuzz/corpus/$t" "${seeds[@]}" \
-       >"build-fuzz/$t.log" 2>&1; then
-    echo ok >"build-fuzz/$t.verdict"
+  if "$fuzz_dir/$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+       -artifact_prefix="$fuzz_dir/$t-" "$fuzz_dir/corpus/$t" "${seeds[@]}" \
+       >"$fuzz_dir/$t.log" 2>&1; then
+    echo ok >"$fuzz_dir/$t.verdict"
   else
-    echo failed >"build-fuzz/$t.verdict"
+    echo failed >"$fuzz_dir/$t.verdict"
   fi
 }
 
 begin_phase "fuzzing: ${fuzz_seconds}s per target, two at a time"
+python3 fuzz/make_seeds.py "$fuzz_dir/seeds"
 # Each fuzzer is single-threaded: two at once use both cores and halve the wall time.
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
   fuzz_one "${targets[i]}" &
@@ -128,12 +128,12 @@ for ((i = 0; i < ${#targets[@]}; i += 2)); do
   wait
 done
 for t in "${targets[@]}"; do
-  if [ "$(cat "build-fuzz/$t.verdict")" = ok ]; then
-    echo "fuzz $t: $(grep -E '^Done' "build-fuzz/$t.log" || echo done)"
+  if [ "$(cat "$fuzz_dir/$t.verdict")" = ok ]; then
+    echo "fuzz $t: $(grep -E '^Done' "$fuzz_dir/$t.log" || echo done)"
     passed=$((passed + 1))
   else
     echo "fuzz $t: FAILED; see below"
-    tail -40 "build-fuzz/$t.log"
+    tail -40 "$fuzz_dir/$t.log"
     failed=$((failed + 1))
   fi
 done
