@@ -3,6 +3,7 @@
 proxies that know both, and a pgbench load spread over the proxies."""
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -83,6 +84,17 @@ class Load:
             self.procs.append(subprocess.Popen(
                 ["pgbench", "-n", "-M", "prepared", "-c", str(c), "-j", "1", "-T", str(seconds), proxy.url()],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+
+    def running(self):
+        return all(p.poll() is None for p in self.procs)
+
+    def stop(self):
+        """Ends a load started with a long `seconds` as its -T would: SIGALRM (what ends pgbench's -T)
+        stops its clients and it prints its full report. Then as wait()."""
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGALRM)
+        return self.wait()
 
     def wait(self):
         """Returns (processed, failed, outputs); a pgbench that exits non-zero counts as failures."""

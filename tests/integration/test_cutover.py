@@ -442,7 +442,9 @@ class PreflightNamesWhatAPauseWouldStallOrLose(CutoverHarness):
 class CutoverControl(CutoverHarness):
     def test_abort_after_begin_resumes_on_the_source_with_zero_errors(self):
         self.start_system()
-        load = cs.Load(self.proxies, seconds=5)
+        # The load runs until the test ends it, however long begin and abort take on this machine
+        # (-T only bounds it): a fixed -T 5 once ended while the proxies were still paused.
+        load = cs.Load(self.proxies, seconds=300)
         time.sleep(1.5)
         r = self.orch.cli("cutover", "consistent", "begin")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -452,9 +454,10 @@ class CutoverControl(CutoverHarness):
         attempt = self.cli_json("cutover", "consistent", "abort")
         self.assertEqual(attempt["status"], "Aborted")
         self.assertEqual({p["cutover"]["status"] for p in attempt["proxies"]}, {"Aborted"})
-        processed, failed, outputs = load.wait()
+        self.wait_for(lambda: cs.count(self.source) > paused_at + 50, "the load to go on on the source")
+        self.assertTrue(load.running(), "the load ended before the test did")
+        processed, failed, outputs = load.stop()
         self.assertEqual(failed, 0, "\n".join(outputs))
-        self.assertGreater(cs.count(self.source), paused_at, "the load went on on the source")
         self.assertEqual(self.roles(), ["source"] * 3)
         r = self.orch.cli("cutover", "consistent", "commit")
         self.assertEqual(r.returncode, 1)
