@@ -93,16 +93,17 @@ end_phase "packaged build (the Dockerfile's configuration)"
 # fails a test whose lms printed a sanitizer report or exited non-zero (LeakSanitizer's exit
 # included). RSS bounds are checked in the release build only. Built with clang, whose warnings are
 # errors here as GCC's are in the release build, and with libFuzzer's coverage instrumentation:
-# the fuzz targets come out of the same compile.
-CC=clang CXX=clang++ build build-asan "sanitized build" -Dfuzz=true \
+# the fuzz targets come out of the same compile. (Its own directory: a build-asan set up before,
+# with GCC and no fuzz targets, is not reused.)
+CC=clang CXX=clang++ build build-sanitized "sanitized build" -Dfuzz=true \
   -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 LMS_SANITIZED=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  run_tests build-asan "sanitized build" --suite unit --suite memory
+  run_tests build-sanitized "sanitized build" --suite unit --suite memory
 
 targets=(fuzz_frame fuzz_front_handshake fuzz_back_handshake fuzz_scram fuzz_connection_string fuzz_inspect fuzz_summary
          fuzz_mysql_framer fuzz_mysql_handshake fuzz_mysql_connection_string fuzz_config fuzz_control_json
          fuzz_translation fuzz_pooling)
-fuzz_dir=build-asan/fuzz
+fuzz_dir=build-sanitized/fuzz
 
 fuzz_one() {  # target; its verdict goes to $fuzz_dir/<target>.verdict
   local t=$1
