@@ -1,8 +1,8 @@
-// Transaction pooling's bookkeeping (pgwire/pool_client.cc, pool_server.cc) over a stream of events: two
-// clients and two connections, each event a client message on its way to a connection, the head of a
-// connection's answer, a lend, an abandoned transaction or a lone prepare. Whatever the bytes, it
-// must neither read out of bounds nor leave a connection owing a negative number of answers, and
-// never hold more statements than its bound.
+// Transaction pooling's bookkeeping (pgwire/pool_client.cc, pool_server.cc, pool_deferred_begin.cc)
+// over a stream of events: two clients and two connections, each event a client message on its way
+// to a connection, the head of a connection's answer, a lend, an abandoned transaction, a lone
+// prepare or a BEGIN lms answers. Whatever the bytes, it must neither read out of bounds nor leave
+// a connection owing a negative number of answers, and never hold more statements than its bound.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -48,7 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         server.abandon(out);
         break;
       case 6:
-        client.answer_alone(message, len, out);
+        if ((control & 0x40) != 0) {
+          client.answer_transaction_edge(message, len, (control & 0x20) != 0, out);
+        } else {
+          client.answer_alone(message, len, out);
+        }
         break;
       default:
         (void)client.welcome(std::string_view(reinterpret_cast<const char*>(message), len));

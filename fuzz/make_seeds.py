@@ -123,6 +123,14 @@ POOL_SESSION = b"".join([
     pool_event(6, msg(b"P", cstr("s2") + cstr("SELECT 2") + b"\0\0") + msg(b"S")),
     pool_event(7, msg(b"S", cstr("application_name") + cstr("x"))),
 ])
+# A BEGIN lms answers (control bit 6), sent with the first statement at the next lend.
+POOL_DEFERRED_BEGIN = b"".join([
+    pool_event(0x46, msg(b"Q", cstr("BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY"))), pool_event(4, b""),
+    pool_event(0, msg(b"Q", cstr("SELECT 1"))), pool_event(2, msg(b"C", cstr("BEGIN"))), pool_event(2, msg(b"Z", b"T")),
+    pool_event(0x46, msg(b"P", cstr("") + cstr("BEGIN") + b"\0\0") + msg(b"B", cstr("") + cstr("") + b"\0" * 6) +
+               msg(b"E", cstr("") + b"\0" * 4) + msg(b"S")),
+    pool_event(0x46, msg(b"Q", cstr("ROLLBACK"))),
+])
 
 
 def main():
@@ -150,7 +158,7 @@ def main():
                                  b"\0" + MYSQL_TLS_RESPONSE, b"\4" + MYSQL_TLS_RESPONSE,
                                  b"\1" + MYSQL_TLS_GREETING + packet(b"\x01\x04", 3) + packet(b"\0", 5)],
         # Mode byte (bit 0: answers, bit 1: deprecate-EOF), command choice, then the server's bytes.
-        "fuzz_pooling": [POOL_SESSION, POOL_SESSION[:40], pool_event(0, msg(b"Q", cstr("DISCARD ALL")))],
+        "fuzz_pooling": [POOL_SESSION, POOL_SESSION[:40], POOL_DEFERRED_BEGIN, pool_event(0, msg(b"Q", cstr("DISCARD ALL")))],
         "fuzz_translation": [
             b"\0\0" + packet(b"\x03SELECT 1") + packet(b"\x16SELECT ?") +
             packet(b"\x17\x01\0\0\0\0\x01\0\0\0\0\x01\x08\0" + b"\x05" + b"\0" * 7) + packet(b"\x19\x01\0\0\0"),

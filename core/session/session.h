@@ -207,6 +207,9 @@ class Session final : private ShadowLinkOwner,
   // The session ends or moves: what it was lent goes back (rolled back first, or closed, as its
   // state allows).
   void release_lent(bool client_gone);
+  // The lent connection goes back before anything was sent on it (the client is not in yet, or
+  // its request waits for a pause).
+  void give_back_unused();
   bool pooled_between_messages() const;
   // The lent connection broke (lost, a write or TLS failed): discarded, not given back.
   void drop_broken_lent();

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "emit_into.h"
+#include "plugin_loader.h"
 #include "server_pool.h"
 #include "session/session.h"
 
@@ -77,22 +78,23 @@ void Session::on_server_lent(PooledServer& server) {
     const std::string welcome = server.welcome();
     const CancelTarget target = *server.cancel_target();
     // Given back before the client is in: what it sends next borrows afresh.
-    release_lent(false);
+    give_back_unused();
     finish_pooled_login(welcome, target);
     return;
   }
   if (phase_ != Phase::kForwarding) {
-    release_lent(false);
+    give_back_unused();
     return;
   }
-  if (worker_.paused() || server.role() != shared_.truth.load()) {
-    // A cutover's pause began (or ended with a switch) while this client waited: its request
-    // waits for the pause like any other, and borrows where the truth is then.
-    release_lent(false);
+  if ((worker_.paused() && quiescent()) || server.role() != shared_.truth.load()) {
+    // A cutover's pause began (or ended with a switch) while this client waited between
+    // transactions: its request waits for the pause like any other, and borrows where the truth
+    // is then. (A client inside a transaction lms began for it goes on, as any transaction does.)
+    give_back_unused();
     std::vector<std::pair<Chunk*, size_t>> input;
     input.swap(borrow_input_);
     for (auto& [chunk, len] : input) {
-      if (worker_.paused()) {
+      if (worker_.paused() && quiescent()) {
         hold_while_paused(chunk, len);
       } else {
         forward_from_client(chunk, len);
@@ -143,18 +145,22 @@ void Session::on_server_refused(const DatabaseLink::LoginFailure& failure) {
 }
 
 bool Session::answer_without_connection(Chunk* chunk, size_t len) {
-  // Only whole requests from a boundary, and only when borrowing would wait: a driver that
-  // prepares synchronously (pgbench -M prepared, PQprepare) while others hold every connection
-  // inside their transactions would otherwise wait for them, and they may be waiting for it (one
-  // client thread serving both). The statement is made on the connection of its first run, where
-  // an error in it is reported.
-  if (borrowing_ || !borrow_input_.empty() || !client_scanner_.at_boundary() || pool_key_role_ != truth_ ||
-      TxnPool::has_idle(*pool_slot_)) {
+  // Only whole requests from a boundary. A BEGIN always: its transaction begins with the next
+  // request, on the connection that one gets. Lone prepares and closes only when borrowing would
+  // wait: a driver that prepares synchronously (pgbench -M prepared, PQprepare) while others hold
+  // every connection inside their transactions would otherwise wait for them, and they may be
+  // waiting for it (one client thread serving both). The statement is made on the connection of
+  // its first run, where an error in it is reported.
+  if (borrowing_ || !borrow_input_.empty() || !client_scanner_.at_boundary() || pool_key_role_ != truth_) {
     return false;
   }
   std::string answer;
   const lms_emitter collect = emit_into(&answer);
-  if (dialect_->pool_answer_alone(pool_client_, chunk->data, len, &collect) == 0) return false;
+  const bool answered = (has_pool_defer_begin(dialect_) &&
+                         dialect_->pool_defer_begin(pool_client_, chunk->data, len, &collect) != 0) ||
+                        (!TxnPool::has_idle(*pool_slot_) &&
+                         dialect_->pool_answer_alone(pool_client_, chunk->data, len, &collect) != 0);
+  if (!answered) return false;
   answering_alone_ = true;
   forward_from_client(chunk, len);
   answering_alone_ = false;
@@ -376,6 +382,15 @@ void Session::drop_broken_lent() {
   database_ = nullptr;
   if (lent_cancel_) lent_cancel_->now = nullptr;
   worker_.txn_pool().discard(broken);
+}
+
+void Session::give_back_unused() {
+  // Nothing was sent on it for this client.
+  PooledServer& server = *lent_;
+  lent_ = nullptr;
+  database_ = nullptr;
+  if (lent_cancel_) lent_cancel_->now = nullptr;
+  worker_.txn_pool().give_back(server, shared_.truth.load());
 }
 
 void Session::release_lent(bool client_gone) {

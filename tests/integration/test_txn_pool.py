@@ -8,13 +8,14 @@ import contextlib
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
 import psycopg2
 
-from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, TargetTestCase
+from lmstest import DATABASE, PASSWORD, USER, LmsTestCase, TargetTestCase, psql
 
 DRIVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drivers")  # application programs
 
@@ -118,6 +119,50 @@ class TransactionPooling(PooledTestCase):
         self.assertNotIn(first, seen)
         self.assertEqual(self.one(holder, "SELECT pg_backend_pid()"), first)
         holder.commit()
+
+    def test_a_begin_takes_no_connection_until_the_transactions_first_statement(self):
+        proxy = self.start_pooled(1, "--pool-timeout", "2000")
+        begun = self.connect(proxy)
+        begun.autocommit = True
+        self.one(begun, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        # The only connection is free: another client is served without waiting.
+        other = self.connect(proxy)
+        other.autocommit = True
+        self.assertEqual(self.one(other, "SELECT 2"), 2)
+        time.sleep(0.3)
+        # The transaction began with its first statement, with the modes the client asked for.
+        self.assertLess(self.one(begun, "SELECT extract(epoch FROM statement_timestamp() - now())"), 0.2)
+        self.assertEqual(self.one(begun, "SHOW transaction_isolation"), "repeatable read")
+        self.assertEqual(self.one(begun, "SHOW transaction_read_only"), "on")
+        self.one(begun, "COMMIT")
+        # What a client sees is what the database would have said, tags and states alike; a
+        # transaction so begun is one (its rollback undoes its writes), and one that ran nothing
+        # ends without a connection.
+        self.one(other, "CREATE TABLE begun (x int); SELECT 1")
+        script = ("BEGIN;\nINSERT INTO begun VALUES (1);\nROLLBACK;\nSELECT count(*) FROM begun;\n"
+                  "START TRANSACTION READ WRITE;\nEND;\nbegin work;\nabort;\nBEGIN;\nBEGIN;\nCOMMIT;\n"
+                  "COMMIT;\nBEGIN;\nSELECT 1/0;\nCOMMIT;\nbegin;;\n")
+        through = psql(proxy.url(), "-e", input=script)
+        direct = psql(self.pg.url(), "-e", input=script)
+        self.assertEqual(through.stdout, direct.stdout)
+        self.assertEqual(through.stderr, direct.stderr)
+        self.assertIn("START TRANSACTION\nEND;\nCOMMIT\n", through.stdout)
+        self.assertIn("WARNING:  there is already a transaction in progress", through.stderr)
+        # Through the extended protocol, unnamed (-M extended) and named (-M prepared): each
+        # transaction borrows once, and its rollback undoes its insert.
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write("BEGIN;\nINSERT INTO begun VALUES (2);\nROLLBACK;\nBEGIN;\nEND;\n")
+        self.addCleanup(os.unlink, f.name)
+        before = metric(proxy, "lms_pool_transactions_total")
+        for mode in ("extended", "prepared"):
+            r = pgbench(proxy.port, "-n", "-c", "4", "-t", "25", "-M", mode, "-f", f.name)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("number of failed transactions: 0", r.stdout)
+        self.assertEqual(self.one(other, "SELECT count(*) FROM begun"), 0)
+        # Per pgbench transaction, one borrow: the INSERT's (the empty one took none); -M
+        # prepared's lone prepares borrow too, or are answered without a connection.
+        self.assertGreaterEqual(metric(proxy, "lms_pool_transactions_total") - before, 200)
+        self.assertLess(metric(proxy, "lms_pool_transactions_total") - before, 200 + 4 * 5)
 
     def test_the_wait_and_the_query_are_timed_as_they_happen(self):
         # Times are read once per turn of the event loop: the idling before must show in

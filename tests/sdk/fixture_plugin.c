@@ -138,6 +138,8 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           NULL,
                                           NULL,
                                           /* 1.11: statement work */
+                                          NULL,
+                                          /* 1.12: deferred BEGIN */
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

@@ -159,7 +159,7 @@ bool PoolClient::answer_alone(const uint8_t* data, size_t len, std::vector<uint8
       if (what[0] == 'S') parsed.emplace_back(std::string(name), std::nullopt);
       answer.begin('3').end();
     } else if (last == 'S') {
-      answer.begin('Z').u8('I').end();
+      answer.begin('Z').u8(deferred_begin_.empty() ? 'I' : 'T').end();  // see answer_transaction_edge
     } else {
       return false;
     }

@@ -1,4 +1,4 @@
-// Transaction pooling's functions of the plugin ABI (1.10, 1.11), over PoolClient and PoolServer.
+// Transaction pooling's functions of the plugin ABI (1.10 to 1.12), over PoolClient and PoolServer.
 #include "pooling.h"
 
 namespace lms::pgwire {
@@ -68,6 +68,17 @@ uint32_t pool_answer_alone_c(void* client, const uint8_t* requests, size_t len,
   return 1;
 }
 
+template <Flavor kFlavor>
+uint32_t pool_defer_begin_c(void* client, const uint8_t* requests, size_t len, const lms_emitter* to_client) {
+  VectorEmit e;
+  if (!static_cast<PoolClient*>(client)->answer_transaction_edge(requests, len, kFlavor == Flavor::kCockroach,
+                                                                 e.bytes)) {
+    return 0;
+  }
+  e.to(to_client);
+  return 1;
+}
+
 uint32_t pool_owed_c(void* server) { return static_cast<PoolServer*>(server)->owed(); }
 uint32_t pool_statements_c(void* server) { return static_cast<PoolServer*>(server)->statements(); }
 void pool_statement_work_c(void* server, uint64_t* made, uint64_t* evicted) {
@@ -93,6 +104,8 @@ void fill_pool_functions(lms_dialect_functions& f, Flavor flavor) {
   f.pool_statements = pool_statements_c;
   f.pool_answer_alone = pool_answer_alone_c;
   f.pool_statement_work = pool_statement_work_c;
+  f.pool_defer_begin = flavor == Flavor::kCockroach ? pool_defer_begin_c<Flavor::kCockroach>
+                                                    : pool_defer_begin_c<Flavor::kPostgres>;
 }
 
 }  // namespace lms::pgwire

@@ -35,15 +35,25 @@ void PoolServer::settle_tentative(char state) {
   tentative_sets_.clear();
 }
 
-void PoolServer::lend(const PoolClient& client, std::vector<uint8_t>& out) {
+void PoolServer::lend(PoolClient& client, std::vector<uint8_t>& out) {
   tentative_client_ = nullptr;
-  if (!settings_unknown_ && settings_sql_ == client.settings_sql()) return;
-  std::string sql = "RESET ALL";
-  if (!client.settings_sql().empty()) sql += "; " + client.settings_sql();
-  append(out, query_message(sql));
-  owe('Q', true, true);
-  settings_sql_ = client.settings_sql();
-  settings_unknown_ = false;
+  if (settings_unknown_ || settings_sql_ != client.settings_sql()) {
+    std::string sql = "RESET ALL";
+    if (!client.settings_sql().empty()) sql += "; " + client.settings_sql();
+    append(out, query_message(sql));
+    owe('Q', true, true);
+    settings_sql_ = client.settings_sql();
+    settings_unknown_ = false;
+    unnamed_owner_ = 0;  // a simple query drops the unnamed statement
+  }
+  if (!client.deferred_begin().empty()) {
+    // Its answer was the client's already; an error (none is expected of a BEGIN of standard
+    // modes on a connection between transactions) still reaches it.
+    append(out, query_message(client.take_deferred_begin()));
+    owe('Q', true, false);
+    unnamed_owner_ = 0;
+    txn_ = 'T';  // what follows in this write runs inside it
+  }
 }
 
 void PoolServer::forget(const std::string& name) {

@@ -40,6 +40,13 @@ bool ends_with_transaction(std::string_view sql);
 // `options` as libpq sends it: "-c name=value" or "--name=value", separated by blanks.
 void settings_from_options(std::string_view options, std::vector<std::pair<std::string, std::string>>& out);
 
+// What a statement does to a transaction, for the BEGIN lms answers itself (pool_deferred_begin.cc).
+enum class TransactionEdge { kNone, kBegin, kCommit, kRollback };
+// `sql` as one statement that only begins a transaction (PostgreSQL: with standard modes alone:
+// isolation level, READ ONLY or WRITE, [NOT] DEFERRABLE; CockroachDB: plain BEGIN), or only
+// commits or rolls one back; `tag` gets the command tag the database answers it with.
+TransactionEdge transaction_edge(std::string_view sql, bool cockroach, std::string_view* tag);
+
 // Calls `each` with every statement of a simple query's text (split at semicolons outside quotes,
 // dollar quotes and comments); stops at the first for which it returns true.
 template <typename Each>

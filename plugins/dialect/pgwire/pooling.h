@@ -84,9 +84,27 @@ class PoolClient {
   bool answer_alone(const uint8_t* data, size_t len, std::vector<uint8_t>& out);
   // A welcome with the values this client asked for at startup in the parameters it reports.
   std::string welcome(std::string_view database_welcome) const;
+  // A request that only begins a transaction, or only ends one so begun before anything ran in
+  // it, sent while the client holds no connection: answered here as the database would (true),
+  // the BEGIN kept for the connection of the client's next request (pool_deferred_begin.cc).
+  bool answer_transaction_edge(const uint8_t* data, size_t len, bool cockroach, std::vector<uint8_t>& out);
+  // The BEGIN the client was told had run ("" when none waits): PoolServer::lend sends it.
+  const std::string& deferred_begin() const { return deferred_begin_; }
+  std::string take_deferred_begin() { return std::exchange(deferred_begin_, {}); }
 
  private:
   void rebuild_settings_sql();
+  // A request answer_transaction_edge may answer, as read.
+  struct EdgeRequest {
+    bool query = false;  // a Query; else extended messages
+    bool parse = false;  // they begin with a Parse (`first`), into `parse_name`
+    bool described = false;
+    const uint8_t* first = nullptr;
+    size_t first_len = 0;
+    std::string_view parse_name;
+    std::string_view sql;
+  };
+  bool read_edge_request(const uint8_t* data, size_t len, EdgeRequest& request) const;
 
   uint64_t serial_;
   std::vector<std::pair<std::string, std::string>> startup_;  // name, value: settable parameters
@@ -97,14 +115,16 @@ class PoolClient {
   bool has_unnamed_ = false;
   std::vector<JudgedParse> judged_;
   size_t judged_next_ = 0;  // the oldest entry, once all are taken
+  std::string deferred_begin_;
 };
 
 class PoolServer {
  public:
   explicit PoolServer(uint32_t max_statements) : max_statements_(max_statements == 0 ? 1 : max_statements) {}
 
-  // Brings the connection's settings to `client`'s (before its transaction).
-  void lend(const PoolClient& client, std::vector<uint8_t>& out);
+  // Brings the connection's settings to `client`'s, and begins the transaction it was told had
+  // begun (before its request).
+  void lend(PoolClient& client, std::vector<uint8_t>& out);
   // One client message (see plugin.h's pool_client_message).
   uint32_t client_message(PoolClient& client, Flavor flavor, const uint8_t* message, size_t len, bool whole,
                           std::vector<uint8_t>& out);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pool_sql.h"
 #include "wire.h"
 
 namespace lms::pgwire {
@@ -477,6 +478,123 @@ TEST(Pooling, AGoodbyeNeverReachesASharedConnection) {
   PoolClient a = client_with();
   EXPECT_EQ(pool.send(a, MessageBuilder().begin('X').end().take()), "");
   EXPECT_EQ(pool.send(a, close_statement("s1")), "C");
+}
+
+// What the client is told when lms answers a transaction's edge itself, by message type
+// ("CZ"), and the state its ReadyForQuery reports.
+std::string edge(PoolClient& client, const Bytes& request, char* state = nullptr) {
+  Bytes out;
+  if (!client.answer_transaction_edge(request.data(), request.size(), false, out)) return "-";
+  if (state != nullptr) *state = static_cast<char>(out.back());
+  return types(out);
+}
+
+Bytes joined(std::initializer_list<Bytes> messages) {
+  Bytes out;
+  for (const Bytes& m : messages) out.insert(out.end(), m.begin(), m.end());
+  return out;
+}
+
+TEST(DeferredBegin, OnlyABeginThatCannotFailIsKeptBack) {
+  std::string_view tag;
+  for (const char* sql :
+       {"BEGIN", "begin;", " Begin Work ; ", "BEGIN TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY", "begin read write not deferrable",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ DEFERRABLE"}) {
+    EXPECT_EQ(transaction_edge(sql, false, &tag), TransactionEdge::kBegin) << sql;
+    EXPECT_EQ(tag, "BEGIN");
+  }
+  EXPECT_EQ(transaction_edge("START TRANSACTION READ ONLY", false, &tag), TransactionEdge::kBegin);
+  EXPECT_EQ(tag, "START TRANSACTION");
+  for (const char* sql : {"BEGIN; SELECT 1", "BEGIN ISOLATION LEVEL", "BEGIN , READ ONLY", "BEGIN READ ONLY,",
+                          "BEGIN ISOLATION LEVEL SNAPSHOT", "BEGIN -- a comment", "BEGIN PRIORITY HIGH",
+                          "BEGINNING", "START", "SELECT 1", "", "begin work work"}) {
+    EXPECT_EQ(transaction_edge(sql, false, &tag), TransactionEdge::kNone) << sql;
+  }
+  EXPECT_EQ(transaction_edge("END", false, &tag), TransactionEdge::kCommit);
+  EXPECT_EQ(tag, "COMMIT");
+  EXPECT_EQ(transaction_edge("abort work;", false, &tag), TransactionEdge::kRollback);
+  EXPECT_EQ(tag, "ROLLBACK");
+  EXPECT_EQ(transaction_edge("COMMIT AND CHAIN", false, &tag), TransactionEdge::kNone);
+  // CockroachDB: BEGIN, COMMIT and ROLLBACK as they are.
+  EXPECT_EQ(transaction_edge("BEGIN TRANSACTION", true, &tag), TransactionEdge::kBegin);
+  EXPECT_EQ(transaction_edge("BEGIN READ ONLY", true, &tag), TransactionEdge::kNone);
+  EXPECT_EQ(transaction_edge("START TRANSACTION", true, &tag), TransactionEdge::kNone);
+  EXPECT_EQ(transaction_edge("END", true, &tag), TransactionEdge::kNone);
+}
+
+TEST(DeferredBegin, TheTransactionBeginsOnTheConnectionOfItsFirstStatement) {
+  PoolClient a = client_with();
+  char state = 0;
+  EXPECT_EQ(edge(a, query("BEGIN READ ONLY"), &state), "CZ");
+  EXPECT_EQ(state, 'T');
+  EXPECT_EQ(a.deferred_begin(), "BEGIN READ ONLY");
+  EXPECT_EQ(edge(a, query("BEGIN")), "-");  // inside it: the database's warning
+  // A lone prepare answered meanwhile reports the transaction open.
+  Bytes out;
+  const Bytes prepare = joined({parse("s1", "SELECT 1"), sync()});
+  ASSERT_TRUE(a.answer_alone(prepare.data(), prepare.size(), out));
+  EXPECT_EQ(out.back(), 'T');
+  Pool pool;
+  Bytes begun;
+  pool.server.lend(a, begun);
+  EXPECT_EQ(types(begun), "Q");
+  EXPECT_NE(text_of(begun).find("BEGIN READ ONLY"), std::string::npos);
+  EXPECT_EQ(a.deferred_begin(), "");
+  EXPECT_EQ(pool.send(a, query("SELECT 1")), "Q");
+  // The BEGIN's answer was the client's already; the statement's is its own.
+  EXPECT_EQ(pool.answer_with("CZ", 'T'), "");
+  EXPECT_EQ(pool.answer_with("TDCZ", 'T'), "TDCZ");
+  EXPECT_EQ(pool.server.owed(), 0u);
+}
+
+TEST(DeferredBegin, ATransactionThatRanNothingEndsWithoutAConnection) {
+  PoolClient a = client_with();
+  char state = 0;
+  EXPECT_EQ(edge(a, query("COMMIT")), "-");  // outside a transaction: the database's warning
+  EXPECT_EQ(edge(a, query("BEGIN")), "CZ");
+  EXPECT_EQ(edge(a, query("ROLLBACK"), &state), "CZ");
+  EXPECT_EQ(state, 'I');
+  EXPECT_EQ(a.deferred_begin(), "");
+  Pool pool;
+  Bytes nothing;
+  pool.server.lend(a, nothing);
+  EXPECT_TRUE(nothing.empty());
+}
+
+TEST(DeferredBegin, ExtendedRequestsOfUnnamedAndNamedStatementsAreAnswered) {
+  PoolClient a = client_with();
+  const Bytes describe = MessageBuilder().begin('D').u8('P').cstr("").end().take();
+  // pgbench -M extended: Parse, Bind, Describe, Execute, Sync of the unnamed statement.
+  EXPECT_EQ(edge(a, joined({parse("", "BEGIN;"), bind(""), describe, execute(), sync()})), "12nCZ");
+  EXPECT_NE(a.unnamed(), nullptr);
+  EXPECT_EQ(edge(a, joined({parse("", "END;"), bind(""), execute(), sync()})), "12CZ");
+  // -M prepared: the named statement, prepared before, then run.
+  Pool pool;
+  pool.send(a, parse("P_0", "BEGIN;"));
+  EXPECT_EQ(edge(a, joined({bind("P_0"), describe, execute(), sync()})), "2nCZ");
+  EXPECT_EQ(a.deferred_begin(), "BEGIN;");
+  // Not a whole request, a statement the client never made, one that takes parameters: the
+  // database's to answer.
+  PoolClient b = client_with();
+  EXPECT_EQ(edge(b, joined({parse("", "BEGIN"), bind(""), execute()})), "-");
+  EXPECT_EQ(edge(b, joined({bind("missing"), execute(), sync()})), "-");
+  const Bytes with_parameter = MessageBuilder()
+                                   .begin('B')
+                                   .cstr("")
+                                   .cstr("")
+                                   .u8(0)
+                                   .u8(0)
+                                   .u8(0)
+                                   .u8(1)
+                                   .u32(1)
+                                   .u8('1')
+                                   .u8(0)
+                                   .u8(0)
+                                   .end()
+                                   .take();
+  EXPECT_EQ(edge(b, joined({parse("", "BEGIN"), with_parameter, execute(), sync()})), "-");
+  EXPECT_EQ(b.deferred_begin(), "");
 }
 
 }  // namespace

@@ -105,6 +105,12 @@ class BodyReader {
     p_ += 4;
     return true;
   }
+  bool u16(uint16_t& v) {
+    if (end_ - p_ < 2) return false;
+    v = static_cast<uint16_t>((p_[0] << 8) | p_[1]);
+    p_ += 2;
+    return true;
+  }
   // A NUL-terminated string; false if there is no terminator.
   bool cstr(std::string_view& s) {
     for (const uint8_t* q = p_; q < end_; ++q) {

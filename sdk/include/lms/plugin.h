@@ -60,6 +60,8 @@
  *        that every statement and setting a message needs is there first (pool_* functions).
  *   1.11 pool_statement_work: what a pooled connection did with statements (made again for a
  *        client's run, closed to keep within the bound), for the pool's metrics.
+ *   1.12 pool_defer_begin: a request that only begins a transaction is answered by the dialect
+ *        and the transaction begun on the connection of the client's next request.
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -72,7 +74,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 11u
+#define LMS_PLUGIN_ABI_MINOR 12u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -728,6 +730,16 @@ typedef struct lms_dialect_functions {
    * there before a run of them (the client made them on another connection, or this one had
    * closed them); `evicted`, statements closed to keep within max_statements. NULL: not counted. */
   void (*pool_statement_work)(void* server, uint64_t* made, uint64_t* evicted);
+  /* 1.12 ----------------------------------------------------------------------------------------- */
+  /* Whole requests (as for pool_answer_alone) sent while the client holds no connection, whether
+   * one is free or not: 1 when the dialect answers them itself (emitted to `to_client`, as the
+   * database would) because they only begin a transaction, or only end one so begun in which
+   * nothing ran; the transaction then begins on the connection the client's next request gets,
+   * emitted by pool_lend before that request. So a transaction holds its connection one round
+   * trip less. PostgreSQL: BEGIN / START TRANSACTION with standard modes only (CockroachDB: plain
+   * BEGIN), alone in a Query or in Parse/Bind/Execute/Sync. Else 0. NULL: never. */
+  uint32_t (*pool_defer_begin)(void* client, const uint8_t* requests, size_t len,
+                               const lms_emitter* to_client);
 } lms_dialect_functions;
 
 /* pool_client_message and pool_server_message (1.10). */
