@@ -207,6 +207,8 @@ class Session final : private ShadowLinkOwner,
   // The session ends or moves: what it was lent goes back (rolled back first, or closed, as its
   // state allows).
   void release_lent(bool client_gone);
+  // The lent connection is no longer this session's (the caller says where it goes).
+  PooledServer& unlend();
   // The lent connection goes back before anything was sent on it (the client is not in yet, or
   // its request waits for a pause).
   void give_back_unused();

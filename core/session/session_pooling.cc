@@ -93,13 +93,7 @@ void Session::on_server_lent(PooledServer& server) {
     give_back_unused();
     std::vector<std::pair<Chunk*, size_t>> input;
     input.swap(borrow_input_);
-    for (auto& [chunk, len] : input) {
-      if (worker_.paused() && quiescent()) {
-        hold_while_paused(chunk, len);
-      } else {
-        forward_from_client(chunk, len);
-      }
-    }
+    for (auto& [chunk, len] : input) forward_from_client(chunk, len);  // held there, or borrowing afresh
     recycle_borrow_input(input);
     return;
   }
@@ -377,28 +371,25 @@ void Session::maybe_give_back() {
 void Session::drop_broken_lent() {
   if (lent_ == nullptr) return;
   // The pool's connection broke under this session: it leaves the pool too, never lent again.
-  PooledServer& broken = *lent_;
+  worker_.txn_pool().discard(unlend());
+}
+
+PooledServer& Session::unlend() {
+  PooledServer& server = *lent_;
   lent_ = nullptr;
   database_ = nullptr;
   if (lent_cancel_) lent_cancel_->now = nullptr;
-  worker_.txn_pool().discard(broken);
+  return server;
 }
 
 void Session::give_back_unused() {
   // Nothing was sent on it for this client.
-  PooledServer& server = *lent_;
-  lent_ = nullptr;
-  database_ = nullptr;
-  if (lent_cancel_) lent_cancel_->now = nullptr;
-  worker_.txn_pool().give_back(server, shared_.truth.load());
+  worker_.txn_pool().give_back(unlend(), shared_.truth.load());
 }
 
 void Session::release_lent(bool client_gone) {
   if (lent_ == nullptr) return;
-  PooledServer& server = *lent_;
-  lent_ = nullptr;
-  database_ = nullptr;
-  if (lent_cancel_) lent_cancel_->now = nullptr;
+  PooledServer& server = unlend();
   TxnPool& pool = worker_.txn_pool();
   const bool owes_nothing = tracker_.idle() && held_ == nullptr && pooled_backlog_.empty() &&
                             server.filter().at_boundary() && pooled_between_messages() &&

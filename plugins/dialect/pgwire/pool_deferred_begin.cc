@@ -127,22 +127,14 @@ TransactionEdge transaction_edge(std::string_view sql, bool cockroach, std::stri
 bool PoolClient::read_edge_request(const uint8_t* data, size_t len, EdgeRequest& request) const {
   // A Query alone; or [Parse] Bind [Describe portal] Execute Sync, of the unnamed portal, with no
   // parameters. Most requests are neither, which their first message tells.
-  struct Message {
-    char type;
-    BodyReader body;
-  };
-  Message messages[5]{{0, BodyReader(nullptr, 0)},
-                      {0, BodyReader(nullptr, 0)},
-                      {0, BodyReader(nullptr, 0)},
-                      {0, BodyReader(nullptr, 0)},
-                      {0, BodyReader(nullptr, 0)}};
+  BodyReader bodies[5];
   size_t count = 0;
   char pattern[6] = {};
   for (size_t at = 0; at < len; ++count) {
     if (count == 5 || len - at < 5) return false;
     const uint32_t length = read_u32(data + at + 1);
     if (length < 4 || len - at - 1 < length) return false;
-    messages[count] = {static_cast<char>(data[at]), BodyReader(data + at + 5, length - 4)};
+    bodies[count] = BodyReader(data + at + 5, length - 4);
     pattern[count] = static_cast<char>(data[at]);
     if (count == 0) {
       request.first = data;
@@ -154,7 +146,7 @@ bool PoolClient::read_edge_request(const uint8_t* data, size_t len, EdgeRequest&
   const std::string_view shape(pattern, count);
   if (shape == "Q") {
     request.query = true;
-    return messages[0].body.cstr(request.sql) && starts_like_an_edge(request.sql);
+    return bodies[0].cstr(request.sql) && starts_like_an_edge(request.sql);
   }
   if (shape != "PBDES" && shape != "PBES" && shape != "BDES" && shape != "BES") return false;
   request.described = shape.find('D') != std::string_view::npos;
@@ -162,8 +154,8 @@ bool PoolClient::read_edge_request(const uint8_t* data, size_t len, EdgeRequest&
   if (shape[0] == 'P') {
     request.parse = true;
     uint16_t types = 0;
-    if (!messages[0].body.cstr(request.parse_name) || !messages[0].body.cstr(request.sql) ||
-        !starts_like_an_edge(request.sql) || !messages[0].body.u16(types) || types != 0) {
+    if (!bodies[0].cstr(request.parse_name) || !bodies[0].cstr(request.sql) ||
+        !starts_like_an_edge(request.sql) || !bodies[0].u16(types) || types != 0) {
       return false;
     }
     ++i;
@@ -173,7 +165,7 @@ bool PoolClient::read_edge_request(const uint8_t* data, size_t len, EdgeRequest&
   uint16_t formats = 0;
   uint16_t params = 0;
   std::string_view skipped;
-  BodyReader& bind = messages[i++].body;
+  BodyReader& bind = bodies[i++];
   if (!bind.cstr(portal) || !portal.empty() || !bind.cstr(statement) || !bind.u16(formats) ||
       !bind.bytes(size_t{formats} * 2, skipped) || !bind.u16(params) || params != 0) {
     return false;
@@ -192,12 +184,12 @@ bool PoolClient::read_edge_request(const uint8_t* data, size_t len, EdgeRequest&
   if (request.described) {
     std::string_view what;
     std::string_view described;
-    BodyReader& describe = messages[i++].body;
+    BodyReader& describe = bodies[i++];
     if (!describe.bytes(1, what) || what[0] != 'P' || !describe.cstr(described) || !described.empty())
       return false;
   }
   std::string_view executed;
-  return messages[i].body.cstr(executed) && executed.empty();
+  return bodies[i].cstr(executed) && executed.empty();
 }
 
 bool PoolClient::answer_transaction_edge(const uint8_t* data, size_t len, bool cockroach,

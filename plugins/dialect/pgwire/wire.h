@@ -98,6 +98,7 @@ class MessageBuilder {
 // Reads fields out of one message body, refusing to run past its end.
 class BodyReader {
  public:
+  BodyReader() : BodyReader(nullptr, 0) {}
   BodyReader(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
   bool u32(uint32_t& v) {
     if (end_ - p_ < 4) return false;
