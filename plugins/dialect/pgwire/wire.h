@@ -46,11 +46,13 @@ inline void write_u32(uint8_t* p, uint32_t v) {
 class MessageBuilder {
  public:
   MessageBuilder& begin(char type) {
+    make_room(5);
     bytes_.push_back(static_cast<uint8_t>(type));
     return begin_untyped();
   }
   // Startup-style messages have no type byte.
   MessageBuilder& begin_untyped() {
+    make_room(4);
     length_at_ = bytes_.size();
     bytes_.insert(bytes_.end(), 4, 0);
     return *this;
@@ -75,10 +77,7 @@ class MessageBuilder {
   }
   // A NUL-terminated string.
   MessageBuilder& cstr(std::string_view s) {
-    // Room for the string and its NUL first, growing geometrically as an insert would: GCC 12 at
-    // -O3 warns, falsely, that a push_back right after a growing insert writes past the end.
-    const size_t need = bytes_.size() + s.size() + 1;
-    if (need > bytes_.capacity()) bytes_.reserve(std::max(need, 2 * bytes_.capacity()));
+    make_room(s.size() + 1);
     bytes_.insert(bytes_.end(), s.begin(), s.end());
     bytes_.push_back(0);
     return *this;
@@ -91,6 +90,14 @@ class MessageBuilder {
   std::vector<uint8_t> take() { return std::move(bytes_); }
 
  private:
+  // Room for `n` more bytes before a push_back and an insert write them, growing geometrically as
+  // an insert would: GCC 12 at -O3 warns, falsely, that a write right after a growing push_back or
+  // insert runs past the end.
+  void make_room(size_t n) {
+    const size_t need = bytes_.size() + n;
+    if (need > bytes_.capacity()) bytes_.reserve(std::max(need, 2 * bytes_.capacity()));
+  }
+
   std::vector<uint8_t> bytes_;
   size_t length_at_ = 0;
 };
