@@ -7,7 +7,7 @@
 # oltp_point_select and oltp_read_write on MariaDB, direct vs through lms (bench/mysql.py). And
 # transaction pooling (bench/txn_pool.py): PgBouncer in transaction mode, lms in transaction mode
 # and lms (session) in front of PgBouncer (transaction), 8 database connections each, at 16, 64
-# and 500 clients.
+# and 500 clients (-S, the write script, BEGIN; -S; END), with each pooler's CPU per transaction.
 # It measures; it does not pass or fail. Settings: LMS_BENCH_SECONDS (per run, default 10),
 # LMS_BENCH_ONLY (cases whose name contains this text; "mysql" for the MySQL part only),
 # LMS_BENCH_IDLE_CLIENTS (default 300), LMS_BENCH_REPEAT (interleaved runs per case, medians;
