@@ -361,9 +361,12 @@ class TransactionPooling(PooledTestCase):
                     self.one(conn, sql)
                 self.assertIn(f"{what} is not available with pool-mode transaction", str(caught.exception))
                 self.assertEqual(self.one(conn, "SELECT 1"), 1)
-        # In an extended request (psycopg2 binds client-side; psql's \\bind sends Parse/Bind).
-        r = subprocess.run(["psql", proxy.url(), "-X", "-c", "SELECT pg_advisory_lock($1) \\bind 7 \\g"],
-                           capture_output=True, text=True, timeout=60)
+        # In an extended request (psycopg2 binds client-side, and psql 15 has no \\bind: pgbench
+        # -M extended sends Parse/Bind/Execute).
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write("SELECT pg_advisory_lock(7);\n")
+        self.addCleanup(os.unlink, f.name)
+        r = pgbench(proxy.port, "-n", "-t", "1", "-M", "extended", "-f", f.name)
         self.assertIn("advisory lock is not available with pool-mode transaction", r.stderr)
         # A temporary table that ends with its transaction is allowed.
         conn.autocommit = False
