@@ -46,6 +46,12 @@ const std::vector<Setting> kSettings = {
     {"max-prepared-statements", "200",
      "pool-mode transaction: statements kept prepared on each database connection; the least recently "
      "used is closed first"},
+    {"pool-cache-unnamed", "off",
+     "pool-mode transaction: on keeps each unnamed statement a client parses (most drivers' extended "
+     "queries, parsed afresh for every run) prepared on the database connection under a name of lms's, "
+     "so the database parses and plans it once per connection; its plans become the database's cached "
+     "plans, and after a table's columns change a statement reading them fails once per connection "
+     "that kept it (0A000, cached plan must not change result type) before it is prepared again"},
     {"server-idle-timeout", "600000",
      "milliseconds a kept database connection waits for a client before it is closed"},
     {"shadow-timeout", "5000", "milliseconds a client's answer waits for the target in sync and strict-sync"},
@@ -95,7 +101,7 @@ const std::vector<Setting> kSettings = {
 
 // Settings that are switches: a bare --name means true.
 bool is_switch(const std::string& name) {
-  return name == "allow-insecure-control" || name == "allow-tls-mode-disable";
+  return name == "allow-insecure-control" || name == "allow-tls-mode-disable" || name == "pool-cache-unnamed";
 }
 
 std::optional<bool> parse_bool(const std::string& text) {
@@ -376,6 +382,15 @@ std::optional<Config> load_config(const CommandLine& command_line, std::string* 
   const auto max_prepared = parse_unsigned(values["max-prepared-statements"].value, 1, 100000);
   if (!max_prepared) return bad("max-prepared-statements", "must be a number from 1 to 100000");
   c.max_prepared_statements = *max_prepared;
+  const auto cache_unnamed = parse_bool(values["pool-cache-unnamed"].value);
+  if (!cache_unnamed)
+    return bad("pool-cache-unnamed", "'" + values["pool-cache-unnamed"].value + "' is not on or off");
+  c.pool_cache_unnamed = *cache_unnamed;
+  if (c.pool_cache_unnamed && c.pool_mode != "transaction") {
+    return bad("pool-cache-unnamed",
+               "applies to pool-mode transaction only (pool-mode session leaves each client its own "
+               "connection and its statements as it made them)");
+  }
   const auto server_idle_timeout = parse_unsigned(values["server-idle-timeout"].value, 100, 86400000);
   if (!server_idle_timeout) return bad("server-idle-timeout", "must be milliseconds from 100 to 86400000");
   c.server_idle_timeout_ms = *server_idle_timeout;

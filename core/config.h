@@ -36,6 +36,7 @@ struct Config {
   std::string pool_mode = "session";     // or "transaction": a database connection per transaction
   uint64_t pool_timeout_ms = 30000;      // transaction mode: longest wait for a database connection
   uint32_t max_prepared_statements = 200;  // transaction mode: per database connection
+  bool pool_cache_unnamed = false;         // transaction mode: unnamed statements kept prepared by name
   bool transaction_pooling() const { return pool_mode == "transaction"; }
   uint32_t server_idle_timeout_ms = 0;   // how long a kept one may wait for a client
   uint32_t shadow_timeout_ms = 0;        // how long a client's answer may wait for the target

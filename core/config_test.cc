@@ -69,6 +69,26 @@ TEST_F(ConfigTest, WrongValuesNameTheKeyAndWhereTheyCameFrom) {
   EXPECT_EQ(error, "flag --source needs a value");
 }
 
+TEST_F(ConfigTest, KeepingUnnamedStatementsIsASwitchOfTransactionPooling) {
+  std::string error;
+  const std::vector<const char*> pooled = {"--source-dialect", "postgres",    "--source",           "x",
+                                           "--pool-mode",      "transaction", "--server-pool-size", "4"};
+  auto args = pooled;
+  auto c = load(args, &error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_FALSE(c->pool_cache_unnamed);
+  args.push_back("--pool-cache-unnamed");
+  c = load(args, &error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_TRUE(c->pool_cache_unnamed);
+  args = pooled;
+  args.push_back("--pool-cache-unnamed=sometimes");
+  EXPECT_FALSE(load(args, &error));
+  EXPECT_NE(error.find("invalid pool-cache-unnamed"), std::string::npos) << error;
+  EXPECT_FALSE(load({"--source-dialect", "postgres", "--source", "x", "--pool-cache-unnamed"}, &error));
+  EXPECT_NE(error.find("applies to pool-mode transaction only"), std::string::npos) << error;
+}
+
 TEST_F(ConfigTest, TomlFileWithFlagsWinning) {
   const auto path = write_file("lms.toml",
                                "source-dialect = \"cockroach\"\nsource = \"postgresql://u@h/db\"\n"

@@ -233,6 +233,10 @@ bool has_pool_defer_begin(const lms_dialect_functions* f) {
   return LMS_HAS_FIELD(f, lms_dialect_functions, pool_defer_begin) && f->pool_defer_begin != nullptr;
 }
 
+bool has_pool_server_options(const lms_dialect_functions* f) {
+  return LMS_HAS_FIELD(f, lms_dialect_functions, pool_server_options) && f->pool_server_options != nullptr;
+}
+
 size_t cancel_key_shown(const lms_dialect_functions* f) {
   if (!LMS_HAS_FIELD(f, lms_dialect_functions, cancel_key_shown)) return 0;
   return f->cancel_key_shown < f->cancel_key_len ? f->cancel_key_shown : f->cancel_key_len;

@@ -82,6 +82,8 @@ bool has_pooling(const lms_dialect_functions* f);
 bool has_pool_statement_work(const lms_dialect_functions* f);
 // ABI 1.12: a BEGIN is answered by the dialect and sent with the transaction's first request.
 bool has_pool_defer_begin(const lms_dialect_functions* f);
+// ABI 1.13: options of a pooled connection (LMS_POOL_CACHE_UNNAMED).
+bool has_pool_server_options(const lms_dialect_functions* f);
 // Whether two dialects (by plugin name) speak one wire protocol: PostgreSQL's is CockroachDB's.
 bool same_protocol(std::string_view a, std::string_view b);
 

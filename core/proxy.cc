@@ -46,6 +46,14 @@ bool Proxy::load_plugins(std::string* error) {
              "for the next client)";
     return false;
   }
+  if (config_.pool_cache_unnamed &&
+      (!has_pool_server_options(source_dialect_->dialect()) ||
+       (target_dialect_ && !has_pool_server_options(target_dialect_->dialect())))) {
+    *error =
+        "pool-cache-unnamed: a dialect plugin of this proxy does not keep unnamed statements (plugin ABI "
+        "1.13 pool_server_options)";
+    return false;
+  }
   if (config_.transaction_pooling() && target_dialect_ &&
       !same_protocol(source_dialect_->name(), target_dialect_->name())) {
     *error =

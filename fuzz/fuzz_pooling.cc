@@ -1,8 +1,9 @@
-// Transaction pooling's bookkeeping (pgwire/pool_client.cc, pool_server.cc, pool_deferred_begin.cc)
-// over a stream of events: two clients and two connections, each event a client message on its way
-// to a connection, the head of a connection's answer, a lend, an abandoned transaction, a lone
-// prepare or a BEGIN lms answers. Whatever the bytes, it must neither read out of bounds nor leave
-// a connection owing a negative number of answers, and never hold more statements than its bound.
+// Transaction pooling's bookkeeping (pgwire/pool_client.cc, pool_server.cc, pool_deferred_begin.cc,
+// pool_unnamed_cache.cc) over a stream of events: two clients and two connections (the first keeps
+// unnamed statements by name), each event a client message on its way to a connection, the head
+// of a connection's answer, a lend, an abandoned transaction, a lone prepare or a BEGIN lms
+// answers. Whatever the bytes, it must neither read out of bounds nor leave a connection owing a
+// negative number of answers, and never hold more statements than its bound.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                        lms::pgwire::PoolClient(nullptr, 0)};
   lms::pgwire::PoolServer servers[] = {lms::pgwire::PoolServer(kMaxStatements),
                                        lms::pgwire::PoolServer(kMaxStatements)};
+  servers[0].set_options(LMS_POOL_CACHE_UNNAMED);  // the other keeps unnamed statements unnamed
   size_t at = 0;
   std::vector<uint8_t> out;
   // Each event: a control byte (what, which client, which connection), a length byte, then that

@@ -132,6 +132,18 @@ POOL_DEFERRED_BEGIN = b"".join([
     pool_event(0x46, msg(b"Q", cstr("ROLLBACK"))),
 ])
 
+# The unnamed statement kept by name on connection 0 (pool-cache-unnamed), run again there, then
+# on connection 1 (which does not keep it), a Bind of it failing on 0.
+POOL_UNNAMED_CACHE = b"".join([
+    pool_event(4, b""),
+    pool_event(0, msg(b"P", cstr("") + cstr("SELECT $1") + b"\0\0")), pool_event(0, msg(b"B", cstr("") + cstr("") + b"\0" * 6)),
+    pool_event(0, msg(b"D", b"S" + cstr(""))), pool_event(0, msg(b"S")),
+    pool_event(2, msg(b"1")), pool_event(2, msg(b"2")), pool_event(2, msg(b"t")), pool_event(2, msg(b"Z", b"I")),
+    pool_event(0, msg(b"P", cstr("") + cstr("SELECT $1") + b"\0\0")), pool_event(0, msg(b"B", cstr("") + cstr("") + b"\0" * 6)),
+    pool_event(0, msg(b"S")), pool_event(2, msg(b"1")), pool_event(2, msg(b"E", b"SERROR\0\0")), pool_event(2, msg(b"Z", b"I")),
+    pool_event(0x10, msg(b"B", cstr("") + cstr("") + b"\0" * 6)), pool_event(0x10, msg(b"S")),
+])
+
 
 def main():
     out = sys.argv[1]
@@ -158,7 +170,8 @@ def main():
                                  b"\0" + MYSQL_TLS_RESPONSE, b"\4" + MYSQL_TLS_RESPONSE,
                                  b"\1" + MYSQL_TLS_GREETING + packet(b"\x01\x04", 3) + packet(b"\0", 5)],
         # Mode byte (bit 0: answers, bit 1: deprecate-EOF), command choice, then the server's bytes.
-        "fuzz_pooling": [POOL_SESSION, POOL_SESSION[:40], POOL_DEFERRED_BEGIN, pool_event(0, msg(b"Q", cstr("DISCARD ALL")))],
+        "fuzz_pooling": [POOL_SESSION, POOL_SESSION[:40], POOL_DEFERRED_BEGIN, POOL_UNNAMED_CACHE,
+                         pool_event(0, msg(b"Q", cstr("DISCARD ALL")))],
         "fuzz_translation": [
             b"\0\0" + packet(b"\x03SELECT 1") + packet(b"\x16SELECT ?") +
             packet(b"\x17\x01\0\0\0\0\x01\0\0\0\0\x01\x08\0" + b"\x05" + b"\0" * 7) + packet(b"\x19\x01\0\0\0"),

@@ -3,19 +3,24 @@
 #include <spdlog/spdlog.h>
 
 #include "emit_into.h"
+#include "plugin_loader.h"
 #include "pool/txn_pool.h"
 
 namespace lms::core {
 
 PooledServer::PooledServer(TxnPool& pool, uv_loop_t* loop, ChunkPool& chunks, PoolSlot& slot, uint8_t role,
-                           const lms_dialect_functions* dialect, uint32_t max_statements)
+                           const lms_dialect_functions* dialect, uint32_t max_statements, uint32_t options)
     : pool_(pool),
       chunks_(chunks),
       slot_(slot),
       role_(role),
       dialect_(dialect),
       dialect_state_(dialect->pool_server_create(max_statements)),
-      link_(loop, chunks, *this) {}
+      link_(loop, chunks, *this) {
+  // Checked at start: no option is set for a dialect without them.
+  if (dialect_state_ != nullptr && options != 0 && has_pool_server_options(dialect))
+    dialect->pool_server_options(dialect_state_, options);
+}
 
 PooledServer::~PooledServer() {
   if (dialect_state_ != nullptr) dialect_->pool_server_destroy(dialect_state_);

@@ -27,7 +27,7 @@ class PooledServer final : private DatabaseLink::Listener {
   enum class State { kConnecting, kIdle, kLent, kCleaning, kClosing };
 
   PooledServer(TxnPool& pool, uv_loop_t* loop, ChunkPool& chunks, PoolSlot& slot, uint8_t role,
-               const lms_dialect_functions* dialect, uint32_t max_statements);
+               const lms_dialect_functions* dialect, uint32_t max_statements, uint32_t options);
   ~PooledServer();
   PooledServer(const PooledServer&) = delete;
   PooledServer& operator=(const PooledServer&) = delete;

@@ -74,8 +74,9 @@ PooledServer* TxnPool::lend(PoolSlot& slot, uint8_t role, PoolWaiter& waiter) {
 void TxnPool::grow(Slot& slot) {
   while (!slot.waiting.empty() && slot.connecting < slot.waiting.size() &&
          slot.open < config_.server_pool_size) {
-    auto made = std::make_unique<PooledServer>(*this, loop_, chunks_, slot, slot.role, dialect_,
-                                               config_.max_prepared_statements);
+    auto made = std::make_unique<PooledServer>(
+        *this, loop_, chunks_, slot, slot.role, dialect_, config_.max_prepared_statements,
+        config_.pool_cache_unnamed ? uint32_t{LMS_POOL_CACHE_UNNAMED} : 0u);
     PooledServer& server = *made;
     servers_.emplace(&server, std::move(made));
     ++slot.open;

@@ -5,6 +5,7 @@ and what no shared backend can keep for one client is refused in words that say 
 Runs under Debian's python3, for psycopg2 (a driver as applications use it: extended protocol
 where it binds, its own settings at connect)."""
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -425,14 +426,42 @@ class TransactionPooling(PooledTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("pool-mode transaction: the mysql dialect pools by session only", r.stderr + r.stdout)
 
-    def run_driver(self, command, clients=8, rounds=30):
+    def test_unnamed_statements_kept_prepared_by_name_serve_every_run(self):
+        """pool-cache-unnamed: the statements pgbench -M extended and node-postgres parse afresh for
+        every run are made once per backend under lms's names; the writes all land, and a query
+        whose table's columns change under it fails once per backend that kept it, then runs."""
+        r = pgbench(self.pg.port, "-i", "-s", "1", "-q")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        proxy = self.start_pooled(2, "--pool-cache-unnamed")
+        r = pgbench(proxy.port, "-c", "16", "-j", "2", "-t", "100", "-M", "extended")
+        self.assertIn("number of failed transactions: 0 (0.000%)", r.stdout, r.stdout + r.stderr)
+        self.assertIn("number of transactions actually processed: 1600/1600", r.stdout)
+        # Every update and its history row, as TPC-B's books must balance.
+        self.assertEqual(self.pg.admin(
+            "SELECT (SELECT sum(delta) FROM pgbench_history) = ALL(ARRAY[(SELECT sum(abalance) FROM "
+            "pgbench_accounts), (SELECT sum(bbalance) FROM pgbench_branches), (SELECT sum(tbalance) FROM "
+            "pgbench_tellers)]) AND (SELECT count(*) FROM pgbench_history) = 1600", db=DATABASE).strip(), "t")
+        r = subprocess.run(["node", "changed_columns.js", str(proxy.port), USER, PASSWORD, DATABASE],
+                           capture_output=True, text=True, timeout=120, cwd=DRIVERS)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        seen = json.loads(r.stdout)
+        self.assertEqual(seen["columns"], ["a", "b"])
+        self.assertEqual(seen["rows"], [{"a": 1, "b": 7}])
+        self.assertLessEqual(seen["errors"], 2, "the statement was not made again after its failure")
+        kept = {k["statement"]: k["name"] for k in seen["kept"]}
+        for statement in ("SELECT * FROM changed_columns WHERE a >= $1",
+                          "UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;"):
+            self.assertRegex(kept.get(statement, ""), r"^lms_[0-9a-f]{11}$", seen["kept"])
+        self.assertGreater(metric(proxy, "lms_pool_statements_prepared"), 0)
+
+    def run_driver(self, command, *extra, clients=8, rounds=30):
         """Applications as their drivers run them, through a pool of 2 connections for 8 clients:
         JDBC (Debian's pgjdbc, server-side statements from the first run, named S_1, S_2, ...
         alike on every connection, and Closes as statements are closed) and node-postgres (named
         queries parsed once per connection, then only bound). The programs check every answer:
         sums from each client's own text for a shared name, each client's application_name and
         SET, one backend per transaction, and the rows of committed and rolled-back transactions."""
-        proxy = self.start_pooled(2)
+        proxy = self.start_pooled(2, *extra)
         with self.most_backends() as most:
             r = subprocess.run([*command, str(proxy.port), USER, PASSWORD, DATABASE, str(clients),
                                 str(rounds)], capture_output=True, text=True, timeout=300, cwd=DRIVERS)
@@ -447,6 +476,9 @@ class TransactionPooling(PooledTestCase):
 
     def test_node_postgres_applications_run_unchanged(self):
         self.run_driver(["node", "pooled_clients.js"])
+
+    def test_node_postgres_applications_run_unchanged_with_unnamed_statements_kept(self):
+        self.run_driver(["node", "pooled_clients.js"], "--pool-cache-unnamed")
 
 
 class ShadowedTransactionPooling(TargetTestCase):

@@ -140,6 +140,8 @@ static lms_dialect_functions functions = {sizeof(lms_dialect_functions),
                                           /* 1.11: statement work */
                                           NULL,
                                           /* 1.12: deferred BEGIN */
+                                          NULL,
+                                          /* 1.13: pool server options */
                                           NULL};
 
 static lms_plugin_descriptor descriptor = {sizeof(lms_plugin_descriptor),

@@ -1,4 +1,4 @@
-// Transaction pooling's functions of the plugin ABI (1.10 to 1.12), over PoolClient and PoolServer.
+// Transaction pooling's functions of the plugin ABI (1.10 to 1.13), over PoolClient and PoolServer.
 #include "pooling.h"
 
 namespace lms::pgwire {
@@ -87,6 +87,10 @@ void pool_statement_work_c(void* server, uint64_t* made, uint64_t* evicted) {
   *evicted = work.evicted;
 }
 
+void pool_server_options_c(void* server, uint32_t options) {
+  static_cast<PoolServer*>(server)->set_options(options);
+}
+
 }  // namespace
 
 void fill_pool_functions(lms_dialect_functions& f, Flavor flavor) {
@@ -106,6 +110,7 @@ void fill_pool_functions(lms_dialect_functions& f, Flavor flavor) {
   f.pool_statement_work = pool_statement_work_c;
   f.pool_defer_begin = flavor == Flavor::kCockroach ? pool_defer_begin_c<Flavor::kCockroach>
                                                     : pool_defer_begin_c<Flavor::kPostgres>;
+  f.pool_server_options = pool_server_options_c;
 }
 
 }  // namespace lms::pgwire

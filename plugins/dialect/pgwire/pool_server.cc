@@ -299,6 +299,7 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
           client.prepared_unnamed(message, len, digest, session_effect);
           client.judged_now(message, len, digest, session_effect);
         }
+        if (whole && caches(client.unnamed())) return parse_cached(*client.unnamed(), out);
         unnamed_owner_ = client.serial();
         unnamed_digest_ = digest;
         owe('P', false);
@@ -320,6 +321,10 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
       std::string_view portal;
       std::string_view name;
       if (r.cstr(portal) && r.cstr(name)) {
+        if (name.empty() && whole && caches(client.unnamed())) {
+          if (!effect_portals_.empty()) effect_portals_.erase(std::string(portal));
+          return run_cached(*client.unnamed(), message, len, 5 + portal.size() + 1, out);
+        }
         if (name.empty()) {
           ensure_unnamed(client, out);
         } else {
@@ -345,6 +350,8 @@ uint32_t PoolServer::client_message(PoolClient& client, Flavor flavor, const uin
       std::string_view what;
       std::string_view name;
       if (r.bytes(1, what) && what[0] == 'S' && r.cstr(name)) {
+        if (name.empty() && whole && caches(client.unnamed()))
+          return run_cached(*client.unnamed(), message, len, 6, out);
         if (name.empty()) {
           ensure_unnamed(client, out);
         } else {
@@ -432,7 +439,12 @@ uint32_t PoolServer::server_message(const uint8_t* head, size_t len) {
   if (type == 'E') {
     // The message failed; the database skips the rest of the request up to its Sync.
     const bool drop = front.drop_error;
-    if (!front.prepares.empty()) forget(front.prepares);
+    if (!front.prepares.empty()) {
+      forget(front.prepares);
+      // A Bind or Describe of a statement lms named (pool_unnamed_cache.cc): still there, closed
+      // before it is made again.
+      if (front.kind == 'B' || front.kind == 'D') stale_.insert(front.prepares);
+    }
     if (tentative) tentative_failed_ = true;
     owed_.pop_front();
     while (!owed_.empty() && owed_.front().kind != 'S') {

@@ -121,6 +121,8 @@ class PoolClient {
 class PoolServer {
  public:
   explicit PoolServer(uint32_t max_statements) : max_statements_(max_statements == 0 ? 1 : max_statements) {}
+  // lms_pool_option bits (pool_server_options).
+  void set_options(uint32_t options) { cache_unnamed_ = (options & LMS_POOL_CACHE_UNNAMED) != 0; }
 
   // Brings the connection's settings to `client`'s, and begins the transaction it was told had
   // begun (before its request).
@@ -147,7 +149,8 @@ class PoolServer {
     char kind;                // the client message's type byte
     bool drop = false;        // lms sent it: the client gets none of its answer
     bool drop_error = false;  // nor its error (what is made again before a Query)
-    std::string prepares;     // the statement a Parse makes (forgotten if it fails) or a Close drops
+    std::string prepares;     // the statement a Parse makes (forgotten if it fails) or a Close drops;
+                              // or lms's name a Bind or Describe runs (made again if it fails)
     uint64_t seq = 0;         // in the order sent
   };
   // The answers owed, oldest first. The queue empties at every transaction's end, so a vector
@@ -182,6 +185,16 @@ class PoolServer {
   // request of the client's is open, so a Query (and a Sync) may be sent.
   void ensure(const PoolClient& client, std::string_view name, bool top, std::vector<uint8_t>& out);
   void ensure_unnamed(const PoolClient& client, std::vector<uint8_t>& out);
+  // The unnamed statement kept under a name of lms's (pool_unnamed_cache.cc): whether `statement`
+  // (a client's unnamed one) is, the client's Parse of it, and a Bind or Describe of it (the
+  // message whole, its statement name field at `name_at`) pointed at that name.
+  bool caches(const PooledStatement* statement) const {
+    return cache_unnamed_ && statement != nullptr && !statement->sql && !statement->session_effect;
+  }
+  uint32_t parse_cached(const PooledStatement& statement, std::vector<uint8_t>& out);
+  uint32_t run_cached(const PooledStatement& statement, const uint8_t* message, size_t len, size_t name_at,
+                      std::vector<uint8_t>& out);
+  void ensure_cached(const PooledStatement& statement, std::string_view name, std::vector<uint8_t>& out);
   // Sends a statement's making, its answers dropped.
   void make(const std::string& name, const PooledStatement& statement, bool top, std::vector<uint8_t>& out);
   void close_statement(const std::string& name, bool top, std::vector<uint8_t>& out);
@@ -207,6 +220,7 @@ class PoolServer {
     size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
   };
   uint32_t max_statements_;
+  bool cache_unnamed_ = false;  // LMS_POOL_CACHE_UNNAMED
   StatementWork work_;
   std::unordered_map<std::string, Prepared, NameHash, std::equal_to<>> statements_;
   std::list<std::string> lru_;  // most recently used first

@@ -597,5 +597,108 @@ TEST(DeferredBegin, ExtendedRequestsOfUnnamedAndNamedStatementsAreAnswered) {
   EXPECT_EQ(b.deferred_begin(), "");
 }
 
+// pool-cache-unnamed (pool_unnamed_cache.cc).
+Pool caching_pool() {
+  Pool pool;
+  pool.server.set_options(LMS_POOL_CACHE_UNNAMED);
+  return pool;
+}
+Bytes describe_statement(std::string_view name) {
+  return MessageBuilder().begin('D').u8('S').cstr(name).end().take();
+}
+constexpr std::string_view kEmptyParse("P\0\0\0\x08\0\0\0\0", 9);
+
+TEST(UnnamedCache, AStatementParsedForEveryRunIsMadeOncePerConnectionUnderOneName) {
+  Pool pool = caching_pool();
+  PoolClient a = client_with();
+  Bytes sent;
+  EXPECT_EQ(pool.send(a, parse("", "SELECT $1"), &sent), "P");
+  const std::string made = text_of(sent);
+  const size_t at = made.find("lms_");
+  ASSERT_NE(at, std::string::npos) << "the Parse is not renamed";
+  const std::string name = made.substr(at, 15);
+  EXPECT_NE(made.find("SELECT $1"), std::string::npos);
+  EXPECT_EQ(pool.send(a, bind(""), &sent), "B");
+  EXPECT_NE(text_of(sent).find(name), std::string::npos) << "the Bind is not pointed at " << name;
+  EXPECT_EQ(pool.send(a, execute()), "E");
+  EXPECT_EQ(pool.send(a, sync()), "S");
+  EXPECT_EQ(pool.answer_with("12CZ"), "12CZ");  // every answer is the client's
+  EXPECT_EQ(pool.server.statements(), 1u);
+  // Parsed again, by this client or another: the empty query's Parse answers it.
+  PoolClient b = client_with();
+  for (PoolClient* client : {&a, &b}) {
+    EXPECT_EQ(pool.send(*client, parse("", "SELECT $1"), &sent), "P");
+    EXPECT_EQ(text_of(sent), kEmptyParse);
+    EXPECT_EQ(pool.send(*client, bind(""), &sent), "B");
+    EXPECT_NE(text_of(sent).find(name), std::string::npos);
+    EXPECT_EQ(pool.send(*client, describe_statement(""), &sent), "D");
+    EXPECT_NE(text_of(sent).find(name), std::string::npos);
+    EXPECT_EQ(pool.send(*client, execute()), "E");
+    EXPECT_EQ(pool.send(*client, sync()), "S");
+    EXPECT_EQ(pool.answer_with("12tTCZ"), "12tTCZ");
+  }
+  EXPECT_EQ(pool.server.statements(), 1u);
+  EXPECT_EQ(pool.server.take_statement_work().made, 0u);
+  // Another text, another name.
+  EXPECT_EQ(pool.send(a, parse("", "SELECT 2"), &sent), "P");
+  EXPECT_EQ(text_of(sent).find(name), std::string::npos);
+  EXPECT_EQ(pool.server.statements(), 2u);
+}
+
+TEST(UnnamedCache, AClientsUnnamedStatementIsMadeOnTheNextConnectionItRunsOn) {
+  Pool first = caching_pool();
+  PoolClient a = client_with();
+  first.send(a, parse("", "SELECT $1"));
+  first.send(a, sync());
+  EXPECT_EQ(first.answer_with("1Z"), "1Z");
+  Pool second = caching_pool();
+  Bytes sent;
+  EXPECT_EQ(second.send(a, bind(""), &sent), "PB");
+  EXPECT_NE(text_of(sent).find("SELECT $1"), std::string::npos);
+  EXPECT_EQ(second.send(a, execute()), "E");
+  EXPECT_EQ(second.send(a, sync()), "S");
+  EXPECT_EQ(second.answer_with("12CZ"), "2CZ");  // the Parse lms sent is answered to lms
+  EXPECT_EQ(second.server.take_statement_work().made, 1u);
+  EXPECT_EQ(second.send(a, describe_statement("")), "D");  // there now
+}
+
+TEST(UnnamedCache, AStatementWhoseBindFailsIsClosedAndMadeAgain) {
+  Pool pool = caching_pool();
+  PoolClient a = client_with();
+  for (const char* answers : {"12CZ", "1EZ"}) {
+    pool.send(a, parse("", "SELECT * FROM t"));
+    pool.send(a, bind(""));
+    pool.send(a, execute());
+    pool.send(a, sync());
+    // The second Bind fails as after a change of t's columns ("cached plan must not change
+    // result type"); the client gets the error.
+    EXPECT_EQ(pool.answer_with(answers), answers);
+  }
+  EXPECT_EQ(pool.server.statements(), 0u);
+  // Closed (its answer lms's) before it is made again by the client's Parse.
+  EXPECT_EQ(pool.send(a, parse("", "SELECT * FROM t")), "CP");
+  EXPECT_EQ(pool.send(a, bind("")), "B");
+  EXPECT_EQ(pool.send(a, sync()), "S");
+  EXPECT_EQ(pool.answer_with("312Z"), "12Z");
+  EXPECT_EQ(pool.server.statements(), 1u);
+}
+
+TEST(UnnamedCache, SettingsAndAPoolWithoutTheOptionKeepTheUnnamedStatement) {
+  PoolClient a = client_with();
+  Pool caching = caching_pool();
+  const Bytes set = parse("", "SET search_path TO app");
+  Bytes sent;
+  // A SET's Parse is the client's settings' to follow at each run: parsed as it is.
+  EXPECT_EQ(caching.send(a, set, &sent), "P");
+  EXPECT_EQ(sent, set);
+  EXPECT_EQ(caching.send(a, bind(""), &sent), "B");
+  EXPECT_EQ(text_of(sent).find("lms_"), std::string::npos);
+  Pool plain;
+  const Bytes select = parse("", "SELECT 1");
+  EXPECT_EQ(plain.send(a, select, &sent), "P");
+  EXPECT_EQ(sent, select);
+  EXPECT_EQ(plain.server.statements(), 0u);
+}
+
 }  // namespace
 }  // namespace lms::pgwire

@@ -62,6 +62,8 @@
  *        client's run, closed to keep within the bound), for the pool's metrics.
  *   1.12 pool_defer_begin: a request that only begins a transaction is answered by the dialect
  *        and the transaction begun on the connection of the client's next request.
+ *   1.13 pool_server_options: options of a pooled connection (LMS_POOL_CACHE_UNNAMED: the
+ *        unnamed statements clients parse are kept prepared there under names of the dialect's).
  */
 #ifndef LMS_PLUGIN_H
 #define LMS_PLUGIN_H
@@ -74,7 +76,7 @@ extern "C" {
 #endif
 
 #define LMS_PLUGIN_ABI_MAJOR 1u
-#define LMS_PLUGIN_ABI_MINOR 12u
+#define LMS_PLUGIN_ABI_MINOR 13u
 #define LMS_PLUGIN_ENTRY_SYMBOL "lms_plugin_entry"
 
 /* True when a struct filled by someone else is large enough to hold `field`. */
@@ -740,7 +742,20 @@ typedef struct lms_dialect_functions {
    * BEGIN), alone in a Query or in Parse/Bind/Execute/Sync. Else 0. NULL: never. */
   uint32_t (*pool_defer_begin)(void* client, const uint8_t* requests, size_t len,
                                const lms_emitter* to_client);
+  /* 1.13 ----------------------------------------------------------------------------------------- */
+  /* Options of `server` (lms_pool_option bits), given once, right after pool_server_create. NULL:
+   * the dialect has none (the core refuses to start with one set). */
+  void (*pool_server_options)(void* server, uint32_t options);
 } lms_dialect_functions;
+
+/* pool_server_options (1.13). */
+typedef enum lms_pool_option {
+  /* A statement a client parses as the unnamed one (most drivers' extended queries parse it afresh
+   * for every run) is prepared once per connection under a name of the dialect's, and the client's
+   * Binds and Describes of it are pointed there: the database parses and plans it once, not each
+   * time. Its plans become the database's cached plans. */
+  LMS_POOL_CACHE_UNNAMED = 1u
+} lms_pool_option;
 
 /* pool_client_message and pool_server_message (1.10). */
 typedef enum lms_pool_verdict {
