@@ -10,6 +10,8 @@ PgBouncer is Debian's (1.18 on Debian 12), which has no prepared statements in t
 every pooler here carries; `-M prepared` runs through lms only, against direct. Besides pgbench's
 own scripts, `BEGIN; -S; END` (a read in a transaction, as drivers that leave autocommit off send
 it) shows the BEGIN lms answers itself: its transaction holds a connection for 2 round trips, not 3.
+lms cached: lms in transaction mode with pool-cache-unnamed, which prepares each unnamed statement
+once per database connection (the database no longer parses and plans it at every run).
 cpu: the poolers' CPU per transaction in microseconds (for the chain, lms's and PgBouncer's), a
 steadier figure than the rate on a shared machine."""
 import os
@@ -57,7 +59,7 @@ def cases(script):
 
 def main():
     pg = lmstest.PostgresServer()
-    bouncer = lms_txn = chain = None
+    bouncer = lms_txn = lms_cached = chain = None
     log_dir = tempfile.mkdtemp(prefix="lms-txn-bench-")
     try:
         env = dict(os.environ, PGPASSWORD=lmstest.PASSWORD)
@@ -68,6 +70,9 @@ def main():
         bouncer = PgBouncer(pg, max_clients=2 * max(CLIENTS) + 100, pool_size=POOL, pool_mode="transaction")
         lms_txn = lmstest.Lms(pg.url(), own_session=True, workers=WORKERS,
                               extra=["--pool-mode", "transaction", "--server-pool-size", str(POOL // WORKERS)])
+        lms_cached = lmstest.Lms(pg.url(), own_session=True, workers=WORKERS,
+                                 extra=["--pool-mode", "transaction", "--server-pool-size", str(POOL // WORKERS),
+                                        "--pool-cache-unnamed"])
         # The chain: lms keeps a connection per client (session mode), PgBouncer pools them.
         chain = lmstest.Lms(f"postgresql://{lmstest.USER}:{lmstest.PASSWORD}@127.0.0.1:{bouncer.port}/{lmstest.DATABASE}"
                             "", own_session=True, workers=WORKERS,
@@ -75,6 +80,7 @@ def main():
         # Each target with the processes whose CPU it costs.
         targets = [("direct", pg.port, []), ("bouncer txn", bouncer.port, [Meter(bouncer.pid())]),
                    ("lms txn", lms_txn.port, [Meter(lms_txn.proc.pid)]),
+                   ("lms cached", lms_cached.port, [Meter(lms_cached.proc.pid)]),
                    ("lms>bouncer", chain.port, [Meter(chain.proc.pid), Meter(bouncer.pid())])]
         script = os.path.join(log_dir, "read_in_transaction.sql")
         with open(script, "w") as f:
@@ -105,11 +111,11 @@ def main():
                     versus_bouncer = bouncer_result is not None and via != "bouncer txn"
                     line += f"   {ratio(tps, direct):>10}"
                     line += f" {ratio(tps, bouncer_result[0]) if versus_bouncer else '':>11}"
-                    line += f" {ratio(tps, results['lms>bouncer'][0]) if via == 'lms txn' and 'lms>bouncer' in results else '':>9}"
+                    line += f" {ratio(tps, results['lms>bouncer'][0]) if via.startswith('lms ') and 'lms>bouncer' in results else '':>9}"
                     line += f" {ratio(cpu, bouncer_result[2]) if versus_bouncer else '':>11}"
                 print(line, flush=True)
     finally:
-        for proxy in (lms_txn, chain):
+        for proxy in (lms_txn, lms_cached, chain):
             if proxy is not None:
                 proxy.stop()
         if bouncer is not None:

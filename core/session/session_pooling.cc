@@ -225,13 +225,17 @@ void Session::write_pooled(Chunk* chunk, size_t len) {
   // The read goes to the database as it is (one zero-copy write) while every message in it is
   // whole and passes untouched; from the first that does not, what goes is gathered in `out`.
   bool as_is = pooled_between_messages();
-  std::string out;
+  // Buffers of the worker's thread, their capacity kept: a request the dialect changes (a statement
+  // made first, a message renamed) is gathered without taking memory from the heap each time;
+  // write_native copies what it is given.
+  thread_local std::string out;
+  thread_local std::string injected;  // what the dialect sends before a message
+  out.clear();
   auto copy_from_here = [&](size_t upto) {
     if (!as_is) return;
     out.append(reinterpret_cast<const char*>(data), upto);
     as_is = false;
   };
-  std::string injected;  // what the dialect sends before a message
   const lms_emitter collect = emit_into(&injected);
   // `at`: where the message lies in this read, or npos when it was gathered across reads.
   auto judge = [&](const uint8_t* message, size_t n, bool whole, size_t at) {

@@ -4,8 +4,17 @@
 namespace lms::pgwire {
 namespace {
 
+// What one call emits, gathered in a buffer of the calling thread's that keeps its capacity: the
+// functions run on the workers' loops, one call at a time per thread, and on a pooled request most
+// emit something (a statement made, a Bind pointed elsewhere), which a vector of its own would take
+// from the heap and give back every time. The emitter only appends it to the core's buffers.
 struct VectorEmit {
-  std::vector<uint8_t> bytes;
+  std::vector<uint8_t>& bytes = scratch();
+  VectorEmit() { bytes.clear(); }
+  static std::vector<uint8_t>& scratch() {
+    thread_local std::vector<uint8_t> buffer;
+    return buffer;
+  }
   void to(const lms_emitter* out) const {
     if (!bytes.empty()) out->emit(out->ctx, bytes.data(), bytes.size());
   }
