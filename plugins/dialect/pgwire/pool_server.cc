@@ -56,6 +56,13 @@ void PoolServer::lend(PoolClient& client, std::vector<uint8_t>& out) {
   }
 }
 
+bool PoolServer::kept_here(std::string_view name, uint64_t digest) {
+  const auto it = statements_.find(name);
+  if (it == statements_.end() || it->second.digest != digest) return false;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return true;
+}
+
 void PoolServer::forget(const std::string& name) {
   const auto it = statements_.find(name);
   if (it == statements_.end()) return;
@@ -99,12 +106,7 @@ void PoolServer::ensure(const PoolClient& client, std::string_view name, bool to
                         std::vector<uint8_t>& out) {
   const PooledStatement* statement = client.statement(name);
   if (statement == nullptr) return;  // never prepared: the database says so itself
-  if (const auto it = statements_.find(name);
-      it != statements_.end() && it->second.digest == statement->digest) {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return;
-  }
-  make(std::string(name), *statement, top, out);
+  if (!kept_here(name, statement->digest)) make(std::string(name), *statement, top, out);
 }
 
 void PoolServer::ensure_unnamed(const PoolClient& client, std::vector<uint8_t>& out) {

@@ -48,39 +48,33 @@ void append_named(std::vector<uint8_t>& out, const uint8_t* message, size_t len,
 
 }  // namespace
 
-void PoolServer::ensure_cached(const PooledStatement& statement, std::string_view name,
-                               std::vector<uint8_t>& out) {
-  if (const auto it = statements_.find(name);
-      it != statements_.end() && it->second.digest == statement.digest) {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return;
-  }
+void PoolServer::make_named(const PooledStatement& statement, std::string_view name, bool for_client,
+                            std::vector<uint8_t>& out) {
   const std::string key(name);
   remember(key, statement.digest, false, out);
   // The client's own Parse (its name the first field), under lms's name.
   append_named(out, reinterpret_cast<const uint8_t*>(statement.create.data()), statement.create.size(), 5,
                key);
-  ++work_.made;
-  owe('P', true, false, key);
+  if (!for_client) ++work_.made;
+  owe('P', !for_client, false, key);  // for the client: its answer (or its error) is the client's
+}
+
+void PoolServer::ensure_cached(const PooledStatement& statement, std::string_view name,
+                               std::vector<uint8_t>& out) {
+  if (!kept_here(name, statement.digest)) make_named(statement, name, false, out);
 }
 
 uint32_t PoolServer::parse_cached(const PooledStatement& statement, std::vector<uint8_t>& out) {
   NameBuffer buffer;
   const std::string_view name = name_for(statement.digest, buffer);
   extended_open_ = true;
-  if (const auto it = statements_.find(name);
-      it != statements_.end() && it->second.digest == statement.digest) {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-    out.insert(out.end(), std::begin(kEmptyParse), std::end(kEmptyParse));
-    owe('P', false);
-    unnamed_owner_ = 0;  // the database's unnamed statement is the empty one now
+  if (!kept_here(name, statement.digest)) {
+    make_named(statement, name, true, out);
     return LMS_POOL_REPLACED;
   }
-  const std::string key(name);
-  remember(key, statement.digest, false, out);
-  append_named(out, reinterpret_cast<const uint8_t*>(statement.create.data()), statement.create.size(), 5,
-               key);
-  owe('P', false, false, key);  // its answer (or its error) is the client's
+  out.insert(out.end(), std::begin(kEmptyParse), std::end(kEmptyParse));
+  owe('P', false);
+  unnamed_owner_ = 0;  // the database's unnamed statement is the empty one now
   return LMS_POOL_REPLACED;
 }
 

@@ -195,6 +195,12 @@ class PoolServer {
   uint32_t run_cached(const PooledStatement& statement, const uint8_t* message, size_t len, size_t name_at,
                       std::vector<uint8_t>& out);
   void ensure_cached(const PooledStatement& statement, std::string_view name, std::vector<uint8_t>& out);
+  // Sends `statement` (a client's unnamed Parse) under `name`: for the client (its answer passes)
+  // or made by lms before a run of it (its answer dropped).
+  void make_named(const PooledStatement& statement, std::string_view name, bool for_client,
+                  std::vector<uint8_t>& out);
+  // Whether `name` is here as the statement of `digest`; if so, now the most recently used.
+  bool kept_here(std::string_view name, uint64_t digest);
   // Sends a statement's making, its answers dropped.
   void make(const std::string& name, const PooledStatement& statement, bool top, std::vector<uint8_t>& out);
   void close_statement(const std::string& name, bool top, std::vector<uint8_t>& out);
