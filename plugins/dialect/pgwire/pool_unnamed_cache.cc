@@ -59,11 +59,6 @@ void PoolServer::make_named(const PooledStatement& statement, std::string_view n
   owe('P', !for_client, false, key);  // for the client: its answer (or its error) is the client's
 }
 
-void PoolServer::ensure_cached(const PooledStatement& statement, std::string_view name,
-                               std::vector<uint8_t>& out) {
-  if (!kept_here(name, statement.digest)) make_named(statement, name, false, out);
-}
-
 uint32_t PoolServer::parse_cached(const PooledStatement& statement, std::vector<uint8_t>& out) {
   NameBuffer buffer;
   const std::string_view name = name_for(statement.digest, buffer);
@@ -82,7 +77,7 @@ uint32_t PoolServer::run_cached(const PooledStatement& statement, const uint8_t*
                                 size_t name_at, std::vector<uint8_t>& out) {
   NameBuffer buffer;
   const std::string_view name = name_for(statement.digest, buffer);
-  ensure_cached(statement, name, out);
+  if (!kept_here(name, statement.digest)) make_named(statement, name, false, out);  // parsed elsewhere
   append_named(out, message, len, name_at, name);
   // Failing, the statement is closed and made again at its next use: it may be the statement
   // itself that no longer serves (a table's columns changed under a prepared statement that

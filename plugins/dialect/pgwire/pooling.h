@@ -194,7 +194,6 @@ class PoolServer {
   uint32_t parse_cached(const PooledStatement& statement, std::vector<uint8_t>& out);
   uint32_t run_cached(const PooledStatement& statement, const uint8_t* message, size_t len, size_t name_at,
                       std::vector<uint8_t>& out);
-  void ensure_cached(const PooledStatement& statement, std::string_view name, std::vector<uint8_t>& out);
   // Sends `statement` (a client's unnamed Parse) under `name`: for the client (its answer passes)
   // or made by lms before a run of it (its answer dropped).
   void make_named(const PooledStatement& statement, std::string_view name, bool for_client,
